@@ -1,0 +1,251 @@
+//! The one record type that leaves the workers: an application PDU, with where
+//! and when it was seen. `docs/events.md` documents every field; the names here
+//! are that contract.
+//!
+//! Protocol-specific fields describe themselves through [`Visitor`], so the JSON
+//! writer, later outputs and rule matching all read them the same way without
+//! the event type knowing any output format.
+
+use std::net::IpAddr;
+
+use crate::protocols::modbus::ModbusFields;
+use crate::time::Timestamp;
+
+pub type Mac = [u8; 6];
+
+/// The transport an event's PDU travelled on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Transport {
+    Tcp,
+    Udp,
+    /// Carried directly in Ethernet frames (no IP), e.g. GOOSE or PROFINET DCP.
+    Ethernet,
+}
+
+impl Transport {
+    pub fn name(self) -> &'static str {
+        match self {
+            Transport::Tcp => "tcp",
+            Transport::Udp => "udp",
+            Transport::Ethernet => "ethernet",
+        }
+    }
+}
+
+/// The application protocols the sensor decodes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Protocol {
+    Modbus,
+}
+
+impl Protocol {
+    pub const ALL: &'static [Protocol] = &[Protocol::Modbus];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Protocol::Modbus => "modbus",
+        }
+    }
+}
+
+/// What a PDU does to the process, in the vocabulary that zone/conduit policy uses.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum FunctionClass {
+    Read,
+    Write,
+    /// Changes the state of the process or the device (operate, start/stop, restart).
+    Control,
+    /// Changes the logic of a controller (download, upload, online edit, file transfer).
+    Program,
+    Firmware,
+    Diagnostic,
+    Discovery,
+    /// Session management: login, reservations, keep-alives.
+    Session,
+    Other,
+}
+
+impl FunctionClass {
+    pub const ALL: &'static [FunctionClass] = &[
+        FunctionClass::Read,
+        FunctionClass::Write,
+        FunctionClass::Control,
+        FunctionClass::Program,
+        FunctionClass::Firmware,
+        FunctionClass::Diagnostic,
+        FunctionClass::Discovery,
+        FunctionClass::Session,
+        FunctionClass::Other,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            FunctionClass::Read => "read",
+            FunctionClass::Write => "write",
+            FunctionClass::Control => "control",
+            FunctionClass::Program => "program",
+            FunctionClass::Firmware => "firmware",
+            FunctionClass::Diagnostic => "diagnostic",
+            FunctionClass::Discovery => "discovery",
+            FunctionClass::Session => "session",
+            FunctionClass::Other => "other",
+        }
+    }
+}
+
+/// Oddities a decoder found in one PDU, as stable snake_case names
+/// (e.g. `"byte_count_mismatch"`). Fixed capacity so that building an event
+/// never allocates; further anomalies beyond the capacity set `overflowed`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Anomalies {
+    names: [&'static str; Anomalies::CAPACITY],
+    len: u8,
+    overflowed: bool,
+}
+
+impl Anomalies {
+    pub const CAPACITY: usize = 4;
+    /// The name recorded in place of anomalies that did not fit.
+    pub const OVERFLOW: &'static str = "more_anomalies";
+
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Records `name` once (repeats are ignored).
+    pub fn add(&mut self, name: &'static str) {
+        if self.iter().any(|n| n == name) {
+            return;
+        }
+        if (self.len as usize) < Self::CAPACITY {
+            self.names[self.len as usize] = name;
+            self.len += 1;
+        } else {
+            self.overflowed = true;
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    pub fn len(&self) -> usize {
+        self.len as usize
+    }
+
+    pub fn overflowed(&self) -> bool {
+        self.overflowed
+    }
+
+    pub fn contains(&self, name: &str) -> bool {
+        self.iter().any(|n| n == name)
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &'static str> + '_ {
+        self.names[..self.len as usize].iter().copied()
+    }
+}
+
+/// A value of a protocol-specific field.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Value<'a> {
+    U64(u64),
+    I64(i64),
+    Bool(bool),
+    Str(&'a str),
+    /// Bytes shown as lowercase hex.
+    Hex(&'a [u8]),
+}
+
+/// Receives the protocol-specific fields of an event, in a fixed order.
+/// Nested objects and lists are bracketed by `begin`/`end`; inside a list,
+/// `name` is empty.
+pub trait Visitor {
+    fn field(&mut self, name: &str, value: Value<'_>);
+    fn begin(&mut self, name: &str, nest: Nest);
+    fn end(&mut self);
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Nest {
+    Object,
+    List,
+}
+
+/// Protocol-specific fields of a PDU.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Fields {
+    None,
+    Modbus(ModbusFields),
+}
+
+impl Fields {
+    pub fn visit(&self, visitor: &mut dyn Visitor) {
+        match self {
+            Fields::None => {}
+            Fields::Modbus(fields) => fields.visit(visitor),
+        }
+    }
+}
+
+/// What a decoder says about one application PDU.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Pdu {
+    pub protocol: Protocol,
+    pub is_response: bool,
+    /// The protocol's own function code, as Wireshark shows it.
+    pub function_code: Option<u32>,
+    /// Stable snake_case name of the function.
+    pub function: &'static str,
+    pub class: FunctionClass,
+    pub anomalies: Anomalies,
+    pub fields: Fields,
+}
+
+/// Where and when a PDU was seen: filled by the worker from the packet that
+/// completed the PDU, oriented as that packet travelled.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Header {
+    pub ts: Timestamp,
+    /// Position of the capture file in the replayed timeline (0 for live capture).
+    pub capture: u16,
+    /// 1-based index of the packet within its capture file (Wireshark's frame number).
+    pub packet: u64,
+    /// 1-based index of the packet across the whole timeline; orders events.
+    pub seq: u64,
+    /// Stable flow id: the `seq` of the flow's first packet.
+    pub flow: u64,
+    pub src_mac: Option<Mac>,
+    pub dst_mac: Option<Mac>,
+    pub src_ip: Option<IpAddr>,
+    pub dst_ip: Option<IpAddr>,
+    pub src_port: Option<u16>,
+    pub dst_port: Option<u16>,
+    pub transport: Transport,
+}
+
+/// One application PDU seen on the wire.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Event {
+    pub header: Header,
+    pub pdu: Pdu,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn anomalies_are_deduplicated_and_bounded() {
+        let mut a = Anomalies::new();
+        a.add("x");
+        a.add("x");
+        assert_eq!(a.len(), 1);
+        for name in ["a", "b", "c", "d"] {
+            a.add(name);
+        }
+        assert_eq!(a.iter().collect::<Vec<_>>(), ["x", "a", "b", "c"]);
+        assert!(a.overflowed());
+        assert!(a.contains("c") && !a.contains("d"));
+    }
+}
