@@ -3,6 +3,13 @@
 //! Data flows one way (DESIGN.md): capture → packet → flow → protocols →
 //! event → analysis → output.
 
+pub mod analysis;
+pub mod capture;
+mod counters;
 pub mod event;
+pub mod flow;
+pub mod output;
+pub mod packet;
+pub mod pipeline;
 pub mod protocols;
 pub mod time;

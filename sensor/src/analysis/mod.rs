@@ -1,0 +1,43 @@
+//! Analysis: what the events and ended flows add up to. Runs on one thread,
+//! over events in packet order, so its results are deterministic; it never
+//! touches raw bytes.
+
+mod traffic;
+
+pub use traffic::{ProtocolStats, Talker, TrafficReport};
+
+use crate::event::Event;
+use crate::pipeline::FlowRecord;
+
+/// Consumes the merged output of the workers, epoch by epoch.
+pub struct Analyzer {
+    traffic: traffic::Traffic,
+}
+
+impl Default for Analyzer {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Analyzer {
+    pub fn new() -> Analyzer {
+        Analyzer {
+            traffic: traffic::Traffic::default(),
+        }
+    }
+
+    /// One epoch's events (in packet order) and the flows that ended in it (by id).
+    pub fn epoch(&mut self, events: &[Event], ended: &[FlowRecord]) {
+        for event in events {
+            self.traffic.event(event);
+        }
+        for flow in ended {
+            self.traffic.flow_ended(flow);
+        }
+    }
+
+    pub fn finish(self) -> TrafficReport {
+        self.traffic.finish()
+    }
+}

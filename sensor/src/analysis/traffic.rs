@@ -1,0 +1,126 @@
+//! Traffic summary: PDUs per protocol and function, decode anomalies, and the
+//! hosts that talk most.
+
+use std::collections::{BTreeMap, HashMap};
+use std::net::{IpAddr, Ipv6Addr};
+
+use crate::event::{Event, Protocol};
+use crate::pipeline::FlowRecord;
+
+/// Hosts tracked for the top-talker list; beyond this, new hosts are only counted.
+const MAX_HOSTS: usize = 1 << 16;
+/// Hosts listed as top talkers.
+pub const TOP_TALKERS: usize = 10;
+
+/// What one protocol's PDUs added up to.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
+pub struct ProtocolStats {
+    /// Flows recognised as this protocol (counted when they end).
+    pub flows: u64,
+    pub pdus: u64,
+    pub requests: u64,
+    pub responses: u64,
+    /// PDUs with at least one anomaly.
+    pub anomalous_pdus: u64,
+    /// PDUs by function name.
+    pub functions: BTreeMap<&'static str, u64>,
+    /// PDUs by function class.
+    pub classes: BTreeMap<&'static str, u64>,
+}
+
+/// Traffic of one host, over the flows it took part in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct Talker {
+    pub ip: IpAddr,
+    pub packets: u64,
+    pub bytes: u64,
+    pub flows: u64,
+}
+
+/// The finished summary.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct TrafficReport {
+    pub events: u64,
+    pub protocols: BTreeMap<Protocol, ProtocolStats>,
+    /// Anomalies by (protocol, anomaly name).
+    pub anomalies: BTreeMap<(Protocol, &'static str), u64>,
+    /// The busiest hosts by bytes, most first.
+    pub top_talkers: Vec<Talker>,
+    /// Hosts seen in ended IP flows (at most [`MAX_HOSTS`]).
+    pub hosts: u64,
+    /// Flow endpoints not counted for any host because [`MAX_HOSTS`] were already tracked.
+    pub untracked_host_flows: u64,
+}
+
+#[derive(Default)]
+pub(super) struct Traffic {
+    report: TrafficReport,
+    talkers: HashMap<IpAddr, Talker>,
+}
+
+impl Traffic {
+    pub fn event(&mut self, event: &Event) {
+        let pdu = &event.pdu;
+        self.report.events += 1;
+        let stats = self.report.protocols.entry(pdu.protocol).or_default();
+        stats.pdus += 1;
+        if pdu.is_response {
+            stats.responses += 1;
+        } else {
+            stats.requests += 1;
+        }
+        *stats.functions.entry(pdu.function).or_default() += 1;
+        *stats.classes.entry(pdu.class.name()).or_default() += 1;
+        if !pdu.anomalies.is_empty() {
+            stats.anomalous_pdus += 1;
+            for name in pdu.anomalies.iter() {
+                *self
+                    .report
+                    .anomalies
+                    .entry((pdu.protocol, name))
+                    .or_default() += 1;
+            }
+        }
+    }
+
+    pub fn flow_ended(&mut self, flow: &FlowRecord) {
+        if let Some(protocol) = flow.protocol {
+            self.report.protocols.entry(protocol).or_default().flows += 1;
+        }
+        // Only IP flows have hosts to rank (non-IP flows are keyed by MAC and ethertype).
+        if flow.key.ether_type != 0 {
+            return;
+        }
+        let packets = flow.packets[0] + flow.packets[1];
+        let bytes = flow.bytes[0] + flow.bytes[1];
+        for endpoint in [&flow.key.a, &flow.key.b] {
+            let ip = Ipv6Addr::from(endpoint.addr).to_canonical();
+            let tracked = self.talkers.len();
+            let talker = match self.talkers.get_mut(&ip) {
+                Some(t) => t,
+                None if tracked < MAX_HOSTS => self.talkers.entry(ip).or_insert(Talker {
+                    ip,
+                    packets: 0,
+                    bytes: 0,
+                    flows: 0,
+                }),
+                None => {
+                    self.report.untracked_host_flows += 1;
+                    continue;
+                }
+            };
+            talker.packets += packets;
+            talker.bytes += bytes;
+            talker.flows += 1;
+        }
+    }
+
+    pub fn finish(mut self) -> TrafficReport {
+        self.report.hosts = self.talkers.len() as u64;
+        let mut talkers: Vec<Talker> = self.talkers.into_values().collect();
+        talkers.sort_by(|a, b| b.bytes.cmp(&a.bytes).then(a.ip.cmp(&b.ip)));
+        talkers.truncate(TOP_TALKERS);
+        self.report.top_talkers = talkers;
+        self.report
+    }
+}

@@ -1,0 +1,81 @@
+//! The `otsensor` command: a thin layer over the library that parses
+//! arguments, maps errors to exit codes and treats a closed stdout as success.
+
+mod progress;
+mod replay;
+
+use std::io;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Passive OT/ICS network sensor.
+#[derive(Parser)]
+#[command(name = "otsensor", version, about, propagate_version = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Replay capture files (pcap, pcapng) and decode every industrial message.
+    Replay(ReplayArgs),
+}
+
+#[derive(clap::Args)]
+pub struct ReplayArgs {
+    /// Capture files or directories (searched recursively), replayed in name order as one timeline.
+    #[arg(required = true, value_name = "CAPTURE")]
+    pub captures: Vec<PathBuf>,
+    /// Write events.jsonl and stats.json to this directory instead of printing a summary.
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Decoding threads (default: one per CPU). Results do not depend on it.
+    #[arg(long, value_name = "N")]
+    pub threads: Option<usize>,
+    /// Print throughput and peak memory at the end (on stderr).
+    #[arg(long)]
+    pub stats: bool,
+    /// Print nothing but warnings and errors.
+    #[arg(long, short)]
+    pub quiet: bool,
+    /// Most flows tracked at once; beyond it the least recently seen are evicted (counted).
+    #[arg(long, value_name = "N", default_value_t = 256 * 1024)]
+    pub max_flows: usize,
+}
+
+/// Exit codes: 0 success, 1 runtime failure, 2 bad input or usage.
+pub enum Failure {
+    Runtime(String),
+    Input(String),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Replay(args) => replay::run(args),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(Failure::Runtime(message)) => {
+            eprintln!("otsensor: {message}");
+            ExitCode::from(1)
+        }
+        Err(Failure::Input(message)) => {
+            eprintln!("otsensor: {message}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// Writes to stdout; a reader that went away (`otsensor ... | head`) is not an error.
+pub fn print(write: impl FnOnce(&mut io::StdoutLock<'_>) -> io::Result<()>) -> Result<(), Failure> {
+    let mut out = io::stdout().lock();
+    match write(&mut out).and_then(|()| io::Write::flush(&mut out)) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(()),
+        Err(e) => Err(Failure::Runtime(format!("writing to stdout: {e}"))),
+    }
+}

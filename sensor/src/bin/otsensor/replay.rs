@@ -1,0 +1,183 @@
+//! `otsensor replay`: replays capture files and reports what they contain.
+
+use std::fs::{self, File};
+use std::io::{BufWriter, Write};
+
+use otsensor::capture::{CaptureFile, Input, OpenError, expand_inputs};
+use otsensor::output::{events::EventLog, stats, summary};
+use otsensor::pipeline::{ReplayConfig, ReplayReport, Sink, replay};
+
+use crate::progress::Progress;
+use crate::{Failure, ReplayArgs, print};
+
+const EVENTS_FILE: &str = "events.jsonl";
+const STATS_FILE: &str = "stats.json";
+
+pub fn run(args: ReplayArgs) -> Result<(), Failure> {
+    let inputs = readable_inputs(&args)?;
+    let mut config = ReplayConfig {
+        max_flows: args.max_flows,
+        ..ReplayConfig::default()
+    };
+    if let Some(threads) = args.threads {
+        if threads == 0 {
+            return Err(Failure::Input("--threads must be at least 1".into()));
+        }
+        config.threads = threads;
+    }
+
+    let sink: Option<Box<dyn Sink>> = match &args.out {
+        Some(dir) => {
+            fs::create_dir_all(dir).map_err(|e| {
+                Failure::Runtime(format!("{}: cannot create directory: {e}", dir.display()))
+            })?;
+            let path = dir.join(EVENTS_FILE);
+            let file = File::create(&path)
+                .map_err(|e| Failure::Runtime(format!("{}: {e}", path.display())))?;
+            let names = inputs.iter().map(|i| i.name.clone()).collect();
+            Some(Box::new(EventLog::new(
+                BufWriter::with_capacity(1 << 20, file),
+                names,
+            )))
+        }
+        None => None,
+    };
+
+    let total_bytes = inputs
+        .iter()
+        .filter_map(|i| fs::metadata(&i.path).ok())
+        .map(|m| m.len())
+        .sum();
+    let mut progress = Progress::new(total_bytes, args.quiet);
+    let report = replay(&inputs, &config, sink, &mut |read| progress.update(read))
+        .map_err(|e| Failure::Runtime(e.to_string()));
+    progress.finish();
+    let report = report?;
+
+    warn_about_captures(&report);
+    if let Some(dir) = &args.out {
+        let path = dir.join(STATS_FILE);
+        let written = File::create(&path).and_then(|file| {
+            let mut out = BufWriter::new(file);
+            stats::write(&report, &mut out)?;
+            out.flush()
+        });
+        written.map_err(|e| Failure::Runtime(format!("{}: {e}", path.display())))?;
+        if !args.quiet {
+            print(|out| {
+                writeln!(
+                    out,
+                    "Wrote {} events to {} and statistics to {}",
+                    summary::count(report.traffic.events),
+                    dir.join(EVENTS_FILE).display(),
+                    path.display()
+                )
+            })?;
+        }
+    } else if !args.quiet {
+        print(|out| summary::write(&report, out))?;
+    }
+    if args.stats {
+        print_throughput(&report, args.out.is_some());
+    }
+    if report.packets.packets == 0
+        && report
+            .captures
+            .iter()
+            .any(|c| c.damage.is_some() || c.error.is_some())
+    {
+        return Err(Failure::Input(
+            "nothing could be read from the captures".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// The timeline's files, each checked to be a capture that can be read. A file
+/// that is not a capture stops the replay before it starts; one whose link
+/// type is unsupported is skipped with a warning.
+fn readable_inputs(args: &ReplayArgs) -> Result<Vec<Input>, Failure> {
+    let (inputs, skipped) =
+        expand_inputs(&args.captures).map_err(|e| Failure::Input(e.to_string()))?;
+    if let Some(first) = skipped.first()
+        && !args.quiet
+    {
+        eprintln!(
+            "otsensor: ignored {} file(s) in the given directories that are not captures (e.g. {})",
+            skipped.len(),
+            first.display()
+        );
+    }
+    let mut readable = Vec::new();
+    let mut unsupported = Vec::new();
+    for input in inputs {
+        match CaptureFile::open(&input.path) {
+            Ok(_) => readable.push(input),
+            Err(e @ OpenError::UnsupportedLinkType(_)) => {
+                unsupported.push(format!("{}: {e}", input.name))
+            }
+            Err(e) => return Err(Failure::Input(format!("{}: {e}", input.name))),
+        }
+    }
+    if readable.is_empty() {
+        return Err(Failure::Input(match unsupported.len() {
+            0 => "no capture files found".into(),
+            1 => unsupported.remove(0),
+            _ => format!("no capture could be read:\n  {}", unsupported.join("\n  ")),
+        }));
+    }
+    for message in unsupported {
+        eprintln!("otsensor: {message}; skipped");
+    }
+    Ok(readable)
+}
+
+fn warn_about_captures(report: &ReplayReport) {
+    for capture in &report.captures {
+        if let Some(error) = &capture.error {
+            eprintln!("otsensor: {}: not replayed: {error}", capture.name);
+        }
+        if let Some(damage) = &capture.damage {
+            eprintln!(
+                "otsensor: {}: damaged {damage}; the {} packets before it were decoded",
+                capture.name, capture.packets
+            );
+        }
+        for &(dlt, packets) in &capture.unsupported_link_types {
+            eprintln!(
+                "otsensor: {}: skipped {packets} packets with unsupported link type {dlt} ({})",
+                capture.name,
+                otsensor::capture::dlt_name(dlt)
+            );
+        }
+    }
+}
+
+fn print_throughput(report: &ReplayReport, wrote_events: bool) {
+    let secs = report.elapsed.as_secs_f64().max(1e-9);
+    let packets = report.packets.packets as f64;
+    let gbits = report.packets.captured_bytes as f64 * 8.0 / secs / 1e9;
+    eprintln!(
+        "throughput: {} packets in {secs:.3} s = {:.2} M packets/s, {gbits:.2} Gbit/s of capture bytes",
+        summary::count(report.packets.packets),
+        packets / secs / 1e6
+    );
+    let events = report.traffic.events as f64;
+    let verb = if wrote_events { "written" } else { "decoded" };
+    eprintln!(
+        "events: {} {verb}, {:.2} M events/s",
+        summary::count(report.traffic.events),
+        events / secs / 1e6
+    );
+    match peak_memory_kib() {
+        Some(kib) => eprintln!("peak memory (RSS): {:.1} MiB", kib as f64 / 1024.0),
+        None => eprintln!("peak memory (RSS): unknown on this platform"),
+    }
+}
+
+/// Peak resident set size, from /proc (Linux).
+fn peak_memory_kib() -> Option<u64> {
+    let status = fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}

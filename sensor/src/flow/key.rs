@@ -1,0 +1,221 @@
+//! The symmetric flow key: both directions of a conversation map to the same
+//! key, and to the same hash, so they reach the same worker and table slot.
+
+use std::net::IpAddr;
+
+use crate::packet::{Network, Packet, Transport};
+
+/// Which endpoint of a [`FlowKey`] sent a packet.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Side {
+    /// The lower endpoint (`FlowKey::a`).
+    A,
+    B,
+}
+
+impl Side {
+    pub fn index(self) -> usize {
+        match self {
+            Side::A => 0,
+            Side::B => 1,
+        }
+    }
+
+    pub fn other(self) -> Side {
+        match self {
+            Side::A => Side::B,
+            Side::B => Side::A,
+        }
+    }
+}
+
+/// One end of a flow: an IP address (IPv4 mapped into IPv6) or, for frames
+/// without IP, a MAC address, and a port.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Endpoint {
+    pub addr: [u8; 16],
+    /// TCP/UDP port; 0 for other traffic.
+    pub port: u16,
+}
+
+/// A conversation, independent of direction: `a` is the lower endpoint.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct FlowKey {
+    pub a: Endpoint,
+    pub b: Endpoint,
+    /// IP protocol number, or 0 for non-IP frames.
+    pub proto: u8,
+    /// Outer VLAN id (0 if untagged): the same addresses on two VLANs are two flows.
+    pub vlan: u16,
+    /// Ethertype for non-IP frames, 0 for IP.
+    pub ether_type: u16,
+}
+
+impl FlowKey {
+    /// The key of the flow `packet` belongs to, and which side sent it.
+    /// `None` for packets without addresses to key on (ARP, malformed frames).
+    pub fn of(packet: &Packet) -> Option<(FlowKey, Side)> {
+        let (src, dst, proto, ether_type) = match (packet.network, packet.src_ip, packet.dst_ip) {
+            (Network::Ipv4 | Network::Ipv6, Some(src), Some(dst)) => {
+                let ports = matches!(packet.transport, Transport::Tcp | Transport::Udp);
+                let (sport, dport) = if ports {
+                    (packet.src_port, packet.dst_port)
+                } else {
+                    (0, 0)
+                };
+                (
+                    Endpoint {
+                        addr: ip_bytes(src),
+                        port: sport,
+                    },
+                    Endpoint {
+                        addr: ip_bytes(dst),
+                        port: dport,
+                    },
+                    packet.ip_proto,
+                    0,
+                )
+            }
+            (Network::Other, _, _) => {
+                let (Some(src), Some(dst)) = (packet.src_mac, packet.dst_mac) else {
+                    return None;
+                };
+                (
+                    Endpoint {
+                        addr: mac_bytes(src),
+                        port: 0,
+                    },
+                    Endpoint {
+                        addr: mac_bytes(dst),
+                        port: 0,
+                    },
+                    0,
+                    packet.ether_type,
+                )
+            }
+            _ => return None,
+        };
+        let vlan = packet.vlan.unwrap_or(0);
+        let (a, b, side) = if src <= dst {
+            (src, dst, Side::A)
+        } else {
+            (dst, src, Side::B)
+        };
+        Some((
+            FlowKey {
+                a,
+                b,
+                proto,
+                vlan,
+                ether_type,
+            },
+            side,
+        ))
+    }
+
+    pub fn endpoint(&self, side: Side) -> &Endpoint {
+        match side {
+            Side::A => &self.a,
+            Side::B => &self.b,
+        }
+    }
+
+    /// A deterministic hash (the same in every run and on every machine), used
+    /// both to pick the shard and inside the flow table.
+    pub fn hash(&self) -> u64 {
+        let word = |b: &[u8]| u64::from_le_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]]);
+        let tail = u64::from(self.a.port)
+            | u64::from(self.b.port) << 16
+            | u64::from(self.proto) << 32
+            | u64::from(self.vlan) << 40
+            | u64::from(self.ether_type) << 48;
+        let mut h = 0x243F_6A88_85A3_08D3u64; // digits of pi: an arbitrary fixed seed
+        for w in [
+            word(&self.a.addr[..8]),
+            word(&self.a.addr[8..]),
+            word(&self.b.addr[..8]),
+            word(&self.b.addr[8..]),
+            tail,
+        ] {
+            h = fold_mul(h ^ w, 0x9E37_79B9_7F4A_7C15);
+        }
+        h
+    }
+}
+
+/// Multiply into 128 bits and fold: a fast, well-mixing step (as in foldhash/wyhash).
+fn fold_mul(x: u64, k: u64) -> u64 {
+    let full = u128::from(x) * u128::from(k);
+    (full as u64) ^ ((full >> 64) as u64)
+}
+
+fn ip_bytes(ip: IpAddr) -> [u8; 16] {
+    match ip {
+        IpAddr::V4(v4) => v4.to_ipv6_mapped().octets(),
+        IpAddr::V6(v6) => v6.octets(),
+    }
+}
+
+fn mac_bytes(mac: [u8; 6]) -> [u8; 16] {
+    let mut out = [0u8; 16];
+    out[..6].copy_from_slice(&mac);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use std::net::Ipv4Addr;
+
+    use super::*;
+
+    fn tcp(src: [u8; 4], sport: u16, dst: [u8; 4], dport: u16) -> Packet {
+        Packet {
+            network: Network::Ipv4,
+            transport: Transport::Tcp,
+            ip_proto: 6,
+            src_ip: Some(IpAddr::V4(Ipv4Addr::from(src))),
+            dst_ip: Some(IpAddr::V4(Ipv4Addr::from(dst))),
+            src_port: sport,
+            dst_port: dport,
+            ..Packet::default()
+        }
+    }
+
+    #[test]
+    fn both_directions_share_a_key_and_hash() {
+        let (k1, s1) = FlowKey::of(&tcp([10, 0, 0, 5], 50000, [10, 0, 0, 20], 502)).unwrap();
+        let (k2, s2) = FlowKey::of(&tcp([10, 0, 0, 20], 502, [10, 0, 0, 5], 50000)).unwrap();
+        assert_eq!(k1, k2);
+        assert_eq!(k1.hash(), k2.hash());
+        assert_eq!((s1, s2), (Side::A, Side::B));
+        assert_eq!(k1.endpoint(Side::A).port, 50000);
+    }
+
+    #[test]
+    fn ports_vlans_and_addresses_separate_flows() {
+        let base = tcp([10, 0, 0, 5], 50000, [10, 0, 0, 20], 502);
+        let (key, _) = FlowKey::of(&base).unwrap();
+        let (other_port, _) = FlowKey::of(&tcp([10, 0, 0, 5], 50001, [10, 0, 0, 20], 502)).unwrap();
+        let (other_vlan, _) = FlowKey::of(&Packet {
+            vlan: Some(7),
+            ..base
+        })
+        .unwrap();
+        assert_ne!(key, other_port);
+        assert_ne!(key, other_vlan);
+        assert_ne!(key.hash(), other_port.hash());
+        assert_ne!(key.hash(), other_vlan.hash());
+    }
+
+    #[test]
+    fn frames_without_addresses_have_no_flow() {
+        assert!(
+            FlowKey::of(&Packet {
+                network: Network::Arp,
+                ..Packet::default()
+            })
+            .is_none()
+        );
+        assert!(FlowKey::of(&Packet::default()).is_none());
+    }
+}

@@ -1,0 +1,7 @@
+//! Outputs: the event log, the statistics document and the human summary.
+//! Outputs format what analysis found; they never decide what is an alert.
+
+pub mod events;
+pub mod json;
+pub mod stats;
+pub mod summary;

@@ -1,0 +1,103 @@
+//! The replay pipeline: the dispatcher reads capture files chunk by chunk,
+//! parses layers 2–4 of each frame once and sends it, by flow hash, to the
+//! worker owning its shard; workers decode; the analyzer, on the calling
+//! thread, merges their output back into packet order.
+//!
+//! Determinism: the flow table is split into a fixed number of shards
+//! ([`SHARDS`]), whatever the thread count. A shard's frames arrive in packet
+//! order and idle-flow sweeps run at epoch boundaries (one epoch per read
+//! chunk, the same for every thread count), so each shard computes the same
+//! thing whichever worker owns it, and the analyzer orders events by packet.
+
+mod dispatch;
+mod replay;
+mod worker;
+
+use crate::capture::Damage;
+use crate::event::Protocol;
+use crate::flow::{FlowKey, FlowStats, Side, TcpStats};
+use crate::packet::Packet;
+use crate::time::Timestamp;
+
+pub use dispatch::{CaptureReport, PacketStats};
+pub use replay::{ReplayConfig, ReplayError, ReplayReport, Sink, replay};
+pub use worker::{Timeouts, Worker, WorkerConfig};
+
+/// Logical shards of the flow table (and so the most workers that help).
+pub const SHARDS: usize = 64;
+
+/// A frame on its way to a worker: where its bytes are in the chunk, and its parsed layers.
+#[derive(Clone, Copy, Debug)]
+pub struct Frame {
+    pub start: u32,
+    pub len: u32,
+    pub orig_len: u32,
+    pub ts: Timestamp,
+    /// Index of the capture file in the timeline.
+    pub capture: u16,
+    /// 1-based index in its capture file.
+    pub packet_index: u64,
+    /// 1-based index across the timeline.
+    pub seq: u64,
+    pub packet: Packet,
+    pub key: Option<(FlowKey, Side)>,
+    pub hash: u64,
+    pub shard: u16,
+}
+
+/// Why a flow ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FlowEnd {
+    /// Closed by FIN/RST and then idle, or replaced by a new connection.
+    Closed,
+    /// Idle for longer than its timeout.
+    Expired,
+    /// Its shard was full.
+    Evicted,
+    /// Still open when the input ended.
+    EndOfInput,
+}
+
+/// The summary of a flow that ended, for the analyzer.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FlowRecord {
+    pub id: u64,
+    pub key: FlowKey,
+    pub client: Side,
+    pub first_seen: Timestamp,
+    pub last_seen: Timestamp,
+    /// By sending side (`Side::index`).
+    pub packets: [u64; 2],
+    pub bytes: [u64; 2],
+    pub protocol: Option<Protocol>,
+    pub end: FlowEnd,
+}
+
+/// What workers count.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
+pub struct WorkerStats {
+    pub flows: FlowStats,
+    pub tcp: TcpStats,
+    /// Stream directions that ended inside an incomplete PDU.
+    pub truncated_at_end: u64,
+    /// TCP flows on a decoder's well-known port that no decoder recognised.
+    pub undecoded_on_known_port: u64,
+}
+
+impl WorkerStats {
+    pub fn merge(&mut self, other: &WorkerStats) {
+        self.flows.merge(&other.flows);
+        self.tcp.merge(&other.tcp);
+        self.truncated_at_end += other.truncated_at_end;
+        self.undecoded_on_known_port += other.undecoded_on_known_port;
+    }
+}
+
+/// Where a capture could not be read, for reports.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct CaptureProblem {
+    pub file: String,
+    #[serde(flatten)]
+    pub damage: Damage,
+}

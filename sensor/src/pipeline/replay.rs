@@ -1,0 +1,265 @@
+//! Runs a replay: dispatcher and workers on their own threads, the sink on
+//! another, and the merge and analysis on the calling thread.
+
+use std::io;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use crossbeam_channel::{Receiver, Sender, bounded};
+
+use super::dispatch::{Batch, DispatchReport, Dispatcher};
+use super::{
+    CaptureReport, FlowRecord, PacketStats, SHARDS, Timeouts, Worker, WorkerConfig, WorkerStats,
+};
+use crate::analysis::{Analyzer, TrafficReport};
+use crate::capture::{ChunkPool, Input};
+use crate::event::Event;
+use crate::flow::tcp::ReassemblyLimits;
+use crate::time::Timestamp;
+
+/// Batches in flight per channel: enough to keep every thread busy, few
+/// enough that memory stays small (each holds a read chunk).
+const QUEUE_DEPTH: usize = 4;
+
+#[derive(Clone, Debug)]
+pub struct ReplayConfig {
+    /// Decoding workers (at least 1, at most [`SHARDS`]).
+    pub threads: usize,
+    /// Flow table capacity, split evenly over the shards.
+    pub max_flows: usize,
+    pub timeouts: Timeouts,
+    pub limits: ReassemblyLimits,
+    /// Bytes read from a file at a time; also the epoch length.
+    pub chunk_size: usize,
+}
+
+impl Default for ReplayConfig {
+    fn default() -> Self {
+        ReplayConfig {
+            threads: thread::available_parallelism().map_or(1, |n| n.get()),
+            max_flows: 256 * 1024,
+            timeouts: Timeouts::default(),
+            limits: ReassemblyLimits::default(),
+            chunk_size: 1 << 20,
+        }
+    }
+}
+
+/// Receives every event, in packet order, on its own thread.
+pub trait Sink: Send {
+    fn events(&mut self, events: &[Event]) -> io::Result<()>;
+    /// Called once after the last event.
+    fn finish(&mut self) -> io::Result<()>;
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ReplayError {
+    #[error("writing events failed: {0}")]
+    Sink(#[source] io::Error),
+    #[error("internal error: a pipeline thread stopped unexpectedly")]
+    ThreadLost,
+}
+
+/// Everything a replay found and counted.
+#[derive(Debug)]
+pub struct ReplayReport {
+    pub captures: Vec<CaptureReport>,
+    pub packets: PacketStats,
+    pub malformed: std::collections::BTreeMap<&'static str, u64>,
+    pub first_ts: Option<Timestamp>,
+    pub last_ts: Option<Timestamp>,
+    pub workers: WorkerStats,
+    pub traffic: TrafficReport,
+    pub elapsed: Duration,
+}
+
+enum WorkerOutput {
+    Epoch {
+        events: Vec<Event>,
+        ended: Vec<FlowRecord>,
+    },
+    Final {
+        ended: Vec<FlowRecord>,
+        stats: WorkerStats,
+    },
+}
+
+/// Replays `inputs` as one timeline. `progress` is called now and then with
+/// the number of file bytes read so far.
+pub fn replay(
+    inputs: &[Input],
+    config: &ReplayConfig,
+    sink: Option<Box<dyn Sink>>,
+    progress: &mut dyn FnMut(u64),
+) -> Result<ReplayReport, ReplayError> {
+    let started = Instant::now();
+    let workers = config.threads.clamp(1, SHARDS);
+    let worker_config = WorkerConfig {
+        flows_per_shard: (config.max_flows / SHARDS).max(16),
+        timeouts: config.timeouts,
+        limits: config.limits,
+    };
+    let bytes_read = Arc::new(AtomicU64::new(0));
+    // Every batch in flight holds a chunk; spares beyond that are not worth keeping.
+    let pool = ChunkPool::new(config.chunk_size, QUEUE_DEPTH * (workers + 2));
+
+    thread::scope(|scope| {
+        let mut batch_senders = Vec::new();
+        let mut outputs = Vec::new();
+        for index in 0..workers {
+            let (batch_tx, batch_rx) = bounded::<Batch>(QUEUE_DEPTH);
+            let (out_tx, out_rx) = bounded::<WorkerOutput>(QUEUE_DEPTH);
+            let worker = Worker::new(worker_config, index, workers, SHARDS);
+            thread::Builder::new()
+                .name(format!("worker-{index}"))
+                .spawn_scoped(scope, move || run_worker(worker, batch_rx, out_tx))
+                .expect("spawning a worker thread");
+            batch_senders.push(batch_tx);
+            outputs.push(out_rx);
+        }
+        let dispatcher = Dispatcher {
+            workers: batch_senders,
+            pool,
+            progress: bytes_read.clone(),
+        };
+        let dispatch = thread::Builder::new()
+            .name("dispatch".into())
+            .spawn_scoped(scope, move || dispatcher.run(inputs))
+            .expect("spawning the dispatcher thread");
+
+        let (sink_tx, sink_thread) = match sink {
+            Some(sink) => {
+                let (tx, rx) = bounded::<Vec<Event>>(QUEUE_DEPTH);
+                let handle = thread::Builder::new()
+                    .name("sink".into())
+                    .spawn_scoped(scope, move || run_sink(sink, rx))
+                    .expect("spawning the sink thread");
+                (Some(tx), Some(handle))
+            }
+            None => (None, None),
+        };
+
+        let merged = merge(&outputs, sink_tx, &bytes_read, progress);
+        let dispatch = dispatch.join().map_err(|_| ReplayError::ThreadLost)?;
+        let sink_result = match sink_thread {
+            Some(handle) => handle.join().map_err(|_| ReplayError::ThreadLost)?,
+            None => Ok(()),
+        };
+        let (analyzer, workers_stats) = merged?;
+        sink_result.map_err(ReplayError::Sink)?;
+        Ok(report(dispatch, workers_stats, analyzer, started.elapsed()))
+    })
+}
+
+fn report(
+    dispatch: DispatchReport,
+    workers: WorkerStats,
+    analyzer: Analyzer,
+    elapsed: Duration,
+) -> ReplayReport {
+    ReplayReport {
+        captures: dispatch.captures,
+        packets: dispatch.packets,
+        malformed: dispatch.malformed,
+        first_ts: dispatch.first_ts,
+        last_ts: dispatch.last_ts,
+        workers,
+        traffic: analyzer.finish(),
+        elapsed,
+    }
+}
+
+fn run_worker(mut worker: Worker, batches: Receiver<Batch>, out: Sender<WorkerOutput>) {
+    for batch in batches {
+        let mut events = Vec::with_capacity(batch.frames.len());
+        let mut ended = Vec::new();
+        let bytes = batch.chunk.bytes();
+        for frame in &batch.frames {
+            let start = frame.start as usize;
+            worker.frame(
+                frame,
+                &bytes[start..start + frame.len as usize],
+                &mut events,
+                &mut ended,
+            );
+        }
+        worker.end_epoch(batch.now, &mut ended);
+        drop(batch);
+        if out.send(WorkerOutput::Epoch { events, ended }).is_err() {
+            return;
+        }
+    }
+    let mut ended = Vec::new();
+    let stats = worker.finish(&mut ended);
+    let _ = out.send(WorkerOutput::Final { ended, stats });
+}
+
+/// Takes one output per worker per epoch, restores packet order, analyses
+/// it and passes the events on to the sink.
+fn merge(
+    outputs: &[Receiver<WorkerOutput>],
+    sink: Option<Sender<Vec<Event>>>,
+    bytes_read: &AtomicU64,
+    progress: &mut dyn FnMut(u64),
+) -> Result<(Analyzer, WorkerStats), ReplayError> {
+    let mut analyzer = Analyzer::new();
+    let mut totals = WorkerStats::default();
+    let mut sink = sink;
+    loop {
+        let mut events: Vec<Event> = Vec::new();
+        let mut ended = Vec::new();
+        let mut finished = 0;
+        for output in outputs {
+            match output.recv().map_err(|_| ReplayError::ThreadLost)? {
+                WorkerOutput::Epoch {
+                    events: mut more,
+                    ended: mut gone,
+                } => {
+                    if events.is_empty() {
+                        events = more;
+                    } else {
+                        events.append(&mut more);
+                    }
+                    ended.append(&mut gone);
+                }
+                WorkerOutput::Final {
+                    ended: mut gone,
+                    stats,
+                } => {
+                    finished += 1;
+                    ended.append(&mut gone);
+                    totals.merge(&stats);
+                }
+            }
+        }
+        if outputs.len() > 1 {
+            // Each worker's events are already in packet order: a stable sort merges the runs.
+            events.sort_by_key(|e| e.header.seq);
+        }
+        ended.sort_by_key(|f| f.id);
+        analyzer.epoch(&events, &ended);
+        if let Some(tx) = &sink
+            && !events.is_empty()
+            && tx.send(events).is_err()
+        {
+            // The sink failed; its error is reported when it is joined.
+            sink = None;
+        }
+        progress(bytes_read.load(Ordering::Relaxed));
+        if finished == outputs.len() {
+            return Ok((analyzer, totals));
+        }
+        if finished > 0 {
+            return Err(ReplayError::ThreadLost);
+        }
+    }
+}
+
+fn run_sink(mut sink: Box<dyn Sink>, events: Receiver<Vec<Event>>) -> io::Result<()> {
+    for batch in events {
+        sink.events(&batch)?;
+    }
+    sink.finish()
+}
