@@ -8,6 +8,7 @@ mod chunk;
 mod file;
 mod linktype;
 mod timeline;
+pub mod write;
 
 use std::fmt;
 
@@ -65,3 +66,6 @@ pub enum OpenError {
     #[error("unsupported link type {} ({}); supported: Ethernet, Linux cooked (SLL, SLL2), raw IPv4/IPv6, BSD loopback", .0, dlt_name(*.0))]
     UnsupportedLinkType(u32),
 }
+
+#[cfg(test)]
+mod tests;
