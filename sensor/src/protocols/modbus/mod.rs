@@ -16,6 +16,8 @@ mod umas;
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod wireshark;
 
 use std::collections::VecDeque;
 
