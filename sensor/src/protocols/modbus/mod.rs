@@ -632,14 +632,18 @@ const STRUCTURAL: &[&str] = &[
     EXCEPTION_IN_REQUEST,
 ];
 
-/// Recognises Modbus/TCP by structure: protocol id 0 and an MBAP length in
-/// range, frame after frame.
+/// Recognises Modbus/TCP by structure, not port: protocol id 0 and an MBAP
+/// length in range (2..=254; up to 2048 for UMAS), frame after frame. Fewer
+/// than 8 bytes (a header and a function code) give `NeedMore`.
 ///
-/// On port 502, whole frames are enough (any function code: fuzzers and
-/// scanners send invalid ones too, and Wireshark decodes them); a first frame
-/// still incomplete must at least have a known function code. Elsewhere, the
-/// bytes must be whole frames back to back, each with a public function code
-/// and a PDU whose structure matches its length.
+/// On the well-known port (`on_known_port`), whole frames are enough, whatever
+/// their function code (fuzzers and scanners send invalid ones, and they must
+/// be seen); a first frame still incomplete matches if its function code is
+/// not unknown, else more bytes are needed. Elsewhere the evidence must be
+/// stronger: the bytes must be whole frames back to back, each with a public
+/// function code and a PDU whose structure agrees with its MBAP length; an
+/// incomplete frame gives `NeedMore`. HTTP, TLS, DNP3 and TPKT all fail the
+/// protocol id test.
 pub fn probe(data: &[u8], direction: Direction, on_known_port: bool) -> Probe {
     if data.len() < MBAP_LEN + 1 {
         return Probe::NeedMore;
