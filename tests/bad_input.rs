@@ -26,7 +26,11 @@ fn record_offsets(bytes: &[u8]) -> Vec<usize> {
 
 /// The demo capture's events whose packet number is at most `last`.
 fn events_up_to(events: &[Value], last: u64) -> Vec<Value> {
-    events.iter().filter(|e| e["packet"].as_u64().unwrap() <= last).cloned().collect()
+    events
+        .iter()
+        .filter(|e| e["packet"].as_u64().unwrap() <= last)
+        .cloned()
+        .collect()
 }
 
 fn only_line(text: &str) -> &str {
@@ -43,7 +47,10 @@ fn a_file_that_is_not_a_capture_exits_2_naming_it() {
     let out = run(&["replay", notes.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(2));
     let line = only_line(&stderr(&out)).to_string();
-    assert!(line.contains("notes.pcap") && line.contains("not a capture file"), "{line}");
+    assert!(
+        line.contains("notes.pcap") && line.contains("not a capture file"),
+        "{line}"
+    );
     assert!(stdout(&out).is_empty());
 
     let empty = dir.path().join("empty.pcap");
@@ -60,21 +67,33 @@ fn a_missing_file_exits_2_naming_it() {
     assert!(only_line(&stderr(&out)).contains("/nonexistent/plant.pcap"));
 }
 
-fn damaged_replay_keeps_what_came_before(bytes: Vec<u8>, damage_offset: usize, good_packets: u64, reason: &str) {
+fn damaged_replay_keeps_what_came_before(
+    bytes: Vec<u8>,
+    damage_offset: usize,
+    good_packets: u64,
+    reason: &str,
+) {
     let dir = tempfile::tempdir().unwrap();
     let damaged = dir.path().join("damaged.pcap");
     std::fs::write(&damaged, bytes).unwrap();
     let full = replay(&[&demo_capture()], &[]);
     let cut = replay(&[&damaged], &[]);
     let err = stderr(&cut.output);
-    assert!(err.contains(&format!("byte offset {damage_offset}")) && err.contains(reason), "{err}");
+    assert!(
+        err.contains(&format!("byte offset {damage_offset}")) && err.contains(reason),
+        "{err}"
+    );
     let damage = &cut.stats()["captures"][0]["damage"];
     assert_eq!(damage["offset"], damage_offset as u64);
     assert!(damage["reason"].as_str().unwrap().contains(reason));
     assert_eq!(cut.stats()["traffic"]["packets"], good_packets);
     let expected = events_up_to(&full.events(), good_packets);
     assert!(expected.len() > 100);
-    assert_eq!(cut.events(), expected, "every event before the damage is kept");
+    assert_eq!(
+        cut.events(),
+        expected,
+        "every event before the damage is kept"
+    );
 }
 
 #[test]
@@ -109,8 +128,15 @@ fn an_unsupported_link_type_is_named_and_other_files_still_replay() {
     write_wifi_capture(&wifi);
     let both = replay(&[&wifi, &demo_capture()], &[]);
     let err = stderr(&both.output);
-    assert!(err.contains("wifi.pcap") && err.contains("unsupported link type 105 (IEEE802_11)"), "{err}");
-    assert_eq!(both.stats()["traffic"]["packets"], 13465, "the demo capture replayed");
+    assert!(
+        err.contains("wifi.pcap") && err.contains("unsupported link type 105 (IEEE802_11)"),
+        "{err}"
+    );
+    assert_eq!(
+        both.stats()["traffic"]["packets"],
+        13465,
+        "the demo capture replayed"
+    );
 
     let alone = run(&["replay", wifi.to_str().unwrap()]);
     assert_eq!(alone.status.code(), Some(2));
@@ -128,7 +154,12 @@ fn a_closed_stdout_is_not_a_crash() {
     // Close the reading end at once, as `| head -0` would.
     drop(child.stdout.take());
     let mut err = String::new();
-    child.stderr.take().unwrap().read_to_string(&mut err).unwrap();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut err)
+        .unwrap();
     let status = child.wait().unwrap();
     assert!(status.success(), "{status}: {err}");
     assert!(!err.contains("panicked"), "{err}");
@@ -142,5 +173,9 @@ fn directories_are_searched_and_non_captures_in_them_skipped() {
     std::fs::write(dir.path().join("README.txt"), "captures from the plant").unwrap();
     let run = replay(&[dir.path()], &[]);
     assert_eq!(run.stats()["traffic"]["packets"], 13465);
-    assert!(stderr(&run.output).contains("not captures"), "{}", stderr(&run.output));
+    assert!(
+        stderr(&run.output).contains("not captures"),
+        "{}",
+        stderr(&run.output)
+    );
 }

@@ -22,7 +22,10 @@ fn every_shared_capture_replays_and_matches_wireshark_layers() {
         return;
     };
     let mut checked = 0;
-    let mut dirs: Vec<_> = std::fs::read_dir(&root).unwrap().map(|e| e.unwrap().path()).collect();
+    let mut dirs: Vec<_> = std::fs::read_dir(&root)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
     dirs.sort();
     for dir in dirs.into_iter().filter(|d| d.is_dir()) {
         for capture in captures_in(&dir) {
@@ -32,11 +35,19 @@ fn every_shared_capture_replays_and_matches_wireshark_layers() {
             let name = capture.display();
             let file = &stats["captures"][0];
             assert!(file["damage"].is_null(), "{name}: {}", file["damage"]);
-            assert_eq!(stats["traffic"]["packets"], oracle.packets(), "{name}: packets");
+            assert_eq!(
+                stats["traffic"]["packets"],
+                oracle.packets(),
+                "{name}: packets"
+            );
             let counts = &oracle.json["frame_protocol_counts"];
             for (wireshark, ours) in LAYERS {
                 let expected = counts[wireshark].as_u64().unwrap_or(0);
-                assert_eq!(stats["traffic"][ours].as_u64().unwrap(), expected, "{name}: frames with {wireshark}");
+                assert_eq!(
+                    stats["traffic"][ours].as_u64().unwrap(),
+                    expected,
+                    "{name}: frames with {wireshark}"
+                );
             }
             checked += 1;
         }

@@ -12,20 +12,32 @@ fn events_and_stats_do_not_depend_on_threads_or_runs() {
     let two = replay(&[&demo], &["--threads", "2"]);
     let again = replay(&[&demo], &["--threads", "2"]);
     let seven = replay(&[&demo], &["--threads", "7"]);
-    assert!(one.events().len() > 1000, "the demo capture decodes to events");
+    assert!(
+        one.events().len() > 1000,
+        "the demo capture decodes to events"
+    );
     for other in [&two, &again, &seven] {
-        assert!(one.events_text() == other.events_text(), "events.jsonl differs");
+        assert!(
+            one.events_text() == other.events_text(),
+            "events.jsonl differs"
+        );
         assert_eq!(one.stats_text(), other.stats_text());
     }
 }
 
 #[test]
 fn a_small_flow_table_evicts_the_same_flows_whatever_the_thread_count() {
-    // 64 shards × 16 flows: the demo's flows overflow some shards.
+    // 64 shards of one flow each: the demo's flows overflow most shards.
     let demo = demo_capture();
-    let one = replay(&[&demo], &["--threads", "1", "--max-flows", "1"]);
-    let two = replay(&[&demo], &["--threads", "2", "--max-flows", "1"]);
-    assert!(one.stats()["flows"]["evicted"].as_u64().unwrap() > 0, "flows were evicted");
+    let one = replay(&[&demo], &["--threads", "1", "--max-flows", "64"]);
+    let two = replay(&[&demo], &["--threads", "2", "--max-flows", "64"]);
+    assert!(
+        one.stats()["flows"]["evicted"].as_u64().unwrap() > 0,
+        "flows were evicted"
+    );
     assert_eq!(one.stats_text(), two.stats_text());
-    assert!(one.events_text() == two.events_text(), "events.jsonl differs");
+    assert!(
+        one.events_text() == two.events_text(),
+        "events.jsonl differs"
+    );
 }

@@ -6,6 +6,18 @@ mod common;
 
 use common::*;
 
+/// Frames where the sensor decodes Modbus and Wireshark, by design, does not.
+///
+/// Wireshark takes the highest sequence number seen so far as the stream's
+/// position, so the forged segment in frame 12 of this fuzzed capture
+/// (sequence number 131153) makes it call the server's next real responses
+/// retransmissions and skip them. The sensor reassembles within a window and
+/// decodes them: one injected segment must not blind it to what follows.
+const DECODED_ONLY_BY_US: &[(&str, u64)] = &[
+    ("zeek_modbus_fuzz72.pcap", 19),
+    ("zeek_modbus_fuzz72.pcap", 21),
+];
+
 /// One PDU's identifying values, as strings in Wireshark's format.
 fn ours(event: &serde_json::Value) -> (String, String, String) {
     (
@@ -39,9 +51,13 @@ fn modbus_matches_wireshark_frame_by_frame() {
                 .zip(&funcs)
                 .map(|((t, u), f)| (t.clone(), u.clone(), f.clone()))
                 .collect();
-            let got: Vec<_> = ours_by_packet.get(frame).map_or(Vec::new(), |es| es.iter().map(|e| ours(e)).collect());
+            let got: Vec<_> = ours_by_packet
+                .get(frame)
+                .map_or(Vec::new(), |es| es.iter().map(|e| ours(e)).collect());
             if got != expected {
-                mismatches.push(format!("frame {frame}: wireshark {expected:?}, otsensor {got:?}"));
+                mismatches.push(format!(
+                    "frame {frame}: wireshark {expected:?}, otsensor {got:?}"
+                ));
                 continue;
             }
             let mut expected_exceptions = field_values(record, "modbus.exception_code");
@@ -59,10 +75,26 @@ fn modbus_matches_wireshark_frame_by_frame() {
             }
             pdus_compared += expected.len();
         }
-        for frame in ours_by_packet.keys().filter(|f| !theirs.contains_key(f)) {
-            mismatches.push(format!("frame {frame}: otsensor decodes Modbus where Wireshark does not"));
+        for (frame, events) in ours_by_packet
+            .iter()
+            .filter(|(f, _)| !theirs.contains_key(f))
+        {
+            // Bytes that cannot be an MBAP header: Wireshark shows plain TCP data,
+            // the sensor reports them as a Modbus anomaly rather than dropping them.
+            let only_invalid_framing = events.iter().all(|e| {
+                e["function_code"].is_null() && e["anomalies"][0] == "invalid_mbap_header"
+            });
+            if !only_invalid_framing && !DECODED_ONLY_BY_US.contains(&(name.as_str(), *frame)) {
+                mismatches.push(format!(
+                    "frame {frame}: otsensor decodes Modbus where Wireshark does not"
+                ));
+            }
         }
-        assert!(mismatches.is_empty(), "{name}:\n  {}", mismatches.join("\n  "));
+        assert!(
+            mismatches.is_empty(),
+            "{name}:\n  {}",
+            mismatches.join("\n  ")
+        );
     }
     assert!(pdus_compared > 300, "only {pdus_compared} PDUs compared");
 }

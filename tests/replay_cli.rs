@@ -11,14 +11,29 @@ const DEMO_PACKETS: u64 = 13_465;
 
 /// The event contract (docs/events.md): fields every event carries.
 const COMMON_FIELDS: &[&str] = &[
-    "ts", "packet", "flow", "src_ip", "dst_ip", "src_port", "dst_port", "src_mac", "dst_mac", "transport",
-    "protocol", "is_response", "function_code", "function", "class",
+    "ts",
+    "packet",
+    "flow",
+    "src_ip",
+    "dst_ip",
+    "src_port",
+    "dst_port",
+    "src_mac",
+    "dst_mac",
+    "transport",
+    "protocol",
+    "is_response",
+    "function_code",
+    "function",
+    "class",
 ];
 
 fn counts<'a>(values: impl Iterator<Item = &'a Value>) -> BTreeMap<String, u64> {
     let mut counts = BTreeMap::new();
     for v in values.filter(|v| !v.is_null()) {
-        *counts.entry(v.to_string().trim_matches('"').to_string()).or_default() += 1;
+        *counts
+            .entry(v.to_string().trim_matches('"').to_string())
+            .or_default() += 1;
     }
     counts
 }
@@ -38,7 +53,10 @@ fn the_summary_names_packets_protocols_talkers_and_anomalies() {
     assert!(out.status.success(), "{}", stderr(&out));
     let text = stdout(&out);
     assert!(text.contains("13,465 packets"), "{text}");
-    let modbus = text.lines().find(|l| l.trim_start().starts_with("modbus")).expect("a modbus line");
+    let modbus = text
+        .lines()
+        .find(|l| l.trim_start().starts_with("modbus"))
+        .expect("a modbus line");
     assert!(modbus.contains("11,136 PDUs"), "{modbus}");
     assert!(text.contains("Top talkers"), "{text}");
     assert!(text.contains("10.10."), "talkers are listed by IP: {text}");
@@ -55,16 +73,39 @@ fn events_follow_the_contract_and_agree_with_wireshark() {
             assert!(event.get(field).is_some(), "{field} missing in {event}");
         }
         let ts = event["ts"].as_str().unwrap();
-        assert!(ts.len() == 27 && ts.ends_with('Z') && ts.starts_with("2024-01-15T"), "{ts}");
-        assert!(event.get("capture").is_none(), "one capture: no capture field");
+        assert!(
+            ts.len() == 27 && ts.ends_with('Z') && ts.starts_with("2024-01-15T"),
+            "{ts}"
+        );
+        assert!(
+            event.get("capture").is_none(),
+            "one capture: no capture field"
+        );
     }
-    let modbus: Vec<&Value> = events.iter().filter(|e| e["protocol"] == "modbus").collect();
+    let modbus: Vec<&Value> = events
+        .iter()
+        .filter(|e| e["protocol"] == "modbus")
+        .collect();
     let oracle = Oracle::for_capture(&demo);
     let summary = &oracle.json["protocols"]["modbus"]["summary"];
-    assert_eq!(modbus.len() as u64, oracle.json["protocols"]["modbus"]["frames"].as_u64().unwrap());
-    assert_eq!(counts(modbus.iter().map(|e| &e["function_code"])), oracle_counts(&summary["modbus.func_code"]));
-    assert_eq!(counts(modbus.iter().map(|e| &e["exception_code"])), oracle_counts(&summary["modbus.exception_code"]));
-    assert_eq!(counts(modbus.iter().map(|e| &e["unit_id"])), oracle_counts(&summary["mbtcp.unit_id"]));
+    assert_eq!(
+        modbus.len() as u64,
+        oracle.json["protocols"]["modbus"]["frames"]
+            .as_u64()
+            .unwrap()
+    );
+    assert_eq!(
+        counts(modbus.iter().map(|e| &e["function_code"])),
+        oracle_counts(&summary["modbus.func_code"])
+    );
+    assert_eq!(
+        counts(modbus.iter().map(|e| &e["exception_code"])),
+        oracle_counts(&summary["modbus.exception_code"])
+    );
+    assert_eq!(
+        counts(modbus.iter().map(|e| &e["unit_id"])),
+        oracle_counts(&summary["mbtcp.unit_id"])
+    );
 
     let stats = run.stats();
     assert_eq!(stats["traffic"]["packets"], DEMO_PACKETS);
@@ -83,7 +124,10 @@ fn responses_carry_the_request_they_answer() {
         .map(|e| (e["packet"].as_u64().unwrap(), e))
         .collect();
     let mut paired = 0;
-    for response in events.iter().filter(|e| e["protocol"] == "modbus" && e["is_response"] == true) {
+    for response in events
+        .iter()
+        .filter(|e| e["protocol"] == "modbus" && e["is_response"] == true)
+    {
         let Some(request_packet) = response["request_packet"].as_u64() else {
             continue;
         };
@@ -110,14 +154,27 @@ fn several_files_replay_as_one_timeline_with_capture_names() {
     assert_eq!(events.len(), 2 * single.len());
     // Name order: a.pcap first, whatever the order on the command line.
     assert!(events[0]["capture"].as_str().unwrap().ends_with("a.pcap"));
-    assert!(events.last().unwrap()["capture"].as_str().unwrap().ends_with("b.pcap"));
-    assert_eq!(events[0]["packet"], single[0]["packet"], "packet numbers restart per file");
+    assert!(
+        events.last().unwrap()["capture"]
+            .as_str()
+            .unwrap()
+            .ends_with("b.pcap")
+    );
+    assert_eq!(
+        events[0]["packet"], single[0]["packet"],
+        "packet numbers restart per file"
+    );
     assert_eq!(both.stats()["traffic"]["packets"], 2 * DEMO_PACKETS);
 }
 
 #[test]
 fn stats_flag_reports_throughput_and_peak_memory() {
-    let out = run(&["replay", demo_capture().to_str().unwrap(), "--stats", "--quiet"]);
+    let out = run(&[
+        "replay",
+        demo_capture().to_str().unwrap(),
+        "--stats",
+        "--quiet",
+    ]);
     assert!(out.status.success());
     assert!(stdout(&out).is_empty(), "--quiet prints no summary");
     let err = stderr(&out);

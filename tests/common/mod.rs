@@ -10,7 +10,10 @@ use serde_json::Value;
 
 /// The repository root.
 pub fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
 }
 
 /// The capture bundled with the repository for the demo and the tests.
@@ -25,7 +28,10 @@ pub fn shared_pcaps(sub: &str) -> Option<PathBuf> {
     if dir.is_dir() {
         Some(dir)
     } else {
-        eprintln!("SKIPPED: {} is absent (the shared capture corpus is not on this machine)", dir.display());
+        eprintln!(
+            "SKIPPED: {} is absent (the shared capture corpus is not on this machine)",
+            dir.display()
+        );
         None
     }
 }
@@ -35,7 +41,12 @@ pub fn captures_in(dir: &Path) -> Vec<PathBuf> {
     let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
         .unwrap()
         .map(|e| e.unwrap().path())
-        .filter(|p| matches!(p.extension().and_then(|e| e.to_str()), Some("pcap" | "pcapng")))
+        .filter(|p| {
+            matches!(
+                p.extension().and_then(|e| e.to_str()),
+                Some("pcap" | "pcapng")
+            )
+        })
         .collect();
     files.sort();
     files
@@ -76,7 +87,9 @@ impl Replay {
     pub fn events(&self) -> Vec<Value> {
         self.events_text()
             .lines()
-            .map(|line| serde_json::from_str(line).unwrap_or_else(|e| panic!("bad JSON line {line}: {e}")))
+            .map(|line| {
+                serde_json::from_str(line).unwrap_or_else(|e| panic!("bad JSON line {line}: {e}"))
+            })
             .collect()
     }
 
@@ -89,7 +102,11 @@ impl Replay {
 pub fn replay(captures: &[&Path], args: &[&str]) -> Replay {
     let dir = tempfile::tempdir().unwrap();
     let mut cmd = otsensor();
-    cmd.arg("replay").args(captures).arg("--out").arg(dir.path()).args(args);
+    cmd.arg("replay")
+        .args(captures)
+        .arg("--out")
+        .arg(dir.path())
+        .args(args);
     let output = cmd.output().expect("running otsensor");
     assert!(
         output.status.success(),
@@ -109,7 +126,8 @@ impl Oracle {
     pub fn for_capture(capture: &Path) -> Oracle {
         let stem = capture.file_stem().unwrap().to_str().unwrap();
         let path = capture.with_file_name(format!("{stem}.tshark.json"));
-        let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let text =
+            std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
         Oracle {
             json: serde_json::from_str(&text).unwrap(),
         }
@@ -140,7 +158,10 @@ pub fn field_values(record: &serde_json::Map<String, Value>, name: &str) -> Vec<
     match record.get(name) {
         None => Vec::new(),
         Some(Value::String(s)) => vec![s.clone()],
-        Some(Value::Array(items)) => items.iter().map(|v| v.as_str().unwrap().to_string()).collect(),
+        Some(Value::Array(items)) => items
+            .iter()
+            .map(|v| v.as_str().unwrap().to_string())
+            .collect(),
         Some(other) => panic!("unexpected tshark value {other}"),
     }
 }
@@ -149,7 +170,10 @@ pub fn field_values(record: &serde_json::Map<String, Value>, name: &str) -> Vec<
 pub fn events_by_packet<'a>(events: &'a [Value], protocol: &str) -> BTreeMap<u64, Vec<&'a Value>> {
     let mut by_packet: BTreeMap<u64, Vec<&Value>> = BTreeMap::new();
     for event in events.iter().filter(|e| e["protocol"] == protocol) {
-        by_packet.entry(event["packet"].as_u64().unwrap()).or_default().push(event);
+        by_packet
+            .entry(event["packet"].as_u64().unwrap())
+            .or_default()
+            .push(event);
     }
     by_packet
 }

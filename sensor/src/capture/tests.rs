@@ -38,10 +38,20 @@ fn pcap(nanos: bool, big_endian: bool, frames: &[(Timestamp, Vec<u8>)]) -> Vec<u
 
 #[test]
 fn classic_pcap_in_every_variant() {
-    let frames = vec![(ts(1_705_305_600, 123_456_789), frame(1, 60)), (ts(1_705_305_601, 5_000), frame(2, 1514))];
+    let frames = vec![
+        (ts(1_705_305_600, 123_456_789), frame(1, 60)),
+        (ts(1_705_305_601, 5_000), frame(2, 1514)),
+    ];
     for (nanos, big_endian) in [(false, false), (false, true), (true, false), (true, true)] {
         let (file, got) = read_all(pcap(nanos, big_endian, &frames), 1 << 16);
-        assert_eq!(file.format(), Format::Pcap { big_endian, nanos, modified: false });
+        assert_eq!(
+            file.format(),
+            Format::Pcap {
+                big_endian,
+                nanos,
+                modified: false
+            }
+        );
         assert_eq!(got.len(), 2, "nanos {nanos} big-endian {big_endian}");
         let first_nanos = if nanos { 123_456_789 } else { 123_456_000 };
         assert_eq!(got[0].0.ts, ts(1_705_305_600, first_nanos));
@@ -56,7 +66,9 @@ fn classic_pcap_in_every_variant() {
 
 #[test]
 fn records_spanning_chunks_and_bigger_than_a_chunk_are_read_whole() {
-    let frames: Vec<_> = (0..50u8).map(|n| (ts(n.into(), 0), frame(n, 20 + usize::from(n) * 7))).collect();
+    let frames: Vec<_> = (0..50u8)
+        .map(|n| (ts(n.into(), 0), frame(n, 20 + usize::from(n) * 7)))
+        .collect();
     let bytes = pcap(false, false, &frames);
     // A 64-byte chunk holds no whole record of the later frames.
     let (file, got) = read_all(bytes, 64);
@@ -78,19 +90,31 @@ fn snaplen_cut_records_keep_their_wire_length() {
 
 #[test]
 fn a_record_truncated_by_the_end_of_file_is_reported_with_its_offset() {
-    let frames = vec![(ts(1, 0), frame(1, 60)), (ts(2, 0), frame(2, 60)), (ts(3, 0), frame(3, 60))];
+    let frames = vec![
+        (ts(1, 0), frame(1, 60)),
+        (ts(2, 0), frame(2, 60)),
+        (ts(3, 0), frame(3, 60)),
+    ];
     let mut bytes = pcap(false, false, &frames);
     bytes.truncate(24 + 2 * 76 + 30); // the third record stops 30 bytes in
     let (file, got) = read_all(bytes, 1 << 16);
     assert_eq!(got.len(), 2, "everything before the damage is read");
     let damage = file.damage().unwrap();
     assert_eq!(damage.offset, 24 + 2 * 76);
-    assert!(damage.reason.contains("truncated record"), "{}", damage.reason);
+    assert!(
+        damage.reason.contains("truncated record"),
+        "{}",
+        damage.reason
+    );
 }
 
 #[test]
 fn a_corrupt_record_length_is_reported_with_its_offset() {
-    let frames = vec![(ts(1, 0), frame(1, 60)), (ts(2, 0), frame(2, 60)), (ts(3, 0), frame(3, 60))];
+    let frames = vec![
+        (ts(1, 0), frame(1, 60)),
+        (ts(2, 0), frame(2, 60)),
+        (ts(3, 0), frame(3, 60)),
+    ];
     let mut bytes = pcap(false, false, &frames);
     let second = 24 + 76;
     bytes[second + 8..second + 12].copy_from_slice(&0x7fff_0000u32.to_le_bytes());
@@ -105,13 +129,20 @@ fn a_corrupt_record_length_is_reported_with_its_offset() {
 
 #[test]
 fn files_that_are_not_captures_are_refused() {
-    let open = |bytes: &[u8]| CaptureFile::from_reader("x".into(), Box::new(Cursor::new(bytes.to_vec())));
+    let open =
+        |bytes: &[u8]| CaptureFile::from_reader("x".into(), Box::new(Cursor::new(bytes.to_vec())));
     assert!(matches!(open(b""), Err(OpenError::Empty)));
-    assert!(matches!(open(b"\x1f\x8b\x08\x00rest"), Err(OpenError::Gzip)));
+    assert!(matches!(
+        open(b"\x1f\x8b\x08\x00rest"),
+        Err(OpenError::Gzip)
+    ));
     let err = open(b"GET / HTTP/1.1\r\nHost: plc\r\n\r\n").err().unwrap();
     assert!(matches!(err, OpenError::NotACapture(0x4745_5420)));
     assert!(err.to_string().contains("not a capture file"));
-    assert!(matches!(open(&[0xd4, 0xc3, 0xb2, 0xa1, 2, 0]), Err(OpenError::TruncatedHeader(6, 24))));
+    assert!(matches!(
+        open(&[0xd4, 0xc3, 0xb2, 0xa1, 2, 0]),
+        Err(OpenError::TruncatedHeader(6, 24))
+    ));
 }
 
 #[test]
@@ -141,9 +172,12 @@ fn pcapng_with_several_interfaces_link_types_and_resolutions() {
         let eth = w.interface(1, 0, 6).unwrap();
         let raw = w.interface(101, 0, 9).unwrap();
         let wifi = w.interface(105, 0, 6).unwrap();
-        w.packet(eth, ts(1_600_000_000, 250_000_000), &frame(1, 60), 60).unwrap();
-        w.packet(raw, ts(1_600_000_001, 123_456_789), &frame(2, 40), 40).unwrap();
-        w.packet(wifi, ts(1_600_000_002, 0), &frame(3, 80), 80).unwrap();
+        w.packet(eth, ts(1_600_000_000, 250_000_000), &frame(1, 60), 60)
+            .unwrap();
+        w.packet(raw, ts(1_600_000_001, 123_456_789), &frame(2, 40), 40)
+            .unwrap();
+        w.packet(wifi, ts(1_600_000_002, 0), &frame(3, 80), 80)
+            .unwrap();
         w.simple_packet(&frame(4, 61)).unwrap();
         let (file, got) = read_all(w.into_inner(), 1 << 16);
         assert_eq!(file.format(), Format::PcapNg);
@@ -152,8 +186,14 @@ fn pcapng_with_several_interfaces_link_types_and_resolutions() {
         assert_eq!(file.unsupported(), &[(105, 1)]);
         assert_eq!(file.packets(), 4);
         let (eth_rec, raw_rec, spb_rec) = (&got[0].0, &got[1].0, &got[2].0);
-        assert_eq!((eth_rec.link, eth_rec.ts), (LinkType::Ethernet, ts(1_600_000_000, 250_000_000)));
-        assert_eq!((raw_rec.link, raw_rec.ts), (LinkType::Raw, ts(1_600_000_001, 123_456_789)));
+        assert_eq!(
+            (eth_rec.link, eth_rec.ts),
+            (LinkType::Ethernet, ts(1_600_000_000, 250_000_000))
+        );
+        assert_eq!(
+            (raw_rec.link, raw_rec.ts),
+            (LinkType::Raw, ts(1_600_000_001, 123_456_789))
+        );
         // Packet numbers count every packet block, as Wireshark's frame numbers do.
         assert_eq!((eth_rec.packet, raw_rec.packet, spb_rec.packet), (1, 2, 4));
         // The simple packet block: interface 0, padding removed, time of the previous packet.
@@ -179,7 +219,11 @@ fn a_truncated_pcapng_block_is_reported() {
     assert_eq!(got.len(), 1);
     let damage = file.damage().unwrap();
     assert_eq!(damage.offset, whole as u64);
-    assert!(damage.reason.contains("truncated block"), "{}", damage.reason);
+    assert!(
+        damage.reason.contains("truncated block"),
+        "{}",
+        damage.reason
+    );
 }
 
 #[test]

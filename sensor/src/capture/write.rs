@@ -98,10 +98,21 @@ impl<W: Write> PcapNgWriter<W> {
     }
 
     /// Writes an Enhanced Packet Block.
-    pub fn packet(&mut self, interface: u32, ts: Timestamp, frame: &[u8], orig_len: u32) -> io::Result<()> {
+    pub fn packet(
+        &mut self,
+        interface: u32,
+        ts: Timestamp,
+        frame: &[u8],
+        orig_len: u32,
+    ) -> io::Result<()> {
         let be = self.big_endian;
-        let per_sec = self.resolutions.get(interface as usize).copied().unwrap_or(1_000_000);
-        let units = ts.secs() as u64 * per_sec + u64::from(ts.subsec_nanos()) * per_sec / 1_000_000_000;
+        let per_sec = self
+            .resolutions
+            .get(interface as usize)
+            .copied()
+            .unwrap_or(1_000_000);
+        let units =
+            ts.secs() as u64 * per_sec + u64::from(ts.subsec_nanos()) * per_sec / 1_000_000_000;
         let mut body = Vec::with_capacity(20 + frame.len() + 3);
         put_u32(&mut body, interface, be);
         put_u32(&mut body, (units >> 32) as u32, be);
@@ -126,7 +137,12 @@ impl<W: Write> PcapNgWriter<W> {
 }
 
 /// Writes a pcapng block: type, total length, body padded to 32 bits, total length.
-fn write_block(out: &mut impl Write, block_type: u32, body: &[u8], big_endian: bool) -> io::Result<()> {
+fn write_block(
+    out: &mut impl Write,
+    block_type: u32,
+    body: &[u8],
+    big_endian: bool,
+) -> io::Result<()> {
     let padded = body.len().div_ceil(4) * 4;
     let total = (12 + padded) as u32;
     let mut block = Vec::with_capacity(total as usize);
@@ -139,9 +155,17 @@ fn write_block(out: &mut impl Write, block_type: u32, body: &[u8], big_endian: b
 }
 
 fn put_u32(out: &mut Vec<u8>, v: u32, big_endian: bool) {
-    out.extend_from_slice(&if big_endian { v.to_be_bytes() } else { v.to_le_bytes() });
+    out.extend_from_slice(&if big_endian {
+        v.to_be_bytes()
+    } else {
+        v.to_le_bytes()
+    });
 }
 
 fn put_u16(out: &mut Vec<u8>, v: u16, big_endian: bool) {
-    out.extend_from_slice(&if big_endian { v.to_be_bytes() } else { v.to_le_bytes() });
+    out.extend_from_slice(&if big_endian {
+        v.to_be_bytes()
+    } else {
+        v.to_le_bytes()
+    });
 }

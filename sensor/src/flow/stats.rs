@@ -18,8 +18,12 @@ crate::counters! {
         pub gap_bytes,
         /// Directions picked up without their SYN.
         pub midstream_pickups,
-        /// Holes given up on because the held bytes or the window ran out.
+        /// Holes given up on because the held bytes ran out.
         pub hold_overflows,
+        /// Segments dropped for starting far beyond the expected sequence number.
+        pub out_of_window,
+        /// Times a stream was taken to have jumped (acknowledged, or repeated out-of-window segments).
+        pub resyncs,
         /// Times a decoder's unconsumed bytes exceeded the per-direction cap.
         pub buffer_overflows,
     }

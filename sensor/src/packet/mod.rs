@@ -59,6 +59,12 @@ impl TcpInfo {
     pub fn has(self, flag: u8) -> bool {
         self.flags & flag != 0
     }
+
+    /// A SYN that can open a connection: not combined with FIN or RST, as
+    /// scanners and fuzzers send them.
+    pub fn opens(self) -> bool {
+        self.has(Self::SYN) && !self.has(Self::FIN) && !self.has(Self::RST)
+    }
 }
 
 /// Why parsing stopped before the payload (counted per reason in stats).

@@ -45,6 +45,8 @@ crate::counters! {
         pub other_ip_protocol,
         /// Frames whose payload the capture's snaplen cut short.
         pub snaplen_truncated,
+        /// Frames whose IP length claims more bytes than the frame had on the wire.
+        pub ip_length_beyond_frame,
         /// Frames sent to a worker (those that belong to a flow).
         pub dispatched,
     }
@@ -153,7 +155,13 @@ fn classify(
 ) -> Frame {
     let start = record.start as usize;
     let bytes = &chunk.bytes()[start..start + record.len as usize];
-    let packet = Packet::parse(record.link, bytes);
+    let mut packet = Packet::parse(record.link, bytes);
+    // Only a snaplen cut loses bytes; an IP length beyond an uncut frame is the sender's lie.
+    let cut = record.orig_len.saturating_sub(record.len);
+    if packet.payload_missing > cut {
+        report.packets.ip_length_beyond_frame += 1;
+        packet.payload_missing = cut;
+    }
     count(&packet, record, report);
     let key = FlowKey::of(&packet);
     let hash = key.map_or(0, |(k, _)| k.hash());

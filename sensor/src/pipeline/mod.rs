@@ -14,7 +14,7 @@ mod replay;
 mod worker;
 
 use crate::capture::Damage;
-use crate::event::Protocol;
+use crate::event::{Event, Protocol};
 use crate::flow::{FlowKey, FlowStats, Side, TcpStats};
 use crate::packet::Packet;
 use crate::time::Timestamp;
@@ -72,6 +72,13 @@ pub struct FlowRecord {
     pub bytes: [u64; 2],
     pub protocol: Option<Protocol>,
     pub end: FlowEnd,
+}
+
+/// What a worker produced in one epoch: events in packet order, and the flows that ended.
+#[derive(Debug, Default)]
+pub struct Produced {
+    pub events: Vec<Event>,
+    pub ended: Vec<FlowRecord>,
 }
 
 /// What workers count.

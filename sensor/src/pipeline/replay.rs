@@ -11,7 +11,7 @@ use crossbeam_channel::{Receiver, Sender, bounded};
 
 use super::dispatch::{Batch, DispatchReport, Dispatcher};
 use super::{
-    CaptureReport, FlowRecord, PacketStats, SHARDS, Timeouts, Worker, WorkerConfig, WorkerStats,
+    CaptureReport, PacketStats, Produced, SHARDS, Timeouts, Worker, WorkerConfig, WorkerStats,
 };
 use crate::analysis::{Analyzer, TrafficReport};
 use crate::capture::{ChunkPool, Input};
@@ -76,14 +76,9 @@ pub struct ReplayReport {
 }
 
 enum WorkerOutput {
-    Epoch {
-        events: Vec<Event>,
-        ended: Vec<FlowRecord>,
-    },
-    Final {
-        ended: Vec<FlowRecord>,
-        stats: WorkerStats,
-    },
+    Epoch(Produced),
+    /// After the input ended: what ending the open flows produced, and the counts.
+    Final(Produced, WorkerStats),
 }
 
 /// Replays `inputs` as one timeline. `progress` is called now and then with
@@ -97,7 +92,7 @@ pub fn replay(
     let started = Instant::now();
     let workers = config.threads.clamp(1, SHARDS);
     let worker_config = WorkerConfig {
-        flows_per_shard: (config.max_flows / SHARDS).max(16),
+        flows_per_shard: (config.max_flows / SHARDS).max(1),
         timeouts: config.timeouts,
         limits: config.limits,
     };
@@ -173,27 +168,28 @@ fn report(
 
 fn run_worker(mut worker: Worker, batches: Receiver<Batch>, out: Sender<WorkerOutput>) {
     for batch in batches {
-        let mut events = Vec::with_capacity(batch.frames.len());
-        let mut ended = Vec::new();
+        let mut produced = Produced {
+            events: Vec::with_capacity(batch.frames.len()),
+            ended: Vec::new(),
+        };
         let bytes = batch.chunk.bytes();
         for frame in &batch.frames {
             let start = frame.start as usize;
             worker.frame(
                 frame,
                 &bytes[start..start + frame.len as usize],
-                &mut events,
-                &mut ended,
+                &mut produced,
             );
         }
-        worker.end_epoch(batch.now, &mut ended);
+        worker.end_epoch(batch.now, &mut produced);
         drop(batch);
-        if out.send(WorkerOutput::Epoch { events, ended }).is_err() {
+        if out.send(WorkerOutput::Epoch(produced)).is_err() {
             return;
         }
     }
-    let mut ended = Vec::new();
-    let stats = worker.finish(&mut ended);
-    let _ = out.send(WorkerOutput::Final { ended, stats });
+    let mut produced = Produced::default();
+    let stats = worker.finish(&mut produced);
+    let _ = out.send(WorkerOutput::Final(produced, stats));
 }
 
 /// Takes one output per worker per epoch, restores packet order, analyses
@@ -212,32 +208,24 @@ fn merge(
         let mut ended = Vec::new();
         let mut finished = 0;
         for output in outputs {
-            match output.recv().map_err(|_| ReplayError::ThreadLost)? {
-                WorkerOutput::Epoch {
-                    events: mut more,
-                    ended: mut gone,
-                } => {
-                    if events.is_empty() {
-                        events = more;
-                    } else {
-                        events.append(&mut more);
-                    }
-                    ended.append(&mut gone);
-                }
-                WorkerOutput::Final {
-                    ended: mut gone,
-                    stats,
-                } => {
+            let mut produced = match output.recv().map_err(|_| ReplayError::ThreadLost)? {
+                WorkerOutput::Epoch(produced) => produced,
+                WorkerOutput::Final(produced, stats) => {
                     finished += 1;
-                    ended.append(&mut gone);
                     totals.merge(&stats);
+                    produced
                 }
+            };
+            if events.is_empty() {
+                events = produced.events;
+            } else {
+                events.append(&mut produced.events);
             }
+            ended.append(&mut produced.ended);
         }
-        if outputs.len() > 1 {
-            // Each worker's events are already in packet order: a stable sort merges the runs.
-            events.sort_by_key(|e| e.header.seq);
-        }
+        // Runs of events already in packet order (one per worker, with the
+        // occasional event released late by reassembly): a stable sort merges them.
+        events.sort_by_key(|e| e.header.seq);
         ended.sort_by_key(|f| f.id);
         analyzer.epoch(&events, &ended);
         if let Some(tx) = &sink

@@ -6,7 +6,7 @@
 //! the epoch clock the dispatcher sends: the output does not depend on how many
 //! workers share the shards.
 
-use super::{FlowEnd, FlowRecord, Frame, WorkerStats};
+use super::{FlowEnd, FlowRecord, Frame, Produced, WorkerStats};
 use crate::event::{Event, Header, Protocol, Transport};
 use crate::flow::tcp::{HalfStream, Piece, ReassemblyLimits, Segment};
 use crate::flow::{FlowKey, FlowTable, Side, TcpStats};
@@ -71,8 +71,8 @@ enum App {
 
 #[derive(Debug)]
 struct TcpConn {
-    /// Streams by the side that sends them.
-    halves: [HalfStream; 2],
+    /// Streams by the side that sends them; held bytes keep their packet's event header.
+    halves: [HalfStream<Header>; 2],
     /// Bytes delivered but not yet consumed by the decoder, by sending side.
     pending: [Vec<u8>; 2],
     reset: bool,
@@ -140,13 +140,7 @@ impl Worker {
     }
 
     /// Processes one frame of this worker's shards.
-    pub fn frame(
-        &mut self,
-        frame: &Frame,
-        bytes: &[u8],
-        events: &mut Vec<Event>,
-        ended: &mut Vec<FlowRecord>,
-    ) {
+    pub fn frame(&mut self, frame: &Frame, bytes: &[u8], out: &mut Produced) {
         let Some((key, side)) = frame.key else {
             return;
         };
@@ -169,7 +163,7 @@ impl Worker {
                 FlowEnd::Expired
             };
             stats.flows.expired += u64::from(reason == FlowEnd::Expired);
-            end_flow(stats, key, old, reason, ended);
+            end_flow(stats, key, old, reason, out);
             found = None;
         }
         let flow = match found {
@@ -179,7 +173,7 @@ impl Worker {
                 let (flow, evicted) = table.insert(frame.hash, key, new, ts);
                 if let Some((key, old)) = evicted {
                     stats.flows.evicted += 1;
-                    end_flow(stats, key, old, FlowEnd::Evicted, ended);
+                    end_flow(stats, key, old, FlowEnd::Evicted, out);
                 }
                 flow
             }
@@ -196,13 +190,13 @@ impl Worker {
                 payload,
                 &config.limits,
                 &mut stats.tcp,
-                events,
+                &mut out.events,
             );
         }
     }
 
     /// At the end of each epoch: expire idle flows in every shard that is due.
-    pub fn end_epoch(&mut self, now: Timestamp, ended: &mut Vec<FlowRecord>) {
+    pub fn end_epoch(&mut self, now: Timestamp, out: &mut Produced) {
         let timeouts = self.config.timeouts;
         let mut expired = Vec::new();
         for shard in &mut self.shards {
@@ -224,19 +218,19 @@ impl Worker {
                 FlowEnd::Expired
             };
             self.stats.flows.expired += 1;
-            end_flow(&mut self.stats, key, flow, reason, ended);
+            end_flow(&mut self.stats, key, flow, reason, out);
         }
     }
 
     /// At the end of the input: end every flow still open.
-    pub fn finish(&mut self, ended: &mut Vec<FlowRecord>) -> WorkerStats {
+    pub fn finish(&mut self, out: &mut Produced) -> WorkerStats {
         let mut open = Vec::new();
         for shard in &mut self.shards {
             shard.table.drain(|k, f| open.push((k, f)));
         }
         for (key, flow) in open {
             self.stats.flows.open_at_end += 1;
-            end_flow(&mut self.stats, key, flow, FlowEnd::EndOfInput, ended);
+            end_flow(&mut self.stats, key, flow, FlowEnd::EndOfInput, out);
         }
         std::mem::take(&mut self.stats)
     }
@@ -249,7 +243,7 @@ fn starts_new_conversation(flow: &Flow, frame: &Frame, timeouts: &Timeouts) -> b
         return true;
     }
     let tcp = frame.packet.tcp;
-    let syn = frame.packet.transport == L4::Tcp && tcp.has(TcpInfo::SYN) && !tcp.has(TcpInfo::ACK);
+    let syn = frame.packet.transport == L4::Tcp && tcp.opens() && !tcp.has(TcpInfo::ACK);
     syn && flow.closed()
 }
 
@@ -292,18 +286,45 @@ fn new_flow(stats: &mut WorkerStats, key: &FlowKey, side: Side, frame: &Frame) -
 fn end_flow(
     stats: &mut WorkerStats,
     key: FlowKey,
-    flow: Flow,
+    mut flow: Flow,
     end: FlowEnd,
-    ended: &mut Vec<FlowRecord>,
+    out: &mut Produced,
 ) {
-    if let Some(tcp) = &flow.tcp {
-        stats.truncated_at_end += tcp.pending.iter().filter(|p| !p.is_empty()).count() as u64;
+    let protocol = flow.protocol();
+    if let Some(conn) = flow.tcp.as_deref_mut() {
         let server_port = key.endpoint(flow.client.other()).port;
-        if matches!(tcp.app, App::Undecoded) && protocols::is_known_server_port(server_port) {
+        let TcpConn {
+            halves,
+            pending,
+            app,
+            ..
+        } = conn;
+        // The connection is over, so holes will not fill: decode what was held behind them.
+        let mut overflows = 0;
+        for side in [Side::A, Side::B] {
+            let dir = if side == flow.client {
+                Direction::ToServer
+            } else {
+                Direction::ToClient
+            };
+            halves[side.index()].finish(&mut stats.tcp, &mut |piece| {
+                overflows += u64::from(feed(
+                    app,
+                    &mut pending[side.index()],
+                    piece,
+                    dir,
+                    server_port,
+                    &mut out.events,
+                ));
+            });
+        }
+        stats.tcp.buffer_overflows += overflows;
+        stats.truncated_at_end += pending.iter().filter(|p| !p.is_empty()).count() as u64;
+        if matches!(app, App::Undecoded) && protocols::is_known_server_port(server_port) {
             stats.undecoded_on_known_port += 1;
         }
     }
-    ended.push(FlowRecord {
+    out.ended.push(FlowRecord {
         id: flow.id,
         key,
         client: flow.client,
@@ -311,7 +332,7 @@ fn end_flow(
         last_seen: flow.last_seen,
         packets: flow.packets,
         bytes: flow.bytes,
-        protocol: flow.protocol(),
+        protocol,
         end,
     });
 }
@@ -328,7 +349,7 @@ fn flow_timeout(flow: &Flow, timeouts: &Timeouts) -> u64 {
 /// Which side is the client, from the first packet of a flow: the SYN sender,
 /// else the side not using a decoder's well-known port, else the higher port.
 fn initial_client(key: &FlowKey, side: Side, packet: &Packet) -> (Side, bool) {
-    if packet.transport == L4::Tcp && packet.tcp.has(TcpInfo::SYN) {
+    if packet.transport == L4::Tcp && packet.tcp.opens() {
         let client = if packet.tcp.has(TcpInfo::ACK) {
             side.other()
         } else {
@@ -354,54 +375,22 @@ fn initial_client(key: &FlowKey, side: Side, packet: &Packet) -> (Side, bool) {
     (client, false)
 }
 
-/// Where events completed by the current packet go, for one direction.
-struct Route {
-    header: Header,
-    direction: Direction,
-}
-
-impl Route {
-    /// The direction the current packet travels in.
-    fn new(frame: &Frame, flow: u64, side: Side, client: Side) -> Route {
-        let p = &frame.packet;
-        Route {
-            header: Header {
-                ts: frame.ts,
-                capture: frame.capture,
-                packet: frame.packet_index,
-                seq: frame.seq,
-                flow,
-                src_mac: p.src_mac,
-                dst_mac: p.dst_mac,
-                src_ip: p.src_ip,
-                dst_ip: p.dst_ip,
-                src_port: Some(p.src_port),
-                dst_port: Some(p.dst_port),
-                transport: Transport::Tcp,
-            },
-            direction: if side == client {
-                Direction::ToServer
-            } else {
-                Direction::ToClient
-            },
-        }
-    }
-
-    /// The opposite direction, for bytes of the peer that this packet releases.
-    fn reversed(&self) -> Route {
-        let h = &self.header;
-        Route {
-            header: Header {
-                src_mac: h.dst_mac,
-                dst_mac: h.src_mac,
-                src_ip: h.dst_ip,
-                dst_ip: h.src_ip,
-                src_port: h.dst_port,
-                dst_port: h.src_port,
-                ..*h
-            },
-            direction: self.direction.reverse(),
-        }
+/// The header of events completed by `frame`, oriented as it travelled.
+fn header(frame: &Frame, flow: u64) -> Header {
+    let p = &frame.packet;
+    Header {
+        ts: frame.ts,
+        capture: frame.capture,
+        packet: frame.packet_index,
+        seq: frame.seq,
+        flow,
+        src_mac: p.src_mac,
+        dst_mac: p.dst_mac,
+        src_ip: p.src_ip,
+        dst_ip: p.dst_ip,
+        src_port: Some(p.src_port),
+        dst_port: Some(p.dst_port),
+        transport: Transport::Tcp,
     }
 }
 
@@ -418,7 +407,7 @@ fn tcp_segment(
         return;
     };
     let info = frame.packet.tcp;
-    if info.has(TcpInfo::SYN) && !flow.client_known {
+    if info.opens() && !flow.client_known {
         flow.client = if info.has(TcpInfo::ACK) {
             side.other()
         } else {
@@ -426,8 +415,9 @@ fn tcp_segment(
         };
         flow.client_known = true;
     }
-    let server_port = key.endpoint(flow.client.other()).port;
-    let here = Route::new(frame, flow.id, side, flow.client);
+    let client = flow.client;
+    let server_port = key.endpoint(client.other()).port;
+    let flow_id = flow.id;
     let Some(conn) = flow.tcp.as_deref_mut() else {
         return;
     };
@@ -438,24 +428,31 @@ fn tcp_segment(
         reset,
     } = conn;
     *reset |= info.has(TcpInfo::RST);
-    if info.has(TcpInfo::SYN) {
-        halves[side.index()].syn(info.seq);
-    }
+    let direction = |sender: Side| {
+        if sender == client {
+            Direction::ToServer
+        } else {
+            Direction::ToClient
+        }
+    };
     let mut overflows = 0;
     if info.has(TcpInfo::ACK) {
         // This packet acknowledges the other direction: holes there may now be known lost.
         let peer = side.other();
-        let there = here.reversed();
+        let dir = direction(peer);
         halves[peer.index()].acknowledged(info.ack, stats, &mut |piece| {
             overflows += u64::from(feed(
                 app,
                 &mut pending[peer.index()],
                 piece,
-                &there,
+                dir,
                 server_port,
                 events,
             ));
         });
+    }
+    if info.opens() {
+        halves[side.index()].syn(info.seq);
     }
     let segment = Segment {
         // Data in a SYN segment starts after the SYN's own sequence number.
@@ -467,13 +464,15 @@ fn tcp_segment(
         payload,
         missing: frame.packet.payload_missing,
         fin: info.has(TcpInfo::FIN),
+        tag: header(frame, flow_id),
     };
+    let dir = direction(side);
     halves[side.index()].segment(segment, limits, stats, &mut |piece| {
         overflows += u64::from(feed(
             app,
             &mut pending[side.index()],
             piece,
-            &here,
+            dir,
             server_port,
             events,
         ));
@@ -487,14 +486,13 @@ fn tcp_segment(
 fn feed(
     app: &mut App,
     pending: &mut Vec<u8>,
-    piece: Piece<'_>,
-    route: &Route,
+    piece: Piece<'_, Header>,
+    direction: Direction,
     server_port: u16,
     events: &mut Vec<Event>,
 ) -> bool {
-    let direction = route.direction;
-    let bytes = match piece {
-        Piece::Data(bytes) => bytes,
+    let (bytes, header) = match piece {
+        Piece::Data(bytes, header) => (bytes, header),
         Piece::Gap(_) => {
             pending.clear();
             if let App::Decoding(decoder) = app {
@@ -531,7 +529,7 @@ fn feed(
         pending.clear();
         return false;
     };
-    let mut emitter = Emitter::new(route.header, direction, events);
+    let mut emitter = Emitter::new(header, direction, events);
     if buffered {
         let used = decoder.parse(pending, &mut emitter).min(pending.len());
         pending.drain(..used);
