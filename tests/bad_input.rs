@@ -12,18 +12,6 @@ use otsensor::capture::write::PcapWriter;
 use otsensor::time::Timestamp;
 use serde_json::Value;
 
-/// Offsets of the records of a little-endian classic pcap.
-fn record_offsets(bytes: &[u8]) -> Vec<usize> {
-    let mut offsets = Vec::new();
-    let mut at = 24;
-    while at + 16 <= bytes.len() {
-        offsets.push(at);
-        let caplen = u32::from_le_bytes(bytes[at + 8..at + 12].try_into().unwrap()) as usize;
-        at += 16 + caplen;
-    }
-    offsets
-}
-
 /// The demo capture's events whose packet number is at most `last`.
 fn events_up_to(events: &[Value], last: u64) -> Vec<Value> {
     events

@@ -144,27 +144,44 @@ fn responses_carry_the_request_they_answer() {
 
 #[test]
 fn several_files_replay_as_one_timeline_with_capture_names() {
+    // The demo capture cut in two, as a rotating capture would write it.
+    let bytes = std::fs::read(demo_capture()).unwrap();
+    let offsets = record_offsets(&bytes);
+    let cut = offsets[offsets.len() / 2];
     let dir = tempfile::tempdir().unwrap();
-    let (a, b) = (dir.path().join("a.pcap"), dir.path().join("b.pcap"));
-    std::fs::copy(demo_capture(), &a).unwrap();
-    std::fs::copy(demo_capture(), &b).unwrap();
-    let one = replay(&[&demo_capture()], &[]);
-    let both = replay(&[&b, &a], &[]);
-    let (single, events) = (one.events(), both.events());
-    assert_eq!(events.len(), 2 * single.len());
-    // Name order: a.pcap first, whatever the order on the command line.
-    assert!(events[0]["capture"].as_str().unwrap().ends_with("a.pcap"));
-    assert!(
-        events.last().unwrap()["capture"]
-            .as_str()
-            .unwrap()
-            .ends_with("b.pcap")
+    let (a, b) = (
+        dir.path().join("plant-0001.pcap"),
+        dir.path().join("plant-0002.pcap"),
     );
-    assert_eq!(
-        events[0]["packet"], single[0]["packet"],
-        "packet numbers restart per file"
-    );
-    assert_eq!(both.stats()["traffic"]["packets"], 2 * DEMO_PACKETS);
+    std::fs::write(&a, &bytes[..cut]).unwrap();
+    std::fs::write(&b, [&bytes[..24], &bytes[cut..]].concat()).unwrap();
+
+    let whole = replay(&[&demo_capture()], &[]).events();
+    // Name order, whatever the order on the command line.
+    let parts = replay(&[&b, &a], &[]).events();
+    assert_eq!(parts.len(), whole.len(), "flows continue across the files");
+    let first_of_b = (offsets.len() / 2) as u64;
+    // Packet numbers (also a response's `request_packet`) are local to the file holding the packet.
+    let local = |packet: u64| {
+        if packet <= first_of_b {
+            ("plant-0001.pcap", packet)
+        } else {
+            ("plant-0002.pcap", packet - first_of_b)
+        }
+    };
+    for (part, one) in parts.iter().zip(&whole) {
+        let (file, packet) = local(one["packet"].as_u64().unwrap());
+        assert!(part["capture"].as_str().unwrap().ends_with(file), "{part}");
+        assert_eq!(part["packet"], packet);
+        let mut one = one.clone();
+        let object = one.as_object_mut().unwrap();
+        object.insert("capture".into(), part["capture"].clone());
+        object.insert("packet".into(), packet.into());
+        if let Some(request) = object.get("request_packet").and_then(|r| r.as_u64()) {
+            object.insert("request_packet".into(), local(request).1.into());
+        }
+        assert_eq!(part, &one);
+    }
 }
 
 #[test]

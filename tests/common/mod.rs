@@ -117,6 +117,18 @@ pub fn replay(captures: &[&Path], args: &[&str]) -> Replay {
     Replay { dir, output }
 }
 
+/// Offsets of the records of a little-endian classic pcap.
+pub fn record_offsets(bytes: &[u8]) -> Vec<usize> {
+    let mut offsets = Vec::new();
+    let mut at = 24;
+    while at + 16 <= bytes.len() {
+        offsets.push(at);
+        let caplen = u32::from_le_bytes(bytes[at + 8..at + 12].try_into().unwrap()) as usize;
+        at += 16 + caplen;
+    }
+    offsets
+}
+
 /// Wireshark's reading of a capture (`NAME.tshark.json` beside it).
 pub struct Oracle {
     pub json: Value,
