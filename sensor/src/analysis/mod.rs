@@ -6,8 +6,7 @@ mod traffic;
 
 pub use traffic::{ProtocolStats, Talker, TrafficReport};
 
-use crate::event::Event;
-use crate::pipeline::FlowRecord;
+use crate::pipeline::{EpochEvents, FlowRecord};
 
 /// Consumes the merged output of the workers, epoch by epoch.
 pub struct Analyzer {
@@ -27,9 +26,9 @@ impl Analyzer {
         }
     }
 
-    /// One epoch's events (in packet order) and the flows that ended in it (by id).
-    pub fn epoch(&mut self, events: &[Event], ended: &[FlowRecord]) {
-        for event in events {
+    /// One epoch's events and the flows that ended in it (by id).
+    pub fn epoch(&mut self, events: &EpochEvents, ended: &[FlowRecord]) {
+        for event in events.iter() {
             self.traffic.event(event);
         }
         for flow in ended {

@@ -29,6 +29,18 @@ impl<'a> JsonWriter<'a> {
         }
     }
 
+    /// Continues an object whose opening brace and first fields are already in `out`.
+    pub fn resume(out: &'a mut Vec<u8>) -> JsonWriter<'a> {
+        let mut written = [false; MAX_DEPTH];
+        written[0] = true;
+        JsonWriter {
+            out,
+            written,
+            is_list: [false; MAX_DEPTH],
+            depth: 0,
+        }
+    }
+
     /// Closes every open level.
     pub fn finish(mut self) {
         while self.depth > 0 {
@@ -37,14 +49,20 @@ impl<'a> JsonWriter<'a> {
         self.out.push(b'}');
     }
 
+    /// Writes the separator and, in an object, `"name":`. Field names are
+    /// identifiers chosen in code and are written without escaping.
     fn key(&mut self, name: &str) {
+        debug_assert!(!name.bytes().any(needs_escape), "field name {name:?}");
+        let out = &mut *self.out;
+        out.reserve(name.len() + 4);
         if self.written[self.depth] {
-            self.out.push(b',');
+            out.push(b',');
         }
         self.written[self.depth] = true;
         if !self.is_list[self.depth] {
-            write_str(self.out, name);
-            self.out.push(b':');
+            out.push(b'"');
+            out.extend_from_slice(name.as_bytes());
+            out.extend_from_slice(b"\":");
         }
     }
 
@@ -55,8 +73,7 @@ impl<'a> JsonWriter<'a> {
 
     pub fn u64(&mut self, name: &str, value: u64) {
         self.key(name);
-        self.out
-            .extend_from_slice(itoa::Buffer::new().format(value).as_bytes());
+        write_u64(self.out, value);
     }
 
     pub fn i64(&mut self, name: &str, value: i64) {
@@ -67,8 +84,7 @@ impl<'a> JsonWriter<'a> {
 
     pub fn bool(&mut self, name: &str, value: bool) {
         self.key(name);
-        self.out
-            .extend_from_slice(if value { b"true" } else { b"false" });
+        write_bool(self.out, value);
     }
 
     pub fn null(&mut self, name: &str) {
@@ -78,43 +94,12 @@ impl<'a> JsonWriter<'a> {
 
     pub fn ip(&mut self, name: &str, ip: Option<IpAddr>) {
         self.key(name);
-        match ip {
-            Some(IpAddr::V4(v4)) => {
-                self.out.push(b'"');
-                for (i, octet) in v4.octets().iter().enumerate() {
-                    if i > 0 {
-                        self.out.push(b'.');
-                    }
-                    self.out
-                        .extend_from_slice(itoa::Buffer::new().format(*octet).as_bytes());
-                }
-                self.out.push(b'"');
-            }
-            // IPv6 text contains no characters that need escaping.
-            Some(IpAddr::V6(v6)) => {
-                let _ = write!(self.out, "\"{v6}\"");
-            }
-            None => self.out.extend_from_slice(b"null"),
-        }
+        write_ip(self.out, ip);
     }
 
     pub fn mac(&mut self, name: &str, mac: Option<Mac>) {
         self.key(name);
-        match mac {
-            Some(mac) => {
-                const HEX: &[u8; 16] = b"0123456789abcdef";
-                self.out.push(b'"');
-                for (i, byte) in mac.iter().enumerate() {
-                    if i > 0 {
-                        self.out.push(b':');
-                    }
-                    self.out.push(HEX[usize::from(byte >> 4)]);
-                    self.out.push(HEX[usize::from(byte & 0xf)]);
-                }
-                self.out.push(b'"');
-            }
-            None => self.out.extend_from_slice(b"null"),
-        }
+        write_mac(self.out, mac);
     }
 
     pub fn strs<'s>(&mut self, name: &str, values: impl Iterator<Item = &'s str>) {
@@ -162,26 +147,82 @@ impl Visitor for JsonWriter<'_> {
     }
 }
 
+pub fn write_u64(out: &mut Vec<u8>, value: u64) {
+    out.extend_from_slice(itoa::Buffer::new().format(value).as_bytes());
+}
+
+pub fn write_bool(out: &mut Vec<u8>, value: bool) {
+    out.extend_from_slice(if value { b"true" } else { b"false" });
+}
+
+/// An address as a JSON string, or `null`.
+pub fn write_ip(out: &mut Vec<u8>, ip: Option<IpAddr>) {
+    match ip {
+        Some(IpAddr::V4(v4)) => {
+            let [a, b, c, d] = v4.octets();
+            out.push(b'"');
+            write_u64(out, a.into());
+            for octet in [b, c, d] {
+                out.push(b'.');
+                write_u64(out, octet.into());
+            }
+            out.push(b'"');
+        }
+        // IPv6 text contains no characters that need escaping.
+        Some(IpAddr::V6(v6)) => {
+            let _ = write!(out, "\"{v6}\"");
+        }
+        None => out.extend_from_slice(b"null"),
+    }
+}
+
+/// A MAC address as a JSON string (`"00:80:f4:0a:bc:ff"`), or `null`.
+pub fn write_mac(out: &mut Vec<u8>, mac: Option<Mac>) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let Some(mac) = mac else {
+        out.extend_from_slice(b"null");
+        return;
+    };
+    let mut text = [b':'; 19];
+    text[0] = b'"';
+    text[18] = b'"';
+    for (i, byte) in mac.iter().enumerate() {
+        text[1 + i * 3] = HEX[usize::from(byte >> 4)];
+        text[2 + i * 3] = HEX[usize::from(byte & 0xf)];
+    }
+    out.extend_from_slice(&text);
+}
+
+fn needs_escape(b: u8) -> bool {
+    b < 0x20 || b == b'"' || b == b'\\' || b == 0x7f
+}
+
 /// Writes `s` as a JSON string, escaping what JSON requires.
 pub fn write_str(out: &mut Vec<u8>, s: &str) {
-    out.push(b'"');
     let bytes = s.as_bytes();
+    out.reserve(bytes.len() + 2);
+    out.push(b'"');
+    if !bytes.iter().any(|&b| needs_escape(b)) {
+        // The common case (names, addresses, identifiers): nothing to escape.
+        out.extend_from_slice(bytes);
+        out.push(b'"');
+        return;
+    }
     let mut start = 0;
     for (i, &b) in bytes.iter().enumerate() {
-        let escape: &[u8] = match b {
-            b'"' => b"\\\"",
-            b'\\' => b"\\\\",
-            b'\n' => b"\\n",
-            b'\r' => b"\\r",
-            b'\t' => b"\\t",
-            0..=0x1f | 0x7f => b"",
-            _ => continue,
-        };
+        if !needs_escape(b) {
+            continue;
+        }
         out.extend_from_slice(&bytes[start..i]);
-        if escape.is_empty() {
-            let _ = write!(out, "\\u{b:04x}");
-        } else {
-            out.extend_from_slice(escape);
+        match b {
+            b'"' => out.extend_from_slice(b"\\\""),
+            b'\\' => out.extend_from_slice(b"\\\\"),
+            b'\n' => out.extend_from_slice(b"\\n"),
+            b'\r' => out.extend_from_slice(b"\\r"),
+            b'\t' => out.extend_from_slice(b"\\t"),
+            _ => {
+                let _ = write!(out, "\\u{b:04x}");
+            }
         }
         start = i + 1;
     }

@@ -8,6 +8,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use crossbeam_channel::Sender;
 
+use super::recycle::Recycler;
 use super::{Frame, SHARDS};
 use crate::capture::{CaptureFile, Chunk, ChunkPool, Damage, Input, Record};
 use crate::flow::FlowKey;
@@ -79,6 +80,8 @@ pub(super) struct DispatchReport {
 pub(super) struct Dispatcher {
     pub workers: Vec<Sender<Batch>>,
     pub pool: ChunkPool,
+    /// Spare frame vectors, handed back by the workers.
+    pub frames: Recycler<Frame>,
     /// File bytes read so far, for the progress bar.
     pub progress: Arc<AtomicU64>,
 }
@@ -104,9 +107,8 @@ impl Dispatcher {
             };
             let mut last_read = 0;
             while let Some(chunk) = file.next_chunk(&self.pool, &mut records) {
-                let mut batches: Vec<Vec<Frame>> = (0..workers)
-                    .map(|_| Vec::with_capacity(records.len() / workers + 8))
-                    .collect();
+                let mut batches: Vec<Vec<Frame>> =
+                    (0..workers).map(|_| self.frames.take()).collect();
                 for record in records.drain(..) {
                     seq += 1;
                     let frame = classify(&chunk, &record, capture as u16, seq, &mut report);

@@ -10,6 +10,8 @@
 //! thing whichever worker owns it, and the analyzer orders events by packet.
 
 mod dispatch;
+mod merge;
+mod recycle;
 mod replay;
 mod worker;
 
@@ -20,6 +22,7 @@ use crate::packet::Packet;
 use crate::time::Timestamp;
 
 pub use dispatch::{CaptureReport, PacketStats};
+pub use merge::EpochEvents;
 pub use replay::{ReplayConfig, ReplayError, ReplayReport, Sink, replay};
 pub use worker::{Timeouts, Worker, WorkerConfig};
 

@@ -10,8 +10,11 @@ use std::time::{Duration, Instant};
 use crossbeam_channel::{Receiver, Sender, bounded};
 
 use super::dispatch::{Batch, DispatchReport, Dispatcher};
+use super::merge::EpochEvents;
+use super::recycle::Recycler;
 use super::{
-    CaptureReport, PacketStats, Produced, SHARDS, Timeouts, Worker, WorkerConfig, WorkerStats,
+    CaptureReport, Frame, PacketStats, Produced, SHARDS, Timeouts, Worker, WorkerConfig,
+    WorkerStats,
 };
 use crate::analysis::{Analyzer, TrafficReport};
 use crate::capture::{ChunkPool, Input};
@@ -38,7 +41,9 @@ pub struct ReplayConfig {
 impl Default for ReplayConfig {
     fn default() -> Self {
         ReplayConfig {
-            threads: thread::available_parallelism().map_or(1, |n| n.get()),
+            // The dispatcher and the analyzer keep about one core busy between them.
+            threads: thread::available_parallelism()
+                .map_or(1, |n| n.get().saturating_sub(1).max(1)),
             max_flows: 256 * 1024,
             timeouts: Timeouts::default(),
             limits: ReassemblyLimits::default(),
@@ -49,7 +54,7 @@ impl Default for ReplayConfig {
 
 /// Receives every event, in packet order, on its own thread.
 pub trait Sink: Send {
-    fn events(&mut self, events: &[Event]) -> io::Result<()>;
+    fn event(&mut self, event: &Event) -> io::Result<()>;
     /// Called once after the last event.
     fn finish(&mut self) -> io::Result<()>;
 }
@@ -97,8 +102,11 @@ pub fn replay(
         limits: config.limits,
     };
     let bytes_read = Arc::new(AtomicU64::new(0));
-    // Every batch in flight holds a chunk; spares beyond that are not worth keeping.
-    let pool = ChunkPool::new(config.chunk_size, QUEUE_DEPTH * (workers + 2));
+    // Every batch in flight holds a buffer of each kind; more spares are not worth keeping.
+    let in_flight = QUEUE_DEPTH * (workers + 2) * 2;
+    let pool = ChunkPool::new(config.chunk_size, in_flight);
+    let frames = Recycler::new(in_flight);
+    let events = Recycler::new(in_flight);
 
     thread::scope(|scope| {
         let mut batch_senders = Vec::new();
@@ -107,9 +115,12 @@ pub fn replay(
             let (batch_tx, batch_rx) = bounded::<Batch>(QUEUE_DEPTH);
             let (out_tx, out_rx) = bounded::<WorkerOutput>(QUEUE_DEPTH);
             let worker = Worker::new(worker_config, index, workers, SHARDS);
+            let (frames, events) = (frames.clone(), events.clone());
             thread::Builder::new()
                 .name(format!("worker-{index}"))
-                .spawn_scoped(scope, move || run_worker(worker, batch_rx, out_tx))
+                .spawn_scoped(scope, move || {
+                    run_worker(worker, batch_rx, out_tx, frames, events)
+                })
                 .expect("spawning a worker thread");
             batch_senders.push(batch_tx);
             outputs.push(out_rx);
@@ -117,6 +128,7 @@ pub fn replay(
         let dispatcher = Dispatcher {
             workers: batch_senders,
             pool,
+            frames,
             progress: bytes_read.clone(),
         };
         let dispatch = thread::Builder::new()
@@ -126,17 +138,18 @@ pub fn replay(
 
         let (sink_tx, sink_thread) = match sink {
             Some(sink) => {
-                let (tx, rx) = bounded::<Vec<Event>>(QUEUE_DEPTH);
+                let (tx, rx) = bounded::<EpochEvents>(QUEUE_DEPTH);
+                let events = events.clone();
                 let handle = thread::Builder::new()
                     .name("sink".into())
-                    .spawn_scoped(scope, move || run_sink(sink, rx))
+                    .spawn_scoped(scope, move || run_sink(sink, rx, events))
                     .expect("spawning the sink thread");
                 (Some(tx), Some(handle))
             }
             None => (None, None),
         };
 
-        let merged = merge(&outputs, sink_tx, &bytes_read, progress);
+        let merged = merge(&outputs, sink_tx, &events, &bytes_read, progress);
         let dispatch = dispatch.join().map_err(|_| ReplayError::ThreadLost)?;
         let sink_result = match sink_thread {
             Some(handle) => handle.join().map_err(|_| ReplayError::ThreadLost)?,
@@ -166,10 +179,16 @@ fn report(
     }
 }
 
-fn run_worker(mut worker: Worker, batches: Receiver<Batch>, out: Sender<WorkerOutput>) {
+fn run_worker(
+    mut worker: Worker,
+    batches: Receiver<Batch>,
+    out: Sender<WorkerOutput>,
+    frames: Recycler<Frame>,
+    events: Recycler<Event>,
+) {
     for batch in batches {
         let mut produced = Produced {
-            events: Vec::with_capacity(batch.frames.len()),
+            events: events.take(),
             ended: Vec::new(),
         };
         let bytes = batch.chunk.bytes();
@@ -182,7 +201,7 @@ fn run_worker(mut worker: Worker, batches: Receiver<Batch>, out: Sender<WorkerOu
             );
         }
         worker.end_epoch(batch.now, &mut produced);
-        drop(batch);
+        frames.give(batch.frames);
         if out.send(WorkerOutput::Epoch(produced)).is_err() {
             return;
         }
@@ -196,7 +215,8 @@ fn run_worker(mut worker: Worker, batches: Receiver<Batch>, out: Sender<WorkerOu
 /// it and passes the events on to the sink.
 fn merge(
     outputs: &[Receiver<WorkerOutput>],
-    sink: Option<Sender<Vec<Event>>>,
+    sink: Option<Sender<EpochEvents>>,
+    spares: &Recycler<Event>,
     bytes_read: &AtomicU64,
     progress: &mut dyn FnMut(u64),
 ) -> Result<(Analyzer, WorkerStats), ReplayError> {
@@ -204,7 +224,7 @@ fn merge(
     let mut totals = WorkerStats::default();
     let mut sink = sink;
     loop {
-        let mut events: Vec<Event> = Vec::new();
+        let mut runs = Vec::with_capacity(outputs.len());
         let mut ended = Vec::new();
         let mut finished = 0;
         for output in outputs {
@@ -216,24 +236,21 @@ fn merge(
                     produced
                 }
             };
-            if events.is_empty() {
-                events = produced.events;
-            } else {
-                events.append(&mut produced.events);
-            }
+            runs.push(produced.events);
             ended.append(&mut produced.ended);
         }
-        // Runs of events already in packet order (one per worker, with the
-        // occasional event released late by reassembly): a stable sort merges them.
-        events.sort_by_key(|e| e.header.seq);
+        let epoch = EpochEvents::new(runs);
         ended.sort_by_key(|f| f.id);
-        analyzer.epoch(&events, &ended);
-        if let Some(tx) = &sink
-            && !events.is_empty()
-            && tx.send(events).is_err()
-        {
-            // The sink failed; its error is reported when it is joined.
-            sink = None;
+        analyzer.epoch(&epoch, &ended);
+        match &sink {
+            Some(tx) if !epoch.is_empty() => {
+                if let Err(failed) = tx.send(epoch) {
+                    // The sink stopped; its error is reported when it is joined.
+                    sink = None;
+                    recycle(failed.into_inner(), spares);
+                }
+            }
+            _ => recycle(epoch, spares),
         }
         progress(bytes_read.load(Ordering::Relaxed));
         if finished == outputs.len() {
@@ -245,9 +262,22 @@ fn merge(
     }
 }
 
-fn run_sink(mut sink: Box<dyn Sink>, events: Receiver<Vec<Event>>) -> io::Result<()> {
-    for batch in events {
-        sink.events(&batch)?;
+fn recycle(epoch: EpochEvents, spares: &Recycler<Event>) {
+    for run in epoch.into_runs() {
+        spares.give(run);
+    }
+}
+
+fn run_sink(
+    mut sink: Box<dyn Sink>,
+    epochs: Receiver<EpochEvents>,
+    spares: Recycler<Event>,
+) -> io::Result<()> {
+    for epoch in epochs {
+        for event in epoch.iter() {
+            sink.event(event)?;
+        }
+        recycle(epoch, &spares);
     }
     sink.finish()
 }

@@ -32,7 +32,7 @@ pub struct ReplayArgs {
     /// Write events.jsonl and stats.json to this directory instead of printing a summary.
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
-    /// Decoding threads (default: one per CPU). Results do not depend on it.
+    /// Decoding threads (default: one per CPU beyond the first). Results do not depend on it.
     #[arg(long, value_name = "N")]
     pub threads: Option<usize>,
     /// Print throughput and peak memory at the end (on stderr).

@@ -35,10 +35,7 @@ pub fn run(args: ReplayArgs) -> Result<(), Failure> {
             let file = File::create(&path)
                 .map_err(|e| Failure::Runtime(format!("{}: {e}", path.display())))?;
             let names = inputs.iter().map(|i| i.name.clone()).collect();
-            Some(Box::new(EventLog::new(
-                BufWriter::with_capacity(1 << 20, file),
-                names,
-            )))
+            Some(Box::new(EventLog::new(file, names)))
         }
         None => None,
     };

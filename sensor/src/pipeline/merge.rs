@@ -1,0 +1,162 @@
+//! Putting the workers' events back into packet order without moving them:
+//! each worker's events stay in its own vector, and an index says in which
+//! order to read them.
+
+use crate::event::Event;
+
+/// One epoch's events from every worker, readable in packet order.
+#[derive(Default)]
+pub struct EpochEvents {
+    runs: Vec<Vec<Event>>,
+    /// `(run << 32) | index` in packet order; empty when the runs, read one
+    /// after the other, already are in packet order.
+    order: Vec<u64>,
+}
+
+impl EpochEvents {
+    /// Takes one run of events per worker, each mostly in packet order.
+    pub fn new(runs: Vec<Vec<Event>>) -> EpochEvents {
+        let seqs = runs.iter().flatten().map(|e| e.header.seq);
+        let in_order = seqs.clone().zip(seqs.skip(1)).all(|(a, b)| a <= b);
+        let mut order = Vec::new();
+        if !in_order {
+            // Sort by (packet, run, position): unique keys, so the order is fully determined.
+            let mut keys: Vec<(u64, u64)> = runs
+                .iter()
+                .enumerate()
+                .flat_map(|(r, run)| {
+                    run.iter()
+                        .enumerate()
+                        .map(move |(i, e)| (e.header.seq, (r as u64) << 32 | i as u64))
+                })
+                .collect();
+            keys.sort_unstable();
+            order = keys.into_iter().map(|(_, at)| at).collect();
+        }
+        EpochEvents { runs, order }
+    }
+
+    pub fn len(&self) -> usize {
+        self.runs.iter().map(Vec::len).sum()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.runs.iter().all(Vec::is_empty)
+    }
+
+    /// The events in packet order.
+    pub fn iter(&self) -> Iter<'_> {
+        Iter {
+            epoch: self,
+            next: 0,
+            run: 0,
+        }
+    }
+
+    /// Gives the vectors back, for reuse.
+    pub fn into_runs(self) -> Vec<Vec<Event>> {
+        self.runs
+    }
+}
+
+/// Events of an epoch in packet order.
+pub struct Iter<'a> {
+    epoch: &'a EpochEvents,
+    /// Position in `order`, or in the current run when there is no order.
+    next: usize,
+    run: usize,
+}
+
+impl<'a> Iterator for Iter<'a> {
+    type Item = &'a Event;
+
+    fn next(&mut self) -> Option<&'a Event> {
+        let epoch = self.epoch;
+        if !epoch.order.is_empty() {
+            let at = *epoch.order.get(self.next)?;
+            self.next += 1;
+            return Some(&epoch.runs[(at >> 32) as usize][(at & 0xffff_ffff) as usize]);
+        }
+        loop {
+            let run = epoch.runs.get(self.run)?;
+            if let Some(event) = run.get(self.next) {
+                self.next += 1;
+                return Some(event);
+            }
+            self.run += 1;
+            self.next = 0;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::event::{Anomalies, Fields, FunctionClass, Header, Pdu, Protocol, Transport};
+    use crate::time::Timestamp;
+
+    fn event(seq: u64, function: &'static str) -> Event {
+        Event {
+            header: Header {
+                ts: Timestamp::ZERO,
+                capture: 0,
+                packet: seq,
+                seq,
+                flow: 1,
+                src_mac: None,
+                dst_mac: None,
+                src_ip: None,
+                dst_ip: None,
+                src_port: None,
+                dst_port: None,
+                transport: Transport::Tcp,
+            },
+            pdu: Pdu {
+                protocol: Protocol::Modbus,
+                is_response: false,
+                function_code: None,
+                function,
+                class: FunctionClass::Other,
+                anomalies: Anomalies::new(),
+                fields: Fields::None,
+            },
+        }
+    }
+
+    fn read(epoch: &EpochEvents) -> Vec<(u64, &'static str)> {
+        epoch
+            .iter()
+            .map(|e| (e.header.seq, e.pdu.function))
+            .collect()
+    }
+
+    #[test]
+    fn runs_are_interleaved_by_packet() {
+        let epoch = EpochEvents::new(vec![
+            vec![event(1, "a"), event(4, "d"), event(4, "e")],
+            vec![event(2, "b"), event(3, "c"), event(9, "f")],
+        ]);
+        assert_eq!(
+            read(&epoch),
+            [(1, "a"), (2, "b"), (3, "c"), (4, "d"), (4, "e"), (9, "f")]
+        );
+        assert_eq!(epoch.len(), 6);
+    }
+
+    #[test]
+    fn events_released_late_within_a_run_are_put_back_in_place() {
+        let epoch = EpochEvents::new(vec![
+            vec![event(5, "late"), event(7, "x")],
+            vec![event(2, "y")],
+        ]);
+        assert_eq!(read(&epoch), [(2, "y"), (5, "late"), (7, "x")]);
+    }
+
+    #[test]
+    fn runs_already_in_order_are_read_as_they_are() {
+        let epoch = EpochEvents::new(vec![vec![event(1, "a")], vec![], vec![event(2, "b")]]);
+        assert!(epoch.order.is_empty());
+        assert_eq!(read(&epoch), [(1, "a"), (2, "b")]);
+        assert!(EpochEvents::new(vec![vec![], vec![]]).is_empty());
+    }
+}

@@ -1,0 +1,50 @@
+//! Spare vectors handed back to the stage that fills them, so that a replay in
+//! steady state asks the allocator (and the kernel) for no new memory.
+
+use crossbeam_channel::{Receiver, Sender, bounded};
+
+#[derive(Clone)]
+pub struct Recycler<T> {
+    spares_in: Sender<Vec<T>>,
+    spares_out: Receiver<Vec<T>>,
+}
+
+impl<T> Recycler<T> {
+    /// Keeps at most `max_spares` vectors.
+    pub fn new(max_spares: usize) -> Recycler<T> {
+        let (spares_in, spares_out) = bounded(max_spares);
+        Recycler {
+            spares_in,
+            spares_out,
+        }
+    }
+
+    /// An empty vector, reused if one is spare.
+    pub fn take(&self) -> Vec<T> {
+        self.spares_out.try_recv().unwrap_or_default()
+    }
+
+    /// Returns `spare` for reuse (dropped if enough are spare already).
+    pub fn give(&self, mut spare: Vec<T>) {
+        spare.clear();
+        let _ = self.spares_in.try_send(spare);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn given_vectors_come_back_empty_with_their_capacity() {
+        let recycler = Recycler::new(1);
+        let mut v = recycler.take();
+        v.extend([1, 2, 3]);
+        let capacity = v.capacity();
+        recycler.give(v);
+        let again: Vec<i32> = recycler.take();
+        assert!(again.is_empty());
+        assert_eq!(again.capacity(), capacity);
+        assert_eq!(recycler.take().capacity(), 0, "none spare: a new one");
+    }
+}
