@@ -1,10 +1,13 @@
 //! Modbus/TCP against Wireshark, frame by frame, on every capture of
-//! `../shared/pcaps/modbus/`: the frames that carry Modbus, and per PDU the
-//! function code, exception code, unit id and transaction id.
+//! `../shared/pcaps/modbus/`, through the whole pipeline: which frames carry
+//! Modbus and, per PDU, every field Wireshark's reading has (transaction and
+//! unit ids, length, function and exception codes, addresses and counts,
+//! MEI type, device identification objects, and the request a response answers).
 
 mod common;
 
 use common::*;
+use serde_json::Value;
 
 /// Frames where the sensor decodes Modbus and Wireshark, by design, does not.
 ///
@@ -18,13 +21,73 @@ const DECODED_ONLY_BY_US: &[(&str, u64)] = &[
     ("zeek_modbus_fuzz72.pcap", 21),
 ];
 
-/// One PDU's identifying values, as strings in Wireshark's format.
-fn ours(event: &serde_json::Value) -> (String, String, String) {
-    (
-        event["transaction_id"].to_string(),
-        event["unit_id"].to_string(),
-        event["function_code"].to_string(),
-    )
+/// Wireshark fields compared, each with the event's value of it (one per PDU, when it has one).
+const COMPARED: &[&str] = &[
+    "mbtcp.trans_id",
+    "mbtcp.unit_id",
+    "mbtcp.len",
+    "modbus.func_code",
+    "modbus.exception_code",
+    "modbus.mei",
+    "modbus.request_frame",
+    "modbus.read_device_id",
+    "modbus.reference_num",
+    "modbus.read_reference_num",
+    "modbus.write_reference_num",
+    "modbus.read_word_cnt",
+    "modbus.write_word_cnt",
+];
+
+/// The event's value of a Wireshark field, where Wireshark shows that field.
+fn ours(event: &Value, wireshark: &str) -> Option<u64> {
+    let field = |name: &str| event[name].as_u64();
+    let response = event["is_response"] == true;
+    let exception = !event["exception_code"].is_null();
+    let read_write = field("function_code") == Some(23);
+    match wireshark {
+        "mbtcp.trans_id" => field("transaction_id"),
+        "mbtcp.unit_id" => field("unit_id"),
+        "mbtcp.len" => field("length"),
+        "modbus.func_code" => field("function_code"),
+        "modbus.exception_code" => field("exception_code"),
+        // Exception responses carry their request's MEI type and request packet; Wireshark's do not.
+        "modbus.mei" if !exception => field("mei_type"),
+        "modbus.request_frame" if !exception => field("request_packet"),
+        "modbus.read_device_id" => field("read_device_id_code"),
+        // Responses echo an address only for single and multiple writes.
+        "modbus.reference_num" if response && !exception => match field("function_code") {
+            Some(5 | 6 | 15 | 16 | 22) => field("address"),
+            _ => None,
+        },
+        "modbus.reference_num" if !response && !read_write => field("address"),
+        "modbus.read_reference_num" if !response && read_write => field("address"),
+        "modbus.write_reference_num" if !response && read_write => field("write_address"),
+        "modbus.read_word_cnt" if !response && read_write => field("quantity"),
+        "modbus.write_word_cnt" if !response && read_write => field("write_quantity"),
+        _ => None,
+    }
+}
+
+/// The basic device identification objects, by object id.
+const NAMED_OBJECTS: &[&str] = &[
+    "vendor_name",
+    "product_code",
+    "major_minor_revision",
+    "vendor_url",
+    "product_name",
+    "model_name",
+    "user_application_name",
+];
+
+/// The device identification objects of an event, in object id order.
+fn objects(event: &Value) -> Vec<String> {
+    let device = &event["device_id"];
+    let named = NAMED_OBJECTS.iter().filter_map(|name| device[name].as_str());
+    let other = device["other_objects"].as_array().into_iter().flatten();
+    named
+        .chain(other.map(|o| o["value"].as_str().unwrap()))
+        .map(str::to_string)
+        .collect()
 }
 
 #[test]
@@ -35,50 +98,46 @@ fn modbus_matches_wireshark_frame_by_frame() {
     let mut pdus_compared = 0;
     for capture in captures_in(&dir) {
         let oracle = Oracle::for_capture(&capture);
-        let run = replay(&[&capture], &[]);
-        let events = run.events();
-        let ours_by_packet = events_by_packet(&events, "modbus");
+        let events = replay(&[&capture], &[]).events();
+        let by_packet = events_by_packet(&events, "modbus");
         let theirs = oracle.records("modbus");
         let name = capture.file_name().unwrap().to_string_lossy().into_owned();
         let mut mismatches = Vec::new();
         for (frame, record) in &theirs {
-            let tids = field_values(record, "mbtcp.trans_id");
-            let units = field_values(record, "mbtcp.unit_id");
-            let funcs = field_values(record, "modbus.func_code");
-            let expected: Vec<_> = tids
-                .iter()
-                .zip(&units)
-                .zip(&funcs)
-                .map(|((t, u), f)| (t.clone(), u.clone(), f.clone()))
-                .collect();
-            let got: Vec<_> = ours_by_packet
-                .get(frame)
-                .map_or(Vec::new(), |es| es.iter().map(|e| ours(e)).collect());
-            if got != expected {
+            // Events for bytes that cannot be an MBAP header have no Wireshark counterpart.
+            let decoded: Vec<&Value> = by_packet.get(frame).map_or(Vec::new(), |es| {
+                es.iter()
+                    .copied()
+                    .filter(|e| !e["function_code"].is_null())
+                    .collect()
+            });
+            if decoded.is_empty() {
                 mismatches.push(format!(
-                    "frame {frame}: wireshark {expected:?}, otsensor {got:?}"
+                    "frame {frame}: Wireshark decodes Modbus, otsensor does not"
                 ));
                 continue;
             }
-            let mut expected_exceptions = field_values(record, "modbus.exception_code");
-            let mut got_exceptions: Vec<String> = ours_by_packet[frame]
-                .iter()
-                .filter(|e| !e["exception_code"].is_null())
-                .map(|e| e["exception_code"].to_string())
-                .collect();
-            expected_exceptions.sort();
-            got_exceptions.sort();
-            if got_exceptions != expected_exceptions {
-                mismatches.push(format!(
-                    "frame {frame}: exception codes wireshark {expected_exceptions:?}, otsensor {got_exceptions:?}"
-                ));
+            for field in COMPARED {
+                let expected = field_values(record, field);
+                let got: Vec<String> = decoded
+                    .iter()
+                    .filter_map(|e| ours(e, field))
+                    .map(|v| v.to_string())
+                    .collect();
+                if got != expected {
+                    mismatches.push(format!(
+                        "frame {frame}: {field} wireshark {expected:?}, otsensor {got:?}"
+                    ));
+                }
             }
-            pdus_compared += expected.len();
+            let expected_objects = field_values(record, "modbus.object_str_value");
+            let got_objects: Vec<String> = decoded.iter().flat_map(|e| objects(e)).collect();
+            if got_objects != expected_objects {
+                mismatches.push(format!("frame {frame}: objects wireshark {expected_objects:?}, otsensor {got_objects:?}"));
+            }
+            pdus_compared += decoded.len();
         }
-        for (frame, events) in ours_by_packet
-            .iter()
-            .filter(|(f, _)| !theirs.contains_key(f))
-        {
+        for (frame, events) in by_packet.iter().filter(|(f, _)| !theirs.contains_key(f)) {
             // Bytes that cannot be an MBAP header: Wireshark shows plain TCP data,
             // the sensor reports them as a Modbus anomaly rather than dropping them.
             let only_invalid_framing = events.iter().all(|e| {
@@ -96,5 +155,5 @@ fn modbus_matches_wireshark_frame_by_frame() {
             mismatches.join("\n  ")
         );
     }
-    assert!(pdus_compared > 300, "only {pdus_compared} PDUs compared");
+    assert!(pdus_compared >= 346, "only {pdus_compared} PDUs compared");
 }

@@ -17,7 +17,6 @@ mod umas;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]
-mod wireshark;
 
 use std::collections::VecDeque;
 
