@@ -16,7 +16,6 @@ mod umas;
 
 #[cfg(test)]
 mod tests;
-#[cfg(test)]
 
 use std::collections::VecDeque;
 
