@@ -143,6 +143,54 @@ fn responses_carry_the_request_they_answer() {
 }
 
 #[test]
+fn device_identification_responses_carry_the_server_identity() {
+    let run = replay(&[&demo_capture()], &[]);
+    let events = run.events();
+    let identities: Vec<(String, String)> = events
+        .iter()
+        .filter(|e| e["function"] == "read_device_identification" && e["is_response"] == true)
+        .map(|e| {
+            (
+                e["src_ip"].as_str().unwrap().to_string(),
+                e["identity"].to_string(),
+            )
+        })
+        .collect();
+    // The demo's controllers, as their FC 43/14 objects describe them (Wireshark shows the same strings).
+    let expected = [
+        (
+            "10.10.2.1",
+            r#"{"firmware":"v5.1.9","product_code":"TM241CE40R","vendor":"Schneider Electric"}"#,
+        ),
+        (
+            "10.10.2.11",
+            r#"{"firmware":"v5.1.9","product_code":"TM241CE40R","vendor":"Schneider Electric"}"#,
+        ),
+        (
+            "10.10.2.12",
+            r#"{"firmware":"v3.10","product_code":"BMX P34 2020","vendor":"Schneider Electric"}"#,
+        ),
+        (
+            "10.10.2.13",
+            r#"{"firmware":"3.1.4024","product_code":"CX9020","vendor":"Beckhoff Automation"}"#,
+        ),
+        (
+            "10.10.2.4",
+            r#"{"firmware":"v3.10","product_code":"BMX P34 2020","vendor":"Schneider Electric"}"#,
+        ),
+        (
+            "10.10.2.6",
+            r#"{"firmware":"4.42","product_code":"ILC 151 ETH","vendor":"Phoenix Contact"}"#,
+        ),
+    ];
+    let expected: Vec<(String, String)> = expected
+        .iter()
+        .map(|(ip, id)| (ip.to_string(), id.to_string()))
+        .collect();
+    assert_eq!(identities, expected);
+}
+
+#[test]
 fn several_files_replay_as_one_timeline_with_capture_names() {
     // The demo capture cut in two, as a rotating capture would write it.
     let bytes = std::fs::read(demo_capture()).unwrap();

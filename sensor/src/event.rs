@@ -188,6 +188,62 @@ impl Fields {
     }
 }
 
+/// What a device says about itself (identification services, discovery
+/// protocols, banners), for the asset inventory. It always describes the
+/// PDU's **sender**: decoders attach it only to PDUs the device itself sent.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Identity {
+    /// Vendor name, as the device gives it or resolved from `vendor_id`.
+    pub vendor: Option<String>,
+    /// Numeric vendor id of the protocol's registry (ODVA, ASHRAE, PROFINET).
+    pub vendor_id: Option<u32>,
+    /// Product or model name.
+    pub product: Option<String>,
+    pub product_code: Option<String>,
+    /// Order number (e.g. Siemens MLFB `6ES7 315-2EH14-0AB0`).
+    pub order_number: Option<String>,
+    /// Firmware or software revision.
+    pub firmware: Option<String>,
+    pub hardware: Option<String>,
+    pub serial: Option<String>,
+    pub hostname: Option<String>,
+    /// PROFINET name of station, IEC 61850 IED name, BACnet device name.
+    pub station_name: Option<String>,
+    /// Device type or role as the protocol states it.
+    pub device_type: Option<String>,
+}
+
+impl Identity {
+    pub fn is_empty(&self) -> bool {
+        *self == Identity::default()
+    }
+
+    pub fn visit(&self, v: &mut dyn Visitor) {
+        let text = [
+            ("vendor", &self.vendor),
+            ("product", &self.product),
+            ("product_code", &self.product_code),
+            ("order_number", &self.order_number),
+            ("firmware", &self.firmware),
+            ("hardware", &self.hardware),
+            ("serial", &self.serial),
+            ("hostname", &self.hostname),
+            ("station_name", &self.station_name),
+            ("device_type", &self.device_type),
+        ];
+        v.begin("identity", Nest::Object);
+        if let Some(id) = self.vendor_id {
+            v.field("vendor_id", Value::U64(id.into()));
+        }
+        for (name, value) in text {
+            if let Some(value) = value {
+                v.field(name, Value::Str(value));
+            }
+        }
+        v.end();
+    }
+}
+
 /// What a decoder says about one application PDU.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Pdu {
@@ -200,6 +256,8 @@ pub struct Pdu {
     pub class: FunctionClass,
     pub anomalies: Anomalies,
     pub fields: Fields,
+    /// What the sender says about itself, when the PDU carries that.
+    pub identity: Option<Box<Identity>>,
 }
 
 /// Where and when a PDU was seen: filled by the worker from the packet that

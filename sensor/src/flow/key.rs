@@ -53,7 +53,8 @@ pub struct FlowKey {
 
 impl FlowKey {
     /// The key of the flow `packet` belongs to, and which side sent it.
-    /// `None` for packets without addresses to key on (ARP, malformed frames).
+    /// `None` for packets without addresses to key on (malformed frames, IP
+    /// over links without MACs that failed to parse).
     pub fn of(packet: &Packet) -> Option<(FlowKey, Side)> {
         let (src, dst, proto, ether_type) = match (packet.network, packet.src_ip, packet.dst_ip) {
             (Network::Ipv4 | Network::Ipv6, Some(src), Some(dst)) => {
@@ -76,7 +77,8 @@ impl FlowKey {
                     0,
                 )
             }
-            (Network::Other, _, _) => {
+            // Layer-2 protocols and ARP: a MAC pair and the ethertype.
+            (Network::Other | Network::Arp, _, _) => {
                 let (Some(src), Some(dst)) = (packet.src_mac, packet.dst_mac) else {
                     return None;
                 };
@@ -205,6 +207,25 @@ mod tests {
         assert_ne!(key, other_vlan);
         assert_ne!(key.hash(), other_port.hash());
         assert_ne!(key.hash(), other_vlan.hash());
+    }
+
+    #[test]
+    fn layer_2_frames_are_keyed_by_mac_pair_and_ethertype() {
+        let arp = Packet {
+            network: Network::Arp,
+            ether_type: 0x0806,
+            src_mac: Some([0, 1, 2, 3, 4, 5]),
+            dst_mac: Some([0xff; 6]),
+            ..Packet::default()
+        };
+        let (key, side) = FlowKey::of(&arp).unwrap();
+        assert_eq!((key.ether_type, key.proto, side), (0x0806, 0, Side::A));
+        let goose = Packet {
+            network: Network::Other,
+            ether_type: 0x88b8,
+            ..arp
+        };
+        assert_ne!(FlowKey::of(&goose).unwrap().0, key);
     }
 
     #[test]

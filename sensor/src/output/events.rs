@@ -141,6 +141,9 @@ impl Renderer {
             w.strs("anomalies", pdu.anomalies.iter().chain(overflow));
         }
         pdu.fields.visit(&mut w);
+        if let Some(identity) = &pdu.identity {
+            identity.visit(&mut w);
+        }
         w.finish();
     }
 
@@ -203,6 +206,7 @@ mod tests {
                 class: FunctionClass::Read,
                 anomalies,
                 fields: Fields::None,
+                identity: None,
             },
         }
     }

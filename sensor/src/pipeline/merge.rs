@@ -119,6 +119,7 @@ mod tests {
                 class: FunctionClass::Other,
                 anomalies: Anomalies::new(),
                 fields: Fields::None,
+                identity: None,
             },
         }
     }

@@ -83,7 +83,20 @@ pub trait StreamParser {
     fn gap(&mut self, dir: Direction);
 }
 
-/// A decoder's verdict on the first bytes of a stream.
+/// Decodes the datagrams of one UDP conversation (both directions).
+pub trait DatagramParser {
+    /// Decodes one datagram that travelled in `out.direction()`.
+    fn parse(&mut self, datagram: &[u8], out: &mut Emitter<'_>);
+}
+
+/// Decodes the frames of one layer-2 conversation (protocols carried directly
+/// over Ethernet: a MAC pair and an ethertype, or 802.2 LLC).
+pub trait FrameParser {
+    /// Decodes one frame's payload (what follows the ethertype or length field).
+    fn parse(&mut self, payload: &[u8], out: &mut Emitter<'_>);
+}
+
+/// A decoder's verdict on the first bytes of a stream or the first datagram.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Probe {
     /// These bytes are this protocol.
@@ -120,43 +133,86 @@ impl StreamDecoder {
     }
 }
 
-/// A TCP protocol the sensor can recognise: its well-known ports and its probe.
-struct StreamProtocol {
+/// The per-conversation state of whichever decoder recognised a UDP flow.
+#[derive(Debug)]
+pub enum DatagramDecoder {}
+
+impl DatagramDecoder {
+    pub fn protocol(&self) -> Protocol {
+        match *self {}
+    }
+
+    pub fn parse(&mut self, _datagram: &[u8], _out: &mut Emitter<'_>) {
+        match *self {}
+    }
+}
+
+/// The per-conversation state of the decoder of a layer-2 flow.
+#[derive(Debug)]
+pub enum FrameDecoder {}
+
+impl FrameDecoder {
+    pub fn protocol(&self) -> Protocol {
+        match *self {}
+    }
+
+    pub fn parse(&mut self, _payload: &[u8], _out: &mut Emitter<'_>) {
+        match *self {}
+    }
+}
+
+/// A protocol the sensor can recognise on TCP or UDP: its well-known ports and its probe.
+struct Candidate<D> {
     ports: &'static [u16],
     /// `on_known_port` tells the probe whether the server port is one of `ports`,
     /// so that it can demand stronger evidence elsewhere.
     probe: fn(data: &[u8], direction: Direction, on_known_port: bool) -> Probe,
-    start: fn() -> StreamDecoder,
+    start: fn() -> D,
 }
 
-const STREAM_PROTOCOLS: &[StreamProtocol] = &[StreamProtocol {
+const STREAM_PROTOCOLS: &[Candidate<StreamDecoder>] = &[Candidate {
     ports: &[modbus::PORT],
     probe: modbus::probe,
     start: || StreamDecoder::Modbus(modbus::ModbusParser::new()),
 }];
 
-/// The outcome of trying to recognise a stream from its first bytes.
+const DATAGRAM_PROTOCOLS: &[Candidate<DatagramDecoder>] = &[];
+
+/// A protocol carried directly over Ethernet: recognised by its ethertype
+/// (or LLC header) and payload.
+struct FrameCandidate {
+    matches: fn(ether_type: u16, payload: &[u8]) -> bool,
+    start: fn() -> FrameDecoder,
+}
+
+const FRAME_PROTOCOLS: &[FrameCandidate] = &[];
+
+/// The outcome of trying to recognise a conversation from its first bytes.
 #[derive(Debug)]
-pub enum Detection {
-    Found(StreamDecoder),
+pub enum Detection<D> {
+    Found(D),
     /// Some decoder needs more bytes before it can tell.
     NeedMore,
     /// No decoder recognises these bytes.
     Unknown,
 }
 
-/// Recognises the protocol of a TCP stream from the first bytes seen in one
-/// direction. Decoders registered for `server_port` are tried first.
-pub fn detect_stream(server_port: u16, direction: Direction, data: &[u8]) -> Detection {
+/// Tries the candidates registered for `server_port` first, then the others.
+fn detect<D>(
+    candidates: &[Candidate<D>],
+    server_port: u16,
+    direction: Direction,
+    data: &[u8],
+) -> Detection<D> {
     let mut need_more = false;
-    let on_port = |p: &StreamProtocol| p.ports.contains(&server_port);
-    let ordered = STREAM_PROTOCOLS
+    let on_port = |c: &Candidate<D>| c.ports.contains(&server_port);
+    let ordered = candidates
         .iter()
-        .filter(|p| on_port(p))
-        .chain(STREAM_PROTOCOLS.iter().filter(|p| !on_port(p)));
-    for protocol in ordered {
-        match (protocol.probe)(data, direction, on_port(protocol)) {
-            Probe::Match => return Detection::Found((protocol.start)()),
+        .filter(|c| on_port(c))
+        .chain(candidates.iter().filter(|c| !on_port(c)));
+    for candidate in ordered {
+        match (candidate.probe)(data, direction, on_port(candidate)) {
+            Probe::Match => return Detection::Found((candidate.start)()),
             Probe::NeedMore => need_more = true,
             Probe::NoMatch => {}
         }
@@ -168,8 +224,37 @@ pub fn detect_stream(server_port: u16, direction: Direction, data: &[u8]) -> Det
     }
 }
 
+/// Recognises the protocol of a TCP stream from the first bytes seen in one direction.
+pub fn detect_stream(
+    server_port: u16,
+    direction: Direction,
+    data: &[u8],
+) -> Detection<StreamDecoder> {
+    detect(STREAM_PROTOCOLS, server_port, direction, data)
+}
+
+/// Recognises the protocol of a UDP conversation from a datagram.
+pub fn detect_datagram(
+    server_port: u16,
+    direction: Direction,
+    datagram: &[u8],
+) -> Detection<DatagramDecoder> {
+    detect(DATAGRAM_PROTOCOLS, server_port, direction, datagram)
+}
+
+/// The decoder for a layer-2 conversation of `ether_type` (or LLC, when below
+/// 0x0600), if one decodes it.
+pub fn detect_frame(ether_type: u16, payload: &[u8]) -> Option<FrameDecoder> {
+    FRAME_PROTOCOLS
+        .iter()
+        .find(|c| (c.matches)(ether_type, payload))
+        .map(|c| (c.start)())
+}
+
 /// Whether `port` is the well-known server port of a decoded protocol; used to
-/// orient connections whose opening handshake was not captured.
+/// orient conversations whose opening was not captured.
 pub fn is_known_server_port(port: u16) -> bool {
-    STREAM_PROTOCOLS.iter().any(|p| p.ports.contains(&port))
+    let known = |ports: &[u16]| ports.contains(&port);
+    STREAM_PROTOCOLS.iter().any(|c| known(c.ports))
+        || DATAGRAM_PROTOCOLS.iter().any(|c| known(c.ports))
 }

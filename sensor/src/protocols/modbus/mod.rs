@@ -20,7 +20,9 @@ mod tests;
 use std::collections::VecDeque;
 
 use super::{Direction, Emitter, Probe, StreamParser};
-use crate::event::{Anomalies, Fields, FunctionClass, Nest, Pdu, Protocol, Value, Visitor};
+use crate::event::{
+    Anomalies, Fields, FunctionClass, Identity, Nest, Pdu, Protocol, Value, Visitor,
+};
 use names::{
     CodeKind, DiagnosticSubFunction, ExceptionCode, FunctionCode, SubCodes, UmasFunction,
     device_object_name,
@@ -208,6 +210,21 @@ pub struct DeviceObject {
 }
 
 impl DeviceId {
+    /// The identity these objects give the server, for the inventory.
+    fn identity(&self) -> Option<Box<Identity>> {
+        let identity = Identity {
+            vendor: self.vendor_name.clone(),
+            product: self
+                .product_name
+                .clone()
+                .or_else(|| self.model_name.clone()),
+            product_code: self.product_code.clone(),
+            firmware: self.major_minor_revision.clone(),
+            ..Identity::default()
+        };
+        (!identity.is_empty()).then(|| Box::new(identity))
+    }
+
     fn is_empty(&self) -> bool {
         self.named().all(|(_, v)| v.is_none()) && self.other.is_empty()
     }
@@ -560,6 +577,7 @@ impl ModbusParser {
             function,
             class,
             anomalies: a,
+            identity: f.device_id.as_deref().and_then(DeviceId::identity),
             fields: Fields::Modbus(f),
         });
     }
@@ -584,6 +602,7 @@ impl ModbusParser {
             class: FunctionClass::Other,
             anomalies: a,
             fields: Fields::Modbus(f),
+            identity: None,
         });
     }
 }

@@ -1,24 +1,29 @@
 //! A worker owns a set of shards of the flow table. For each frame of its
-//! shards it finds the flow, reassembles TCP, recognises and runs the
-//! protocol decoder, and collects the events and ended-flow records.
+//! shards it finds the flow and hands the frame to the flow's conversation:
+//! TCP reassembly then stream decoding (`stream`), UDP datagrams, or
+//! layer-2 frames (`datagram`). It collects the events and ended-flow records.
 //!
 //! Everything here is a function of the frames of one shard, in order, and of
 //! the epoch clock the dispatcher sends: the output does not depend on how many
 //! workers share the shards.
 
+mod datagram;
+mod stream;
+
 use super::{FlowEnd, FlowRecord, Frame, Produced, WorkerStats};
-use crate::event::{Event, Header, Protocol, Transport};
-use crate::flow::tcp::{HalfStream, Piece, ReassemblyLimits, Segment};
-use crate::flow::{FlowKey, FlowTable, Side, TcpStats};
+use crate::event::{Header, Protocol, Transport};
+use crate::flow::tcp::ReassemblyLimits;
+use crate::flow::{FlowKey, FlowTable, Side};
 use crate::packet::{Packet, TcpInfo, Transport as L4};
-use crate::protocols::{self, Detection, Direction, Emitter, StreamDecoder};
+use crate::protocols::{self, DatagramDecoder, Direction, FrameDecoder};
 use crate::time::Timestamp;
+use stream::TcpConn;
 
 /// Bytes a decoder may leave unconsumed per direction before they are dropped as a gap.
 const MAX_PENDING: usize = 256 * 1024;
 /// Bytes gathered while no decoder can yet tell what a stream is.
 const MAX_PROBE_BYTES: usize = 512;
-/// Data pieces per direction tried for recognition before giving up on a stream.
+/// Data pieces or datagrams per direction tried for recognition before giving up.
 const MAX_PROBES: u8 = 4;
 /// How often (packet time) each shard looks for idle flows.
 const SWEEP_INTERVAL_SECS: i64 = 5;
@@ -58,25 +63,45 @@ pub struct WorkerConfig {
     pub limits: ReassemblyLimits,
 }
 
-/// What the application layer of a stream is, as far as is known.
+/// What the application layer of a conversation is, as far as is known.
 #[derive(Debug)]
-enum App {
+enum App<D> {
+    /// Not recognised yet: how many tries failed, per direction.
     Detecting {
         probes: [u8; 2],
     },
-    Decoding(StreamDecoder),
+    Decoding(D),
     /// No decoder recognised it.
     Undecoded,
 }
 
+impl<D> Default for App<D> {
+    fn default() -> Self {
+        App::Detecting { probes: [0; 2] }
+    }
+}
+
+impl<D> App<D> {
+    /// Counts a failed recognition in `direction`; gives up after [`MAX_PROBES`].
+    fn probe_failed(&mut self, direction: Direction) {
+        if let App::Detecting { probes } = self {
+            probes[direction.index()] += 1;
+            if probes[direction.index()] >= MAX_PROBES {
+                *self = App::Undecoded;
+            }
+        }
+    }
+}
+
+/// The transport-specific state of a flow.
 #[derive(Debug)]
-struct TcpConn {
-    /// Streams by the side that sends them; held bytes keep their packet's event header.
-    halves: [HalfStream<Header>; 2],
-    /// Bytes delivered but not yet consumed by the decoder, by sending side.
-    pending: [Vec<u8>; 2],
-    reset: bool,
-    app: App,
+enum Conversation {
+    Tcp(Box<TcpConn>),
+    Udp(App<DatagramDecoder>),
+    /// Frames without IP, decoded by ethertype (or LLC).
+    Frames(App<FrameDecoder>),
+    /// Other IP protocols: counted only.
+    Other,
 }
 
 #[derive(Debug)]
@@ -90,22 +115,28 @@ struct Flow {
     client_known: bool,
     packets: [u64; 2],
     bytes: [u64; 2],
-    udp: bool,
-    tcp: Option<Box<TcpConn>>,
+    conversation: Conversation,
 }
 
 impl Flow {
     fn protocol(&self) -> Option<Protocol> {
-        match &self.tcp.as_ref()?.app {
-            App::Decoding(d) => Some(d.protocol()),
+        match &self.conversation {
+            Conversation::Tcp(conn) => match &conn.app {
+                App::Decoding(d) => Some(d.protocol()),
+                _ => None,
+            },
+            Conversation::Udp(App::Decoding(d)) => Some(d.protocol()),
+            Conversation::Frames(App::Decoding(d)) => Some(d.protocol()),
             _ => None,
         }
     }
 
     fn closed(&self) -> bool {
-        self.tcp
-            .as_ref()
-            .is_some_and(|t| t.reset || (t.halves[0].fin_seen() && t.halves[1].fin_seen()))
+        matches!(&self.conversation, Conversation::Tcp(conn) if conn.closed())
+    }
+
+    fn server_port(&self, key: &FlowKey) -> u16 {
+        key.endpoint(self.client.other()).port
     }
 }
 
@@ -182,16 +213,21 @@ impl Worker {
         state.last_seen = state.last_seen.max(ts);
         state.packets[side.index()] += 1;
         state.bytes[side.index()] += u64::from(frame.orig_len);
-        if state.tcp.is_some() {
-            let payload = frame.packet.payload(bytes);
-            tcp_segment(
+        let payload = frame.packet.payload(bytes);
+        match &state.conversation {
+            Conversation::Tcp(_) => stream::segment(
                 state,
                 frame,
                 payload,
                 &config.limits,
                 &mut stats.tcp,
                 &mut out.events,
-            );
+            ),
+            Conversation::Udp(_) => {
+                datagram::datagram(state, &key, frame, payload, &mut out.events)
+            }
+            Conversation::Frames(_) => datagram::l2_frame(state, frame, payload, &mut out.events),
+            Conversation::Other => {}
         }
     }
 
@@ -250,23 +286,22 @@ fn starts_new_conversation(flow: &Flow, frame: &Frame, timeouts: &Timeouts) -> b
 fn new_flow(stats: &mut WorkerStats, key: &FlowKey, side: Side, frame: &Frame) -> Flow {
     let packet = &frame.packet;
     stats.flows.created += 1;
-    let tcp = match packet.transport {
+    let conversation = match packet.transport {
         L4::Tcp => {
             stats.flows.tcp += 1;
-            Some(Box::new(TcpConn {
-                halves: Default::default(),
-                pending: Default::default(),
-                reset: false,
-                app: App::Detecting { probes: [0; 2] },
-            }))
+            Conversation::Tcp(Box::default())
         }
         L4::Udp => {
             stats.flows.udp += 1;
-            None
+            Conversation::Udp(App::default())
         }
         _ => {
             stats.flows.other += 1;
-            None
+            if key.ether_type != 0 {
+                Conversation::Frames(App::default())
+            } else {
+                Conversation::Other
+            }
         }
     };
     let (client, client_known) = initial_client(key, side, packet);
@@ -278,8 +313,7 @@ fn new_flow(stats: &mut WorkerStats, key: &FlowKey, side: Side, frame: &Frame) -
         client_known,
         packets: [0; 2],
         bytes: [0; 2],
-        udp: packet.transport == L4::Udp,
-        tcp,
+        conversation,
     }
 }
 
@@ -290,39 +324,18 @@ fn end_flow(
     end: FlowEnd,
     out: &mut Produced,
 ) {
-    let protocol = flow.protocol();
-    if let Some(conn) = flow.tcp.as_deref_mut() {
-        let server_port = key.endpoint(flow.client.other()).port;
-        let TcpConn {
-            halves,
-            pending,
-            app,
-            ..
-        } = conn;
-        // The connection is over, so holes will not fill: decode what was held behind them.
-        let mut overflows = 0;
-        for side in [Side::A, Side::B] {
-            let dir = if side == flow.client {
-                Direction::ToServer
-            } else {
-                Direction::ToClient
-            };
-            halves[side.index()].finish(&mut stats.tcp, &mut |piece| {
-                overflows += u64::from(feed(
-                    app,
-                    &mut pending[side.index()],
-                    piece,
-                    dir,
-                    server_port,
-                    &mut out.events,
-                ));
-            });
-        }
-        stats.tcp.buffer_overflows += overflows;
-        stats.truncated_at_end += pending.iter().filter(|p| !p.is_empty()).count() as u64;
-        if matches!(app, App::Undecoded) && protocols::is_known_server_port(server_port) {
-            stats.undecoded_on_known_port += 1;
-        }
+    let server_port = flow.server_port(&key);
+    if let Conversation::Tcp(conn) = &mut flow.conversation {
+        conn.finish(flow.client, server_port, &mut stats.tcp, &mut out.events);
+        stats.truncated_at_end += conn.pending.iter().filter(|p| !p.is_empty()).count() as u64;
+    }
+    let undecoded = match &flow.conversation {
+        Conversation::Tcp(conn) => matches!(conn.app, App::Undecoded),
+        Conversation::Udp(app) => matches!(app, App::Undecoded),
+        _ => false,
+    };
+    if undecoded && protocols::is_known_server_port(server_port) {
+        stats.undecoded_on_known_port += 1;
     }
     out.ended.push(FlowRecord {
         id: flow.id,
@@ -332,22 +345,23 @@ fn end_flow(
         last_seen: flow.last_seen,
         packets: flow.packets,
         bytes: flow.bytes,
-        protocol,
+        protocol: flow.protocol(),
         end,
     });
 }
 
 fn flow_timeout(flow: &Flow, timeouts: &Timeouts) -> u64 {
-    match &flow.tcp {
-        Some(_) if flow.closed() => timeouts.tcp_closed,
-        Some(_) => timeouts.tcp,
-        None if flow.udp => timeouts.udp,
-        None => timeouts.other,
+    match &flow.conversation {
+        Conversation::Tcp(conn) if conn.closed() => timeouts.tcp_closed,
+        Conversation::Tcp(_) => timeouts.tcp,
+        Conversation::Udp(_) => timeouts.udp,
+        Conversation::Frames(_) | Conversation::Other => timeouts.other,
     }
 }
 
 /// Which side is the client, from the first packet of a flow: the SYN sender,
-/// else the side not using a decoder's well-known port, else the higher port.
+/// else the side not using a decoder's well-known port, else the higher port,
+/// else (no ports) the first sender.
 fn initial_client(key: &FlowKey, side: Side, packet: &Packet) -> (Side, bool) {
     if packet.transport == L4::Tcp && packet.tcp.opens() {
         let client = if packet.tcp.has(TcpInfo::ACK) {
@@ -363,21 +377,26 @@ fn initial_client(key: &FlowKey, side: Side, packet: &Packet) -> (Side, bool) {
     let client = match (a_serves, b_serves) {
         (true, false) => Side::B,
         (false, true) => Side::A,
-        _ if a != b => {
-            if a < b {
-                Side::B
-            } else {
-                Side::A
-            }
-        }
+        _ if a < b => Side::B,
+        _ if a > b => Side::A,
         _ => side,
     };
     (client, false)
 }
 
+/// Which way a packet from `sender` travels.
+fn direction_of(sender: Side, client: Side) -> Direction {
+    if sender == client {
+        Direction::ToServer
+    } else {
+        Direction::ToClient
+    }
+}
+
 /// The header of events completed by `frame`, oriented as it travelled.
-fn header(frame: &Frame, flow: u64) -> Header {
+fn header(frame: &Frame, flow: u64, transport: Transport) -> Header {
     let p = &frame.packet;
+    let ports = transport != Transport::Ethernet;
     Header {
         ts: frame.ts,
         capture: frame.capture,
@@ -388,159 +407,8 @@ fn header(frame: &Frame, flow: u64) -> Header {
         dst_mac: p.dst_mac,
         src_ip: p.src_ip,
         dst_ip: p.dst_ip,
-        src_port: Some(p.src_port),
-        dst_port: Some(p.dst_port),
-        transport: Transport::Tcp,
+        src_port: ports.then_some(p.src_port),
+        dst_port: ports.then_some(p.dst_port),
+        transport,
     }
-}
-
-/// Reassembles one TCP segment and feeds what becomes in-order to the decoder.
-fn tcp_segment(
-    flow: &mut Flow,
-    frame: &Frame,
-    payload: &[u8],
-    limits: &ReassemblyLimits,
-    stats: &mut TcpStats,
-    events: &mut Vec<Event>,
-) {
-    let Some((key, side)) = frame.key else {
-        return;
-    };
-    let info = frame.packet.tcp;
-    if info.opens() && !flow.client_known {
-        flow.client = if info.has(TcpInfo::ACK) {
-            side.other()
-        } else {
-            side
-        };
-        flow.client_known = true;
-    }
-    let client = flow.client;
-    let server_port = key.endpoint(client.other()).port;
-    let flow_id = flow.id;
-    let Some(conn) = flow.tcp.as_deref_mut() else {
-        return;
-    };
-    let TcpConn {
-        halves,
-        pending,
-        app,
-        reset,
-    } = conn;
-    *reset |= info.has(TcpInfo::RST);
-    let direction = |sender: Side| {
-        if sender == client {
-            Direction::ToServer
-        } else {
-            Direction::ToClient
-        }
-    };
-    let mut overflows = 0;
-    if info.has(TcpInfo::ACK) {
-        // This packet acknowledges the other direction: holes there may now be known lost.
-        let peer = side.other();
-        let dir = direction(peer);
-        halves[peer.index()].acknowledged(info.ack, stats, &mut |piece| {
-            overflows += u64::from(feed(
-                app,
-                &mut pending[peer.index()],
-                piece,
-                dir,
-                server_port,
-                events,
-            ));
-        });
-    }
-    if info.opens() {
-        halves[side.index()].syn(info.seq);
-    }
-    let segment = Segment {
-        // Data in a SYN segment starts after the SYN's own sequence number.
-        seq: if info.has(TcpInfo::SYN) {
-            info.seq.wrapping_add(1)
-        } else {
-            info.seq
-        },
-        payload,
-        missing: frame.packet.payload_missing,
-        fin: info.has(TcpInfo::FIN),
-        tag: header(frame, flow_id),
-    };
-    let dir = direction(side);
-    halves[side.index()].segment(segment, limits, stats, &mut |piece| {
-        overflows += u64::from(feed(
-            app,
-            &mut pending[side.index()],
-            piece,
-            dir,
-            server_port,
-            events,
-        ));
-    });
-    stats.buffer_overflows += overflows;
-}
-
-/// Passes in-order stream content to the decoder, recognising the protocol
-/// first if needed. `pending` holds what the decoder left unconsumed. Returns
-/// true if `pending` outgrew its cap and was dropped.
-fn feed(
-    app: &mut App,
-    pending: &mut Vec<u8>,
-    piece: Piece<'_, Header>,
-    direction: Direction,
-    server_port: u16,
-    events: &mut Vec<Event>,
-) -> bool {
-    let (bytes, header) = match piece {
-        Piece::Data(bytes, header) => (bytes, header),
-        Piece::Gap(_) => {
-            pending.clear();
-            if let App::Decoding(decoder) = app {
-                decoder.gap(direction);
-            }
-            return false;
-        }
-    };
-    let buffered = !pending.is_empty();
-    if buffered {
-        pending.extend_from_slice(bytes);
-    }
-    if let App::Detecting { probes } = app {
-        let data: &[u8] = if buffered { pending } else { bytes };
-        match protocols::detect_stream(server_port, direction, data) {
-            Detection::Found(decoder) => *app = App::Decoding(decoder),
-            Detection::NeedMore if data.len() < MAX_PROBE_BYTES => {
-                if !buffered {
-                    pending.extend_from_slice(bytes);
-                }
-                return false;
-            }
-            _ => {
-                pending.clear();
-                probes[direction.index()] += 1;
-                if probes[direction.index()] >= MAX_PROBES {
-                    *app = App::Undecoded;
-                }
-                return false;
-            }
-        }
-    }
-    let App::Decoding(decoder) = app else {
-        pending.clear();
-        return false;
-    };
-    let mut emitter = Emitter::new(header, direction, events);
-    if buffered {
-        let used = decoder.parse(pending, &mut emitter).min(pending.len());
-        pending.drain(..used);
-    } else {
-        let used = decoder.parse(bytes, &mut emitter).min(bytes.len());
-        pending.extend_from_slice(&bytes[used..]);
-    }
-    if pending.len() > MAX_PENDING {
-        pending.clear();
-        decoder.gap(direction);
-        return true;
-    }
-    false
 }
