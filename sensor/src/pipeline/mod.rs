@@ -15,7 +15,6 @@ mod recycle;
 mod replay;
 mod worker;
 
-use crate::capture::Damage;
 use crate::event::{Event, Protocol};
 use crate::flow::{FlowKey, FlowStats, Side, TcpStats};
 use crate::packet::Packet;
@@ -102,12 +101,4 @@ impl WorkerStats {
         self.truncated_at_end += other.truncated_at_end;
         self.undecoded_on_known_port += other.undecoded_on_known_port;
     }
-}
-
-/// Where a capture could not be read, for reports.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
-pub struct CaptureProblem {
-    pub file: String,
-    #[serde(flatten)]
-    pub damage: Damage,
 }

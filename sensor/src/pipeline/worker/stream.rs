@@ -40,21 +40,47 @@ impl TcpConn {
             app,
             ..
         } = self;
-        let mut overflows = 0;
+        let mut decoder = Decoder {
+            app,
+            pending,
+            client,
+            server_port,
+            events,
+            overflows: 0,
+        };
         for side in [Side::A, Side::B] {
-            let dir = direction_of(side, client);
-            halves[side.index()].finish(stats, &mut |piece| {
-                overflows += u64::from(feed(
-                    app,
-                    &mut pending[side.index()],
-                    piece,
-                    dir,
-                    server_port,
-                    events,
-                ));
-            });
+            halves[side.index()].finish(stats, &mut |piece| decoder.piece(side, piece));
         }
-        stats.buffer_overflows += overflows;
+        stats.buffer_overflows += decoder.overflows;
+    }
+}
+
+/// Where in-order stream content goes: the connection's decoder, with what it
+/// left unconsumed in each direction.
+struct Decoder<'a> {
+    app: &'a mut App<StreamDecoder>,
+    pending: &'a mut [Vec<u8>; 2],
+    client: Side,
+    server_port: u16,
+    events: &'a mut Vec<Event>,
+    /// Times a direction's unconsumed bytes outgrew their cap.
+    overflows: u64,
+}
+
+impl Decoder<'_> {
+    /// Content that `sender` sent.
+    fn piece(&mut self, sender: Side, piece: Piece<'_, Header>) {
+        let direction = direction_of(sender, self.client);
+        let pending = &mut self.pending[sender.index()];
+        let overflowed = feed(
+            self.app,
+            pending,
+            piece,
+            direction,
+            self.server_port,
+            self.events,
+        );
+        self.overflows += u64::from(overflowed);
     }
 }
 
@@ -92,22 +118,18 @@ pub(super) fn segment(
         reset,
     } = &mut **conn;
     *reset |= info.has(TcpInfo::RST);
-    let direction = |sender: Side| direction_of(sender, client);
-    let mut overflows = 0;
+    let mut decoder = Decoder {
+        app,
+        pending,
+        client,
+        server_port,
+        events,
+        overflows: 0,
+    };
     if info.has(TcpInfo::ACK) {
         // This packet acknowledges the other direction: holes there may now be known lost.
         let peer = side.other();
-        let dir = direction(peer);
-        halves[peer.index()].acknowledged(info.ack, stats, &mut |piece| {
-            overflows += u64::from(feed(
-                app,
-                &mut pending[peer.index()],
-                piece,
-                dir,
-                server_port,
-                events,
-            ));
-        });
+        halves[peer.index()].acknowledged(info.ack, stats, &mut |piece| decoder.piece(peer, piece));
     }
     if info.opens() {
         halves[side.index()].syn(info.seq);
@@ -124,18 +146,10 @@ pub(super) fn segment(
         fin: info.has(TcpInfo::FIN),
         tag: header(frame, flow_id, Transport::Tcp),
     };
-    let dir = direction(side);
     halves[side.index()].segment(segment, limits, stats, &mut |piece| {
-        overflows += u64::from(feed(
-            app,
-            &mut pending[side.index()],
-            piece,
-            dir,
-            server_port,
-            events,
-        ));
+        decoder.piece(side, piece)
     });
-    stats.buffer_overflows += overflows;
+    stats.buffer_overflows += decoder.overflows;
 }
 
 /// Passes in-order stream content to the decoder, recognising the protocol
