@@ -155,6 +155,9 @@ pub enum Value<'a> {
     Str(&'a str),
     /// Bytes shown as lowercase hex.
     Hex(&'a [u8]),
+    /// A credential seen in cleartext (an SNMP community, a password):
+    /// outputs redact it unless told to show secrets.
+    Secret(&'a str),
 }
 
 /// Receives the protocol-specific fields of an event, in a fixed order.

@@ -26,8 +26,10 @@ impl Analyzer {
         }
     }
 
-    /// One epoch's events and the flows that ended in it (by id).
-    pub fn epoch(&mut self, events: &EpochEvents, ended: &[FlowRecord]) {
+    /// One epoch's events and the flows that ended in it (by id). Analysis
+    /// may annotate the events (e.g. link one to an earlier one of another flow)
+    /// before they are written.
+    pub fn epoch(&mut self, events: &mut EpochEvents, ended: &[FlowRecord]) {
         for event in events.iter() {
             self.traffic.event(event);
         }

@@ -21,12 +21,12 @@ pub struct EventLog<W: Write + Send> {
 const FLUSH_AT: usize = 1 << 20;
 
 impl<W: Write + Send> EventLog<W> {
-    /// `captures` are the names of the timeline's files, in order.
-    pub fn new(out: W, captures: Vec<String>) -> EventLog<W> {
+    /// Writes events as `renderer` formats them.
+    pub fn new(out: W, renderer: Renderer) -> EventLog<W> {
         EventLog {
             out,
             buffer: Vec::with_capacity(FLUSH_AT + 4096),
-            renderer: Renderer::new(captures),
+            renderer,
             written: 0,
         }
     }
@@ -76,6 +76,8 @@ impl<W: Write + Send> Sink for EventLog<W> {
 pub struct Renderer {
     /// Capture file names, written per event only when the timeline has several.
     captures: Option<Vec<String>>,
+    /// Write cleartext credentials as seen (`--show-secrets`).
+    show_secrets: bool,
     second: Option<i64>,
     /// `YYYY-MM-DDTHH:MM:SS.` of `second`.
     date: [u8; 20],
@@ -88,6 +90,12 @@ impl Renderer {
             captures: (captures.len() > 1).then_some(captures),
             ..Renderer::default()
         }
+    }
+
+    /// Cleartext credentials are redacted unless `show` is set.
+    pub fn show_secrets(mut self, show: bool) -> Renderer {
+        self.show_secrets = show;
+        self
     }
 
     /// Appends the JSON object for `event` to `out`.
@@ -135,7 +143,7 @@ impl Renderer {
         write_str(out, pdu.function);
         out.extend_from_slice(br#","class":"#);
         write_str(out, pdu.class.name());
-        let mut w = JsonWriter::resume(out);
+        let mut w = JsonWriter::resume(out).show_secrets(self.show_secrets);
         if !pdu.anomalies.is_empty() {
             let overflow = pdu.anomalies.overflowed().then_some(Anomalies::OVERFLOW);
             w.strs("anomalies", pdu.anomalies.iter().chain(overflow));

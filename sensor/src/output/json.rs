@@ -6,12 +6,17 @@ use std::net::IpAddr;
 
 use crate::event::{Mac, Nest, Value, Visitor};
 
+/// What a secret is written as, unless secrets are shown.
+pub const REDACTED: &str = "<redacted>";
+
 /// Deepest nesting the writer tracks (events use two or three levels).
 const MAX_DEPTH: usize = 16;
 
 /// Writes one JSON object into `out`. Call [`JsonWriter::finish`] to close it.
 pub struct JsonWriter<'a> {
     out: &'a mut Vec<u8>,
+    /// Write [`Value::Secret`]s as they are instead of redacted.
+    show_secrets: bool,
     /// Per open level: whether a value was written yet (comma needed), and whether it is a list.
     written: [bool; MAX_DEPTH],
     is_list: [bool; MAX_DEPTH],
@@ -23,6 +28,7 @@ impl<'a> JsonWriter<'a> {
         out.push(b'{');
         JsonWriter {
             out,
+            show_secrets: false,
             written: [false; MAX_DEPTH],
             is_list: [false; MAX_DEPTH],
             depth: 0,
@@ -35,10 +41,17 @@ impl<'a> JsonWriter<'a> {
         written[0] = true;
         JsonWriter {
             out,
+            show_secrets: false,
             written,
             is_list: [false; MAX_DEPTH],
             depth: 0,
         }
+    }
+
+    /// Writes secrets in clear (`--show-secrets`) rather than as [`REDACTED`].
+    pub fn show_secrets(mut self, show: bool) -> Self {
+        self.show_secrets = show;
+        self
     }
 
     /// Closes every open level.
@@ -118,6 +131,8 @@ impl Visitor for JsonWriter<'_> {
             Value::I64(v) => self.i64(name, v),
             Value::Bool(v) => self.bool(name, v),
             Value::Str(v) => self.str(name, v),
+            Value::Secret(secret) if self.show_secrets => self.str(name, secret),
+            Value::Secret(_) => self.str(name, REDACTED),
             Value::Hex(bytes) => {
                 self.key(name);
                 self.out.push(b'"');
@@ -272,6 +287,20 @@ mod tests {
         assert_eq!(parsed["device"]["vendor"], "Schneider");
         assert_eq!(parsed["device"]["list"], serde_json::json!([1, "dead"]));
         assert_eq!(parsed["anomalies"], serde_json::json!(["x", "y"]));
+    }
+
+    #[test]
+    fn secrets_are_redacted_unless_shown() {
+        let mut out = Vec::new();
+        let mut w = JsonWriter::object(&mut out);
+        w.field("community", Value::Secret("private"));
+        w.finish();
+        assert_eq!(out, br#"{"community":"<redacted>"}"#);
+        let mut out = Vec::new();
+        let mut w = JsonWriter::object(&mut out).show_secrets(true);
+        w.field("community", Value::Secret("private"));
+        w.finish();
+        assert_eq!(out, br#"{"community":"private"}"#);
     }
 
     #[test]

@@ -53,6 +53,18 @@ impl EpochEvents {
         }
     }
 
+    /// Visits the events in packet order, mutably (for analysis that
+    /// annotates events with what it learnt from earlier ones).
+    pub fn for_each_mut(&mut self, mut visit: impl FnMut(&mut Event)) {
+        if self.order.is_empty() {
+            self.runs.iter_mut().flatten().for_each(visit);
+            return;
+        }
+        for &at in &self.order {
+            visit(&mut self.runs[(at >> 32) as usize][(at & 0xffff_ffff) as usize]);
+        }
+    }
+
     /// Gives the vectors back, for reuse.
     pub fn into_runs(self) -> Vec<Vec<Event>> {
         self.runs
@@ -151,6 +163,24 @@ mod tests {
             vec![event(2, "y")],
         ]);
         assert_eq!(read(&epoch), [(2, "y"), (5, "late"), (7, "x")]);
+    }
+
+    #[test]
+    fn events_are_visited_mutably_in_packet_order() {
+        let mut epoch = EpochEvents::new(vec![
+            vec![event(1, "a"), event(4, "d")],
+            vec![event(2, "b")],
+        ]);
+        let mut seen = Vec::new();
+        epoch.for_each_mut(|e| {
+            seen.push(e.header.seq);
+            e.header.flow = e.header.seq * 10;
+        });
+        assert_eq!(seen, [1, 2, 4]);
+        assert_eq!(
+            epoch.iter().map(|e| e.header.flow).collect::<Vec<_>>(),
+            [10, 20, 40]
+        );
     }
 
     #[test]

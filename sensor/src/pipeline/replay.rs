@@ -239,9 +239,9 @@ fn merge(
             runs.push(produced.events);
             ended.append(&mut produced.ended);
         }
-        let epoch = EpochEvents::new(runs);
+        let mut epoch = EpochEvents::new(runs);
         ended.sort_by_key(|f| f.id);
-        analyzer.epoch(&epoch, &ended);
+        analyzer.epoch(&mut epoch, &ended);
         match &sink {
             Some(tx) if !epoch.is_empty() => {
                 if let Err(failed) = tx.send(epoch) {

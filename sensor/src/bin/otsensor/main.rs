@@ -41,6 +41,10 @@ pub struct ReplayArgs {
     /// Print nothing but warnings and errors.
     #[arg(long, short)]
     pub quiet: bool,
+    /// Write cleartext credentials seen on the wire (SNMP communities, passwords) into
+    /// events instead of redacting them.
+    #[arg(long)]
+    pub show_secrets: bool,
     /// Most flows tracked at once; beyond it the least recently seen are evicted (counted).
     #[arg(long, value_name = "N", default_value_t = 256 * 1024)]
     pub max_flows: usize,

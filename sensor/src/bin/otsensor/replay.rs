@@ -4,7 +4,8 @@ use std::fs::{self, File};
 use std::io::{BufWriter, Write};
 
 use otsensor::capture::{CaptureFile, Input, OpenError, expand_inputs};
-use otsensor::output::{events::EventLog, stats, summary};
+use otsensor::output::events::{EventLog, Renderer};
+use otsensor::output::{stats, summary};
 use otsensor::pipeline::{ReplayConfig, ReplayReport, Sink, replay};
 
 use crate::progress::Progress;
@@ -35,7 +36,8 @@ pub fn run(args: ReplayArgs) -> Result<(), Failure> {
             let file = File::create(&path)
                 .map_err(|e| Failure::Runtime(format!("{}: {e}", path.display())))?;
             let names = inputs.iter().map(|i| i.name.clone()).collect();
-            Some(Box::new(EventLog::new(file, names)))
+            let renderer = Renderer::new(names).show_secrets(args.show_secrets);
+            Some(Box::new(EventLog::new(file, renderer)))
         }
         None => None,
     };
