@@ -78,6 +78,19 @@ impl FunctionClass {
         FunctionClass::Other,
     ];
 
+    /// This class as one bit of a set of classes (see [`FunctionClass::ALL`]).
+    pub fn bit(self) -> u16 {
+        1 << self as u16
+    }
+
+    /// The classes whose bits are set in `bits`.
+    pub fn from_bits(bits: u16) -> impl Iterator<Item = FunctionClass> {
+        FunctionClass::ALL
+            .iter()
+            .copied()
+            .filter(move |c| bits & c.bit() != 0)
+    }
+
     pub fn name(self) -> &'static str {
         match self {
             FunctionClass::Read => "read",
@@ -295,6 +308,15 @@ pub struct Event {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn class_sets_round_trip() {
+        let bits = FunctionClass::Read.bit() | FunctionClass::Program.bit();
+        assert_eq!(
+            FunctionClass::from_bits(bits).collect::<Vec<_>>(),
+            [FunctionClass::Read, FunctionClass::Program]
+        );
+    }
 
     #[test]
     fn anomalies_are_deduplicated_and_bounded() {

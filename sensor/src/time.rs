@@ -66,6 +66,14 @@ impl Timestamp {
     }
 }
 
+/// Serialised as RFC 3339 text, as events show time.
+impl serde::Serialize for Timestamp {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut buf = [0u8; 27];
+        s.serialize_str(self.write_rfc3339_micros(&mut buf))
+    }
+}
+
 impl fmt::Display for Timestamp {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut buf = [0u8; 27];

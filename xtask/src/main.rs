@@ -5,6 +5,9 @@
 //!   on it, three times, with and without `--out`.
 //! - `demo-capture`: regenerate `captures/demo-plant.pcap` (deterministic).
 //! - `fuzz [SECONDS]`: build every fuzz target and run each for SECONDS (default 60).
+//! - `oui [DIR]`: regenerate `sensor/data/oui.tsv`, the MAC vendor table, from
+//!   IEEE's registry as Debian's `ieee-data` package carries it (default
+//!   `/usr/share/ieee-data`; `apt-get install ieee-data`).
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
@@ -15,7 +18,13 @@ fn main() -> ExitCode {
         Some("bench-e2e") => bench_e2e(args.get(1).map_or("300", String::as_str)),
         Some("demo-capture") => demo_capture(),
         Some("fuzz") => fuzz(args.get(1).map_or("60", String::as_str)),
-        _ => Err("usage: cargo xtask <bench-e2e [SIZE_MB] | demo-capture | fuzz [SECONDS]>".into()),
+        Some("oui") => oui(Path::new(
+            args.get(1).map_or("/usr/share/ieee-data", String::as_str),
+        )),
+        _ => Err(
+            "usage: cargo xtask <bench-e2e [SIZE_MB] | demo-capture | fuzz [SECONDS] | oui [DIR]>"
+                .into(),
+        ),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -102,4 +111,59 @@ fn fuzz(seconds: &str) -> Result<(), String> {
     run(Command::new("bash")
         .arg(root().join("fuzz/smoke.sh"))
         .arg(seconds))
+}
+
+/// Writes `sensor/data/oui.tsv`: one `PREFIX<TAB>VENDOR` line per assignment,
+/// sorted, where PREFIX is 6 (MA-L), 7 (MA-M) or 9 (MA-S) hex digits.
+fn oui(dir: &Path) -> Result<(), String> {
+    let mut rows = Vec::new();
+    for file in ["oui.csv", "mam.csv", "oui36.csv"] {
+        let path = dir.join(file);
+        let text =
+            std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+        for (n, fields) in csv_records(&text).into_iter().enumerate().skip(1) {
+            let (Some(prefix), Some(vendor)) = (fields.get(1), fields.get(2)) else {
+                return Err(format!(
+                    "{}: record {}: expected Registry,Assignment,Organization",
+                    path.display(),
+                    n + 1
+                ));
+            };
+            let vendor = vendor.split_whitespace().collect::<Vec<_>>().join(" ");
+            if prefix.chars().all(|c| c.is_ascii_hexdigit()) && !vendor.is_empty() {
+                rows.push(format!("{}\t{}", prefix.to_ascii_uppercase(), vendor));
+            }
+        }
+    }
+    rows.sort();
+    rows.dedup();
+    let out = root().join("sensor/data/oui.tsv");
+    std::fs::write(&out, rows.join("\n") + "\n").map_err(|e| e.to_string())?;
+    eprintln!("wrote {} assignments to {}", rows.len(), out.display());
+    Ok(())
+}
+
+/// CSV records (RFC 4180: double-quoted fields may hold commas, quotes and line breaks).
+fn csv_records(text: &str) -> Vec<Vec<String>> {
+    let mut records = Vec::new();
+    let mut fields = vec![String::new()];
+    let mut quoted = false;
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '"' if quoted && chars.peek() == Some(&'"') => {
+                chars.next();
+                fields.last_mut().unwrap().push('"');
+            }
+            '"' => quoted = !quoted,
+            ',' if !quoted => fields.push(String::new()),
+            '\r' if !quoted => {}
+            '\n' if !quoted => records.push(std::mem::replace(&mut fields, vec![String::new()])),
+            c => fields.last_mut().unwrap().push(c),
+        }
+    }
+    if fields.len() > 1 || !fields[0].is_empty() {
+        records.push(fields);
+    }
+    records
 }

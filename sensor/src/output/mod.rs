@@ -1,6 +1,8 @@
-//! Outputs: the event log, the statistics document and the human summary.
+//! Outputs: the event log, the inventory, the statistics document and the
+//! human summary.
 //! Outputs format what analysis found; they never decide what is an alert.
 
+pub mod assets;
 pub mod events;
 pub mod json;
 pub mod stats;

@@ -15,7 +15,7 @@ mod recycle;
 mod replay;
 mod worker;
 
-use crate::event::{Event, Protocol};
+use crate::event::{Event, Mac, Protocol};
 use crate::flow::{FlowKey, FlowStats, Side, TcpStats};
 use crate::packet::Packet;
 use crate::time::Timestamp;
@@ -61,6 +61,45 @@ pub enum FlowEnd {
     EndOfInput,
 }
 
+/// What a flow's PDUs added up to, kept by the worker so that the analyzer
+/// need not look at every event to know who uses what.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct FlowSummary {
+    /// PDUs that are requests (or unsolicited sends), and responses.
+    pub pdus: [u64; 2],
+    /// Function classes of those requests and responses, as
+    /// [`FunctionClass::bit`](crate::event::FunctionClass::bit) sets.
+    pub classes: [u16; 2],
+    /// PDUs with anomalies.
+    pub anomalous: u64,
+}
+
+impl FlowSummary {
+    pub fn add(&mut self, event: &Event) {
+        let at = usize::from(event.pdu.is_response);
+        self.pdus[at] += 1;
+        self.classes[at] |= event.pdu.class.bit();
+        self.anomalous += u64::from(!event.pdu.anomalies.is_empty());
+    }
+}
+
+/// The first packet from each side of a flow, so that the analyzer learns
+/// about hosts as they appear, and at which MAC address.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FlowStart {
+    pub id: u64,
+    pub key: FlowKey,
+    /// The side that sent this packet.
+    pub first: Side,
+    pub client: Side,
+    pub ts: Timestamp,
+    pub capture: u16,
+    pub packet: u64,
+    /// MAC addresses of the packet, as it travelled.
+    pub src_mac: Option<Mac>,
+    pub dst_mac: Option<Mac>,
+}
+
 /// The summary of a flow that ended, for the analyzer.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct FlowRecord {
@@ -73,13 +112,16 @@ pub struct FlowRecord {
     pub packets: [u64; 2],
     pub bytes: [u64; 2],
     pub protocol: Option<Protocol>,
+    pub summary: FlowSummary,
     pub end: FlowEnd,
 }
 
-/// What a worker produced in one epoch: events in packet order, and the flows that ended.
+/// What a worker produced in one epoch: events in packet order, and the
+/// flows that started and ended.
 #[derive(Debug, Default)]
 pub struct Produced {
     pub events: Vec<Event>,
+    pub started: Vec<FlowStart>,
     pub ended: Vec<FlowRecord>,
 }
 

@@ -13,9 +13,10 @@ use super::dispatch::{Batch, DispatchReport, Dispatcher};
 use super::merge::EpochEvents;
 use super::recycle::Recycler;
 use super::{
-    CaptureReport, Frame, PacketStats, Produced, SHARDS, Timeouts, Worker, WorkerConfig,
+    CaptureReport, FlowStart, Frame, PacketStats, Produced, SHARDS, Timeouts, Worker, WorkerConfig,
     WorkerStats,
 };
+use crate::analysis::inventory::Asset;
 use crate::analysis::{Analyzer, TrafficReport};
 use crate::capture::{ChunkPool, Input};
 use crate::event::Event;
@@ -77,6 +78,8 @@ pub struct ReplayReport {
     pub last_ts: Option<Timestamp>,
     pub workers: WorkerStats,
     pub traffic: TrafficReport,
+    pub assets: Vec<Asset>,
+    pub untracked_hosts: u64,
     pub elapsed: Duration,
 }
 
@@ -167,6 +170,7 @@ fn report(
     analyzer: Analyzer,
     elapsed: Duration,
 ) -> ReplayReport {
+    let findings = analyzer.finish();
     ReplayReport {
         captures: dispatch.captures,
         packets: dispatch.packets,
@@ -174,7 +178,9 @@ fn report(
         first_ts: dispatch.first_ts,
         last_ts: dispatch.last_ts,
         workers,
-        traffic: analyzer.finish(),
+        traffic: findings.traffic,
+        assets: findings.assets,
+        untracked_hosts: findings.untracked_hosts,
         elapsed,
     }
 }
@@ -189,7 +195,7 @@ fn run_worker(
     for batch in batches {
         let mut produced = Produced {
             events: events.take(),
-            ended: Vec::new(),
+            ..Produced::default()
         };
         let bytes = batch.chunk.bytes();
         for frame in &batch.frames {
@@ -225,6 +231,7 @@ fn merge(
     let mut sink = sink;
     loop {
         let mut runs = Vec::with_capacity(outputs.len());
+        let mut started = Vec::new();
         let mut ended = Vec::new();
         let mut finished = 0;
         for output in outputs {
@@ -237,11 +244,13 @@ fn merge(
                 }
             };
             runs.push(produced.events);
+            started.append(&mut produced.started);
             ended.append(&mut produced.ended);
         }
         let mut epoch = EpochEvents::new(runs);
+        started.sort_by_key(|f: &FlowStart| f.id);
         ended.sort_by_key(|f| f.id);
-        analyzer.epoch(&mut epoch, &ended);
+        analyzer.epoch(&mut epoch, &started, &ended);
         match &sink {
             Some(tx) if !epoch.is_empty() => {
                 if let Err(failed) = tx.send(epoch) {

@@ -2,10 +2,11 @@
 
 use std::fs::{self, File};
 use std::io::{BufWriter, Write};
+use std::path::Path;
 
 use otsensor::capture::{CaptureFile, Input, OpenError, expand_inputs};
 use otsensor::output::events::{EventLog, Renderer};
-use otsensor::output::{stats, summary};
+use otsensor::output::{assets, stats, summary};
 use otsensor::pipeline::{ReplayConfig, ReplayReport, Sink, replay};
 
 use crate::progress::Progress;
@@ -13,6 +14,8 @@ use crate::{Failure, ReplayArgs, print};
 
 const EVENTS_FILE: &str = "events.jsonl";
 const STATS_FILE: &str = "stats.json";
+const ASSETS_FILE: &str = "assets.json";
+const ASSETS_CSV_FILE: &str = "assets.csv";
 
 pub fn run(args: ReplayArgs) -> Result<(), Failure> {
     let inputs = readable_inputs(&args)?;
@@ -55,21 +58,23 @@ pub fn run(args: ReplayArgs) -> Result<(), Failure> {
 
     warn_about_captures(&report);
     if let Some(dir) = &args.out {
-        let path = dir.join(STATS_FILE);
-        let written = File::create(&path).and_then(|file| {
-            let mut out = BufWriter::new(file);
-            stats::write(&report, &mut out)?;
-            out.flush()
-        });
-        written.map_err(|e| Failure::Runtime(format!("{}: {e}", path.display())))?;
+        write_file(dir, STATS_FILE, |out| stats::write(&report, out))?;
+        write_file(dir, ASSETS_FILE, |out| {
+            assets::write_json(&report.assets, report.untracked_hosts, out)
+        })?;
+        write_file(dir, ASSETS_CSV_FILE, |out| {
+            assets::write_csv(&report.assets, out)
+        })?;
         if !args.quiet {
             print(|out| {
                 writeln!(
                     out,
-                    "Wrote {} events to {} and statistics to {}",
+                    "Wrote {} events to {}, {} assets to {}, statistics to {}",
                     summary::count(report.traffic.events),
                     dir.join(EVENTS_FILE).display(),
-                    path.display()
+                    report.assets.len(),
+                    dir.join(ASSETS_FILE).display(),
+                    dir.join(STATS_FILE).display(),
                 )
             })?;
         }
@@ -90,6 +95,21 @@ pub fn run(args: ReplayArgs) -> Result<(), Failure> {
         ));
     }
     Ok(())
+}
+
+/// Writes `dir/name` with `write`, reporting the path on failure.
+fn write_file(
+    dir: &Path,
+    name: &str,
+    write: impl FnOnce(&mut BufWriter<File>) -> std::io::Result<()>,
+) -> Result<(), Failure> {
+    let path = dir.join(name);
+    let written = File::create(&path).and_then(|file| {
+        let mut out = BufWriter::new(file);
+        write(&mut out)?;
+        out.flush()
+    });
+    written.map_err(|e| Failure::Runtime(format!("{}: {e}", path.display())))
 }
 
 /// The timeline's files, each checked to be a capture that can be read. A file

@@ -10,7 +10,7 @@
 mod datagram;
 mod stream;
 
-use super::{FlowEnd, FlowRecord, Frame, Produced, WorkerStats};
+use super::{FlowEnd, FlowRecord, FlowStart, FlowSummary, Frame, Produced, WorkerStats};
 use crate::event::{Header, Protocol, Transport};
 use crate::flow::tcp::ReassemblyLimits;
 use crate::flow::{FlowKey, FlowTable, Side};
@@ -115,6 +115,7 @@ struct Flow {
     client_known: bool,
     packets: [u64; 2],
     bytes: [u64; 2],
+    summary: FlowSummary,
     conversation: Conversation,
 }
 
@@ -209,7 +210,22 @@ impl Worker {
                 flow
             }
         };
+        let first_event = out.events.len();
         let state = table.get_mut(flow);
+        if state.packets[side.index()] == 0 {
+            // The first packet from this side: the analyzer learns the sender exists, and its MAC.
+            out.started.push(FlowStart {
+                id: state.id,
+                key,
+                first: side,
+                client: state.client,
+                ts,
+                capture: frame.capture,
+                packet: frame.packet_index,
+                src_mac: frame.packet.src_mac,
+                dst_mac: frame.packet.dst_mac,
+            });
+        }
         state.last_seen = state.last_seen.max(ts);
         state.packets[side.index()] += 1;
         state.bytes[side.index()] += u64::from(frame.orig_len);
@@ -228,6 +244,9 @@ impl Worker {
             }
             Conversation::Frames(_) => datagram::l2_frame(state, frame, payload, &mut out.events),
             Conversation::Other => {}
+        }
+        for event in &out.events[first_event..] {
+            state.summary.add(event);
         }
     }
 
@@ -313,6 +332,7 @@ fn new_flow(stats: &mut WorkerStats, key: &FlowKey, side: Side, frame: &Frame) -
         client_known,
         packets: [0; 2],
         bytes: [0; 2],
+        summary: FlowSummary::default(),
         conversation,
     }
 }
@@ -326,7 +346,11 @@ fn end_flow(
 ) {
     let server_port = flow.server_port(&key);
     if let Conversation::Tcp(conn) = &mut flow.conversation {
+        let first_event = out.events.len();
         conn.finish(flow.client, server_port, &mut stats.tcp, &mut out.events);
+        for event in &out.events[first_event..] {
+            flow.summary.add(event);
+        }
         stats.truncated_at_end += conn.pending.iter().filter(|p| !p.is_empty()).count() as u64;
     }
     let undecoded = match &flow.conversation {
@@ -346,6 +370,7 @@ fn end_flow(
         packets: flow.packets,
         bytes: flow.bytes,
         protocol: flow.protocol(),
+        summary: flow.summary,
         end,
     });
 }

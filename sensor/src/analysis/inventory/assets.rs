@@ -1,0 +1,322 @@
+//! Assets as reported: hosts merged by the MAC addresses they share, with
+//! their identity, role and traffic.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::net::IpAddr;
+
+use serde::{Serialize, Serializer};
+
+use super::role::{Role, infer_role};
+use super::{Change, HostKey, Inventory, MAX_PEERS, Seen, Service, format_mac, oui};
+use crate::event::{FunctionClass, Mac, Protocol};
+use crate::pipeline::FlowRecord;
+use crate::time::Timestamp;
+
+/// One identity field as a device gave it, with where it came from.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Evidence {
+    pub value: String,
+    #[serde(serialize_with = "serialize_protocol")]
+    pub source: Protocol,
+    /// When and in which packet it was first said.
+    pub first_seen: Seen,
+    pub last_seen: Timestamp,
+}
+
+impl Evidence {
+    pub(super) fn new(value: String, source: Protocol, seen: Seen) -> Evidence {
+        Evidence {
+            value,
+            source,
+            first_seen: seen,
+            last_seen: seen.ts,
+        }
+    }
+}
+
+/// How a host served or used one protocol.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Usage {
+    pub flows: u64,
+    /// Requests (or unsolicited sends) and responses in those flows.
+    pub requests: u64,
+    pub responses: u64,
+    /// Classes of the requests.
+    #[serde(serialize_with = "serialize_classes")]
+    pub classes: u16,
+    /// The hosts on the other end.
+    pub peers: BTreeSet<HostKey>,
+}
+
+impl Usage {
+    /// Adds a flow of this protocol, with `peer` at its other end.
+    pub(super) fn add(&mut self, flow: &FlowRecord, peer: Option<HostKey>) {
+        self.flows += 1;
+        self.requests += flow.summary.pdus[0];
+        self.responses += flow.summary.pdus[1];
+        self.classes |= flow.summary.classes[0];
+        if let Some(peer) = peer
+            && (self.peers.len() < MAX_PEERS || self.peers.contains(&peer))
+        {
+            self.peers.insert(peer);
+        }
+    }
+
+    fn merge(&mut self, other: &Usage) {
+        self.flows += other.flows;
+        self.requests += other.requests;
+        self.responses += other.responses;
+        self.classes |= other.classes;
+        for peer in &other.peers {
+            if self.peers.len() < MAX_PEERS {
+                self.peers.insert(*peer);
+            }
+        }
+    }
+}
+
+/// A device: one or more addresses, what it said about itself, what it does.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Asset {
+    /// Its first IP address, or MAC address for a device seen without IP.
+    pub id: String,
+    pub ips: Vec<IpAddr>,
+    #[serde(serialize_with = "serialize_macs")]
+    pub macs: Vec<Mac>,
+    /// The vendor IEEE registered the first MAC address's block to.
+    pub mac_vendor: Option<&'static str>,
+    pub role: Role,
+    /// Why the role was inferred, in words.
+    pub role_reason: String,
+    /// Purdue level from the role (zones may refine it).
+    pub purdue_level: Option<u8>,
+    /// Identity fields with their evidence (`vendor`, `product`, `firmware`…).
+    pub identity: BTreeMap<&'static str, Evidence>,
+    #[serde(serialize_with = "serialize_usage")]
+    pub served: BTreeMap<Protocol, Usage>,
+    #[serde(serialize_with = "serialize_usage")]
+    pub used: BTreeMap<Protocol, Usage>,
+    /// Transport ports served and used in flows no decoder recognised.
+    pub services_served: BTreeSet<Service>,
+    pub services_used: BTreeSet<Service>,
+    pub peers: BTreeSet<HostKey>,
+    /// Peers beyond the ones listed.
+    pub peers_untracked: u64,
+    /// For a MAC address that forwards for others: how many IP addresses it carried.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub forwards_for: Option<usize>,
+    pub first_seen: Seen,
+    pub last_seen: Timestamp,
+    pub flows: u64,
+    pub packets_sent: u64,
+    pub bytes_sent: u64,
+    pub packets_received: u64,
+    pub bytes_received: u64,
+    pub changes: Vec<Change>,
+}
+
+impl Asset {
+    /// An asset with these addresses and nothing learnt about it yet.
+    fn new(ips: Vec<IpAddr>, macs: Vec<Mac>, first_seen: Seen) -> Asset {
+        Asset {
+            id: match (ips.first(), macs.first()) {
+                (Some(ip), _) => ip.to_string(),
+                (None, Some(mac)) => format_mac(mac),
+                (None, None) => String::new(),
+            },
+            mac_vendor: macs.first().and_then(oui::vendor),
+            ips,
+            macs,
+            role: Role::Unknown,
+            role_reason: String::new(),
+            purdue_level: None,
+            identity: BTreeMap::new(),
+            served: BTreeMap::new(),
+            used: BTreeMap::new(),
+            services_served: BTreeSet::new(),
+            services_used: BTreeSet::new(),
+            peers: BTreeSet::new(),
+            peers_untracked: 0,
+            forwards_for: None,
+            first_seen,
+            last_seen: first_seen.ts,
+            flows: 0,
+            packets_sent: 0,
+            bytes_sent: 0,
+            packets_received: 0,
+            bytes_received: 0,
+            changes: Vec::new(),
+        }
+    }
+
+    /// Infers the role from what is known, with the Purdue level that goes with it.
+    fn classify(&mut self) {
+        let (role, reason) = infer_role(self);
+        self.role = role;
+        self.role_reason = reason;
+        self.purdue_level = role.purdue_level();
+    }
+
+    /// An identity field's value, if known.
+    pub fn field(&self, name: &str) -> Option<&str> {
+        self.identity.get(name).map(|e| e.value.as_str())
+    }
+}
+
+/// Union-find over host indexes.
+struct Groups(Vec<usize>);
+
+impl Groups {
+    fn root(&mut self, mut i: usize) -> usize {
+        while self.0[i] != i {
+            self.0[i] = self.0[self.0[i]];
+            i = self.0[i];
+        }
+        i
+    }
+
+    fn join(&mut self, a: usize, b: usize) {
+        let (a, b) = (self.root(a), self.root(b));
+        // The earlier host stays the root, so groups are named by their first host.
+        let (keep, other) = if a < b { (a, b) } else { (b, a) };
+        self.0[other] = keep;
+    }
+}
+
+pub(super) fn merge(inventory: &Inventory) -> Vec<Asset> {
+    let hosts = &inventory.hosts;
+    let routers: BTreeMap<Mac, usize> = inventory
+        .macs
+        .iter()
+        .filter(|(_, info)| info.is_router())
+        .map(|(mac, info)| (*mac, info.ips.len()))
+        .collect();
+    let mut groups = Groups((0..hosts.len()).collect());
+    let mut owner: HashMap<Mac, usize> = HashMap::new();
+    for (i, host) in hosts.iter().enumerate() {
+        if let HostKey::Mac(mac) = host.key {
+            let first = *owner.entry(mac).or_insert(i);
+            groups.join(first, i);
+        }
+        for mac in host.macs.iter().filter(|m| !routers.contains_key(*m)) {
+            let first = *owner.entry(*mac).or_insert(i);
+            groups.join(first, i);
+        }
+    }
+    let mut members: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
+    for i in 0..hosts.len() {
+        let root = groups.root(i);
+        members.entry(root).or_default().push(i);
+    }
+    let mut assets: Vec<Asset> = members
+        .values()
+        .map(|group| asset(inventory, group, &routers))
+        .collect();
+    // Routers seen only as the MAC address of others' traffic are assets too.
+    for (mac, addresses) in &routers {
+        if !inventory.index.contains_key(&HostKey::Mac(*mac)) {
+            assets.push(router(*mac, *addresses, &inventory.macs[mac]));
+        }
+    }
+    assets.sort_by_key(sort_key);
+    assets
+}
+
+fn sort_key(asset: &Asset) -> (Option<IpAddr>, Option<Mac>) {
+    (asset.ips.first().copied(), asset.macs.first().copied())
+}
+
+fn asset(inventory: &Inventory, group: &[usize], routers: &BTreeMap<Mac, usize>) -> Asset {
+    let hosts: Vec<&super::Host> = group.iter().map(|&i| &inventory.hosts[i]).collect();
+    let mut ips = Vec::new();
+    let mut macs = Vec::new();
+    for host in &hosts {
+        match host.key {
+            HostKey::Ip(ip) => ips.push(ip),
+            HostKey::Mac(mac) => macs.push(mac),
+        }
+        macs.extend(host.macs.iter().filter(|m| !routers.contains_key(*m)));
+    }
+    ips.sort();
+    macs.sort();
+    macs.dedup();
+    let forwards_for = match (ips.is_empty(), hosts[0].key) {
+        (true, HostKey::Mac(mac)) => routers.get(&mac).copied(),
+        _ => None,
+    };
+    let mut asset = Asset::new(ips, macs, hosts[0].first_seen);
+    asset.forwards_for = forwards_for;
+    for host in &hosts {
+        if host.first_seen.ts < asset.first_seen.ts {
+            asset.first_seen = host.first_seen;
+        }
+        asset.last_seen = asset.last_seen.max(host.last_seen);
+        asset.flows += host.flows;
+        asset.packets_sent += host.packets_sent;
+        asset.bytes_sent += host.bytes_sent;
+        asset.packets_received += host.packets_received;
+        asset.bytes_received += host.bytes_received;
+        asset.peers_untracked += host.peers_untracked;
+        asset.peers.extend(host.peers.iter().copied());
+        asset
+            .services_served
+            .extend(host.services_served.iter().copied());
+        asset
+            .services_used
+            .extend(host.services_used.iter().copied());
+        for (protocol, usage) in &host.served {
+            asset.served.entry(*protocol).or_default().merge(usage);
+        }
+        for (protocol, usage) in &host.used {
+            asset.used.entry(*protocol).or_default().merge(usage);
+        }
+        for (field, evidence) in &host.identity {
+            // The latest word wins when the hosts of one device disagree.
+            let newer = asset
+                .identity
+                .get(field)
+                .is_none_or(|e| e.last_seen < evidence.last_seen);
+            if newer {
+                asset.identity.insert(field, evidence.clone());
+            }
+        }
+        asset.changes.extend(host.changes.iter().cloned());
+    }
+    asset
+        .changes
+        .sort_by_key(|c| (c.seen.ts, c.seen.capture, c.seen.packet));
+    asset.classify();
+    asset
+}
+
+/// A MAC address that forwards traffic for others, known only from that traffic.
+fn router(mac: Mac, addresses: usize, info: &super::MacInfo) -> Asset {
+    let mut asset = Asset::new(Vec::new(), vec![mac], info.first_seen);
+    asset.forwards_for = Some(addresses);
+    asset.last_seen = info.last_seen;
+    asset.classify();
+    asset
+}
+
+pub(super) fn serialize_mac<S: Serializer>(mac: &Mac, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&format_mac(mac))
+}
+
+fn serialize_macs<S: Serializer>(macs: &[Mac], s: S) -> Result<S::Ok, S::Error> {
+    s.collect_seq(macs.iter().map(format_mac))
+}
+
+fn serialize_protocol<S: Serializer>(protocol: &Protocol, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(protocol.name())
+}
+
+fn serialize_classes<S: Serializer>(classes: &u16, s: S) -> Result<S::Ok, S::Error> {
+    s.collect_seq(FunctionClass::from_bits(*classes).map(FunctionClass::name))
+}
+
+fn serialize_usage<S: Serializer>(
+    usage: &BTreeMap<Protocol, Usage>,
+    s: S,
+) -> Result<S::Ok, S::Error> {
+    s.collect_map(usage.iter().map(|(p, u)| (p.name(), u)))
+}

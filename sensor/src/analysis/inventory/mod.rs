@@ -1,0 +1,499 @@
+//! The asset inventory: every device seen on the wire, what it says about
+//! itself, what it talks and to whom, and what changed.
+//!
+//! It learns from what the workers summarise (flow starts and ends, with
+//! PDU counts and function classes per flow) and from the rare events that
+//! carry an identity, so that it costs nothing per packet. It observes
+//! *hosts* (an IP address, or a MAC address for devices seen only at layer 2)
+//! and merges them into *assets* when it reports ([`assets`]): IP addresses
+//! seen behind the same MAC are one device, unless that MAC forwards for many
+//! addresses (a router), which must not glue the hosts behind it together.
+
+mod assets;
+mod oui;
+mod role;
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::net::IpAddr;
+
+pub use assets::{Asset, Evidence, Usage};
+pub use oui::vendor as mac_vendor;
+pub use role::it_service_name;
+pub use role::{Role, infer_role};
+
+use crate::event::{Event, Identity, Mac, Protocol};
+use crate::flow::{Endpoint, FlowKey, Side};
+use crate::pipeline::{FlowRecord, FlowStart};
+use crate::time::Timestamp;
+
+/// A MAC address seen with this many IP addresses belongs to a router (or
+/// another device forwarding for others), not to each of them.
+pub const ROUTER_MIN_IPS: usize = 3;
+/// Bounds that keep memory per host small whatever the traffic.
+const MAX_MACS_PER_HOST: usize = 8;
+const MAX_IPS_PER_MAC: usize = 16;
+const MAX_PEERS: usize = 64;
+const MAX_CHANGES_PER_HOST: usize = 32;
+const MAX_SERVICES: usize = 32;
+/// Hosts tracked at most; beyond, new ones are counted, not kept.
+const MAX_HOSTS: usize = 200_000;
+
+/// What identifies a host: its IP address, or its MAC address when it was
+/// seen only without IP.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+#[serde(untagged)]
+pub enum HostKey {
+    Ip(IpAddr),
+    #[serde(serialize_with = "assets::serialize_mac")]
+    Mac(Mac),
+}
+
+/// Where and when something was seen.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Seen {
+    pub ts: Timestamp,
+    #[serde(skip_serializing_if = "is_zero")]
+    pub capture: u16,
+    pub packet: u64,
+}
+
+fn is_zero(n: &u16) -> bool {
+    *n == 0
+}
+
+/// A change in what the network looks like, as it happens: the policy stage
+/// turns these into alerts.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct Change {
+    pub kind: ChangeKind,
+    pub host: HostKey,
+    pub seen: Seen,
+    /// What changed, readably (`"firmware V3.2.6 → V3.3.0 (s7comm)"`).
+    pub detail: String,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ChangeKind {
+    /// A host seen for the first time.
+    NewAsset,
+    /// A MAC address (not a router's) sending from a new IP address in its subnet.
+    NewIpForMac,
+    /// An IP address used by a different MAC address than before: a replaced
+    /// device, or spoofing.
+    IpClaimedByOtherMac,
+    FirmwareChanged,
+    /// An identity field contradicting what the device said before.
+    IdentityChanged,
+}
+
+/// What is known about one host.
+#[derive(Clone, Debug)]
+struct Host {
+    key: HostKey,
+    first_seen: Seen,
+    last_seen: Timestamp,
+    /// MAC addresses it sent from (or was reached at), first first.
+    macs: Vec<Mac>,
+    packets_sent: u64,
+    bytes_sent: u64,
+    packets_received: u64,
+    bytes_received: u64,
+    flows: u64,
+    peers: BTreeSet<HostKey>,
+    peers_untracked: u64,
+    /// Protocols it served and used, with whom and how.
+    served: BTreeMap<Protocol, Usage>,
+    used: BTreeMap<Protocol, Usage>,
+    /// Ports served and used in flows no decoder recognised.
+    services_served: BTreeSet<Service>,
+    services_used: BTreeSet<Service>,
+    identity: BTreeMap<&'static str, Evidence>,
+    changes: Vec<Change>,
+}
+
+/// A transport port a host served or used, in flows no decoder recognised.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+pub struct Service {
+    pub transport: &'static str,
+    pub port: u16,
+}
+
+impl Host {
+    fn new(key: HostKey, seen: Seen) -> Host {
+        Host {
+            key,
+            first_seen: seen,
+            last_seen: seen.ts,
+            macs: Vec::new(),
+            packets_sent: 0,
+            bytes_sent: 0,
+            packets_received: 0,
+            bytes_received: 0,
+            flows: 0,
+            peers: BTreeSet::new(),
+            peers_untracked: 0,
+            served: BTreeMap::new(),
+            used: BTreeMap::new(),
+            services_served: BTreeSet::new(),
+            services_used: BTreeSet::new(),
+            identity: BTreeMap::new(),
+            changes: Vec::new(),
+        }
+    }
+
+    fn record(&mut self, change: Change) {
+        if self.changes.len() == MAX_CHANGES_PER_HOST {
+            self.changes.remove(0);
+        }
+        self.changes.push(change);
+    }
+}
+
+/// The IP addresses a MAC address was seen with.
+#[derive(Clone, Debug, Default)]
+struct MacInfo {
+    ips: Vec<IpAddr>,
+    first_seen: Seen,
+    last_seen: Timestamp,
+}
+
+impl MacInfo {
+    fn is_router(&self) -> bool {
+        self.ips.len() >= ROUTER_MIN_IPS
+    }
+}
+
+/// The inventory being built.
+#[derive(Default)]
+pub struct Inventory {
+    hosts: Vec<Host>,
+    index: HashMap<HostKey, usize>,
+    macs: HashMap<Mac, MacInfo>,
+    /// Changes since the last [`Inventory::take_changes`].
+    fresh: Vec<Change>,
+    /// Hosts not tracked because [`MAX_HOSTS`] were.
+    untracked_hosts: u64,
+}
+
+impl Inventory {
+    pub fn new() -> Inventory {
+        Inventory::default()
+    }
+
+    /// The first packet from one side of a flow: its sender exists, at the MAC it sent from.
+    pub fn flow_started(&mut self, start: &FlowStart) {
+        let seen = Seen {
+            ts: start.ts,
+            capture: start.capture,
+            packet: start.packet,
+        };
+        let sender = start.key.endpoint(start.first);
+        if let Some(host) = self.host(&start.key, sender, start.src_mac, seen) {
+            self.hosts[host].last_seen = self.hosts[host].last_seen.max(start.ts);
+        }
+    }
+
+    /// A flow's end: traffic, peers and protocol use of both ends.
+    pub fn flow_ended(&mut self, flow: &FlowRecord) {
+        let seen = Seen {
+            ts: flow.first_seen,
+            capture: 0,
+            packet: 0,
+        };
+        let mut ends = [None, None];
+        for side in [Side::A, Side::B] {
+            if flow.packets[side.index()] == 0 {
+                continue;
+            }
+            ends[side.index()] = self.host(&flow.key, flow.key.endpoint(side), None, seen);
+        }
+        for side in [Side::A, Side::B] {
+            let Some(host) = ends[side.index()] else {
+                continue;
+            };
+            let peer = ends[side.other().index()];
+            let peer_key = peer.map(|p| self.hosts[p].key);
+            let h = &mut self.hosts[host];
+            h.last_seen = h.last_seen.max(flow.last_seen);
+            h.flows += 1;
+            h.packets_sent += flow.packets[side.index()];
+            h.bytes_sent += flow.bytes[side.index()];
+            h.packets_received += flow.packets[side.other().index()];
+            h.bytes_received += flow.bytes[side.other().index()];
+            if let Some(peer_key) = peer_key {
+                if h.peers.len() < MAX_PEERS || h.peers.contains(&peer_key) {
+                    h.peers.insert(peer_key);
+                } else {
+                    h.peers_untracked += 1;
+                }
+            }
+            let client = side == flow.client;
+            if let Some(protocol) = flow.protocol {
+                let role = if client { &mut h.used } else { &mut h.served };
+                role.entry(protocol).or_default().add(flow, peer_key);
+            } else if let Some(service) = service(flow) {
+                let services = if client {
+                    &mut h.services_used
+                } else {
+                    &mut h.services_served
+                };
+                if services.len() < MAX_SERVICES {
+                    services.insert(service);
+                }
+            }
+        }
+    }
+
+    /// An event: what its sender says about itself.
+    pub fn event(&mut self, event: &Event) {
+        let Some(identity) = &event.pdu.identity else {
+            return;
+        };
+        let h = &event.header;
+        let key = match (h.src_ip, h.src_mac) {
+            (Some(ip), _) => HostKey::Ip(ip),
+            (None, Some(mac)) => HostKey::Mac(mac),
+            (None, None) => return,
+        };
+        let seen = Seen {
+            ts: h.ts,
+            capture: h.capture,
+            packet: h.packet,
+        };
+        let Some(host) = self.host_by_key(key, seen, true) else {
+            return;
+        };
+        for (field, value) in identity_fields(identity) {
+            self.learn(host, field, value, event.pdu.protocol, seen);
+        }
+    }
+
+    /// Changes recorded since the last call, in the order they happened.
+    pub fn take_changes(&mut self) -> Vec<Change> {
+        std::mem::take(&mut self.fresh)
+    }
+
+    pub fn untracked_hosts(&self) -> u64 {
+        self.untracked_hosts
+    }
+
+    /// The assets: hosts merged by the MAC addresses they share, in a
+    /// deterministic order (by their first address).
+    pub fn assets(&self) -> Vec<Asset> {
+        assets::merge(self)
+    }
+
+    /// The host for an endpoint of `key` (an IP, or for non-IP flows a MAC),
+    /// created if new; binds `mac` to it when given.
+    fn host(
+        &mut self,
+        key: &FlowKey,
+        endpoint: &Endpoint,
+        mac: Option<Mac>,
+        seen: Seen,
+    ) -> Option<usize> {
+        match ip_of(key, endpoint) {
+            Some(ip) => {
+                if !is_host_address(ip) {
+                    return None;
+                }
+                // A device already known by its MAC (from ARP, say) is not new when its IP shows up.
+                let known = mac.is_some_and(|m| self.is_known_device(&m));
+                let host = self.host_by_key(HostKey::Ip(ip), seen, !known)?;
+                if let Some(mac) = mac {
+                    self.bind(host, ip, mac, seen);
+                }
+                Some(host)
+            }
+            None => {
+                let mac: Mac = endpoint.addr[..6].try_into().ok()?;
+                if !is_unicast(&mac) {
+                    return None;
+                }
+                let known = self.is_known_device(&mac);
+                self.host_by_key(HostKey::Mac(mac), seen, !known)
+            }
+        }
+    }
+
+    /// Whether `mac` is the MAC address of a host already known (not a router's).
+    fn is_known_device(&self, mac: &Mac) -> bool {
+        self.index.contains_key(&HostKey::Mac(*mac))
+            || self.macs.get(mac).is_some_and(|i| !i.is_router())
+    }
+
+    fn host_by_key(&mut self, key: HostKey, seen: Seen, announce: bool) -> Option<usize> {
+        if let Some(&host) = self.index.get(&key) {
+            return Some(host);
+        }
+        if self.hosts.len() >= MAX_HOSTS {
+            self.untracked_hosts += 1;
+            return None;
+        }
+        let host = self.hosts.len();
+        self.hosts.push(Host::new(key, seen));
+        self.index.insert(key, host);
+        if announce {
+            self.change(host, ChangeKind::NewAsset, seen, String::new());
+        }
+        Some(host)
+    }
+
+    /// `ip` was used at `mac`: note it, and what it says about changes.
+    fn bind(&mut self, host: usize, ip: IpAddr, mac: Mac, seen: Seen) {
+        if !is_unicast(&mac) || self.hosts[host].macs.contains(&mac) {
+            return;
+        }
+        let info = self.macs.entry(mac).or_insert_with(|| MacInfo {
+            first_seen: seen,
+            ..MacInfo::default()
+        });
+        info.last_seen = info.last_seen.max(seen.ts);
+        let was_router = info.is_router();
+        let previous_ips = info.ips.clone();
+        if !info.ips.contains(&ip) && info.ips.len() < MAX_IPS_PER_MAC {
+            info.ips.push(ip);
+        }
+        let is_router = info.is_router();
+        // A device re-addressed in its own subnet; routers forward for many addresses.
+        if !is_router && let Some(old) = previous_ips.iter().find(|old| same_subnet(**old, ip)) {
+            let detail = format!("{} now also uses {ip} (was {old})", format_mac(&mac));
+            self.change(host, ChangeKind::NewIpForMac, seen, detail);
+        }
+        let others: Vec<Mac> = self.hosts[host]
+            .macs
+            .iter()
+            .filter(|m| self.macs.get(*m).is_some_and(|i| !i.is_router()))
+            .copied()
+            .collect();
+        if !was_router && !is_router && !others.is_empty() {
+            let detail = format!(
+                "{ip} now at {} (was {})",
+                format_mac(&mac),
+                others.iter().map(format_mac).collect::<Vec<_>>().join(", ")
+            );
+            self.change(host, ChangeKind::IpClaimedByOtherMac, seen, detail);
+        }
+        let h = &mut self.hosts[host];
+        if h.macs.len() < MAX_MACS_PER_HOST {
+            h.macs.push(mac);
+        }
+    }
+
+    fn learn(
+        &mut self,
+        host: usize,
+        field: &'static str,
+        value: String,
+        protocol: Protocol,
+        seen: Seen,
+    ) {
+        let previous = self.hosts[host].identity.get(field).cloned();
+        match previous {
+            Some(old) if old.value == value => {
+                let evidence = self.hosts[host].identity.get_mut(field).expect("present");
+                evidence.last_seen = seen.ts;
+            }
+            Some(old) => {
+                let kind = if field == "firmware" {
+                    ChangeKind::FirmwareChanged
+                } else {
+                    ChangeKind::IdentityChanged
+                };
+                let detail = format!("{field} {} → {value} ({})", old.value, protocol.name());
+                self.change(host, kind, seen, detail);
+                self.hosts[host]
+                    .identity
+                    .insert(field, Evidence::new(value, protocol, seen));
+            }
+            None => {
+                self.hosts[host]
+                    .identity
+                    .insert(field, Evidence::new(value, protocol, seen));
+            }
+        }
+    }
+
+    fn change(&mut self, host: usize, kind: ChangeKind, seen: Seen, detail: String) {
+        let change = Change {
+            kind,
+            host: self.hosts[host].key,
+            seen,
+            detail,
+        };
+        self.hosts[host].record(change.clone());
+        self.fresh.push(change);
+    }
+}
+
+/// The IP address of a flow endpoint, if the flow is an IP flow.
+fn ip_of(key: &FlowKey, endpoint: &Endpoint) -> Option<IpAddr> {
+    (key.ether_type == 0).then(|| std::net::Ipv6Addr::from(endpoint.addr).to_canonical())
+}
+
+/// The server port of a TCP or UDP flow.
+fn service(flow: &FlowRecord) -> Option<Service> {
+    let transport = match flow.key.proto {
+        6 => "tcp",
+        17 => "udp",
+        _ => return None,
+    };
+    let port = flow.key.endpoint(flow.client.other()).port;
+    Some(Service { transport, port })
+}
+
+/// Addresses that can be a device's own (not multicast, broadcast or unspecified).
+fn is_host_address(ip: IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(v4) => !(v4.is_multicast() || v4.is_broadcast() || v4.is_unspecified()),
+        IpAddr::V6(v6) => !(v6.is_multicast() || v6.is_unspecified()),
+    }
+}
+
+fn is_unicast(mac: &Mac) -> bool {
+    mac[0] & 0x01 == 0 && *mac != [0; 6]
+}
+
+/// The same /24 (IPv4) or /64 (IPv6).
+fn same_subnet(a: IpAddr, b: IpAddr) -> bool {
+    match (a, b) {
+        (IpAddr::V4(a), IpAddr::V4(b)) => a.octets()[..3] == b.octets()[..3],
+        (IpAddr::V6(a), IpAddr::V6(b)) => a.octets()[..8] == b.octets()[..8],
+        _ => false,
+    }
+}
+
+pub fn format_mac(mac: &Mac) -> String {
+    let parts: Vec<String> = mac.iter().map(|b| format!("{b:02x}")).collect();
+    parts.join(":")
+}
+
+/// The fields of an identity, by name.
+fn identity_fields(identity: &Identity) -> Vec<(&'static str, String)> {
+    let mut fields = Vec::new();
+    if let Some(id) = identity.vendor_id {
+        fields.push(("vendor_id", id.to_string()));
+    }
+    let text = [
+        ("vendor", &identity.vendor),
+        ("product", &identity.product),
+        ("product_code", &identity.product_code),
+        ("order_number", &identity.order_number),
+        ("firmware", &identity.firmware),
+        ("hardware", &identity.hardware),
+        ("serial", &identity.serial),
+        ("hostname", &identity.hostname),
+        ("station_name", &identity.station_name),
+        ("device_type", &identity.device_type),
+    ];
+    for (name, value) in text {
+        if let Some(value) = value.as_ref().map(|v| v.trim()).filter(|v| !v.is_empty()) {
+            fields.push((name, value.to_string()));
+        }
+    }
+    fields
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,241 @@
+//! What an asset is, inferred from what it does, with the reason stated.
+
+use serde::Serialize;
+
+use super::{Asset, Service};
+use crate::event::{FunctionClass, Protocol};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// PLC or other controller: serves a controller protocol.
+    Plc,
+    /// RTU or outstation: serves a telecontrol protocol (DNP3, IEC 104).
+    Rtu,
+    /// Intelligent electronic device of a substation (MMS server, GOOSE/SV publisher).
+    Ied,
+    /// Programs controllers: downloads, uploads, firmware, vendor engineering services.
+    EngineeringWorkstation,
+    /// HMI or SCADA server: polls and commands field devices.
+    Hmi,
+    /// Historian: polls many field devices and only reads.
+    Historian,
+    /// Switch, router or other network device.
+    NetworkDevice,
+    /// Speaks only IT protocols.
+    ItHost,
+    Unknown,
+}
+
+/// Field devices a client polls before it counts as a historian when it only reads.
+const HISTORIAN_MIN_SERVERS: usize = 5;
+
+/// What part a protocol plays in a plant.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Kind {
+    /// Spoken between controllers and the stations that poll and program them.
+    Controller,
+    /// Telecontrol between a master station and RTUs/outstations.
+    Telecontrol,
+    /// Substation automation.
+    Substation,
+}
+
+fn kind(protocol: Protocol) -> Option<Kind> {
+    match protocol {
+        Protocol::Modbus => Some(Kind::Controller),
+    }
+}
+
+impl Role {
+    /// The Purdue level this role usually sits at (0 is the process itself).
+    pub fn purdue_level(self) -> Option<u8> {
+        match self {
+            Role::Plc | Role::Rtu | Role::Ied => Some(1),
+            Role::Hmi | Role::EngineeringWorkstation => Some(2),
+            Role::Historian => Some(3),
+            Role::ItHost => Some(4),
+            Role::NetworkDevice | Role::Unknown => None,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Role::Plc => "plc",
+            Role::Rtu => "rtu",
+            Role::Ied => "ied",
+            Role::EngineeringWorkstation => "engineering_workstation",
+            Role::Hmi => "hmi",
+            Role::Historian => "historian",
+            Role::NetworkDevice => "network_device",
+            Role::ItHost => "it_host",
+            Role::Unknown => "unknown",
+        }
+    }
+}
+
+/// The role of `asset` and the reason, from the first rule that applies:
+/// programming beats polling, serving beats using.
+pub fn infer_role(asset: &Asset) -> (Role, String) {
+    let served = |k: Kind| {
+        asset
+            .served
+            .keys()
+            .copied()
+            .filter(move |p| kind(*p) == Some(k))
+    };
+    let names = |protocols: Vec<Protocol>| {
+        protocols
+            .iter()
+            .map(|p| p.name())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let engineering = FunctionClass::Program.bit() | FunctionClass::Firmware.bit();
+    let industrial_use: Vec<(Protocol, &super::Usage)> = asset
+        .used
+        .iter()
+        .filter(|(p, _)| kind(**p).is_some())
+        .map(|(p, u)| (*p, u))
+        .collect();
+
+    if let Some((protocol, _)) = industrial_use
+        .iter()
+        .find(|(_, u)| u.classes & engineering != 0)
+    {
+        let what: Vec<&str> = FunctionClass::from_bits(
+            industrial_use
+                .iter()
+                .map(|(_, u)| u.classes)
+                .fold(0, |a, b| a | b)
+                & engineering,
+        )
+        .map(FunctionClass::name)
+        .collect();
+        return (
+            Role::EngineeringWorkstation,
+            format!(
+                "sends {} requests over {}",
+                what.join(" and "),
+                protocol.name()
+            ),
+        );
+    }
+    let telecontrol: Vec<Protocol> = served(Kind::Telecontrol).collect();
+    if !telecontrol.is_empty() {
+        return (
+            Role::Rtu,
+            format!("serves {} as an outstation", names(telecontrol)),
+        );
+    }
+    let substation: Vec<Protocol> = served(Kind::Substation).collect();
+    if !substation.is_empty() {
+        return (Role::Ied, format!("serves {}", names(substation)));
+    }
+    let controller: Vec<Protocol> = served(Kind::Controller).collect();
+    if !controller.is_empty() {
+        let clients: usize = controller.iter().map(|p| asset.served[p].peers.len()).sum();
+        return (
+            Role::Plc,
+            format!(
+                "serves {} to {clients} client{}",
+                names(controller),
+                plural(clients)
+            ),
+        );
+    }
+    if !industrial_use.is_empty() {
+        let classes = industrial_use
+            .iter()
+            .map(|(_, u)| u.classes)
+            .fold(0, |a, b| a | b);
+        let servers: usize = industrial_use.iter().map(|(_, u)| u.peers.len()).sum();
+        let protocols = names(industrial_use.iter().map(|(p, _)| *p).collect());
+        let acts = FunctionClass::Write.bit() | FunctionClass::Control.bit();
+        if classes & acts == 0 && servers >= HISTORIAN_MIN_SERVERS {
+            return (
+                Role::Historian,
+                format!("only reads, from {servers} field devices over {protocols}"),
+            );
+        }
+        let what: Vec<&str> = FunctionClass::from_bits(classes)
+            .map(FunctionClass::name)
+            .collect();
+        return (
+            Role::Hmi,
+            format!(
+                "polls {servers} field device{} over {protocols} ({})",
+                plural(servers),
+                what.join(", ")
+            ),
+        );
+    }
+    if let Some(addresses) = asset.forwards_for {
+        return (
+            Role::NetworkDevice,
+            format!("forwards traffic for {addresses} IP addresses"),
+        );
+    }
+    let it_served: Vec<String> = asset
+        .services_served
+        .iter()
+        .filter_map(|s| it_service(*s))
+        .collect();
+    if !it_served.is_empty() && it_served.len() == asset.services_served.len() {
+        return (Role::ItHost, format!("serves {}", it_served.join(", ")));
+    }
+    let it_used: Vec<String> = asset
+        .services_used
+        .iter()
+        .filter_map(|s| it_service(*s))
+        .collect();
+    if asset.services_served.is_empty()
+        && !it_used.is_empty()
+        && it_used.len() == asset.services_used.len()
+    {
+        return (
+            Role::ItHost,
+            format!("uses only IT services ({})", it_used.join(", ")),
+        );
+    }
+    if asset.flows > 0 {
+        return (Role::Unknown, "no industrial protocol seen".into());
+    }
+    (Role::Unknown, "not enough seen".into())
+}
+
+/// `name (transport/port)` for the well-known ports of IT services.
+fn it_service(service: Service) -> Option<String> {
+    it_service_name(service).map(|name| format!("{name} ({}/{})", service.transport, service.port))
+}
+
+/// The IT service usually found at a port.
+pub fn it_service_name(service: Service) -> Option<&'static str> {
+    Some(match (service.transport, service.port) {
+        (_, 53) => "dns",
+        ("udp", 67 | 68) => "dhcp",
+        ("udp", 123) => "ntp",
+        ("udp", 137 | 138) | ("tcp", 139) => "netbios",
+        ("udp", 161 | 162) => "snmp",
+        ("udp", 514) => "syslog",
+        ("udp", 5353) => "mdns",
+        ("udp", 5355) => "llmnr",
+        ("tcp", 21) => "ftp",
+        ("tcp", 22) => "ssh",
+        ("tcp", 23) => "telnet",
+        ("tcp", 25 | 587) => "smtp",
+        ("tcp", 80 | 8080) => "http",
+        ("tcp", 88) | ("udp", 88) => "kerberos",
+        ("tcp", 389 | 636) => "ldap",
+        ("tcp", 443 | 8443) => "https",
+        ("tcp", 445) => "smb",
+        ("tcp", 1433) => "mssql",
+        ("tcp", 3389) => "rdp",
+        ("tcp", 5900) => "vnc",
+        _ => return None,
+    })
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 { "" } else { "s" }
+}
