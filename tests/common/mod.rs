@@ -3,6 +3,7 @@
 #![allow(dead_code)] // each test file uses a different subset
 
 use std::collections::BTreeMap;
+use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -28,7 +29,9 @@ pub fn shared_pcaps(sub: &str) -> Option<PathBuf> {
     if dir.is_dir() {
         Some(dir)
     } else {
-        eprintln!(
+        // Written past the test harness's capture, so the reason shows in `cargo test` output.
+        let _ = writeln!(
+            std::io::stderr(),
             "SKIPPED: {} is absent (the shared capture corpus is not on this machine)",
             dir.display()
         );
