@@ -14,7 +14,10 @@ use crate::time::Timestamp;
 pub type Mac = [u8; 6];
 
 /// The transport an event's PDU travelled on.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "lowercase")]
 pub enum Transport {
     Tcp,
     Udp,
@@ -45,6 +48,25 @@ impl Protocol {
         match self {
             Protocol::Modbus => "modbus",
         }
+    }
+
+    /// The protocol called `name` (as [`Protocol::name`] gives it).
+    pub fn from_name(name: &str) -> Option<Protocol> {
+        Protocol::ALL.iter().copied().find(|p| p.name() == name)
+    }
+}
+
+impl serde::Serialize for Protocol {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.name())
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Protocol {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Protocol, D::Error> {
+        let name = String::deserialize(d)?;
+        Protocol::from_name(&name)
+            .ok_or_else(|| serde::de::Error::custom(format!("unknown protocol {name:?}")))
     }
 }
 
@@ -103,6 +125,43 @@ impl FunctionClass {
             FunctionClass::Session => "session",
             FunctionClass::Other => "other",
         }
+    }
+}
+
+/// A set of function classes, written as their names.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct Classes(pub u16);
+
+impl Classes {
+    pub fn contains(self, class: FunctionClass) -> bool {
+        self.0 & class.bit() != 0
+    }
+
+    pub fn iter(self) -> impl Iterator<Item = FunctionClass> {
+        FunctionClass::from_bits(self.0)
+    }
+}
+
+impl serde::Serialize for Classes {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(self.iter().map(FunctionClass::name))
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Classes {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Classes, D::Error> {
+        let names = Vec::<String>::deserialize(d)?;
+        let mut bits = 0;
+        for name in names {
+            let class = FunctionClass::ALL
+                .iter()
+                .find(|c| c.name() == name)
+                .ok_or_else(|| {
+                    serde::de::Error::custom(format!("unknown function class {name:?}"))
+                })?;
+            bits |= class.bit();
+        }
+        Ok(Classes(bits))
     }
 }
 

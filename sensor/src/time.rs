@@ -74,11 +74,75 @@ impl serde::Serialize for Timestamp {
     }
 }
 
+impl<'de> serde::Deserialize<'de> for Timestamp {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Timestamp, D::Error> {
+        let text = String::deserialize(d)?;
+        Timestamp::parse_rfc3339(&text)
+            .ok_or_else(|| serde::de::Error::custom(format!("not an RFC 3339 UTC time: {text:?}")))
+    }
+}
+
 impl fmt::Display for Timestamp {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut buf = [0u8; 27];
         f.write_str(self.write_rfc3339_micros(&mut buf))
     }
+}
+
+impl Timestamp {
+    /// Parses `YYYY-MM-DDTHH:MM:SS[.fraction]Z`, as [`Timestamp::write_rfc3339_micros`] writes it.
+    pub fn parse_rfc3339(text: &str) -> Option<Timestamp> {
+        let b = text.as_bytes();
+        let number = |range: std::ops::Range<usize>| -> Option<i64> {
+            let digits = text.get(range)?;
+            digits
+                .bytes()
+                .all(|c| c.is_ascii_digit())
+                .then(|| digits.parse().ok())?
+        };
+        if b.len() < 20
+            || b[4] != b'-'
+            || b[7] != b'-'
+            || b[10] != b'T'
+            || b[13] != b':'
+            || b[16] != b':'
+        {
+            return None;
+        }
+        let (year, month, day) = (number(0..4)?, number(5..7)?, number(8..10)?);
+        let (hour, minute, second) = (number(11..13)?, number(14..16)?, number(17..19)?);
+        if !(1..=12).contains(&month)
+            || !(1..=31).contains(&day)
+            || hour > 23
+            || minute > 59
+            || second > 60
+        {
+            return None;
+        }
+        let rest = text.get(19..)?.strip_suffix('Z')?;
+        let nanos = match rest.strip_prefix('.') {
+            None if rest.is_empty() => 0,
+            Some(fraction) if !fraction.is_empty() && fraction.len() <= 9 => {
+                let value: i64 = number(20..20 + fraction.len())?;
+                value * 10i64.pow(9 - fraction.len() as u32)
+            }
+            _ => return None,
+        };
+        let days = days_from_civil(year, month as u32, day as u32);
+        let secs = days * 86_400 + hour * 3600 + minute * 60 + second;
+        Some(Timestamp::from_parts(secs, nanos as u32))
+    }
+}
+
+/// (year, month, day) to days since 1970-01-01 (Howard Hinnant's `days_from_civil`).
+fn days_from_civil(year: i64, month: u32, day: u32) -> i64 {
+    let year = if month <= 2 { year - 1 } else { year };
+    let era = year.div_euclid(400);
+    let yoe = year.rem_euclid(400);
+    let month = i64::from(month);
+    let doy = (153 * (if month > 2 { month - 3 } else { month + 9 }) + 2) / 5 + i64::from(day) - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
 }
 
 fn put_digits(out: &mut [u8], mut value: u32) {
@@ -130,6 +194,31 @@ mod tests {
             Timestamp::from_parts(-1, 500_000_000).to_string(),
             "1969-12-31T23:59:59.500000Z"
         );
+    }
+
+    #[test]
+    fn rfc3339_round_trips() {
+        for ts in [
+            Timestamp::from_parts(1_705_305_600, 123_456_000),
+            Timestamp::ZERO,
+            Timestamp::from_parts(951_782_400, 0),
+            Timestamp::from_parts(-1, 500_000_000),
+        ] {
+            assert_eq!(Timestamp::parse_rfc3339(&ts.to_string()), Some(ts), "{ts}");
+        }
+        assert_eq!(
+            Timestamp::parse_rfc3339("2024-01-15T08:00:00Z"),
+            Some(Timestamp::from_secs(1_705_305_600))
+        );
+        for bad in [
+            "",
+            "2024-01-15",
+            "2024-13-01T00:00:00Z",
+            "2024-01-15T08:00:00",
+            "2024-01-15T08:00:00.Z",
+        ] {
+            assert_eq!(Timestamp::parse_rfc3339(bad), None, "{bad:?}");
+        }
     }
 
     #[test]

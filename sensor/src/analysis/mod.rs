@@ -7,29 +7,45 @@ mod traffic;
 
 pub use traffic::{ProtocolStats, Talker, TrafficReport};
 
-use inventory::{Asset, Inventory};
+use inventory::{Asset, Change, Inventory};
 
 use crate::pipeline::{EpochEvents, FlowRecord, FlowStart};
+
+/// Changes kept for the report and the store; beyond, they are only counted.
+const MAX_CHANGES: usize = 100_000;
 
 /// Consumes the merged output of the workers, epoch by epoch.
 #[derive(Default)]
 pub struct Analyzer {
     traffic: traffic::Traffic,
     inventory: Inventory,
+    changes: Vec<Change>,
+    changes_dropped: u64,
 }
 
 /// What analysis found over a whole replay.
-#[derive(Debug)]
 pub struct Findings {
     pub traffic: TrafficReport,
+    /// The inventory, merged into assets.
     pub assets: Vec<Asset>,
-    /// Hosts not kept because the inventory was full.
-    pub untracked_hosts: u64,
+    /// The inventory itself, for the store.
+    pub inventory: Inventory,
+    /// Changes seen during this replay, in the order they happened.
+    pub changes: Vec<Change>,
+    pub changes_dropped: u64,
 }
 
 impl Analyzer {
     pub fn new() -> Analyzer {
         Analyzer::default()
+    }
+
+    /// Continues from an inventory kept earlier (see the store).
+    pub fn with_inventory(inventory: Inventory) -> Analyzer {
+        Analyzer {
+            inventory,
+            ..Analyzer::default()
+        }
     }
 
     /// One epoch: the flows whose sides sent their first packet, the events,
@@ -50,13 +66,22 @@ impl Analyzer {
             self.traffic.flow_ended(flow);
             self.inventory.flow_ended(flow);
         }
+        for change in self.inventory.take_changes() {
+            if self.changes.len() < MAX_CHANGES {
+                self.changes.push(change);
+            } else {
+                self.changes_dropped += 1;
+            }
+        }
     }
 
     pub fn finish(self) -> Findings {
         Findings {
             traffic: self.traffic.finish(),
             assets: self.inventory.assets(),
-            untracked_hosts: self.inventory.untracked_hosts(),
+            inventory: self.inventory,
+            changes: self.changes,
+            changes_dropped: self.changes_dropped,
         }
     }
 }

@@ -106,9 +106,181 @@ fn write_row(out: &mut impl Write, fields: impl Iterator<Item = String>) -> io::
     out.write_all(b"\r\n")
 }
 
+/// A condition on assets: `FIELD=VALUE` (equal, ignoring case) or
+/// `FIELD~TEXT` (contains, ignoring case), several joined by `,` (all must hold).
+/// Fields: id, role, ip, mac, vendor, mac_vendor, product, product_code,
+/// order_number, firmware, serial, hostname, station_name, protocol.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Filter(Vec<(String, bool, String)>);
+
+const FILTER_FIELDS: &[&str] = &[
+    "id",
+    "role",
+    "ip",
+    "mac",
+    "vendor",
+    "mac_vendor",
+    "product",
+    "product_code",
+    "order_number",
+    "firmware",
+    "serial",
+    "hostname",
+    "station_name",
+    "protocol",
+];
+
+impl std::str::FromStr for Filter {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Filter, String> {
+        let mut terms = Vec::new();
+        for term in text.split(',').map(str::trim).filter(|t| !t.is_empty()) {
+            let (field, exact, value) = match (term.split_once('='), term.split_once('~')) {
+                (Some((f, v)), _) => (f, true, v),
+                (None, Some((f, v))) => (f, false, v),
+                (None, None) => {
+                    return Err(format!("{term:?}: expected FIELD=VALUE or FIELD~TEXT"));
+                }
+            };
+            let field = field.trim().to_ascii_lowercase();
+            if !FILTER_FIELDS.contains(&field.as_str()) {
+                return Err(format!(
+                    "{term:?}: unknown field {field:?} (known: {})",
+                    FILTER_FIELDS.join(", ")
+                ));
+            }
+            terms.push((field, exact, value.trim().to_lowercase()));
+        }
+        Ok(Filter(terms))
+    }
+}
+
+impl Filter {
+    pub fn matches(&self, asset: &Asset) -> bool {
+        self.0.iter().all(|(field, exact, wanted)| {
+            let values: Vec<String> = match field.as_str() {
+                "id" => vec![asset.id.clone()],
+                "role" => vec![asset.role.name().to_string()],
+                "ip" => asset.ips.iter().map(|ip| ip.to_string()).collect(),
+                "mac" => asset.macs.iter().map(format_mac).collect(),
+                "mac_vendor" => asset.mac_vendor.map(str::to_string).into_iter().collect(),
+                "protocol" => asset
+                    .served
+                    .keys()
+                    .chain(asset.used.keys())
+                    .map(|p| p.name().to_string())
+                    .collect(),
+                "vendor" => asset
+                    .field("vendor")
+                    .or(asset.mac_vendor)
+                    .map(str::to_string)
+                    .into_iter()
+                    .collect(),
+                other => asset.field(other).map(str::to_string).into_iter().collect(),
+            };
+            values.iter().any(|v| {
+                let v = v.to_lowercase();
+                if *exact {
+                    v == *wanted
+                } else {
+                    v.contains(wanted.as_str())
+                }
+            })
+        })
+    }
+}
+
+/// A readable table: role, addresses, vendor, model, firmware, protocols, last seen.
+pub fn write_table(assets: &[Asset], out: &mut impl Write) -> io::Result<()> {
+    let rows: Vec<[String; 8]> = assets
+        .iter()
+        .map(|a| {
+            let protocols: Vec<&str> = a
+                .served
+                .keys()
+                .chain(a.used.keys())
+                .map(|p| p.name())
+                .collect();
+            let mut last_seen = a.last_seen.to_string();
+            last_seen.truncate(19);
+            [
+                a.role.name().to_string(),
+                a.ips.first().map(|ip| ip.to_string()).unwrap_or_default(),
+                a.macs.first().map(format_mac).unwrap_or_default(),
+                a.field("vendor")
+                    .or(a.mac_vendor)
+                    .unwrap_or_default()
+                    .to_string(),
+                a.field("product")
+                    .or(a.field("product_code"))
+                    .or(a.field("order_number"))
+                    .unwrap_or_default()
+                    .to_string(),
+                a.field("firmware").unwrap_or_default().to_string(),
+                protocols.join(" "),
+                last_seen,
+            ]
+        })
+        .collect();
+    let header = [
+        "ROLE",
+        "IP",
+        "MAC",
+        "VENDOR",
+        "MODEL",
+        "FIRMWARE",
+        "PROTOCOLS",
+        "LAST SEEN",
+    ];
+    let mut widths = header.map(str::len);
+    for row in &rows {
+        for (w, cell) in widths.iter_mut().zip(row) {
+            *w = (*w).max(cell.chars().count()).min(32);
+        }
+    }
+    let line = |cells: &[&str]| {
+        let padded: Vec<String> = cells
+            .iter()
+            .zip(widths)
+            .map(|(c, w)| {
+                let cut: String = c.chars().take(w).collect();
+                format!("{cut:<w$}")
+            })
+            .collect();
+        padded.join("  ").trim_end().to_string()
+    };
+    writeln!(out, "{}", line(&header))?;
+    for row in &rows {
+        let cells: Vec<&str> = row.iter().map(String::as_str).collect();
+        writeln!(out, "{}", line(&cells))?;
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn filters_parse_and_reject_unknown_fields() {
+        let filter: Filter = "role=plc, vendor~Schneider".parse().unwrap();
+        assert_eq!(
+            filter,
+            Filter(vec![
+                ("role".into(), true, "plc".into()),
+                ("vendor".into(), false, "schneider".into())
+            ])
+        );
+        let err = "colour=red".parse::<Filter>().unwrap_err();
+        assert!(err.contains("unknown field \"colour\""), "{err}");
+        assert!(
+            "role"
+                .parse::<Filter>()
+                .unwrap_err()
+                .contains("expected FIELD=VALUE")
+        );
+    }
 
     #[test]
     fn csv_fields_are_quoted_when_needed() {

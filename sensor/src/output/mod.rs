@@ -6,4 +6,5 @@ pub mod assets;
 pub mod events;
 pub mod json;
 pub mod stats;
+pub mod store;
 pub mod summary;

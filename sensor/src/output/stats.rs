@@ -91,21 +91,23 @@ pub fn write(report: &ReplayReport, out: &mut impl Write) -> io::Result<()> {
             truncated_at_end: report.workers.truncated_at_end,
             undecoded_on_known_port: report.workers.undecoded_on_known_port,
         },
-        events: report.traffic.events,
+        events: report.findings.traffic.events,
         protocols: report
+            .findings
             .traffic
             .protocols
             .iter()
             .map(|(p, s)| (p.name(), s))
             .collect(),
         anomalies: report
+            .findings
             .traffic
             .anomalies
             .iter()
             .map(|((p, name), n)| (format!("{}.{name}", p.name()), *n))
             .collect(),
-        hosts: report.traffic.hosts,
-        top_talkers: &report.traffic.top_talkers,
+        hosts: report.findings.traffic.hosts,
+        top_talkers: &report.findings.traffic.top_talkers,
     };
     serde_json::to_writer_pretty(&mut *out, &doc)?;
     out.write_all(b"\n")

@@ -1,5 +1,6 @@
 //! The short human summary printed after a replay without `--out`.
 
+use std::collections::BTreeMap;
 use std::io::{self, Write};
 
 use crate::capture::dlt_name;
@@ -7,6 +8,8 @@ use crate::pipeline::ReplayReport;
 
 /// Protocol functions listed per protocol.
 const TOP_FUNCTIONS: usize = 5;
+/// Identified assets listed.
+const TOP_ASSETS: usize = 10;
 
 pub fn write(report: &ReplayReport, out: &mut impl Write) -> io::Result<()> {
     let p = &report.packets;
@@ -37,10 +40,10 @@ pub fn write(report: &ReplayReport, out: &mut impl Write) -> io::Result<()> {
     )?;
 
     writeln!(out, "\nProtocols")?;
-    if report.traffic.protocols.is_empty() {
+    if report.findings.traffic.protocols.is_empty() {
         writeln!(out, "  (no industrial protocol recognised)")?;
     }
-    for (protocol, stats) in &report.traffic.protocols {
+    for (protocol, stats) in &report.findings.traffic.protocols {
         writeln!(
             out,
             "  {:<10} {:>12} PDUs in {} flows ({} requests, {} responses, {} with anomalies)",
@@ -61,8 +64,38 @@ pub fn write(report: &ReplayReport, out: &mut impl Write) -> io::Result<()> {
         writeln!(out, "  {:<10} {}", "", top.join(", "))?;
     }
 
+    let assets = &report.findings.assets;
+    let mut roles: BTreeMap<&str, usize> = BTreeMap::new();
+    for asset in assets {
+        *roles.entry(asset.role.name()).or_default() += 1;
+    }
+    let roles: Vec<String> = roles
+        .iter()
+        .map(|(role, n)| format!("{n} {role}"))
+        .collect();
+    writeln!(out, "\nAssets: {} ({})", assets.len(), roles.join(", "))?;
+    for asset in assets
+        .iter()
+        .filter(|a| a.field("vendor").is_some())
+        .take(TOP_ASSETS)
+    {
+        let model = asset
+            .field("product")
+            .or(asset.field("product_code"))
+            .or(asset.field("order_number"));
+        writeln!(
+            out,
+            "  {:<17} {:<8} {} {} {}",
+            asset.id,
+            asset.role.name(),
+            asset.field("vendor").unwrap_or_default(),
+            model.unwrap_or_default(),
+            asset.field("firmware").unwrap_or_default()
+        )?;
+    }
+
     writeln!(out, "\nTop talkers (bytes)")?;
-    for t in &report.traffic.top_talkers {
+    for t in &report.findings.traffic.top_talkers {
         writeln!(
             out,
             "  {:<39} {:>10} {:>12} packets {:>8} flows",
@@ -73,7 +106,7 @@ pub fn write(report: &ReplayReport, out: &mut impl Write) -> io::Result<()> {
         )?;
     }
 
-    let anomalies = &report.traffic.anomalies;
+    let anomalies = &report.findings.traffic.anomalies;
     let malformed = &report.malformed;
     writeln!(out, "\nDecode anomalies")?;
     if anomalies.is_empty() && malformed.is_empty() {

@@ -16,8 +16,7 @@ use super::{
     CaptureReport, FlowStart, Frame, PacketStats, Produced, SHARDS, Timeouts, Worker, WorkerConfig,
     WorkerStats,
 };
-use crate::analysis::inventory::Asset;
-use crate::analysis::{Analyzer, TrafficReport};
+use crate::analysis::{Analyzer, Findings};
 use crate::capture::{ChunkPool, Input};
 use crate::event::Event;
 use crate::flow::tcp::ReassemblyLimits;
@@ -69,7 +68,6 @@ pub enum ReplayError {
 }
 
 /// Everything a replay found and counted.
-#[derive(Debug)]
 pub struct ReplayReport {
     pub captures: Vec<CaptureReport>,
     pub packets: PacketStats,
@@ -77,9 +75,7 @@ pub struct ReplayReport {
     pub first_ts: Option<Timestamp>,
     pub last_ts: Option<Timestamp>,
     pub workers: WorkerStats,
-    pub traffic: TrafficReport,
-    pub assets: Vec<Asset>,
-    pub untracked_hosts: u64,
+    pub findings: Findings,
     pub elapsed: Duration,
 }
 
@@ -89,11 +85,12 @@ enum WorkerOutput {
     Final(Produced, WorkerStats),
 }
 
-/// Replays `inputs` as one timeline. `progress` is called now and then with
-/// the number of file bytes read so far.
+/// Replays `inputs` as one timeline through `analyzer`. `progress` is called
+/// now and then with the number of file bytes read so far.
 pub fn replay(
     inputs: &[Input],
     config: &ReplayConfig,
+    analyzer: Analyzer,
     sink: Option<Box<dyn Sink>>,
     progress: &mut dyn FnMut(u64),
 ) -> Result<ReplayReport, ReplayError> {
@@ -152,7 +149,7 @@ pub fn replay(
             None => (None, None),
         };
 
-        let merged = merge(&outputs, sink_tx, &events, &bytes_read, progress);
+        let merged = merge(analyzer, &outputs, sink_tx, &events, &bytes_read, progress);
         let dispatch = dispatch.join().map_err(|_| ReplayError::ThreadLost)?;
         let sink_result = match sink_thread {
             Some(handle) => handle.join().map_err(|_| ReplayError::ThreadLost)?,
@@ -170,7 +167,6 @@ fn report(
     analyzer: Analyzer,
     elapsed: Duration,
 ) -> ReplayReport {
-    let findings = analyzer.finish();
     ReplayReport {
         captures: dispatch.captures,
         packets: dispatch.packets,
@@ -178,9 +174,7 @@ fn report(
         first_ts: dispatch.first_ts,
         last_ts: dispatch.last_ts,
         workers,
-        traffic: findings.traffic,
-        assets: findings.assets,
-        untracked_hosts: findings.untracked_hosts,
+        findings: analyzer.finish(),
         elapsed,
     }
 }
@@ -220,13 +214,13 @@ fn run_worker(
 /// Takes one output per worker per epoch, restores packet order, analyses
 /// it and passes the events on to the sink.
 fn merge(
+    mut analyzer: Analyzer,
     outputs: &[Receiver<WorkerOutput>],
     sink: Option<Sender<EpochEvents>>,
     spares: &Recycler<Event>,
     bytes_read: &AtomicU64,
     progress: &mut dyn FnMut(u64),
 ) -> Result<(Analyzer, WorkerStats), ReplayError> {
-    let mut analyzer = Analyzer::new();
     let mut totals = WorkerStats::default();
     let mut sink = sink;
     loop {

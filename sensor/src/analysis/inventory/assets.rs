@@ -4,19 +4,18 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::net::IpAddr;
 
-use serde::{Serialize, Serializer};
+use serde::{Deserialize, Serialize, Serializer};
 
 use super::role::{Role, infer_role};
 use super::{Change, HostKey, Inventory, MAX_PEERS, Seen, Service, format_mac, oui};
-use crate::event::{FunctionClass, Mac, Protocol};
+use crate::event::{Classes, Mac, Protocol};
 use crate::pipeline::FlowRecord;
 use crate::time::Timestamp;
 
 /// One identity field as a device gave it, with where it came from.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Evidence {
     pub value: String,
-    #[serde(serialize_with = "serialize_protocol")]
     pub source: Protocol,
     /// When and in which packet it was first said.
     pub first_seen: Seen,
@@ -35,15 +34,14 @@ impl Evidence {
 }
 
 /// How a host served or used one protocol.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Usage {
     pub flows: u64,
     /// Requests (or unsolicited sends) and responses in those flows.
     pub requests: u64,
     pub responses: u64,
     /// Classes of the requests.
-    #[serde(serialize_with = "serialize_classes")]
-    pub classes: u16,
+    pub classes: Classes,
     /// The hosts on the other end.
     pub peers: BTreeSet<HostKey>,
 }
@@ -54,7 +52,7 @@ impl Usage {
         self.flows += 1;
         self.requests += flow.summary.pdus[0];
         self.responses += flow.summary.pdus[1];
-        self.classes |= flow.summary.classes[0];
+        self.classes.0 |= flow.summary.classes[0];
         if let Some(peer) = peer
             && (self.peers.len() < MAX_PEERS || self.peers.contains(&peer))
         {
@@ -66,7 +64,7 @@ impl Usage {
         self.flows += other.flows;
         self.requests += other.requests;
         self.responses += other.responses;
-        self.classes |= other.classes;
+        self.classes.0 |= other.classes.0;
         for peer in &other.peers {
             if self.peers.len() < MAX_PEERS {
                 self.peers.insert(*peer);
@@ -91,7 +89,7 @@ pub struct Asset {
     /// Purdue level from the role (zones may refine it).
     pub purdue_level: Option<u8>,
     /// Identity fields with their evidence (`vendor`, `product`, `firmware`…).
-    pub identity: BTreeMap<&'static str, Evidence>,
+    pub identity: BTreeMap<String, Evidence>,
     #[serde(serialize_with = "serialize_usage")]
     pub served: BTreeMap<Protocol, Usage>,
     #[serde(serialize_with = "serialize_usage")]
@@ -277,7 +275,7 @@ fn asset(inventory: &Inventory, group: &[usize], routers: &BTreeMap<Mac, usize>)
                 .get(field)
                 .is_none_or(|e| e.last_seen < evidence.last_seen);
             if newer {
-                asset.identity.insert(field, evidence.clone());
+                asset.identity.insert(field.clone(), evidence.clone());
             }
         }
         asset.changes.extend(host.changes.iter().cloned());
@@ -298,20 +296,8 @@ fn router(mac: Mac, addresses: usize, info: &super::MacInfo) -> Asset {
     asset
 }
 
-pub(super) fn serialize_mac<S: Serializer>(mac: &Mac, s: S) -> Result<S::Ok, S::Error> {
-    s.serialize_str(&format_mac(mac))
-}
-
 fn serialize_macs<S: Serializer>(macs: &[Mac], s: S) -> Result<S::Ok, S::Error> {
     s.collect_seq(macs.iter().map(format_mac))
-}
-
-fn serialize_protocol<S: Serializer>(protocol: &Protocol, s: S) -> Result<S::Ok, S::Error> {
-    s.serialize_str(protocol.name())
-}
-
-fn serialize_classes<S: Serializer>(classes: &u16, s: S) -> Result<S::Ok, S::Error> {
-    s.collect_seq(FunctionClass::from_bits(*classes).map(FunctionClass::name))
 }
 
 fn serialize_usage<S: Serializer>(

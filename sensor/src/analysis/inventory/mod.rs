@@ -21,7 +21,7 @@ pub use oui::vendor as mac_vendor;
 pub use role::it_service_name;
 pub use role::{Role, infer_role};
 
-use crate::event::{Event, Identity, Mac, Protocol};
+use crate::event::{Event, Identity, Mac, Protocol, Transport};
 use crate::flow::{Endpoint, FlowKey, Side};
 use crate::pipeline::{FlowRecord, FlowStart};
 use crate::time::Timestamp;
@@ -39,20 +39,54 @@ const MAX_SERVICES: usize = 32;
 const MAX_HOSTS: usize = 200_000;
 
 /// What identifies a host: its IP address, or its MAC address when it was
-/// seen only without IP.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
-#[serde(untagged)]
+/// seen only without IP. Written as the address's text.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum HostKey {
     Ip(IpAddr),
-    #[serde(serialize_with = "assets::serialize_mac")]
     Mac(Mac),
 }
 
+impl std::fmt::Display for HostKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            HostKey::Ip(ip) => write!(f, "{ip}"),
+            HostKey::Mac(mac) => f.write_str(&format_mac(mac)),
+        }
+    }
+}
+
+impl std::str::FromStr for HostKey {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<HostKey, String> {
+        if let Ok(ip) = text.parse() {
+            return Ok(HostKey::Ip(ip));
+        }
+        parse_mac(text)
+            .map(HostKey::Mac)
+            .ok_or_else(|| format!("not an IP or MAC address: {text:?}"))
+    }
+}
+
+impl serde::Serialize for HostKey {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for HostKey {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<HostKey, D::Error> {
+        String::deserialize(d)?
+            .parse()
+            .map_err(serde::de::Error::custom)
+    }
+}
+
 /// Where and when something was seen.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Seen {
     pub ts: Timestamp,
-    #[serde(skip_serializing_if = "is_zero")]
+    #[serde(default, skip_serializing_if = "is_zero")]
     pub capture: u16,
     pub packet: u64,
 }
@@ -63,7 +97,7 @@ fn is_zero(n: &u16) -> bool {
 
 /// A change in what the network looks like, as it happens: the policy stage
 /// turns these into alerts.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Change {
     pub kind: ChangeKind,
     pub host: HostKey,
@@ -72,7 +106,9 @@ pub struct Change {
     pub detail: String,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum ChangeKind {
     /// A host seen for the first time.
@@ -87,9 +123,9 @@ pub enum ChangeKind {
     IdentityChanged,
 }
 
-/// What is known about one host.
-#[derive(Clone, Debug)]
-struct Host {
+/// What is known about one host (persisted as is by the store).
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
+pub struct Host {
     key: HostKey,
     first_seen: Seen,
     last_seen: Timestamp,
@@ -108,14 +144,16 @@ struct Host {
     /// Ports served and used in flows no decoder recognised.
     services_served: BTreeSet<Service>,
     services_used: BTreeSet<Service>,
-    identity: BTreeMap<&'static str, Evidence>,
+    identity: BTreeMap<String, Evidence>,
     changes: Vec<Change>,
 }
 
 /// A transport port a host served or used, in flows no decoder recognised.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
 pub struct Service {
-    pub transport: &'static str,
+    pub transport: Transport,
     pub port: u16,
 }
 
@@ -142,6 +180,10 @@ impl Host {
         }
     }
 
+    pub fn key(&self) -> HostKey {
+        self.key
+    }
+
     fn record(&mut self, change: Change) {
         if self.changes.len() == MAX_CHANGES_PER_HOST {
             self.changes.remove(0);
@@ -151,8 +193,8 @@ impl Host {
 }
 
 /// The IP addresses a MAC address was seen with.
-#[derive(Clone, Debug, Default)]
-struct MacInfo {
+#[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize)]
+pub struct MacInfo {
     ips: Vec<IpAddr>,
     first_seen: Seen,
     last_seen: Timestamp,
@@ -276,6 +318,26 @@ impl Inventory {
 
     pub fn untracked_hosts(&self) -> u64 {
         self.untracked_hosts
+    }
+
+    /// Everything the inventory knows, for the store to keep.
+    pub fn snapshot(&self) -> (&[Host], Vec<(Mac, &MacInfo)>) {
+        let mut macs: Vec<(Mac, &MacInfo)> = self.macs.iter().map(|(m, i)| (*m, i)).collect();
+        macs.sort_by_key(|(m, _)| *m);
+        (&self.hosts, macs)
+    }
+
+    /// An inventory that knows what a store kept, so that what follows is
+    /// compared with it (a changed firmware, an IP at a new MAC).
+    pub fn restore(hosts: Vec<Host>, macs: Vec<(Mac, MacInfo)>) -> Inventory {
+        let index = hosts.iter().enumerate().map(|(i, h)| (h.key, i)).collect();
+        Inventory {
+            hosts,
+            index,
+            macs: macs.into_iter().collect(),
+            fresh: Vec::new(),
+            untracked_hosts: 0,
+        }
     }
 
     /// The assets: hosts merged by the MAC addresses they share, in a
@@ -405,12 +467,12 @@ impl Inventory {
                 self.change(host, kind, seen, detail);
                 self.hosts[host]
                     .identity
-                    .insert(field, Evidence::new(value, protocol, seen));
+                    .insert(field.to_string(), Evidence::new(value, protocol, seen));
             }
             None => {
                 self.hosts[host]
                     .identity
-                    .insert(field, Evidence::new(value, protocol, seen));
+                    .insert(field.to_string(), Evidence::new(value, protocol, seen));
             }
         }
     }
@@ -435,8 +497,8 @@ fn ip_of(key: &FlowKey, endpoint: &Endpoint) -> Option<IpAddr> {
 /// The server port of a TCP or UDP flow.
 fn service(flow: &FlowRecord) -> Option<Service> {
     let transport = match flow.key.proto {
-        6 => "tcp",
-        17 => "udp",
+        6 => Transport::Tcp,
+        17 => Transport::Udp,
         _ => return None,
     };
     let port = flow.key.endpoint(flow.client.other()).port;
@@ -462,6 +524,15 @@ fn same_subnet(a: IpAddr, b: IpAddr) -> bool {
         (IpAddr::V6(a), IpAddr::V6(b)) => a.octets()[..8] == b.octets()[..8],
         _ => false,
     }
+}
+
+/// `aa:bb:cc:dd:ee:ff` (or with dashes) to a MAC address.
+pub fn parse_mac(text: &str) -> Option<Mac> {
+    let bytes: Vec<u8> = text
+        .split([':', '-'])
+        .map(|part| (part.len() == 2).then(|| u8::from_str_radix(part, 16).ok())?)
+        .collect::<Option<_>>()?;
+    bytes.try_into().ok()
 }
 
 pub fn format_mac(mac: &Mac) -> String {

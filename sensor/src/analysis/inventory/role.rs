@@ -101,12 +101,12 @@ pub fn infer_role(asset: &Asset) -> (Role, String) {
 
     if let Some((protocol, _)) = industrial_use
         .iter()
-        .find(|(_, u)| u.classes & engineering != 0)
+        .find(|(_, u)| u.classes.0 & engineering != 0)
     {
         let what: Vec<&str> = FunctionClass::from_bits(
             industrial_use
                 .iter()
-                .map(|(_, u)| u.classes)
+                .map(|(_, u)| u.classes.0)
                 .fold(0, |a, b| a | b)
                 & engineering,
         )
@@ -147,7 +147,7 @@ pub fn infer_role(asset: &Asset) -> (Role, String) {
     if !industrial_use.is_empty() {
         let classes = industrial_use
             .iter()
-            .map(|(_, u)| u.classes)
+            .map(|(_, u)| u.classes.0)
             .fold(0, |a, b| a | b);
         let servers: usize = industrial_use.iter().map(|(_, u)| u.peers.len()).sum();
         let protocols = names(industrial_use.iter().map(|(p, _)| *p).collect());
@@ -206,12 +206,13 @@ pub fn infer_role(asset: &Asset) -> (Role, String) {
 
 /// `name (transport/port)` for the well-known ports of IT services.
 fn it_service(service: Service) -> Option<String> {
-    it_service_name(service).map(|name| format!("{name} ({}/{})", service.transport, service.port))
+    it_service_name(service)
+        .map(|name| format!("{name} ({}/{})", service.transport.name(), service.port))
 }
 
 /// The IT service usually found at a port.
 pub fn it_service_name(service: Service) -> Option<&'static str> {
-    Some(match (service.transport, service.port) {
+    Some(match (service.transport.name(), service.port) {
         (_, 53) => "dns",
         ("udp", 67 | 68) => "dhcp",
         ("udp", 123) => "ntp",

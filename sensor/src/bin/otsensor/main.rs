@@ -1,6 +1,7 @@
 //! The `otsensor` command: a thin layer over the library that parses
 //! arguments, maps errors to exit codes and treats a closed stdout as success.
 
+mod assets;
 mod progress;
 mod replay;
 
@@ -22,6 +23,8 @@ struct Cli {
 enum Command {
     /// Replay capture files (pcap, pcapng) and decode every industrial message.
     Replay(ReplayArgs),
+    /// List the asset inventory kept in a store.
+    Assets(assets::AssetsArgs),
 }
 
 #[derive(clap::Args)]
@@ -41,6 +44,9 @@ pub struct ReplayArgs {
     /// Print nothing but warnings and errors.
     #[arg(long, short)]
     pub quiet: bool,
+    /// Keep the asset inventory in this SQLite file, merged with what earlier runs put there.
+    #[arg(long, value_name = "FILE")]
+    pub db: Option<PathBuf>,
     /// Write cleartext credentials seen on the wire (SNMP communities, passwords) into
     /// events instead of redacting them.
     #[arg(long)]
@@ -60,6 +66,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Replay(args) => replay::run(args),
+        Command::Assets(args) => assets::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

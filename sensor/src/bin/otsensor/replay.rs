@@ -4,8 +4,10 @@ use std::fs::{self, File};
 use std::io::{BufWriter, Write};
 use std::path::Path;
 
+use otsensor::analysis::Analyzer;
 use otsensor::capture::{CaptureFile, Input, OpenError, expand_inputs};
 use otsensor::output::events::{EventLog, Renderer};
+use otsensor::output::store::Store;
 use otsensor::output::{assets, stats, summary};
 use otsensor::pipeline::{ReplayConfig, ReplayReport, Sink, replay};
 
@@ -51,28 +53,58 @@ pub fn run(args: ReplayArgs) -> Result<(), Failure> {
         .map(|m| m.len())
         .sum();
     let mut progress = Progress::new(total_bytes, args.quiet);
-    let report = replay(&inputs, &config, sink, &mut |read| progress.update(read))
-        .map_err(|e| Failure::Runtime(e.to_string()));
+    let mut store = match &args.db {
+        Some(path) => Some(Store::open(path).map_err(|e| Failure::Runtime(e.to_string()))?),
+        None => None,
+    };
+    let analyzer = match &store {
+        Some(store) => Analyzer::with_inventory(
+            store
+                .load_inventory()
+                .map_err(|e| Failure::Runtime(e.to_string()))?,
+        ),
+        None => Analyzer::new(),
+    };
+    let report = replay(&inputs, &config, analyzer, sink, &mut |read| {
+        progress.update(read)
+    })
+    .map_err(|e| Failure::Runtime(e.to_string()));
     progress.finish();
     let report = report?;
 
     warn_about_captures(&report);
+    if let Some(store) = &mut store {
+        let names: Vec<String> = inputs.iter().map(|i| i.name.clone()).collect();
+        let findings = &report.findings;
+        store
+            .save(
+                &findings.inventory,
+                &findings.changes,
+                &names,
+                report.packets.packets,
+            )
+            .map_err(|e| Failure::Runtime(e.to_string()))?;
+    }
     if let Some(dir) = &args.out {
         write_file(dir, STATS_FILE, |out| stats::write(&report, out))?;
         write_file(dir, ASSETS_FILE, |out| {
-            assets::write_json(&report.assets, report.untracked_hosts, out)
+            assets::write_json(
+                &report.findings.assets,
+                report.findings.inventory.untracked_hosts(),
+                out,
+            )
         })?;
         write_file(dir, ASSETS_CSV_FILE, |out| {
-            assets::write_csv(&report.assets, out)
+            assets::write_csv(&report.findings.assets, out)
         })?;
         if !args.quiet {
             print(|out| {
                 writeln!(
                     out,
                     "Wrote {} events to {}, {} assets to {}, statistics to {}",
-                    summary::count(report.traffic.events),
+                    summary::count(report.findings.traffic.events),
                     dir.join(EVENTS_FILE).display(),
-                    report.assets.len(),
+                    report.findings.assets.len(),
                     dir.join(ASSETS_FILE).display(),
                     dir.join(STATS_FILE).display(),
                 )
@@ -181,11 +213,11 @@ fn print_throughput(report: &ReplayReport, wrote_events: bool) {
         summary::count(report.packets.packets),
         packets / secs / 1e6
     );
-    let events = report.traffic.events as f64;
+    let events = report.findings.traffic.events as f64;
     let verb = if wrote_events { "written" } else { "decoded" };
     eprintln!(
         "events: {} {verb}, {:.2} M events/s",
-        summary::count(report.traffic.events),
+        summary::count(report.findings.traffic.events),
         events / secs / 1e6
     );
     match peak_memory_kib() {

@@ -1,0 +1,195 @@
+//! The asset inventory: what `--out` and `--db` keep, and how runs merge.
+
+mod common;
+
+use std::net::Ipv4Addr;
+use std::path::Path;
+
+use common::*;
+use etherparse::PacketBuilder;
+use otsensor::capture::write::PcapWriter;
+use otsensor::time::Timestamp;
+use serde_json::Value;
+
+fn assets_json(db: &Path) -> Value {
+    let out = run(&["assets", "--db", db.to_str().unwrap(), "--format", "json"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+fn asset<'a>(doc: &'a Value, id: &str) -> &'a Value {
+    doc["assets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["id"] == id)
+        .unwrap_or_else(|| panic!("no asset {id}"))
+}
+
+/// A Modbus FC 43/14 exchange in which the demo's PLC 10.10.2.1 reports `firmware`.
+fn write_identity_capture(path: &Path, firmware: &str) {
+    let hmi = (
+        [0x00, 0x14, 0x22, 0x2e, 0xd9, 0x1e],
+        Ipv4Addr::new(10, 10, 1, 10),
+    );
+    let plc = (
+        [0x00, 0x80, 0xf4, 0xfa, 0xd7, 0x14],
+        Ipv4Addr::new(10, 10, 2, 1),
+    );
+    let request = [
+        0x00, 0x07, 0x00, 0x00, 0x00, 0x05, 0x01, // MBAP: transaction 7, length 5, unit 1
+        0x2b, 0x0e, 0x01, 0x00, // FC 43, MEI 14, basic device id, from object 0
+    ];
+    let mut objects = Vec::new();
+    for (id, value) in [
+        (0u8, "Schneider Electric"),
+        (1, "TM241CE40R"),
+        (2, firmware),
+    ] {
+        objects.extend_from_slice(&[id, value.len() as u8]);
+        objects.extend_from_slice(value.as_bytes());
+    }
+    let mut response = vec![0x00, 0x07, 0x00, 0x00];
+    response.extend_from_slice(&((objects.len() + 8) as u16).to_be_bytes()); // MBAP length
+    response.extend_from_slice(&[0x01, 0x2b, 0x0e, 0x01, 0x01, 0x00, 0x00, 0x03]); // unit, FC, MEI, code, conformity, more, next, count
+    response.extend_from_slice(&objects);
+
+    let mut pcap = PcapWriter::new(std::fs::File::create(path).unwrap(), 1, false, false).unwrap();
+    let frames = [
+        (hmi, plc, 40000u16, 502u16, 1000u32, 5000u32, &request[..]),
+        (plc, hmi, 502, 40000, 5000, 1011, &response[..]),
+    ];
+    for (n, (src, dst, sport, dport, seq, ack, payload)) in frames.into_iter().enumerate() {
+        let builder = PacketBuilder::ethernet2(src.0, dst.0)
+            .ipv4(src.1.octets(), dst.1.octets(), 64)
+            .tcp(sport, dport, seq, 8192)
+            .ack(ack)
+            .psh();
+        let mut frame = Vec::new();
+        builder.write(&mut frame, payload).unwrap();
+        pcap.packet(
+            Timestamp::from_secs(1_705_400_000 + n as i64),
+            &frame,
+            frame.len() as u32,
+        )
+        .unwrap();
+    }
+}
+
+#[test]
+fn replays_into_one_store_merge_and_record_a_firmware_change() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("plant.db");
+    let upgrade = dir.path().join("upgrade.pcap");
+    write_identity_capture(&upgrade, "v5.2.0");
+    let demo = demo_capture();
+    for capture in [&demo, &upgrade] {
+        let out = run(&[
+            "replay",
+            capture.to_str().unwrap(),
+            "--db",
+            db.to_str().unwrap(),
+            "--quiet",
+        ]);
+        assert!(out.status.success(), "{}", stderr(&out));
+    }
+    let doc = assets_json(&db);
+    assert_eq!(
+        doc["assets"].as_array().unwrap().len(),
+        40,
+        "the second run adds no asset"
+    );
+    let plc = asset(&doc, "10.10.2.1");
+    assert_eq!(plc["identity"]["firmware"]["value"], "v5.2.0");
+    assert_eq!(plc["identity"]["firmware"]["source"], "modbus");
+    let changes: Vec<&Value> = plc["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["kind"] == "firmware_changed")
+        .collect();
+    assert_eq!(changes.len(), 1);
+    assert_eq!(changes[0]["detail"], "firmware v5.1.9 → v5.2.0 (modbus)");
+    assert_eq!(changes[0]["seen"]["packet"], 2);
+
+    // Replaying what the store already knows changes nothing: no new asset, no new change.
+    let again = run(&[
+        "replay",
+        upgrade.to_str().unwrap(),
+        "--db",
+        db.to_str().unwrap(),
+        "--quiet",
+    ]);
+    assert!(again.status.success());
+    let after = assets_json(&db);
+    assert_eq!(after["assets"].as_array().unwrap().len(), 40);
+    let count = |asset: &Value, kind: &str| {
+        asset["changes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|c| c["kind"] == kind)
+            .count()
+    };
+    let plc_after = asset(&after, "10.10.2.1");
+    assert_eq!(
+        (
+            count(plc_after, "new_asset"),
+            count(plc_after, "firmware_changed")
+        ),
+        (1, 1)
+    );
+}
+
+#[test]
+fn assets_are_listed_filtered_and_identical_whatever_the_thread_count() {
+    let demo = demo_capture();
+    let one = replay(&[&demo], &["--threads", "1"]);
+    let two = replay(&[&demo], &["--threads", "2"]);
+    let read = |r: &Replay, name: &str| std::fs::read_to_string(r.dir.path().join(name)).unwrap();
+    assert_eq!(read(&one, "assets.json"), read(&two, "assets.json"));
+    assert_eq!(read(&one, "assets.csv"), read(&two, "assets.csv"));
+    let doc: Value = serde_json::from_str(&read(&one, "assets.json")).unwrap();
+    assert_eq!(doc["roles"]["plc"], 14);
+    let plc = asset(&doc, "10.10.2.6");
+    assert_eq!(plc["role"], "plc");
+    assert_eq!(plc["mac_vendor"], "PHOENIX CONTACT Electronics GmbH");
+    assert_eq!(plc["identity"]["product_code"]["value"], "ILC 151 ETH");
+    assert_eq!(plc["purdue_level"], 1);
+    let csv = read(&one, "assets.csv");
+    assert!(
+        csv.lines()
+            .any(|l| l.starts_with("10.10.2.6,plc,1,10.10.2.6,00:a0:45:3b:fc:1e,")),
+        "{csv}"
+    );
+
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("plant.db");
+    let out = run(&[
+        "replay",
+        demo.to_str().unwrap(),
+        "--db",
+        db.to_str().unwrap(),
+        "--quiet",
+    ]);
+    assert!(out.status.success());
+    let listed = run(&[
+        "assets",
+        "--db",
+        db.to_str().unwrap(),
+        "--filter",
+        "role=plc,vendor~phoenix",
+    ]);
+    let table = stdout(&listed);
+    let rows: Vec<&str> = table.lines().skip(1).collect();
+    assert_eq!(rows.len(), 3, "{table}");
+    assert!(rows.iter().all(|r| r.starts_with("plc")), "{table}");
+    let bad = run(&[
+        "assets",
+        "--db",
+        db.to_str().unwrap(),
+        "--filter",
+        "colour=red",
+    ]);
+    assert_eq!(bad.status.code(), Some(2));
+}
