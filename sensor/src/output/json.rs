@@ -118,6 +118,13 @@ impl Visitor for JsonWriter<'_> {
             Value::I64(v) => self.i64(name, v),
             Value::Bool(v) => self.bool(name, v),
             Value::Str(v) => self.str(name, v),
+            // Debug gives the shortest text that reads back as the same f64,
+            // and uses an exponent for very large or small values: valid JSON.
+            Value::F64(v) if v.is_finite() => {
+                self.key(name);
+                let _ = write!(self.out, "{v:?}");
+            }
+            Value::F64(_) => self.null(name),
             Value::Hex(bytes) => {
                 self.key(name);
                 self.out.push(b'"');
