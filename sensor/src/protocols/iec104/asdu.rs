@@ -146,8 +146,13 @@ fn element_value(t: TypeId, ioa: u32, e: &[u8], a: &mut Anomalies) -> InfoObject
     };
     let byte = |at: usize| e.get(at).copied().unwrap_or_default();
     let i16_at = |at: usize| le16(e, at).map_or(0, |v| v as i16);
-    let f32_at =
-        |at: usize| ObjectValue::Float(shortest_f64(le32(e, at).map_or(0.0, f32::from_bits)));
+    let f32_at = |at: usize, a: &mut Anomalies| {
+        let x = le32(e, at).map_or(0.0, f32::from_bits);
+        if !x.is_finite() {
+            a.add(NON_FINITE_VALUE);
+        }
+        ObjectValue::Float(shortest_f64(x))
+    };
     // QDS: OV and BL, SB, NT, IV (SIQ and DIQ have the last four).
     let qds = |q: u8| Quality(q & 0xF1);
     // QDP and SEP: EI and BL, SB, NT, IV.
@@ -188,7 +193,7 @@ fn element_value(t: TypeId, ioa: u32, e: &[u8], a: &mut Anomalies) -> InfoObject
             3
         }
         Layout::Float => {
-            o.value = Some(f32_at(0));
+            o.value = Some(f32_at(0, a));
             o.quality = qds(byte(4));
             5
         }
@@ -257,7 +262,7 @@ fn element_value(t: TypeId, ioa: u32, e: &[u8], a: &mut Anomalies) -> InfoObject
             3
         }
         Layout::SetpointFloat => {
-            o.value = Some(f32_at(0));
+            o.value = Some(f32_at(0, a));
             setpoint_qualifier(&mut o, byte(4));
             5
         }
@@ -297,7 +302,7 @@ fn element_value(t: TypeId, ioa: u32, e: &[u8], a: &mut Anomalies) -> InfoObject
             3
         }
         Layout::ParameterFloat => {
-            o.value = Some(f32_at(0));
+            o.value = Some(f32_at(0, a));
             o.qualifier = Some(byte(4));
             5
         }

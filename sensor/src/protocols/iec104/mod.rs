@@ -75,6 +75,8 @@ pub mod anomaly {
     pub const ASDU_LENGTH_MISMATCH: &str = "asdu_length_mismatch";
     /// A time tag whose fields are out of range (CP56Time2a year above 99 included).
     pub const INVALID_TIME: &str = "invalid_time";
+    /// A short float that is NaN or infinite (its `value` is left out).
+    pub const NON_FINITE_VALUE: &str = "non_finite_value";
     /// C_TS_NA_1 with a test pattern other than 0x55AA.
     pub const INVALID_TEST_PATTERN: &str = "invalid_test_pattern";
     /// An I-frame's N(S) is ahead of the one expected: I-frames are missing.
@@ -177,6 +179,8 @@ impl ObjectValue {
             ObjectValue::Bool(b) => v.field(name, Value::Bool(b)),
             ObjectValue::Unsigned(n) => v.field(name, Value::U64(n.into())),
             ObjectValue::Signed(n) => v.field(name, Value::I64(n.into())),
+            // JSON has no NaN or infinity: such a value is left out (and flagged).
+            ObjectValue::Float(x) if !x.is_finite() => {}
             ObjectValue::Float(x) => v.field(name, Value::F64(x)),
         }
     }

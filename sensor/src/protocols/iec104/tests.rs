@@ -259,6 +259,21 @@ fn short_floats_keep_their_shortest_decimal() {
         j["values"][0]["quality"],
         serde_json::json!(["overflow", "invalid"])
     );
+    // A NaN on the wire is flagged, and its value left out (JSON has no NaN).
+    let nan = Conn::new().outstation(&[
+        0x68, 0x12, // start, length 18
+        0x00, 0x00, 0x00, 0x00, // N(S) 0, N(R) 0
+        0x0D, 0x01, // M_ME_NC_1, one object
+        0x03, 0x00, // spontaneous
+        0x01, 0x00, // common address 1
+        0x0A, 0x00, 0x00, // IOA 10
+        0xFF, 0xFF, 0xFF, 0x7F, // NaN
+        0x00, // QDS
+    ]);
+    assert_eq!(anomalies(&nan), [NON_FINITE_VALUE]);
+    let j = json(&nan);
+    assert!(j["values"][0].get("value").is_none());
+    assert_eq!(j["values"][0]["ioa"], 10);
 }
 
 #[test]
