@@ -8,6 +8,7 @@
 
 use std::net::IpAddr;
 
+use crate::protocols::iec104::Iec104Fields;
 use crate::protocols::modbus::ModbusFields;
 use crate::time::Timestamp;
 
@@ -39,14 +40,16 @@ impl Transport {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Protocol {
     Modbus,
+    Iec104,
 }
 
 impl Protocol {
-    pub const ALL: &'static [Protocol] = &[Protocol::Modbus];
+    pub const ALL: &'static [Protocol] = &[Protocol::Modbus, Protocol::Iec104];
 
     pub fn name(self) -> &'static str {
         match self {
             Protocol::Modbus => "modbus",
+            Protocol::Iec104 => "iec104",
         }
     }
 
@@ -225,6 +228,8 @@ pub enum Value<'a> {
     I64(i64),
     Bool(bool),
     Str(&'a str),
+    /// A measured value; written as `null` when not finite (JSON has no NaN).
+    F64(f64),
     /// Bytes shown as lowercase hex.
     Hex(&'a [u8]),
     /// A credential seen in cleartext (an SNMP community, a password):
@@ -252,6 +257,7 @@ pub enum Nest {
 pub enum Fields {
     None,
     Modbus(ModbusFields),
+    Iec104(Iec104Fields),
 }
 
 impl Fields {
@@ -259,6 +265,7 @@ impl Fields {
         match self {
             Fields::None => {}
             Fields::Modbus(fields) => fields.visit(visitor),
+            Fields::Iec104(fields) => fields.visit(visitor),
         }
     }
 }

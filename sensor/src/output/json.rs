@@ -133,6 +133,13 @@ impl Visitor for JsonWriter<'_> {
             Value::Str(v) => self.str(name, v),
             Value::Secret(secret) if self.show_secrets => self.str(name, secret),
             Value::Secret(_) => self.str(name, REDACTED),
+            // Debug gives the shortest text that reads back as the same f64,
+            // and uses an exponent for very large or small values: valid JSON.
+            Value::F64(v) if v.is_finite() => {
+                self.key(name);
+                let _ = write!(self.out, "{v:?}");
+            }
+            Value::F64(_) => self.null(name),
             Value::Hex(bytes) => {
                 self.key(name);
                 self.out.push(b'"');

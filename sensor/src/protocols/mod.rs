@@ -6,6 +6,7 @@
 //! well-known port only deciding which decoders are tried first and how much
 //! evidence is needed ([`detect_stream`]).
 
+pub mod iec104;
 pub mod modbus;
 
 use crate::event::{Event, Header, Pdu, Protocol};
@@ -111,24 +112,28 @@ pub enum Probe {
 #[derive(Debug)]
 pub enum StreamDecoder {
     Modbus(modbus::ModbusParser),
+    Iec104(iec104::Iec104Parser),
 }
 
 impl StreamDecoder {
     pub fn protocol(&self) -> Protocol {
         match self {
             StreamDecoder::Modbus(_) => Protocol::Modbus,
+            StreamDecoder::Iec104(_) => Protocol::Iec104,
         }
     }
 
     pub fn parse(&mut self, data: &[u8], out: &mut Emitter<'_>) -> usize {
         match self {
             StreamDecoder::Modbus(p) => p.parse(data, out),
+            StreamDecoder::Iec104(p) => p.parse(data, out),
         }
     }
 
     pub fn gap(&mut self, dir: Direction) {
         match self {
             StreamDecoder::Modbus(p) => p.gap(dir),
+            StreamDecoder::Iec104(p) => p.gap(dir),
         }
     }
 }
@@ -170,11 +175,18 @@ struct Candidate<D> {
     start: fn() -> D,
 }
 
-const STREAM_PROTOCOLS: &[Candidate<StreamDecoder>] = &[Candidate {
-    ports: &[modbus::PORT],
-    probe: modbus::probe,
-    start: || StreamDecoder::Modbus(modbus::ModbusParser::new()),
-}];
+const STREAM_PROTOCOLS: &[Candidate<StreamDecoder>] = &[
+    Candidate {
+        ports: &[modbus::PORT],
+        probe: modbus::probe,
+        start: || StreamDecoder::Modbus(modbus::ModbusParser::new()),
+    },
+    Candidate {
+        ports: &[iec104::PORT],
+        probe: iec104::probe,
+        start: || StreamDecoder::Iec104(iec104::Iec104Parser::new()),
+    },
+];
 
 const DATAGRAM_PROTOCOLS: &[Candidate<DatagramDecoder>] = &[];
 
