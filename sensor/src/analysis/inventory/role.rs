@@ -44,6 +44,7 @@ enum Kind {
 fn kind(protocol: Protocol) -> Option<Kind> {
     match protocol {
         Protocol::Modbus => Some(Kind::Controller),
+        Protocol::Iec104 => Some(Kind::Telecontrol),
     }
 }
 

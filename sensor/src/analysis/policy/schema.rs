@@ -1,0 +1,149 @@
+//! What policy files say, as written (TOML), with the position of every value
+//! that can be wrong so that errors point at it. `docs/rules.md` documents it.
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+use toml::Spanned;
+
+/// One policy file: any of zones, conduits and rules.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PolicyFile {
+    #[serde(default)]
+    pub zone: Vec<ZoneSpec>,
+    #[serde(default)]
+    pub conduit: Vec<ConduitSpec>,
+    #[serde(default)]
+    pub rule: Vec<RuleSpec>,
+}
+
+/// A security zone (IEC 62443-3-2).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ZoneSpec {
+    pub name: Spanned<String>,
+    #[serde(default)]
+    pub description: String,
+    #[serde(default)]
+    pub cidrs: Vec<Spanned<String>>,
+    #[serde(default)]
+    pub macs: Vec<Spanned<String>>,
+    /// Target security level, SL-T 1–4.
+    pub security_level: Spanned<i64>,
+    pub purdue_level: Option<Spanned<i64>>,
+}
+
+/// A conduit between two zones and what may cross it.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConduitSpec {
+    pub name: Spanned<String>,
+    #[serde(default)]
+    pub description: String,
+    pub zones: Spanned<Vec<Spanned<String>>>,
+    /// The zone whose assets may open connections, or `"either"` (the default).
+    pub initiator: Option<Spanned<String>>,
+    #[serde(default)]
+    pub allow: Vec<AllowSpec>,
+}
+
+/// One permitted kind of traffic on a conduit.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AllowSpec {
+    pub protocols: Vec<Spanned<String>>,
+    /// Function classes allowed (all when absent).
+    pub classes: Option<Vec<Spanned<String>>>,
+    /// Function codes allowed (all of the classes' when absent).
+    pub function_codes: Option<Vec<Spanned<i64>>>,
+    /// Who may send write, control, program and firmware requests: IP
+    /// addresses, CIDRs, or `role:NAME`. Anyone when absent.
+    pub writers: Option<Vec<Spanned<String>>>,
+}
+
+/// A detection rule.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RuleSpec {
+    pub id: Spanned<String>,
+    pub title: Option<Spanned<String>>,
+    #[serde(default)]
+    pub description: String,
+    pub severity: Option<Spanned<String>>,
+    /// `false` switches off a rule of the same id loaded earlier (e.g. a default one).
+    #[serde(default = "yes")]
+    pub enabled: bool,
+    /// What the rule looks at: `"event"` (the default) or `"asset_change"`.
+    pub on: Option<Spanned<String>>,
+    #[serde(rename = "match", default)]
+    pub matches: MatchSpec,
+    pub threshold: Option<ThresholdSpec>,
+    #[serde(default)]
+    pub iec62443: Vec<Spanned<String>>,
+    #[serde(default)]
+    pub mitre: Vec<Spanned<String>>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// Conditions on an event (all must hold). Lists mean "any of".
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MatchSpec {
+    pub protocol: Option<OneOrMany<String>>,
+    pub function: Option<OneOrMany<String>>,
+    pub function_code: Option<OneOrMany<i64>>,
+    pub class: Option<OneOrMany<String>>,
+    pub is_response: Option<bool>,
+    /// Anomaly names, or `"any"`.
+    pub anomaly: Option<OneOrMany<String>>,
+    /// IP addresses or CIDRs.
+    pub src: Option<OneOrMany<String>>,
+    pub dst: Option<OneOrMany<String>>,
+    /// Zone names, or `"untrusted"` for addresses outside every zone.
+    pub src_zone: Option<OneOrMany<String>>,
+    pub dst_zone: Option<OneOrMany<String>>,
+    /// Asset roles (`plc`, `hmi`, `engineering_workstation`…).
+    pub src_role: Option<OneOrMany<String>>,
+    pub dst_role: Option<OneOrMany<String>>,
+    /// The event crosses from one zone to another.
+    pub cross_zone: Option<bool>,
+    /// Protocol-specific fields and the values they must have.
+    pub fields: Option<BTreeMap<String, Spanned<toml::Value>>>,
+    /// For `on = "asset_change"` rules: change kinds.
+    pub change: Option<OneOrMany<String>>,
+}
+
+/// Alert only when the match happens `count` times (or, with `distinct`,
+/// for `count` different values) within `window`, per `by`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ThresholdSpec {
+    pub count: Spanned<i64>,
+    /// `"30s"`, `"5m"`, `"1h"`.
+    pub window: Spanned<String>,
+    /// `"src"` (the default), `"dst"`, `"pair"`, `"flow"` or `"conduit"`.
+    pub by: Option<Spanned<String>>,
+    /// Count different values of: `"dst"`, `"dst_port"`, `"function_code"`, or a protocol field (`"unit_id"`).
+    pub distinct: Option<Spanned<String>>,
+}
+
+/// A value or a list of values, each with its position.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+pub enum OneOrMany<T> {
+    One(Spanned<T>),
+    Many(Vec<Spanned<T>>),
+}
+
+impl<T> OneOrMany<T> {
+    pub fn items(&self) -> Vec<&Spanned<T>> {
+        match self {
+            OneOrMany::One(one) => vec![one],
+            OneOrMany::Many(many) => many.iter().collect(),
+        }
+    }
+}
