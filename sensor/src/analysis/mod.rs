@@ -3,24 +3,32 @@
 //! its results are deterministic; it never touches raw bytes.
 
 pub mod inventory;
+pub mod policy;
 mod traffic;
 
 pub use traffic::{ProtocolStats, Talker, TrafficReport};
 
 use inventory::{Asset, Change, Inventory};
+use policy::{Alert, Engine, Policy};
 
-use crate::pipeline::{EpochEvents, FlowRecord, FlowStart};
+use crate::pipeline::{EpochEvents, FirstUse, FlowRecord, FlowStart};
 
 /// Changes kept for the report and the store; beyond, they are only counted.
 const MAX_CHANGES: usize = 100_000;
 
 /// Consumes the merged output of the workers, epoch by epoch.
-#[derive(Default)]
 pub struct Analyzer {
     traffic: traffic::Traffic,
     inventory: Inventory,
+    policy: Engine,
     changes: Vec<Change>,
     changes_dropped: u64,
+}
+
+impl Default for Analyzer {
+    fn default() -> Self {
+        Analyzer::new(Inventory::new(), Policy::default_pack())
+    }
 }
 
 /// What analysis found over a whole replay.
@@ -33,40 +41,56 @@ pub struct Findings {
     /// Changes seen during this replay, in the order they happened.
     pub changes: Vec<Change>,
     pub changes_dropped: u64,
+    /// Alerts, in the order they first happened.
+    pub alerts: Vec<Alert>,
+    pub alerts_dropped: u64,
 }
 
 impl Analyzer {
-    pub fn new() -> Analyzer {
-        Analyzer::default()
-    }
-
-    /// Continues from an inventory kept earlier (see the store).
-    pub fn with_inventory(inventory: Inventory) -> Analyzer {
+    /// Continues from `inventory` (empty, or kept by the store) and judges
+    /// what it sees by `policy`.
+    pub fn new(inventory: Inventory, policy: Policy) -> Analyzer {
         Analyzer {
+            traffic: traffic::Traffic::default(),
             inventory,
-            ..Analyzer::default()
+            policy: Engine::new(policy),
+            changes: Vec::new(),
+            changes_dropped: 0,
         }
     }
 
-    /// One epoch: the flows whose sides sent their first packet, the events,
-    /// and the flows that ended (flows by id, events in packet order).
-    /// Analysis may annotate the events (e.g. link one to an earlier one of
-    /// another flow) before they are written.
-    pub fn epoch(&mut self, events: &mut EpochEvents, started: &[FlowStart], ended: &[FlowRecord]) {
+    /// One epoch, each part in packet order: the flows whose sides sent
+    /// their first packet, the flows' first requests of each class, the
+    /// events, and the flows that ended. Analysis may annotate the events
+    /// (e.g. link one to an earlier one of another flow) before they are written.
+    pub fn epoch(
+        &mut self,
+        events: &mut EpochEvents,
+        started: &[FlowStart],
+        uses: &[FirstUse],
+        ended: &[FlowRecord],
+    ) {
         for start in started {
             self.inventory.flow_started(start);
+            self.policy.flow_started(start, &self.inventory);
+        }
+        for first in uses {
+            self.inventory.first_use(first);
         }
         for event in events.iter() {
             self.traffic.event(event);
             if event.pdu.identity.is_some() {
                 self.inventory.event(event);
             }
+            self.policy.event(event, &self.inventory);
         }
         for flow in ended {
             self.traffic.flow_ended(flow);
             self.inventory.flow_ended(flow);
+            self.policy.flow_ended(flow, &self.inventory);
         }
         for change in self.inventory.take_changes() {
+            self.policy.change(&change, &self.inventory);
             if self.changes.len() < MAX_CHANGES {
                 self.changes.push(change);
             } else {
@@ -76,7 +100,10 @@ impl Analyzer {
     }
 
     pub fn finish(self) -> Findings {
+        let (alerts, alerts_dropped) = self.policy.finish();
         Findings {
+            alerts,
+            alerts_dropped,
             traffic: self.traffic.finish(),
             assets: self.inventory.assets(),
             inventory: self.inventory,

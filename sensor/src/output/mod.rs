@@ -2,6 +2,7 @@
 //! human summary.
 //! Outputs format what analysis found; they never decide what is an alert.
 
+pub mod alerts;
 pub mod assets;
 pub mod events;
 pub mod json;

@@ -15,7 +15,7 @@ mod recycle;
 mod replay;
 mod worker;
 
-use crate::event::{Event, Mac, Protocol};
+use crate::event::{Event, FunctionClass, Mac, Protocol};
 use crate::flow::{FlowKey, FlowStats, Side, TcpStats};
 use crate::packet::Packet;
 use crate::time::Timestamp;
@@ -67,20 +67,38 @@ pub enum FlowEnd {
 pub struct FlowSummary {
     /// PDUs that are requests (or unsolicited sends), and responses.
     pub pdus: [u64; 2],
-    /// Function classes of those requests and responses, as
-    /// [`FunctionClass::bit`](crate::event::FunctionClass::bit) sets.
+    /// Function classes of those requests and responses, as [`FunctionClass::bit`] sets.
     pub classes: [u16; 2],
     /// PDUs with anomalies.
     pub anomalous: u64,
 }
 
 impl FlowSummary {
-    pub fn add(&mut self, event: &Event) {
+    /// Counts `event`; returns whether it is the flow's first request of its class.
+    pub fn add(&mut self, event: &Event) -> bool {
         let at = usize::from(event.pdu.is_response);
+        let bit = event.pdu.class.bit();
+        let first = at == 0 && self.classes[0] & bit == 0;
         self.pdus[at] += 1;
-        self.classes[at] |= event.pdu.class.bit();
+        self.classes[at] |= bit;
         self.anomalous += u64::from(!event.pdu.anomalies.is_empty());
+        first
     }
+}
+
+/// A flow's first request of a function class, so that the analyzer knows
+/// who uses what as it happens rather than when the flow ends.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FirstUse {
+    pub flow: u64,
+    /// The packet that carried the request (orders these records).
+    pub seq: u64,
+    pub ts: Timestamp,
+    pub protocol: Protocol,
+    pub class: FunctionClass,
+    /// Who asked, and who was asked.
+    pub requester: (Option<std::net::IpAddr>, Option<Mac>),
+    pub responder: (Option<std::net::IpAddr>, Option<Mac>),
 }
 
 /// The first packet from each side of a flow, so that the analyzer learns
@@ -93,6 +111,8 @@ pub struct FlowStart {
     pub first: Side,
     pub client: Side,
     pub ts: Timestamp,
+    /// The packet's index across the timeline (orders these records).
+    pub seq: u64,
     pub capture: u16,
     pub packet: u64,
     /// MAC addresses of the packet, as it travelled.
@@ -122,6 +142,7 @@ pub struct FlowRecord {
 pub struct Produced {
     pub events: Vec<Event>,
     pub started: Vec<FlowStart>,
+    pub uses: Vec<FirstUse>,
     pub ended: Vec<FlowRecord>,
 }
 

@@ -13,8 +13,8 @@ use super::dispatch::{Batch, DispatchReport, Dispatcher};
 use super::merge::EpochEvents;
 use super::recycle::Recycler;
 use super::{
-    CaptureReport, FlowStart, Frame, PacketStats, Produced, SHARDS, Timeouts, Worker, WorkerConfig,
-    WorkerStats,
+    CaptureReport, FirstUse, FlowStart, Frame, PacketStats, Produced, SHARDS, Timeouts, Worker,
+    WorkerConfig, WorkerStats,
 };
 use crate::analysis::{Analyzer, Findings};
 use crate::capture::{ChunkPool, Input};
@@ -226,6 +226,7 @@ fn merge(
     loop {
         let mut runs = Vec::with_capacity(outputs.len());
         let mut started = Vec::new();
+        let mut uses = Vec::new();
         let mut ended = Vec::new();
         let mut finished = 0;
         for output in outputs {
@@ -239,12 +240,14 @@ fn merge(
             };
             runs.push(produced.events);
             started.append(&mut produced.started);
+            uses.append(&mut produced.uses);
             ended.append(&mut produced.ended);
         }
         let mut epoch = EpochEvents::new(runs);
-        started.sort_by_key(|f: &FlowStart| f.id);
+        started.sort_by_key(|f: &FlowStart| f.seq);
+        uses.sort_by_key(|u: &FirstUse| u.seq);
         ended.sort_by_key(|f| f.id);
-        analyzer.epoch(&mut epoch, &started, &ended);
+        analyzer.epoch(&mut epoch, &started, &uses, &ended);
         match &sink {
             Some(tx) if !epoch.is_empty() => {
                 if let Err(failed) = tx.send(epoch) {

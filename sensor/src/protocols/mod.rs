@@ -263,6 +263,22 @@ pub fn detect_frame(ether_type: u16, payload: &[u8]) -> Option<FrameDecoder> {
         .map(|c| (c.start)())
 }
 
+/// The `function` names events of `protocol` carry (for validating rules).
+pub fn function_names(protocol: Protocol) -> Vec<&'static str> {
+    match protocol {
+        Protocol::Modbus => modbus::function_names(),
+        Protocol::Iec104 => iec104::function_names(),
+    }
+}
+
+/// The anomaly names events of `protocol` carry (for validating rules).
+pub fn anomaly_names(protocol: Protocol) -> &'static [&'static str] {
+    match protocol {
+        Protocol::Modbus => modbus::anomaly::ALL,
+        Protocol::Iec104 => iec104::anomaly::ALL,
+    }
+}
+
 /// Whether `port` is the well-known server port of a decoded protocol; used to
 /// orient conversations whose opening was not captured.
 pub fn is_known_server_port(port: u16) -> bool {

@@ -7,7 +7,7 @@ use std::net::IpAddr;
 use serde::{Deserialize, Serialize, Serializer};
 
 use super::role::{Role, infer_role};
-use super::{Change, HostKey, Inventory, MAX_PEERS, Seen, Service, format_mac, oui};
+use super::{Change, Host, HostKey, Inventory, MAX_PEERS, Seen, Service, format_mac, oui};
 use crate::event::{Classes, Mac, Protocol};
 use crate::pipeline::FlowRecord;
 use crate::time::Timestamp;
@@ -181,6 +181,19 @@ impl Groups {
     }
 }
 
+/// One host on its own, as an asset (for decisions made before the whole
+/// inventory is merged).
+pub(super) fn single(host: &Host) -> Asset {
+    let (ips, macs) = match host.key {
+        HostKey::Ip(ip) => (vec![ip], host.macs.clone()),
+        HostKey::Mac(mac) => (Vec::new(), vec![mac]),
+    };
+    let mut asset = Asset::new(ips, macs, host.first_seen);
+    absorb(&mut asset, host);
+    asset.classify();
+    asset
+}
+
 pub(super) fn merge(inventory: &Inventory) -> Vec<Asset> {
     let hosts = &inventory.hosts;
     let routers: BTreeMap<Mac, usize> = inventory
@@ -225,7 +238,7 @@ fn sort_key(asset: &Asset) -> (Option<IpAddr>, Option<Mac>) {
 }
 
 fn asset(inventory: &Inventory, group: &[usize], routers: &BTreeMap<Mac, usize>) -> Asset {
-    let hosts: Vec<&super::Host> = group.iter().map(|&i| &inventory.hosts[i]).collect();
+    let hosts: Vec<&Host> = group.iter().map(|&i| &inventory.hosts[i]).collect();
     let mut ips = Vec::new();
     let mut macs = Vec::new();
     for host in &hosts {
@@ -245,46 +258,51 @@ fn asset(inventory: &Inventory, group: &[usize], routers: &BTreeMap<Mac, usize>)
     let mut asset = Asset::new(ips, macs, hosts[0].first_seen);
     asset.forwards_for = forwards_for;
     for host in &hosts {
-        if host.first_seen.ts < asset.first_seen.ts {
-            asset.first_seen = host.first_seen;
-        }
-        asset.last_seen = asset.last_seen.max(host.last_seen);
-        asset.flows += host.flows;
-        asset.packets_sent += host.packets_sent;
-        asset.bytes_sent += host.bytes_sent;
-        asset.packets_received += host.packets_received;
-        asset.bytes_received += host.bytes_received;
-        asset.peers_untracked += host.peers_untracked;
-        asset.peers.extend(host.peers.iter().copied());
-        asset
-            .services_served
-            .extend(host.services_served.iter().copied());
-        asset
-            .services_used
-            .extend(host.services_used.iter().copied());
-        for (protocol, usage) in &host.served {
-            asset.served.entry(*protocol).or_default().merge(usage);
-        }
-        for (protocol, usage) in &host.used {
-            asset.used.entry(*protocol).or_default().merge(usage);
-        }
-        for (field, evidence) in &host.identity {
-            // The latest word wins when the hosts of one device disagree.
-            let newer = asset
-                .identity
-                .get(field)
-                .is_none_or(|e| e.last_seen < evidence.last_seen);
-            if newer {
-                asset.identity.insert(field.clone(), evidence.clone());
-            }
-        }
-        asset.changes.extend(host.changes.iter().cloned());
+        absorb(&mut asset, host);
     }
     asset
         .changes
         .sort_by_key(|c| (c.seen.ts, c.seen.capture, c.seen.packet));
     asset.classify();
     asset
+}
+
+/// Adds what one host knows to an asset.
+fn absorb(asset: &mut Asset, host: &Host) {
+    if host.first_seen.ts < asset.first_seen.ts {
+        asset.first_seen = host.first_seen;
+    }
+    asset.last_seen = asset.last_seen.max(host.last_seen);
+    asset.flows += host.flows;
+    asset.packets_sent += host.packets_sent;
+    asset.bytes_sent += host.bytes_sent;
+    asset.packets_received += host.packets_received;
+    asset.bytes_received += host.bytes_received;
+    asset.peers_untracked += host.peers_untracked;
+    asset.peers.extend(host.peers.iter().copied());
+    asset
+        .services_served
+        .extend(host.services_served.iter().copied());
+    asset
+        .services_used
+        .extend(host.services_used.iter().copied());
+    for (protocol, usage) in &host.served {
+        asset.served.entry(*protocol).or_default().merge(usage);
+    }
+    for (protocol, usage) in &host.used {
+        asset.used.entry(*protocol).or_default().merge(usage);
+    }
+    for (field, evidence) in &host.identity {
+        // The latest word wins when the hosts of one device disagree.
+        let newer = asset
+            .identity
+            .get(field)
+            .is_none_or(|e| e.last_seen < evidence.last_seen);
+        if newer {
+            asset.identity.insert(field.clone(), evidence.clone());
+        }
+    }
+    asset.changes.extend(host.changes.iter().cloned());
 }
 
 /// A MAC address that forwards traffic for others, known only from that traffic.

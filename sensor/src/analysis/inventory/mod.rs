@@ -23,7 +23,7 @@ pub use role::{Role, infer_role};
 
 use crate::event::{Event, Identity, Mac, Protocol, Transport};
 use crate::flow::{Endpoint, FlowKey, Side};
-use crate::pipeline::{FlowRecord, FlowStart};
+use crate::pipeline::{FirstUse, FlowRecord, FlowStart};
 use crate::time::Timestamp;
 
 /// A MAC address seen with this many IP addresses belongs to a router (or
@@ -287,6 +287,38 @@ impl Inventory {
         }
     }
 
+    /// A flow's first request of a class: who uses what, as it happens.
+    pub fn first_use(&mut self, first: &FirstUse) {
+        let seen = Seen {
+            ts: first.ts,
+            capture: 0,
+            packet: 0,
+        };
+        let key = |(ip, mac): (Option<IpAddr>, Option<Mac>)| match (ip, mac) {
+            (Some(ip), _) => Some(HostKey::Ip(ip)),
+            (None, Some(mac)) => Some(HostKey::Mac(mac)),
+            (None, None) => None,
+        };
+        let (Some(requester), Some(responder)) = (key(first.requester), key(first.responder))
+        else {
+            return;
+        };
+        let client = self.host_by_key(requester, seen, true);
+        let server = self.host_by_key(responder, seen, true);
+        let (Some(client), Some(server)) = (client, server) else {
+            return;
+        };
+        for (host, peer, serving) in [(client, responder, false), (server, requester, true)] {
+            let h = &mut self.hosts[host];
+            let role = if serving { &mut h.served } else { &mut h.used };
+            let usage = role.entry(first.protocol).or_default();
+            usage.classes.0 |= first.class.bit();
+            if usage.peers.len() < MAX_PEERS {
+                usage.peers.insert(peer);
+            }
+        }
+    }
+
     /// An event: what its sender says about itself.
     pub fn event(&mut self, event: &Event) {
         let Some(identity) = &event.pdu.identity else {
@@ -318,6 +350,24 @@ impl Inventory {
 
     pub fn untracked_hosts(&self) -> u64 {
         self.untracked_hosts
+    }
+
+    /// The id of the asset an address belongs to (its host's first address).
+    pub fn asset_id(&self, ip: Option<IpAddr>, mac: Option<Mac>) -> Option<String> {
+        self.host_of(ip, mac).map(|h| self.hosts[h].key.to_string())
+    }
+
+    /// The role of the host at an address, from what is known so far.
+    pub fn role_of(&self, ip: Option<IpAddr>, mac: Option<Mac>) -> Option<Role> {
+        self.host_of(ip, mac)
+            .map(|h| assets::single(&self.hosts[h]).role)
+    }
+
+    fn host_of(&self, ip: Option<IpAddr>, mac: Option<Mac>) -> Option<usize> {
+        let by_ip = ip.and_then(|ip| self.index.get(&HostKey::Ip(ip)));
+        by_ip
+            .or_else(|| mac.and_then(|mac| self.index.get(&HostKey::Mac(mac))))
+            .copied()
     }
 
     /// Everything the inventory knows, for the store to keep.

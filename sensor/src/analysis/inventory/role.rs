@@ -49,6 +49,18 @@ fn kind(protocol: Protocol) -> Option<Kind> {
 }
 
 impl Role {
+    pub const ALL: &'static [Role] = &[
+        Role::Plc,
+        Role::Rtu,
+        Role::Ied,
+        Role::EngineeringWorkstation,
+        Role::Hmi,
+        Role::Historian,
+        Role::NetworkDevice,
+        Role::ItHost,
+        Role::Unknown,
+    ];
+
     /// The Purdue level this role usually sits at (0 is the process itself).
     pub fn purdue_level(self) -> Option<u8> {
         match self {

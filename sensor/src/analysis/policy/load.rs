@@ -9,10 +9,12 @@ use std::path::Path;
 use ipnet::IpNet;
 use toml::Spanned;
 
-use super::schema::{AllowSpec, ConduitSpec, MatchSpec, OneOrMany, PolicyFile, RuleSpec, ThresholdSpec, ZoneSpec};
+use super::schema::{
+    AllowSpec, ConduitSpec, MatchSpec, OneOrMany, PolicyFile, RuleSpec, ThresholdSpec, ZoneSpec,
+};
 use super::{
-    Allow, By, Conduit, Distinct, FieldValue, Matcher, Policy, Principal, Rule, Severity, Threshold, Trigger, UNTRUSTED,
-    Zone,
+    Allow, By, Conduit, Distinct, FieldValue, Matcher, Policy, Principal, Rule, Severity,
+    Threshold, Trigger, UNTRUSTED, Zone,
 };
 use crate::analysis::inventory::{ChangeKind, Role, parse_mac};
 use crate::event::{Classes, FunctionClass, Protocol};
@@ -30,7 +32,11 @@ pub struct PolicyError {
 
 impl fmt::Display for PolicyError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}:{}:{}: {}", self.file, self.line, self.column, self.message)
+        write!(
+            f,
+            "{}:{}:{}: {}",
+            self.file, self.line, self.column, self.message
+        )
     }
 }
 
@@ -48,7 +54,10 @@ impl fmt::Display for PolicyErrors {
 impl std::error::Error for PolicyErrors {}
 
 /// The rule pack built into the sensor (`rules/default.toml`).
-pub const DEFAULT_PACK: (&str, &str) = ("rules/default.toml", include_str!("../../../../rules/default.toml"));
+pub const DEFAULT_PACK: (&str, &str) = (
+    "rules/default.toml",
+    include_str!("../../../../rules/default.toml"),
+);
 
 /// A policy source: a name for messages, and its text.
 pub struct Source {
@@ -174,10 +183,18 @@ impl Checker {
         let before = self.errors.len();
         let name = spec.name.get_ref().clone();
         if name == UNTRUSTED {
-            self.error_at(source, &spec.name, format!("zone name {UNTRUSTED:?} is reserved for addresses outside every zone"));
+            self.error_at(
+                source,
+                &spec.name,
+                format!("zone name {UNTRUSTED:?} is reserved for addresses outside every zone"),
+            );
         }
         if earlier.iter().any(|z| z.name == name) {
-            self.error_at(source, &spec.name, format!("zone {name:?} is defined twice"));
+            self.error_at(
+                source,
+                &spec.name,
+                format!("zone {name:?} is defined twice"),
+            );
         }
         let mut nets = Vec::new();
         for cidr in &spec.cidrs {
@@ -196,7 +213,11 @@ impl Checker {
                         None => nets.push(net),
                     }
                 }
-                None => self.error_at(source, cidr, format!("bad CIDR {:?} (expected like 10.10.1.0/24)", cidr.get_ref())),
+                None => self.error_at(
+                    source,
+                    cidr,
+                    format!("bad CIDR {:?} (expected like 10.10.1.0/24)", cidr.get_ref()),
+                ),
             }
         }
         let mut macs = Vec::new();
@@ -207,17 +228,29 @@ impl Checker {
             }
         }
         if nets.is_empty() && macs.is_empty() && self.errors.len() == before {
-            self.error_at(source, &spec.name, format!("zone {name:?} has neither cidrs nor macs"));
+            self.error_at(
+                source,
+                &spec.name,
+                format!("zone {name:?} has neither cidrs nor macs"),
+            );
         }
         let level = *spec.security_level.get_ref();
         if !(1..=4).contains(&level) {
-            self.error_at(source, &spec.security_level, format!("security_level must be 1 to 4 (SL-T), not {level}"));
+            self.error_at(
+                source,
+                &spec.security_level,
+                format!("security_level must be 1 to 4 (SL-T), not {level}"),
+            );
         }
         let purdue = spec.purdue_level.as_ref().map(|p| (p, *p.get_ref()));
         if let Some((at, level)) = purdue
             && !(0..=5).contains(&level)
         {
-            self.error_at(source, at, format!("purdue_level must be 0 to 5, not {level}"));
+            self.error_at(
+                source,
+                at,
+                format!("purdue_level must be 0 to 5, not {level}"),
+            );
         }
         (self.errors.len() == before).then(|| Zone {
             name,
@@ -229,11 +262,24 @@ impl Checker {
         })
     }
 
-    fn zone_index(&mut self, source: &Source, name: &Spanned<String>, policy: &Policy) -> Option<usize> {
+    fn zone_index(
+        &mut self,
+        source: &Source,
+        name: &Spanned<String>,
+        policy: &Policy,
+    ) -> Option<usize> {
         let found = policy.zone_index(name.get_ref());
         if found.is_none() {
             let known: Vec<&str> = policy.zones.iter().map(|z| z.name.as_str()).collect();
-            self.error_at(source, name, format!("unknown zone {:?} (zones: {})", name.get_ref(), known.join(", ")));
+            self.error_at(
+                source,
+                name,
+                format!(
+                    "unknown zone {:?} (zones: {})",
+                    name.get_ref(),
+                    known.join(", ")
+                ),
+            );
         }
         found
     }
@@ -242,24 +288,48 @@ impl Checker {
         let before = self.errors.len();
         let name = spec.name.get_ref().clone();
         if policy.conduits.iter().any(|c| c.name == name) {
-            self.error_at(source, &spec.name, format!("conduit {name:?} is defined twice"));
+            self.error_at(
+                source,
+                &spec.name,
+                format!("conduit {name:?} is defined twice"),
+            );
         }
-        let zones: Vec<Option<usize>> = spec.zones.get_ref().iter().map(|z| self.zone_index(source, z, policy)).collect();
+        let zones: Vec<Option<usize>> = spec
+            .zones
+            .get_ref()
+            .iter()
+            .map(|z| self.zone_index(source, z, policy))
+            .collect();
         if zones.len() != 2 {
-            self.error_at(source, &spec.zones, format!("a conduit joins exactly two zones, not {}", zones.len()));
+            self.error_at(
+                source,
+                &spec.zones,
+                format!("a conduit joins exactly two zones, not {}", zones.len()),
+            );
         }
         let initiator = match &spec.initiator {
             Some(zone) if zone.get_ref() == "either" => None,
             Some(zone) => {
                 let index = self.zone_index(source, zone, policy);
                 if index.is_some() && !zones.contains(&index) {
-                    self.error_at(source, zone, format!("initiator {:?} is not one of the conduit's zones", zone.get_ref()));
+                    self.error_at(
+                        source,
+                        zone,
+                        format!(
+                            "initiator {:?} is not one of the conduit's zones",
+                            zone.get_ref()
+                        ),
+                    );
                 }
                 index
             }
             None => None,
         };
-        let allow: Vec<Allow> = spec.allow.iter().filter_map(|a| self.allow(source, a)).collect();
+        let allow: Vec<Allow> = spec
+            .allow
+            .iter()
+            .filter_map(|a| self.allow(source, a))
+            .collect();
         (self.errors.len() == before).then(|| Conduit {
             name,
             description: spec.description.clone(),
@@ -271,13 +341,25 @@ impl Checker {
 
     fn allow(&mut self, source: &Source, spec: &AllowSpec) -> Option<Allow> {
         let before = self.errors.len();
-        let protocols = spec.protocols.iter().filter_map(|p| self.protocol(source, p)).collect();
-        let classes = spec.classes.as_ref().map(|classes| self.classes(source, classes.iter()));
+        let protocols = spec
+            .protocols
+            .iter()
+            .filter_map(|p| self.protocol(source, p))
+            .collect();
+        let classes = spec
+            .classes
+            .as_ref()
+            .map(|classes| self.classes(source, classes.iter()));
         let function_codes = spec
             .function_codes
             .as_ref()
             .map(|codes| codes.iter().filter_map(|c| self.code(source, c)).collect());
-        let writers = spec.writers.as_ref().map(|writers| writers.iter().filter_map(|w| self.principal(source, w)).collect());
+        let writers = spec.writers.as_ref().map(|writers| {
+            writers
+                .iter()
+                .filter_map(|w| self.principal(source, w))
+                .collect()
+        });
         (self.errors.len() == before).then_some(Allow {
             protocols,
             classes,
@@ -290,19 +372,42 @@ impl Checker {
         let found = Protocol::from_name(name.get_ref());
         if found.is_none() {
             let known: Vec<&str> = Protocol::ALL.iter().map(|p| p.name()).collect();
-            self.error_at(source, name, format!("unknown protocol {:?} (known: {})", name.get_ref(), known.join(", ")));
+            self.error_at(
+                source,
+                name,
+                format!(
+                    "unknown protocol {:?} (known: {})",
+                    name.get_ref(),
+                    known.join(", ")
+                ),
+            );
         }
         found
     }
 
-    fn classes<'a>(&mut self, source: &Source, names: impl Iterator<Item = &'a Spanned<String>>) -> Classes {
+    fn classes<'a>(
+        &mut self,
+        source: &Source,
+        names: impl Iterator<Item = &'a Spanned<String>>,
+    ) -> Classes {
         let mut classes = Classes::default();
         for name in names {
-            match FunctionClass::ALL.iter().find(|c| c.name() == name.get_ref()) {
+            match FunctionClass::ALL
+                .iter()
+                .find(|c| c.name() == name.get_ref())
+            {
                 Some(class) => classes.0 |= class.bit(),
                 None => {
                     let known: Vec<&str> = FunctionClass::ALL.iter().map(|c| c.name()).collect();
-                    self.error_at(source, name, format!("unknown function class {:?} (known: {})", name.get_ref(), known.join(", ")));
+                    self.error_at(
+                        source,
+                        name,
+                        format!(
+                            "unknown function class {:?} (known: {})",
+                            name.get_ref(),
+                            known.join(", ")
+                        ),
+                    );
                 }
             }
         }
@@ -324,7 +429,14 @@ impl Checker {
         }
         let net = parse_net(text.get_ref());
         if net.is_none() {
-            self.error_at(source, text, format!("bad writer {:?} (expected an IP address, a CIDR or role:NAME)", text.get_ref()));
+            self.error_at(
+                source,
+                text,
+                format!(
+                    "bad writer {:?} (expected an IP address, a CIDR or role:NAME)",
+                    text.get_ref()
+                ),
+            );
         }
         net.map(Principal::Net)
     }
@@ -333,7 +445,11 @@ impl Checker {
         let found = Role::ALL.iter().copied().find(|r| r.name() == name);
         if found.is_none() {
             let known: Vec<&str> = Role::ALL.iter().map(|r| r.name()).collect();
-            self.error_at(source, at, format!("unknown role {name:?} (known: {})", known.join(", ")));
+            self.error_at(
+                source,
+                at,
+                format!("unknown role {name:?} (known: {})", known.join(", ")),
+            );
         }
         found
     }
@@ -344,7 +460,11 @@ impl Checker {
         let replaces = policy.rules.iter().any(|r| r.id == id);
         if !spec.enabled {
             if !replaces {
-                self.error_at(source, &spec.id, format!("rule {id:?} is disabled but no earlier rule has that id"));
+                self.error_at(
+                    source,
+                    &spec.id,
+                    format!("rule {id:?} is disabled but no earlier rule has that id"),
+                );
             }
             return Some(Rule::disabled(id));
         }
@@ -357,21 +477,42 @@ impl Checker {
         };
         let severity = match &spec.severity {
             Some(text) => Severity::from_name(text.get_ref()).or_else(|| {
-                self.error_at(source, text, format!("unknown severity {:?} (info, low, medium, high, critical)", text.get_ref()));
+                self.error_at(
+                    source,
+                    text,
+                    format!(
+                        "unknown severity {:?} (info, low, medium, high, critical)",
+                        text.get_ref()
+                    ),
+                );
                 None
             }),
             None => Some(Severity::Medium),
         };
         let trigger = match spec.on.as_ref().map(|o| (o, o.get_ref().as_str())) {
             None | Some((_, "event")) => Trigger::Event,
+            Some((_, "flow")) => Trigger::Flow,
             Some((_, "asset_change")) => Trigger::AssetChange,
             Some((at, other)) => {
-                self.error_at(source, at, format!("unknown trigger {other:?} (event, asset_change)"));
+                self.error_at(
+                    source,
+                    at,
+                    format!("unknown trigger {other:?} (event, flow, asset_change)"),
+                );
                 Trigger::Event
             }
         };
+        if let Some(on) = &spec.on
+            && trigger != Trigger::Event
+            && spec.matches.about_pdus()
+        {
+            self.error_at(source, on, format!("rules with on = {:?} cannot match protocol, function, class, anomaly or fields: those belong to events", on.get_ref()));
+        }
         let matcher = self.matcher(source, &spec.matches, trigger, policy);
-        let threshold = spec.threshold.as_ref().and_then(|t| self.threshold(source, t));
+        let threshold = spec
+            .threshold
+            .as_ref()
+            .and_then(|t| self.threshold(source, t));
         for sr in &spec.iec62443 {
             if !is_system_requirement(sr.get_ref()) {
                 self.error_at(source, sr, format!("{:?} is not an IEC 62443-3-3 requirement (like \"SR 5.2\" or \"SR 5.2 RE 1\")", sr.get_ref()));
@@ -379,7 +520,14 @@ impl Checker {
         }
         for technique in &spec.mitre {
             if !is_ics_technique(technique.get_ref()) {
-                self.error_at(source, technique, format!("{:?} is not a MITRE ATT&CK for ICS technique id (like \"T0836\")", technique.get_ref()));
+                self.error_at(
+                    source,
+                    technique,
+                    format!(
+                        "{:?} is not a MITRE ATT&CK for ICS technique id (like \"T0836\")",
+                        technique.get_ref()
+                    ),
+                );
             }
         }
         (self.errors.len() == before).then(|| Rule {
@@ -396,22 +544,33 @@ impl Checker {
         })
     }
 
-    fn matcher(&mut self, source: &Source, spec: &MatchSpec, trigger: Trigger, policy: &Policy) -> Matcher {
-        let protocols: Option<Vec<Protocol>> = spec
-            .protocol
-            .as_ref()
-            .map(|p| p.items().into_iter().filter_map(|p| self.protocol(source, p)).collect());
+    fn matcher(
+        &mut self,
+        source: &Source,
+        spec: &MatchSpec,
+        trigger: Trigger,
+        policy: &Policy,
+    ) -> Matcher {
+        let protocols: Option<Vec<Protocol>> = spec.protocol.as_ref().map(|p| {
+            p.items()
+                .into_iter()
+                .filter_map(|p| self.protocol(source, p))
+                .collect()
+        });
         // Function and anomaly names are checked against the protocols named, or all of them.
         let scope: Vec<Protocol> = protocols.clone().unwrap_or_else(|| Protocol::ALL.to_vec());
-        let functions = spec.function.as_ref().map(|names| {
-            self.names(source, names, "function", &scope, protocols::function_names)
-        });
+        let functions = spec
+            .function
+            .as_ref()
+            .map(|names| self.names(source, names, "function", &scope, protocols::function_names));
         let anomalies = spec.anomaly.as_ref().map(|names| {
             let any = names.items().iter().any(|n| n.get_ref() == "any");
             if any {
                 Vec::new()
             } else {
-                self.names(source, names, "anomaly", &scope, protocols::anomaly_names)
+                self.names(source, names, "anomaly", &scope, |p| {
+                    protocols::anomaly_names(p).to_vec()
+                })
             }
         });
         let changes = spec.change.as_ref().map(|kinds| {
@@ -427,9 +586,17 @@ impl Checker {
                 })
                 .collect()
         });
-        if trigger == Trigger::Event && spec.change.is_some() {
-            self.error(source, 0, "`change` applies only to rules with on = \"asset_change\"".into());
+        if let Some(change) = &spec.change
+            && trigger != Trigger::AssetChange
+        {
+            let at = change.items()[0];
+            self.error_at(
+                source,
+                at,
+                "`change` applies only to rules with on = \"asset_change\"".into(),
+            );
         }
+
         let zones = |checker: &mut Checker, list: &Option<OneOrMany<String>>| {
             list.as_ref().map(|names| {
                 names
@@ -446,8 +613,13 @@ impl Checker {
             })
         };
         let roles = |checker: &mut Checker, list: &Option<OneOrMany<String>>| {
-            list.as_ref()
-                .map(|names| names.items().into_iter().filter_map(|n| checker.role(source, n, n.get_ref())).collect())
+            list.as_ref().map(|names| {
+                names
+                    .items()
+                    .into_iter()
+                    .filter_map(|n| checker.role(source, n, n.get_ref()))
+                    .collect()
+            })
         };
         let nets = |checker: &mut Checker, list: &Option<OneOrMany<String>>| {
             list.as_ref().map(|items| {
@@ -457,7 +629,14 @@ impl Checker {
                     .filter_map(|item| {
                         let net = parse_net(item.get_ref());
                         if net.is_none() {
-                            checker.error_at(source, item, format!("bad address {:?} (expected an IP address or a CIDR)", item.get_ref()));
+                            checker.error_at(
+                                source,
+                                item,
+                                format!(
+                                    "bad address {:?} (expected an IP address or a CIDR)",
+                                    item.get_ref()
+                                ),
+                            );
                         }
                         net
                     })
@@ -484,11 +663,17 @@ impl Checker {
         Matcher {
             protocols,
             functions,
-            function_codes: spec
-                .function_code
+            function_codes: spec.function_code.as_ref().map(|codes| {
+                codes
+                    .items()
+                    .into_iter()
+                    .filter_map(|c| self.code(source, c))
+                    .collect()
+            }),
+            classes: spec
+                .class
                 .as_ref()
-                .map(|codes| codes.items().into_iter().filter_map(|c| self.code(source, c)).collect()),
-            classes: spec.class.as_ref().map(|c| self.classes(source, c.items().into_iter())),
+                .map(|c| self.classes(source, c.items().into_iter())),
             is_response: spec.is_response,
             anomalies,
             src: nets(self, &spec.src),
@@ -510,16 +695,25 @@ impl Checker {
         names: &OneOrMany<String>,
         what: &str,
         scope: &[Protocol],
-        known: fn(Protocol) -> &'static [&'static str],
+        known: impl Fn(Protocol) -> Vec<&'static str>,
     ) -> Vec<&'static str> {
+        let known: Vec<&'static str> = scope.iter().flat_map(|p| known(*p)).collect();
         names
             .items()
             .into_iter()
             .filter_map(|name| {
-                let found = scope.iter().flat_map(|p| known(*p).iter()).find(|n| **n == name.get_ref());
+                let found = known.iter().find(|n| **n == name.get_ref());
                 if found.is_none() {
                     let protocols: Vec<&str> = scope.iter().map(|p| p.name()).collect();
-                    self.error_at(source, name, format!("unknown {what} name {:?} for {}", name.get_ref(), protocols.join(", ")));
+                    self.error_at(
+                        source,
+                        name,
+                        format!(
+                            "unknown {what} name {:?} for {}",
+                            name.get_ref(),
+                            protocols.join(", ")
+                        ),
+                    );
                 }
                 found.copied()
             })
@@ -530,11 +724,22 @@ impl Checker {
         let before = self.errors.len();
         let count = *spec.count.get_ref();
         if count < 1 {
-            self.error_at(source, &spec.count, format!("count must be at least 1, not {count}"));
+            self.error_at(
+                source,
+                &spec.count,
+                format!("count must be at least 1, not {count}"),
+            );
         }
         let window = parse_duration(spec.window.get_ref());
         if window.is_none() {
-            self.error_at(source, &spec.window, format!("bad window {:?} (like \"30s\", \"5m\", \"1h\")", spec.window.get_ref()));
+            self.error_at(
+                source,
+                &spec.window,
+                format!(
+                    "bad window {:?} (like \"30s\", \"5m\", \"1h\")",
+                    spec.window.get_ref()
+                ),
+            );
         }
         let by = match spec.by.as_ref().map(|b| (b, b.get_ref().as_str())) {
             None | Some((_, "src")) => By::Src,
@@ -543,7 +748,11 @@ impl Checker {
             Some((_, "flow")) => By::Flow,
             Some((_, "conduit")) => By::Conduit,
             Some((at, other)) => {
-                self.error_at(source, at, format!("unknown grouping {other:?} (src, dst, pair, flow, conduit)"));
+                self.error_at(
+                    source,
+                    at,
+                    format!("unknown grouping {other:?} (src, dst, pair, flow, conduit)"),
+                );
                 By::Src
             }
         };
@@ -590,11 +799,14 @@ fn is_system_requirement(text: &str) -> bool {
     let sr = parts.next() == Some("SR");
     let number = parts.next().is_some_and(|n| {
         let mut digits = n.split('.');
-        let ok = |d: Option<&str>| d.is_some_and(|d| !d.is_empty() && d.chars().all(|c| c.is_ascii_digit()));
+        let ok = |d: Option<&str>| {
+            d.is_some_and(|d| !d.is_empty() && d.chars().all(|c| c.is_ascii_digit()))
+        };
         ok(digits.next()) && ok(digits.next()) && digits.next().is_none()
     });
     let rest: Vec<&str> = parts.collect();
-    let enhancement = rest.is_empty() || (rest.len() == 2 && rest[0] == "RE" && rest[1].chars().all(|c| c.is_ascii_digit()));
+    let enhancement = rest.is_empty()
+        || (rest.len() == 2 && rest[0] == "RE" && rest[1].chars().all(|c| c.is_ascii_digit()));
     sr && number && enhancement
 }
 
@@ -617,5 +829,10 @@ fn line_column(text: &str, at: usize) -> (usize, usize) {
 
 /// Zones by name, for messages and reports.
 pub fn zone_names(policy: &Policy) -> BTreeMap<usize, &str> {
-    policy.zones.iter().enumerate().map(|(i, z)| (i, z.name.as_str())).collect()
+    policy
+        .zones
+        .iter()
+        .enumerate()
+        .map(|(i, z)| (i, z.name.as_str()))
+        .collect()
 }

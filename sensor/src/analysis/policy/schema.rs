@@ -74,7 +74,7 @@ pub struct RuleSpec {
     /// `false` switches off a rule of the same id loaded earlier (e.g. a default one).
     #[serde(default = "yes")]
     pub enabled: bool,
-    /// What the rule looks at: `"event"` (the default) or `"asset_change"`.
+    /// What the rule looks at: `"event"` (the default), `"flow"` or `"asset_change"`.
     pub on: Option<Spanned<String>>,
     #[serde(rename = "match", default)]
     pub matches: MatchSpec,
@@ -115,6 +115,19 @@ pub struct MatchSpec {
     pub fields: Option<BTreeMap<String, Spanned<toml::Value>>>,
     /// For `on = "asset_change"` rules: change kinds.
     pub change: Option<OneOrMany<String>>,
+}
+
+impl MatchSpec {
+    /// Whether it puts conditions that only an event's PDU can meet.
+    pub fn about_pdus(&self) -> bool {
+        self.protocol.is_some()
+            || self.function.is_some()
+            || self.function_code.is_some()
+            || self.class.is_some()
+            || self.is_response.is_some()
+            || self.anomaly.is_some()
+            || self.fields.is_some()
+    }
 }
 
 /// Alert only when the match happens `count` times (or, with `distinct`,

@@ -4,6 +4,7 @@
 mod assets;
 mod progress;
 mod replay;
+mod rules;
 
 use std::io;
 use std::path::PathBuf;
@@ -25,6 +26,9 @@ enum Command {
     Replay(ReplayArgs),
     /// List the asset inventory kept in a store.
     Assets(assets::AssetsArgs),
+    /// Work with policy and detection rules.
+    #[command(subcommand)]
+    Rules(rules::RulesCommand),
 }
 
 #[derive(clap::Args)]
@@ -44,6 +48,10 @@ pub struct ReplayArgs {
     /// Print nothing but warnings and errors.
     #[arg(long, short)]
     pub quiet: bool,
+    /// Plant policy (zones, conduits, rules) to apply on top of the built-in rule
+    /// pack: TOML files, or directories of them. May be repeated.
+    #[arg(long, value_name = "PATH")]
+    pub policy: Vec<PathBuf>,
     /// Keep the asset inventory in this SQLite file, merged with what earlier runs put there.
     #[arg(long, value_name = "FILE")]
     pub db: Option<PathBuf>,
@@ -56,10 +64,12 @@ pub struct ReplayArgs {
     pub max_flows: usize,
 }
 
-/// Exit codes: 0 success, 1 runtime failure, 2 bad input or usage.
+/// Exit codes: 0 success, 1 runtime failure or invalid policy, 2 bad input or usage.
 pub enum Failure {
     Runtime(String),
     Input(String),
+    /// Policy errors, one per line, printed as they are (file:line:column: reason).
+    Policy(String),
 }
 
 fn main() -> ExitCode {
@@ -67,6 +77,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Replay(args) => replay::run(args),
         Command::Assets(args) => assets::run(args),
+        Command::Rules(command) => rules::run(command),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -77,6 +88,10 @@ fn main() -> ExitCode {
         Err(Failure::Input(message)) => {
             eprintln!("otsensor: {message}");
             ExitCode::from(2)
+        }
+        Err(Failure::Policy(errors)) => {
+            eprintln!("{errors}");
+            ExitCode::from(1)
         }
     }
 }

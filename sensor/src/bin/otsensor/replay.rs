@@ -5,10 +5,11 @@ use std::io::{BufWriter, Write};
 use std::path::Path;
 
 use otsensor::analysis::Analyzer;
+use otsensor::analysis::inventory::Inventory;
 use otsensor::capture::{CaptureFile, Input, OpenError, expand_inputs};
 use otsensor::output::events::{EventLog, Renderer};
 use otsensor::output::store::Store;
-use otsensor::output::{assets, stats, summary};
+use otsensor::output::{alerts, assets, stats, summary};
 use otsensor::pipeline::{ReplayConfig, ReplayReport, Sink, replay};
 
 use crate::progress::Progress;
@@ -18,8 +19,10 @@ const EVENTS_FILE: &str = "events.jsonl";
 const STATS_FILE: &str = "stats.json";
 const ASSETS_FILE: &str = "assets.json";
 const ASSETS_CSV_FILE: &str = "assets.csv";
+const ALERTS_FILE: &str = "alerts.jsonl";
 
 pub fn run(args: ReplayArgs) -> Result<(), Failure> {
+    let policy = crate::rules::load_policy(&args.policy)?;
     let inputs = readable_inputs(&args)?;
     let mut config = ReplayConfig {
         max_flows: args.max_flows,
@@ -57,14 +60,13 @@ pub fn run(args: ReplayArgs) -> Result<(), Failure> {
         Some(path) => Some(Store::open(path).map_err(|e| Failure::Runtime(e.to_string()))?),
         None => None,
     };
-    let analyzer = match &store {
-        Some(store) => Analyzer::with_inventory(
-            store
-                .load_inventory()
-                .map_err(|e| Failure::Runtime(e.to_string()))?,
-        ),
-        None => Analyzer::new(),
+    let inventory = match &store {
+        Some(store) => store
+            .load_inventory()
+            .map_err(|e| Failure::Runtime(e.to_string()))?,
+        None => Inventory::new(),
     };
+    let analyzer = Analyzer::new(inventory, policy);
     let report = replay(&inputs, &config, analyzer, sink, &mut |read| {
         progress.update(read)
     })
@@ -101,11 +103,13 @@ pub fn run(args: ReplayArgs) -> Result<(), Failure> {
             print(|out| {
                 writeln!(
                     out,
-                    "Wrote {} events to {}, {} assets to {}, statistics to {}",
+                    "Wrote {} events to {}, {} assets to {}, {} alerts to {}, statistics to {}",
                     summary::count(report.findings.traffic.events),
                     dir.join(EVENTS_FILE).display(),
                     report.findings.assets.len(),
                     dir.join(ASSETS_FILE).display(),
+                    report.findings.alerts.len(),
+                    dir.join(ALERTS_FILE).display(),
                     dir.join(STATS_FILE).display(),
                 )
             })?;

@@ -10,7 +10,7 @@
 mod datagram;
 mod stream;
 
-use super::{FlowEnd, FlowRecord, FlowStart, FlowSummary, Frame, Produced, WorkerStats};
+use super::{FirstUse, FlowEnd, FlowRecord, FlowStart, FlowSummary, Frame, Produced, WorkerStats};
 use crate::event::{Header, Protocol, Transport};
 use crate::flow::tcp::ReassemblyLimits;
 use crate::flow::{FlowKey, FlowTable, Side};
@@ -220,6 +220,7 @@ impl Worker {
                 first: side,
                 client: state.client,
                 ts,
+                seq: frame.seq,
                 capture: frame.capture,
                 packet: frame.packet_index,
                 src_mac: frame.packet.src_mac,
@@ -245,9 +246,12 @@ impl Worker {
             Conversation::Frames(_) => datagram::l2_frame(state, frame, payload, &mut out.events),
             Conversation::Other => {}
         }
-        for event in &out.events[first_event..] {
-            state.summary.add(event);
-        }
+        note_events(
+            &mut state.summary,
+            state.id,
+            &out.events[first_event..],
+            &mut out.uses,
+        );
     }
 
     /// At the end of each epoch: expire idle flows in every shard that is due.
@@ -348,9 +352,12 @@ fn end_flow(
     if let Conversation::Tcp(conn) = &mut flow.conversation {
         let first_event = out.events.len();
         conn.finish(flow.client, server_port, &mut stats.tcp, &mut out.events);
-        for event in &out.events[first_event..] {
-            flow.summary.add(event);
-        }
+        note_events(
+            &mut flow.summary,
+            flow.id,
+            &out.events[first_event..],
+            &mut out.uses,
+        );
         stats.truncated_at_end += conn.pending.iter().filter(|p| !p.is_empty()).count() as u64;
     }
     let undecoded = match &flow.conversation {
@@ -373,6 +380,29 @@ fn end_flow(
         summary: flow.summary,
         end,
     });
+}
+
+/// Adds a flow's new events to its summary, noting first uses of a class.
+fn note_events(
+    summary: &mut FlowSummary,
+    flow: u64,
+    events: &[crate::event::Event],
+    uses: &mut Vec<FirstUse>,
+) {
+    for event in events {
+        if summary.add(event) {
+            let h = &event.header;
+            uses.push(FirstUse {
+                flow,
+                seq: h.seq,
+                ts: h.ts,
+                protocol: event.pdu.protocol,
+                class: event.pdu.class,
+                requester: (h.src_ip, h.src_mac),
+                responder: (h.dst_ip, h.dst_mac),
+            });
+        }
+    }
 }
 
 fn flow_timeout(flow: &Flow, timeouts: &Timeouts) -> u64 {

@@ -92,6 +92,42 @@ pub mod anomaly {
     pub const CONFIRMATION_WITHOUT_ACTIVATION: &str = "confirmation_without_activation";
     /// An I-frame after STOPDT was confirmed, before STARTDT.
     pub const DATA_WHILE_STOPPED: &str = "data_while_stopped";
+
+    /// Every anomaly name, for rule validation.
+    pub const ALL: &[&str] = &[
+        INVALID_START,
+        APDU_LENGTH_TOO_SHORT,
+        APDU_LENGTH_TOO_LONG,
+        APDU_LENGTH_MISMATCH,
+        INVALID_CONTROL_FIELD,
+        INVALID_U_FUNCTION,
+        MISSING_ASDU,
+        TRUNCATED_ASDU,
+        UNKNOWN_TYPE_ID,
+        UNKNOWN_CAUSE,
+        ASDU_LENGTH_MISMATCH,
+        INVALID_TIME,
+        NON_FINITE_VALUE,
+        INVALID_TEST_PATTERN,
+        SEQUENCE_GAP,
+        DUPLICATE_SEQUENCE,
+        ACK_BEYOND_SENT,
+        ACK_WENT_BACKWARDS,
+        CONFIRMATION_WITHOUT_ACTIVATION,
+        DATA_WHILE_STOPPED,
+    ];
+}
+
+/// Every `function` name IEC 104 events carry, for rule validation.
+pub fn function_names() -> Vec<&'static str> {
+    let mut names: Vec<&'static str> = (0..=0xff_u8)
+        .filter_map(|t| TypeId(t).info().map(|i| i.function))
+        .collect();
+    names.extend((0..6).filter_map(|bit| UFunction(1 << bit).name()));
+    names.extend(["supervisory", "unknown", "invalid"]);
+    names.sort_unstable();
+    names.dedup();
+    names
 }
 use anomaly::*;
 

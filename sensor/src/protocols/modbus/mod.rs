@@ -109,6 +109,60 @@ pub mod anomaly {
     pub const DUPLICATE_TRANSACTION_ID: &str = "duplicate_transaction_id";
     /// The pending table was full: the oldest request was forgotten.
     pub const PENDING_TABLE_FULL: &str = "pending_table_full";
+
+    /// Every anomaly name, for rule validation.
+    pub const ALL: &[&str] = &[
+        INVALID_MBAP_HEADER,
+        INVALID_PROTOCOL_ID,
+        MBAP_LENGTH_TOO_SHORT,
+        MBAP_LENGTH_TOO_LONG,
+        MBAP_LENGTH_MISMATCH,
+        TRUNCATED_PDU,
+        BYTE_COUNT_MISMATCH,
+        ILLEGAL_QUANTITY,
+        ADDRESS_OVERFLOW,
+        ILLEGAL_COIL_VALUE,
+        ILLEGAL_DATA_VALUE,
+        ILLEGAL_REFERENCE_TYPE,
+        ILLEGAL_RECORD_NUMBER,
+        ILLEGAL_READ_DEVICE_ID_CODE,
+        ILLEGAL_CONFORMITY_LEVEL,
+        ILLEGAL_MORE_FOLLOWS,
+        UNKNOWN_FUNCTION_CODE,
+        UNKNOWN_EXCEPTION_CODE,
+        UNKNOWN_SUB_FUNCTION,
+        UNKNOWN_MEI_TYPE,
+        UNKNOWN_UMAS_FUNCTION,
+        UNKNOWN_UMAS_STATUS,
+        EXCEPTION_IN_REQUEST,
+        RESPONSE_WITHOUT_REQUEST,
+        FUNCTION_MISMATCH,
+        RESPONSE_MISMATCH,
+        UNIT_ID_MISMATCH,
+        DUPLICATE_TRANSACTION_ID,
+        PENDING_TABLE_FULL,
+    ];
+}
+
+/// Every `function` name Modbus events carry, for rule validation.
+pub fn function_names() -> Vec<&'static str> {
+    let mut names: Vec<&'static str> = (0..=0x7f_u8)
+        .flat_map(|code| {
+            // FC 8 and FC 43 are named by sub-function and MEI type.
+            [(None, None), (None, Some(13)), (None, Some(14))].map(|(sub_function, mei_type)| {
+                let sub = SubCodes {
+                    sub_function,
+                    mei_type,
+                    umas_function: None,
+                };
+                names::describe(FunctionCode(code), sub).0
+            })
+        })
+        .collect();
+    names.push("invalid");
+    names.sort_unstable();
+    names.dedup();
+    names
 }
 use anomaly::*;
 

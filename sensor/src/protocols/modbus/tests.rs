@@ -1774,3 +1774,18 @@ fn random_streams_in_random_segments() {
         }
     }
 }
+
+#[test]
+fn rules_can_name_every_function() {
+    let names = function_names();
+    for name in [
+        "read_holding_registers",
+        "read_device_identification",
+        "canopen_general_reference",
+        "umas",
+        "user_defined",
+        "invalid",
+    ] {
+        assert!(names.contains(&name), "{name}");
+    }
+}

@@ -1,0 +1,863 @@
+//! Evaluates the policy over what the sensor sees, in packet order: events
+//! against detection rules and conduits, flow starts against zones and
+//! conduits, and inventory changes against change rules. Repeats of an alert
+//! within the deduplication window are counted, not raised again.
+
+use std::collections::{HashMap, VecDeque};
+use std::net::IpAddr;
+
+use super::alert::{AlertEnd, EVIDENCE_PACKETS, Evidence};
+use super::{
+    ACTING, Alert, By, Distinct, FieldValue, Matcher, Policy, Principal, Severity, Threshold,
+    Trigger,
+};
+use crate::analysis::inventory::{Change, HostKey, Inventory, Role};
+use crate::event::{Event, Mac, Nest, Protocol, Value, Visitor};
+use crate::flow::Side;
+use crate::pipeline::{FlowRecord, FlowStart};
+use crate::time::Timestamp;
+
+/// Repeats of one alert within this much packet time are counted on it.
+const DEDUP_WINDOW_SECS: i64 = 300;
+/// Alerts kept; beyond, they are counted only.
+const MAX_ALERTS: usize = 100_000;
+/// Threshold groups tracked at once per rule.
+const MAX_GROUPS: usize = 65_536;
+
+/// The built-in conduit checks (they apply once zones and conduits are declared).
+struct Builtin {
+    id: &'static str,
+    title: &'static str,
+    severity: Severity,
+    iec62443: &'static [&'static str],
+    mitre: &'static [&'static str],
+}
+
+const NO_CONDUIT: Builtin = Builtin {
+    id: "OT-ZONE-001",
+    title: "Traffic between zones that no conduit joins",
+    severity: Severity::High,
+    iec62443: &["SR 5.1", "SR 5.2"],
+    mitre: &["T0886"],
+};
+const NOT_PERMITTED: Builtin = Builtin {
+    id: "OT-ZONE-002",
+    title: "Traffic the conduit does not permit",
+    severity: Severity::High,
+    iec62443: &["SR 5.2", "SR 5.2 RE 1"],
+    mitre: &["T0886"],
+};
+const WRONG_INITIATOR: Builtin = Builtin {
+    id: "OT-ZONE-003",
+    title: "Connection opened from the wrong side of a conduit",
+    severity: Severity::Medium,
+    iec62443: &["SR 5.2"],
+    mitre: &["T0886"],
+};
+const WRITER_NOT_ALLOWED: Builtin = Builtin {
+    id: "OT-ZONE-004",
+    title: "Write or control across a conduit from an asset not allowed to",
+    severity: Severity::High,
+    iec62443: &["SR 2.1", "SR 5.2"],
+    mitre: &["T0855", "T0836"],
+};
+
+/// The two ends of what is being judged.
+struct Ends {
+    src_ip: Option<IpAddr>,
+    dst_ip: Option<IpAddr>,
+    src_mac: Option<Mac>,
+    dst_mac: Option<Mac>,
+}
+
+/// Counting state of one threshold group.
+#[derive(Default)]
+struct Window {
+    /// Times of recent matches, or of distinct values' last sightings.
+    seen: VecDeque<(Timestamp, String)>,
+}
+
+pub struct Engine {
+    policy: Policy,
+    /// Event rules that can match each protocol (by `Protocol` position in `Protocol::ALL`).
+    by_protocol: Vec<Vec<usize>>,
+    flow_rules: Vec<usize>,
+    change_rules: Vec<usize>,
+    windows: Vec<HashMap<String, Window>>,
+    /// Open alerts by (rule id, what they are about), to count repeats.
+    open: HashMap<(String, String), usize>,
+    alerts: Vec<Alert>,
+    alerts_dropped: u64,
+    /// Conduit verdicts already reached per (flow, function code, class, direction).
+    verdicts: HashMap<(u64, u32, u8, bool), Option<&'static Builtin>>,
+}
+
+impl Engine {
+    pub fn new(policy: Policy) -> Engine {
+        let mut by_protocol = vec![Vec::new(); Protocol::ALL.len()];
+        let mut flow_rules = Vec::new();
+        let mut change_rules = Vec::new();
+        for (i, rule) in policy.rules.iter().enumerate() {
+            match rule.trigger {
+                Trigger::Event => {
+                    for (p, protocol) in Protocol::ALL.iter().enumerate() {
+                        if rule
+                            .matcher
+                            .protocols
+                            .as_ref()
+                            .is_none_or(|ps| ps.contains(protocol))
+                        {
+                            by_protocol[p].push(i);
+                        }
+                    }
+                }
+                Trigger::Flow => flow_rules.push(i),
+                Trigger::AssetChange => change_rules.push(i),
+            }
+        }
+        let windows = policy.rules.iter().map(|_| HashMap::new()).collect();
+        Engine {
+            policy,
+            by_protocol,
+            flow_rules,
+            change_rules,
+            windows,
+            open: HashMap::new(),
+            alerts: Vec::new(),
+            alerts_dropped: 0,
+            verdicts: HashMap::new(),
+        }
+    }
+
+    pub fn policy(&self) -> &Policy {
+        &self.policy
+    }
+
+    /// An event: the rules for its protocol, and the conduit it crosses.
+    pub fn event(&mut self, event: &Event, inventory: &Inventory) {
+        let h = &event.header;
+        let ends = Ends {
+            src_ip: h.src_ip,
+            dst_ip: h.dst_ip,
+            src_mac: h.src_mac,
+            dst_mac: h.dst_mac,
+        };
+        let p = Protocol::ALL
+            .iter()
+            .position(|p| *p == event.pdu.protocol)
+            .unwrap_or(0);
+        for at in 0..self.by_protocol[p].len() {
+            let rule = self.by_protocol[p][at];
+            if self.policy.rules[rule]
+                .matcher
+                .matches_event(event, &self.policy, inventory)
+                && self.threshold_reached(rule, event, &ends)
+            {
+                let detail = describe(event);
+                self.raise_rule(rule, &ends, event_context(event), detail, inventory);
+            }
+        }
+        if !self.policy.conduits.is_empty() || !self.policy.zones.is_empty() {
+            self.judge_conduit(event, &ends, inventory);
+        }
+    }
+
+    /// The first packet from one side of a flow: flow rules, and the zones it joins.
+    pub fn flow_started(&mut self, start: &FlowStart, inventory: &Inventory) {
+        let (src, dst) = (
+            start.key.endpoint(start.first),
+            start.key.endpoint(start.first.other()),
+        );
+        let ip = |e: &crate::flow::Endpoint| {
+            (start.key.ether_type == 0).then(|| std::net::Ipv6Addr::from(e.addr).to_canonical())
+        };
+        let ends = Ends {
+            src_ip: ip(src),
+            dst_ip: ip(dst),
+            src_mac: start.src_mac,
+            dst_mac: start.dst_mac,
+        };
+        let context = Context {
+            ts: start.ts,
+            seq: start.id,
+            capture: start.capture,
+            packet: start.packet,
+            flow: Some(start.id),
+            protocol: None,
+            function: None,
+        };
+        for at in 0..self.flow_rules.len() {
+            let rule = self.flow_rules[at];
+            let dst_port = dst.port;
+            if self.policy.rules[rule]
+                .matcher
+                .matches_ends(&ends, &self.policy, inventory)
+            {
+                let detail = format!("first packet to port {dst_port}");
+                self.raise_rule(rule, &ends, context.clone(), detail, inventory);
+            }
+        }
+        // Only the opening side's first packet says who initiated.
+        if start.first != start.client || self.policy.zones.is_empty() {
+            return;
+        }
+        let (zs, zd) = (
+            self.policy.zone_of(ends.src_ip, ends.src_mac),
+            self.policy.zone_of(ends.dst_ip, ends.dst_mac),
+        );
+        let (Some(a), Some(b)) = (zs, zd) else {
+            return;
+        };
+        if a == b {
+            return;
+        }
+        match self.policy.conduit_between(a, b) {
+            None => self.raise_builtin(
+                &NO_CONDUIT,
+                &ends,
+                context,
+                None,
+                "no conduit joins these zones".into(),
+                inventory,
+            ),
+            Some(c) => {
+                let conduit = &self.policy.conduits[c];
+                if conduit.initiator.is_some_and(|z| z != a) {
+                    let detail = format!(
+                        "opened from {}; the conduit lets only {} initiate",
+                        self.policy.zone_name(Some(a)),
+                        self.policy.zone_name(conduit.initiator)
+                    );
+                    self.raise_builtin(
+                        &WRONG_INITIATOR,
+                        &ends,
+                        context,
+                        Some(c),
+                        detail,
+                        inventory,
+                    );
+                }
+            }
+        }
+    }
+
+    /// A flow ended: undecoded traffic across a conduit is not permitted traffic.
+    pub fn flow_ended(&mut self, flow: &FlowRecord, inventory: &Inventory) {
+        self.verdicts.retain(|(id, ..), _| *id != flow.id);
+        if flow.protocol.is_some() || flow.key.ether_type != 0 || self.policy.conduits.is_empty() {
+            return;
+        }
+        let server = flow.client.other();
+        let ip = |side: Side| {
+            Some(std::net::Ipv6Addr::from(flow.key.endpoint(side).addr).to_canonical())
+        };
+        let ends = Ends {
+            src_ip: ip(flow.client),
+            dst_ip: ip(server),
+            src_mac: None,
+            dst_mac: None,
+        };
+        let (Some(a), Some(b)) = (
+            self.policy.zone_of(ends.src_ip, None),
+            self.policy.zone_of(ends.dst_ip, None),
+        ) else {
+            return;
+        };
+        if a == b || flow.bytes == [0, 0] {
+            return;
+        }
+        if let Some(c) = self.policy.conduit_between(a, b) {
+            let transport = if flow.key.proto == 6 { "tcp" } else { "udp" };
+            let detail = format!(
+                "{transport}/{} is not a protocol the conduit carries",
+                flow.key.endpoint(server).port
+            );
+            let context = Context {
+                ts: flow.first_seen,
+                seq: flow.id,
+                capture: 0,
+                packet: 0,
+                flow: Some(flow.id),
+                protocol: None,
+                function: None,
+            };
+            self.raise_builtin(&NOT_PERMITTED, &ends, context, Some(c), detail, inventory);
+        }
+    }
+
+    /// A change in the inventory: the change rules.
+    pub fn change(&mut self, change: &Change, inventory: &Inventory) {
+        let (ip, mac) = match change.host {
+            HostKey::Ip(ip) => (Some(ip), None),
+            HostKey::Mac(mac) => (None, Some(mac)),
+        };
+        let ends = Ends {
+            src_ip: ip,
+            dst_ip: None,
+            src_mac: mac,
+            dst_mac: None,
+        };
+        let context = Context {
+            ts: change.seen.ts,
+            seq: change.seen.packet,
+            capture: change.seen.capture,
+            packet: change.seen.packet,
+            flow: None,
+            protocol: None,
+            function: None,
+        };
+        for at in 0..self.change_rules.len() {
+            let rule = self.change_rules[at];
+            let matcher = &self.policy.rules[rule].matcher;
+            let kind_ok = matcher
+                .changes
+                .as_ref()
+                .is_none_or(|kinds| kinds.contains(&change.kind));
+            if kind_ok && matcher.matches_ends(&ends, &self.policy, inventory) {
+                self.raise_rule(
+                    rule,
+                    &ends,
+                    context.clone(),
+                    change.detail.clone(),
+                    inventory,
+                );
+            }
+        }
+    }
+
+    /// All alerts raised, in the order they first happened.
+    pub fn finish(mut self) -> (Vec<Alert>, u64) {
+        self.alerts.sort_by_key(|a| (a.seq, a.ts));
+        for (n, alert) in self.alerts.iter_mut().enumerate() {
+            alert.id = format!("A{:06}", n + 1);
+        }
+        (self.alerts, self.alerts_dropped)
+    }
+
+    /// Whether a rule's threshold (if any) is reached by this match.
+    fn threshold_reached(&mut self, rule: usize, event: &Event, ends: &Ends) -> bool {
+        let Some(threshold) = &self.policy.rules[rule].threshold else {
+            return true;
+        };
+        let group = match threshold.by {
+            By::Src => addr(ends.src_ip, ends.src_mac),
+            By::Dst => addr(ends.dst_ip, ends.dst_mac),
+            By::Pair => format!(
+                "{}>{}",
+                addr(ends.src_ip, ends.src_mac),
+                addr(ends.dst_ip, ends.dst_mac)
+            ),
+            By::Flow => event.header.flow.to_string(),
+            By::Conduit => {
+                let zones = (
+                    self.policy.zone_of(ends.src_ip, ends.src_mac),
+                    self.policy.zone_of(ends.dst_ip, ends.dst_mac),
+                );
+                format!(
+                    "{}|{}",
+                    self.policy.zone_name(zones.0),
+                    self.policy.zone_name(zones.1)
+                )
+            }
+        };
+        let value = threshold
+            .distinct
+            .as_ref()
+            .map(|d| distinct_value(d, event, ends));
+        let windows = &mut self.windows[rule];
+        if !windows.contains_key(&group) && windows.len() >= MAX_GROUPS {
+            // Bounded memory: forget the groups idle the longest.
+            let oldest = windows
+                .iter()
+                .min_by_key(|(_, w)| w.seen.back().map(|(t, _)| *t))
+                .map(|(k, _)| k.clone());
+            if let Some(oldest) = oldest {
+                windows.remove(&oldest);
+            }
+        }
+        let window = windows.entry(group).or_default();
+        count_in_window(window, threshold, event.header.ts, value)
+    }
+
+    /// Checks an event against the conduit its ends' zones share.
+    fn judge_conduit(&mut self, event: &Event, ends: &Ends, inventory: &Inventory) {
+        let pdu = &event.pdu;
+        let key = (
+            event.header.flow,
+            pdu.function_code.unwrap_or(u32::MAX),
+            pdu.class as u8,
+            pdu.is_response,
+        );
+        if let Some(verdict) = self.verdicts.get(&key) {
+            if let Some(builtin) = verdict {
+                self.raise_builtin(
+                    builtin,
+                    ends,
+                    event_context(event),
+                    None,
+                    describe(event),
+                    inventory,
+                );
+            }
+            return;
+        }
+        let verdict = self.conduit_verdict(event, ends, inventory);
+        if self.verdicts.len() < MAX_ALERTS {
+            self.verdicts.insert(key, verdict.map(|(b, _)| b));
+        }
+        if let Some((builtin, conduit)) = verdict {
+            self.raise_builtin(
+                builtin,
+                ends,
+                event_context(event),
+                conduit,
+                describe(event),
+                inventory,
+            );
+        }
+    }
+
+    fn conduit_verdict(
+        &self,
+        event: &Event,
+        ends: &Ends,
+        inventory: &Inventory,
+    ) -> Option<(&'static Builtin, Option<usize>)> {
+        let policy = &self.policy;
+        let (a, b) = (
+            policy.zone_of(ends.src_ip, ends.src_mac)?,
+            policy.zone_of(ends.dst_ip, ends.dst_mac)?,
+        );
+        if a == b {
+            return None;
+        }
+        let Some(c) = policy.conduit_between(a, b) else {
+            return Some((&NO_CONDUIT, None));
+        };
+        let pdu = &event.pdu;
+        let acting = pdu.class.bit() & ACTING != 0 && !pdu.is_response;
+        let mut permitted = false;
+        for allow in &policy.conduits[c].allow {
+            let protocol = allow.protocols.contains(&pdu.protocol);
+            let class = allow.classes.is_none_or(|c| c.contains(pdu.class));
+            let code = allow
+                .function_codes
+                .as_ref()
+                .is_none_or(|codes| pdu.function_code.is_some_and(|f| codes.contains(&f)));
+            if !(protocol && class && code) {
+                continue;
+            }
+            permitted = true;
+            if acting
+                && let Some(writers) = &allow.writers
+                && !writers
+                    .iter()
+                    .any(|w| principal_matches(w, ends.src_ip, inventory))
+            {
+                return Some((&WRITER_NOT_ALLOWED, Some(c)));
+            }
+        }
+        (!permitted).then_some((&NOT_PERMITTED, Some(c)))
+    }
+
+    fn raise_rule(
+        &mut self,
+        rule: usize,
+        ends: &Ends,
+        context: Context,
+        detail: String,
+        inventory: &Inventory,
+    ) {
+        let rule = &self.policy.rules[rule];
+        let source = Raise {
+            id: rule.id.clone(),
+            title: rule.title.clone(),
+            description: rule.description.clone(),
+            severity: rule.severity,
+            iec62443: rule.iec62443.clone(),
+            mitre: rule.mitre.clone(),
+        };
+        self.raise(source, ends, context, None, detail, inventory);
+    }
+
+    fn raise_builtin(
+        &mut self,
+        builtin: &Builtin,
+        ends: &Ends,
+        context: Context,
+        conduit: Option<usize>,
+        detail: String,
+        inventory: &Inventory,
+    ) {
+        let source = Raise {
+            id: builtin.id.to_string(),
+            title: builtin.title.to_string(),
+            description: String::new(),
+            severity: builtin.severity,
+            iec62443: builtin.iec62443.iter().map(|s| s.to_string()).collect(),
+            mitre: builtin.mitre.iter().map(|s| s.to_string()).collect(),
+        };
+        self.raise(source, ends, context, conduit, detail, inventory);
+    }
+
+    fn raise(
+        &mut self,
+        source: Raise,
+        ends: &Ends,
+        context: Context,
+        conduit: Option<usize>,
+        detail: String,
+        inventory: &Inventory,
+    ) {
+        let about = format!(
+            "{}>{}|{}",
+            addr(ends.src_ip, ends.src_mac),
+            addr(ends.dst_ip, ends.dst_mac),
+            context.function.unwrap_or_default()
+        );
+        let key = (source.id.clone(), about);
+        if let Some(&open) = self.open.get(&key) {
+            let alert = &mut self.alerts[open];
+            if context.ts.0 - alert.last_ts.0 <= DEDUP_WINDOW_SECS * 1_000_000_000 {
+                alert.count += 1;
+                alert.last_ts = alert.last_ts.max(context.ts);
+                if alert.evidence.packets.len() < EVIDENCE_PACKETS && context.packet != 0 {
+                    alert.evidence.packets.push(context.packet);
+                }
+                return;
+            }
+        }
+        if self.alerts.len() >= MAX_ALERTS {
+            self.alerts_dropped += 1;
+            return;
+        }
+        let policy = &self.policy;
+        let (zs, zd) = (
+            policy.zone_of(ends.src_ip, ends.src_mac),
+            policy.zone_of(ends.dst_ip, ends.dst_mac),
+        );
+        let end = |ip: Option<IpAddr>, mac: Option<Mac>, zone: Option<usize>| AlertEnd {
+            ip,
+            mac,
+            asset: inventory.asset_id(ip, mac),
+            zone: zone_label(policy, zone, ip),
+            role: inventory
+                .role_of(ip, mac)
+                .filter(|r| *r != Role::Unknown)
+                .map(Role::name),
+        };
+        let src = end(ends.src_ip, ends.src_mac, zs);
+        let dst = if ends.dst_ip.is_some() || ends.dst_mac.is_some() {
+            end(ends.dst_ip, ends.dst_mac, zd)
+        } else {
+            AlertEnd::default()
+        };
+        let mut zones = vec![src.zone.clone()];
+        if !dst.zone.is_empty() && dst.zone != src.zone {
+            zones.push(dst.zone.clone());
+        }
+        let conduit = conduit
+            .or_else(|| zs.zip(zd).and_then(|(a, b)| policy.conduit_between(a, b)))
+            .map(|c| policy.conduits[c].name.clone());
+        let alert = Alert {
+            id: String::new(),
+            ts: context.ts,
+            last_ts: context.ts,
+            severity: source.severity,
+            rule: source.id,
+            title: source.title,
+            description: source.description,
+            src,
+            dst,
+            zones,
+            conduit,
+            protocol: context.protocol.map(Protocol::name),
+            function: context.function,
+            evidence: Evidence {
+                packets: if context.packet != 0 {
+                    vec![context.packet]
+                } else {
+                    Vec::new()
+                },
+                capture: (context.capture != 0).then_some(context.capture),
+                flow: context.flow,
+                detail,
+            },
+            iec62443: source.iec62443,
+            mitre: source.mitre,
+            count: 1,
+            seq: context.seq,
+        };
+        self.open.insert(key, self.alerts.len());
+        self.alerts.push(alert);
+    }
+}
+
+/// Where an alert comes from.
+struct Raise {
+    id: String,
+    title: String,
+    description: String,
+    severity: Severity,
+    iec62443: Vec<String>,
+    mitre: Vec<String>,
+}
+
+/// When and where a match happened.
+#[derive(Clone)]
+struct Context {
+    ts: Timestamp,
+    seq: u64,
+    capture: u16,
+    packet: u64,
+    flow: Option<u64>,
+    protocol: Option<Protocol>,
+    function: Option<&'static str>,
+}
+
+fn event_context(event: &Event) -> Context {
+    let h = &event.header;
+    Context {
+        ts: h.ts,
+        seq: h.seq,
+        capture: h.capture,
+        packet: h.packet,
+        flow: Some(h.flow),
+        protocol: Some(event.pdu.protocol),
+        function: Some(event.pdu.function),
+    }
+}
+
+/// What an event was, readably: `modbus write_multiple_registers (16) to unit 1`.
+fn describe(event: &Event) -> String {
+    let pdu = &event.pdu;
+    match pdu.function_code {
+        Some(code) => format!("{} {} ({code})", pdu.protocol.name(), pdu.function),
+        None => format!("{} {}", pdu.protocol.name(), pdu.function),
+    }
+}
+
+fn addr(ip: Option<IpAddr>, mac: Option<Mac>) -> String {
+    match (ip, mac) {
+        (Some(ip), _) => ip.to_string(),
+        (None, Some(mac)) => crate::analysis::inventory::format_mac(&mac),
+        (None, None) => "-".into(),
+    }
+}
+
+/// A zone's name; outside every zone, `untrusted` for public addresses and `unzoned` otherwise.
+fn zone_label(policy: &Policy, zone: Option<usize>, ip: Option<IpAddr>) -> String {
+    match zone {
+        Some(z) => policy.zones[z].name.clone(),
+        None if ip.is_some_and(is_public) => super::UNTRUSTED.to_string(),
+        None => "unzoned".to_string(),
+    }
+}
+
+/// An address routed on the Internet (not private, loopback, link-local, multicast…).
+pub fn is_public(ip: IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(v4) => {
+            let [a, b, ..] = v4.octets();
+            let shared = a == 100 && (64..128).contains(&b);
+            !(v4.is_private()
+                || v4.is_loopback()
+                || v4.is_link_local()
+                || v4.is_multicast()
+                || v4.is_broadcast()
+                || v4.is_unspecified()
+                || v4.is_documentation()
+                || shared)
+        }
+        IpAddr::V6(v6) => {
+            let first = v6.segments()[0];
+            let unique_local = first & 0xfe00 == 0xfc00;
+            let link_local = first & 0xffc0 == 0xfe80;
+            !(v6.is_loopback()
+                || v6.is_multicast()
+                || v6.is_unspecified()
+                || unique_local
+                || link_local)
+        }
+    }
+}
+
+fn principal_matches(principal: &Principal, ip: Option<IpAddr>, inventory: &Inventory) -> bool {
+    match principal {
+        Principal::Net(net) => ip.is_some_and(|ip| net.contains(&ip)),
+        Principal::Role(role) => inventory.role_of(ip, None) == Some(*role),
+    }
+}
+
+fn distinct_value(distinct: &Distinct, event: &Event, ends: &Ends) -> String {
+    match distinct {
+        Distinct::Dst => addr(ends.dst_ip, ends.dst_mac),
+        Distinct::DstPort => event.header.dst_port.unwrap_or(0).to_string(),
+        Distinct::FunctionCode => event
+            .pdu
+            .function_code
+            .map(|c| c.to_string())
+            .unwrap_or_default(),
+        Distinct::Field(name) => field_value(event, name).unwrap_or_default(),
+    }
+}
+
+/// Adds a match at `ts` and says whether the threshold is reached (then starts counting afresh).
+fn count_in_window(
+    window: &mut Window,
+    threshold: &Threshold,
+    ts: Timestamp,
+    value: Option<String>,
+) -> bool {
+    let start = Timestamp(ts.0 - threshold.window.0);
+    while window.seen.front().is_some_and(|(t, _)| *t < start) {
+        window.seen.pop_front();
+    }
+    match value {
+        Some(value) => {
+            // Distinct values: keep each once, with its latest time.
+            window.seen.retain(|(_, v)| *v != value);
+            window.seen.push_back((ts, value));
+        }
+        None => window.seen.push_back((ts, String::new())),
+    }
+    if window.seen.len() >= threshold.count as usize {
+        window.seen.clear();
+        true
+    } else {
+        false
+    }
+}
+
+/// A protocol field's value as text, found through the fields' visitor.
+fn field_value(event: &Event, name: &str) -> Option<String> {
+    struct Find<'a> {
+        name: &'a str,
+        depth: usize,
+        found: Option<String>,
+    }
+    impl Visitor for Find<'_> {
+        fn field(&mut self, name: &str, value: Value<'_>) {
+            if self.depth == 0 && self.found.is_none() && name == self.name {
+                self.found = Some(match value {
+                    Value::U64(v) => v.to_string(),
+                    Value::I64(v) => v.to_string(),
+                    Value::F64(v) => v.to_string(),
+                    Value::Bool(v) => v.to_string(),
+                    Value::Str(v) | Value::Secret(v) => v.to_string(),
+                    Value::Hex(bytes) => bytes.iter().map(|b| format!("{b:02x}")).collect(),
+                });
+            }
+        }
+        fn begin(&mut self, _: &str, _: Nest) {
+            self.depth += 1;
+        }
+        fn end(&mut self) {
+            self.depth = self.depth.saturating_sub(1);
+        }
+    }
+    let mut find = Find {
+        name,
+        depth: 0,
+        found: None,
+    };
+    event.pdu.fields.visit(&mut find);
+    find.found
+}
+
+impl Matcher {
+    fn matches_event(&self, event: &Event, policy: &Policy, inventory: &Inventory) -> bool {
+        let pdu = &event.pdu;
+        let h = &event.header;
+        if self
+            .protocols
+            .as_ref()
+            .is_some_and(|ps| !ps.contains(&pdu.protocol))
+            || self
+                .functions
+                .as_ref()
+                .is_some_and(|fs| !fs.contains(&pdu.function))
+            || self
+                .function_codes
+                .as_ref()
+                .is_some_and(|codes| pdu.function_code.is_none_or(|c| !codes.contains(&c)))
+            || self.classes.is_some_and(|c| !c.contains(pdu.class))
+            || self.is_response.is_some_and(|r| r != pdu.is_response)
+        {
+            return false;
+        }
+        if let Some(wanted) = &self.anomalies {
+            let any = wanted.is_empty() && !pdu.anomalies.is_empty();
+            if !any && !wanted.iter().any(|w| pdu.anomalies.contains(w)) {
+                return false;
+            }
+        }
+        if let Some(fields) = &self.fields {
+            let all = fields.iter().all(|(name, expected)| {
+                let found = field_value(event, name);
+                match expected {
+                    FieldValue::Number(n) => found.is_some_and(|f| f == n.to_string()),
+                    FieldValue::Text(t) => found.is_some_and(|f| f == *t),
+                    FieldValue::Bool(b) => found.is_some_and(|f| f == b.to_string()),
+                }
+            });
+            if !all {
+                return false;
+            }
+        }
+        let ends = Ends {
+            src_ip: h.src_ip,
+            dst_ip: h.dst_ip,
+            src_mac: h.src_mac,
+            dst_mac: h.dst_mac,
+        };
+        self.matches_ends(&ends, policy, inventory)
+    }
+
+    /// The conditions on addresses, zones and roles.
+    fn matches_ends(&self, ends: &Ends, policy: &Policy, inventory: &Inventory) -> bool {
+        let in_nets = |nets: &Option<Vec<ipnet::IpNet>>, ip: Option<IpAddr>| {
+            nets.as_ref()
+                .is_none_or(|nets| ip.is_some_and(|ip| nets.iter().any(|n| n.contains(&ip))))
+        };
+        if !in_nets(&self.src, ends.src_ip) || !in_nets(&self.dst, ends.dst_ip) {
+            return false;
+        }
+        let needs_zones =
+            self.src_zone.is_some() || self.dst_zone.is_some() || self.cross_zone.is_some();
+        if needs_zones {
+            let zs = policy.zone_of(ends.src_ip, ends.src_mac);
+            let zd = policy.zone_of(ends.dst_ip, ends.dst_mac);
+            // The untrusted zone holds public addresses outside every declared zone.
+            let in_zone =
+                |wanted: &Option<Vec<Option<usize>>>, zone: Option<usize>, ip: Option<IpAddr>| {
+                    wanted.as_ref().is_none_or(|zones| {
+                        zones.iter().any(|z| match z {
+                            Some(z) => zone == Some(*z),
+                            None => zone.is_none() && ip.is_some_and(is_public),
+                        })
+                    })
+                };
+            if !in_zone(&self.src_zone, zs, ends.src_ip)
+                || !in_zone(&self.dst_zone, zd, ends.dst_ip)
+            {
+                return false;
+            }
+            if let Some(cross) = self.cross_zone {
+                let crossing = zs != zd && (zs.is_some() || zd.is_some());
+                if crossing != cross {
+                    return false;
+                }
+            }
+        }
+        let has_role = |roles: &Option<Vec<Role>>, ip: Option<IpAddr>, mac: Option<Mac>| {
+            roles.as_ref().is_none_or(|roles| {
+                inventory
+                    .role_of(ip, mac)
+                    .is_some_and(|r| roles.contains(&r))
+            })
+        };
+        has_role(&self.src_role, ends.src_ip, ends.src_mac)
+            && has_role(&self.dst_role, ends.dst_ip, ends.dst_mac)
+    }
+}
