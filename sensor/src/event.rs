@@ -8,6 +8,7 @@
 
 use std::net::IpAddr;
 
+use crate::protocols::enip::EnipFields;
 use crate::protocols::modbus::ModbusFields;
 use crate::time::Timestamp;
 
@@ -36,14 +37,20 @@ impl Transport {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Protocol {
     Modbus,
+    /// EtherNet/IP encapsulation messages that carry no CIP.
+    Enip,
+    /// CIP messages (explicit, in EtherNet/IP) and implicit I/O.
+    Cip,
 }
 
 impl Protocol {
-    pub const ALL: &'static [Protocol] = &[Protocol::Modbus];
+    pub const ALL: &'static [Protocol] = &[Protocol::Modbus, Protocol::Enip, Protocol::Cip];
 
     pub fn name(self) -> &'static str {
         match self {
             Protocol::Modbus => "modbus",
+            Protocol::Enip => "enip",
+            Protocol::Cip => "cip",
         }
     }
 }
@@ -180,6 +187,8 @@ pub enum Nest {
 pub enum Fields {
     None,
     Modbus(ModbusFields),
+    /// Both `enip` and `cip` events.
+    Enip(EnipFields),
 }
 
 impl Fields {
@@ -187,6 +196,7 @@ impl Fields {
         match self {
             Fields::None => {}
             Fields::Modbus(fields) => fields.visit(visitor),
+            Fields::Enip(fields) => fields.visit(visitor),
         }
     }
 }

@@ -6,6 +6,7 @@
 //! well-known port only deciding which decoders are tried first and how much
 //! evidence is needed ([`detect_stream`]).
 
+pub mod enip;
 pub mod modbus;
 
 use crate::event::{Event, Header, Pdu, Protocol};
@@ -111,39 +112,49 @@ pub enum Probe {
 #[derive(Debug)]
 pub enum StreamDecoder {
     Modbus(modbus::ModbusParser),
+    Enip(enip::EnipParser),
 }
 
 impl StreamDecoder {
     pub fn protocol(&self) -> Protocol {
         match self {
             StreamDecoder::Modbus(_) => Protocol::Modbus,
+            StreamDecoder::Enip(_) => Protocol::Enip,
         }
     }
 
     pub fn parse(&mut self, data: &[u8], out: &mut Emitter<'_>) -> usize {
         match self {
             StreamDecoder::Modbus(p) => p.parse(data, out),
+            StreamDecoder::Enip(p) => StreamParser::parse(p, data, out),
         }
     }
 
     pub fn gap(&mut self, dir: Direction) {
         match self {
             StreamDecoder::Modbus(p) => p.gap(dir),
+            StreamDecoder::Enip(p) => p.gap(dir),
         }
     }
 }
 
 /// The per-conversation state of whichever decoder recognised a UDP flow.
 #[derive(Debug)]
-pub enum DatagramDecoder {}
+pub enum DatagramDecoder {
+    Enip(enip::EnipParser),
+}
 
 impl DatagramDecoder {
     pub fn protocol(&self) -> Protocol {
-        match *self {}
+        match self {
+            DatagramDecoder::Enip(_) => Protocol::Enip,
+        }
     }
 
-    pub fn parse(&mut self, _datagram: &[u8], _out: &mut Emitter<'_>) {
-        match *self {}
+    pub fn parse(&mut self, datagram: &[u8], out: &mut Emitter<'_>) {
+        match self {
+            DatagramDecoder::Enip(p) => DatagramParser::parse(p, datagram, out),
+        }
     }
 }
 
@@ -170,13 +181,24 @@ struct Candidate<D> {
     start: fn() -> D,
 }
 
-const STREAM_PROTOCOLS: &[Candidate<StreamDecoder>] = &[Candidate {
-    ports: &[modbus::PORT],
-    probe: modbus::probe,
-    start: || StreamDecoder::Modbus(modbus::ModbusParser::new()),
-}];
+const STREAM_PROTOCOLS: &[Candidate<StreamDecoder>] = &[
+    Candidate {
+        ports: &[modbus::PORT],
+        probe: modbus::probe,
+        start: || StreamDecoder::Modbus(modbus::ModbusParser::new()),
+    },
+    Candidate {
+        ports: &[enip::PORT],
+        probe: enip::probe,
+        start: || StreamDecoder::Enip(enip::EnipParser::new()),
+    },
+];
 
-const DATAGRAM_PROTOCOLS: &[Candidate<DatagramDecoder>] = &[];
+const DATAGRAM_PROTOCOLS: &[Candidate<DatagramDecoder>] = &[Candidate {
+    ports: &[enip::PORT, enip::IO_PORT],
+    probe: enip::probe_datagram,
+    start: || DatagramDecoder::Enip(enip::EnipParser::new()),
+}];
 
 /// A protocol carried directly over Ethernet: recognised by its ethertype
 /// (or LLC header) and payload.
