@@ -2,6 +2,7 @@
 //! over events in packet order, so its results are deterministic; it never
 //! touches raw bytes.
 
+mod cip_connections;
 mod traffic;
 
 pub use traffic::{ProtocolStats, Talker, TrafficReport};
@@ -11,6 +12,7 @@ use crate::pipeline::{EpochEvents, FlowRecord};
 /// Consumes the merged output of the workers, epoch by epoch.
 pub struct Analyzer {
     traffic: traffic::Traffic,
+    cip: cip_connections::CipConnections,
 }
 
 impl Default for Analyzer {
@@ -23,6 +25,7 @@ impl Analyzer {
     pub fn new() -> Analyzer {
         Analyzer {
             traffic: traffic::Traffic::default(),
+            cip: cip_connections::CipConnections::default(),
         }
     }
 
@@ -30,6 +33,9 @@ impl Analyzer {
     /// may annotate the events (e.g. link one to an earlier one of another flow)
     /// before they are written.
     pub fn epoch(&mut self, events: &mut EpochEvents, ended: &[FlowRecord]) {
+        // CIP I/O learns its Forward Open (seen on another flow) first, so
+        // that the summary counts the class it sets.
+        events.for_each_mut(|event| self.cip.event(event));
         for event in events.iter() {
             self.traffic.event(event);
         }
