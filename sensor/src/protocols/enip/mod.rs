@@ -178,7 +178,7 @@ pub struct EnipFields {
     pub tag: Option<Box<str>>,
     /// CIP general status (Wireshark `cip.genstat`).
     pub status: Option<u8>,
-    /// First additional status word (Wireshark `cip.ext_status`).
+    /// First additional status word (Wireshark `cip.addstat`).
     pub extended_status: Option<u16>,
     /// Embedded messages: the container's service.
     pub parent_service: Option<&'static str>,
@@ -665,6 +665,11 @@ impl EnipParser {
                 path,
                 data,
             }) => {
+                if let Some(key @ Key::Connected { .. }) = ctx.key {
+                    // A connected request repeated with the same sequence
+                    // count is a retransmission: the reply answers the last.
+                    self.pending.retain(|p| p.key != key);
+                }
                 if ctx.key.is_some() && self.pending.len() >= MAX_PENDING {
                     self.pending.pop_front();
                     a.add(PENDING_TABLE_FULL);
