@@ -166,7 +166,8 @@ pub struct EnipFields {
     /// The service's name (the event's `function`).
     pub service_name: Option<&'static str>,
     /// Request path (a response carries its request's; Wireshark
-    /// `cip.class`, `cip.instance`, `cip.attribute`).
+    /// `cip.class`, `cip.instance`, `cip.attribute`). The class is written
+    /// as `class_id` (`class` is the event's function class).
     pub class: Option<u32>,
     pub instance: Option<u32>,
     pub attribute: Option<u32>,
@@ -220,7 +221,7 @@ fn s(v: &mut dyn Visitor, name: &str, value: Option<&str>) {
 }
 
 impl EnipFields {
-    /// The function name of the service, as the event's `function` says.
+    /// Writes Forward Open / Forward Close parameters as `connection`.
     fn visit_connection(c: &Connection, v: &mut dyn Visitor) {
         v.begin("connection", Nest::Object);
         u(v, "o_t_connection_id", c.o_t_connection_id);
