@@ -21,6 +21,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use otsensor::analysis::Analyzer;
 use otsensor::capture::Input;
 use otsensor::event::Event;
 use otsensor::output::events::{EventLog, Renderer};
@@ -32,11 +33,11 @@ const DEMO_PACKETS: u64 = 13_465;
 fn run(input: &[Input], config: &ReplayConfig, json: bool) -> ReplayReport {
     let sink: Option<Box<dyn Sink>> = if json {
         let names = input.iter().map(|i| i.name.clone()).collect();
-        Some(Box::new(EventLog::new(io::sink(), names)))
+        Some(Box::new(EventLog::new(io::sink(), Renderer::new(names))))
     } else {
         None
     };
-    replay(input, config, sink, &mut |_| {}).expect("replay")
+    replay(input, config, Analyzer::default(), sink, &mut |_| {}).expect("replay")
 }
 
 /// Keeps a copy of every event of a replay.
@@ -73,7 +74,7 @@ fn pipeline(c: &mut Criterion) {
             .iter()
             .all(|c| c.damage.is_none() && c.error.is_none())
     );
-    assert!(report.traffic.events > 0, "no events decoded");
+    assert!(report.findings.traffic.events > 0, "no events decoded");
 
     let mut group = c.benchmark_group("pipeline");
     group
@@ -90,12 +91,13 @@ fn pipeline(c: &mut Criterion) {
     replay(
         &input,
         &config,
+        Analyzer::default(),
         Some(Box::new(Collect(events.clone()))),
         &mut |_| {},
     )
     .expect("replay");
     let events = std::mem::take(&mut *events.lock().expect("not poisoned"));
-    assert_eq!(events.len() as u64, report.traffic.events);
+    assert_eq!(events.len() as u64, report.findings.traffic.events);
     let mut renderer = Renderer::new(vec!["demo-plant.pcap".into()]);
     let mut out = Vec::new();
     let mut group = c.benchmark_group("events_json");

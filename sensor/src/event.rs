@@ -8,6 +8,7 @@
 
 use std::net::IpAddr;
 
+use crate::protocols::enip::EnipFields;
 use crate::protocols::iec104::Iec104Fields;
 use crate::protocols::modbus::ModbusFields;
 use crate::time::Timestamp;
@@ -41,15 +42,26 @@ impl Transport {
 pub enum Protocol {
     Modbus,
     Iec104,
+    /// EtherNet/IP encapsulation messages that carry no CIP.
+    Enip,
+    /// CIP messages (explicit, in EtherNet/IP) and implicit I/O.
+    Cip,
 }
 
 impl Protocol {
-    pub const ALL: &'static [Protocol] = &[Protocol::Modbus, Protocol::Iec104];
+    pub const ALL: &'static [Protocol] = &[
+        Protocol::Modbus,
+        Protocol::Iec104,
+        Protocol::Enip,
+        Protocol::Cip,
+    ];
 
     pub fn name(self) -> &'static str {
         match self {
             Protocol::Modbus => "modbus",
             Protocol::Iec104 => "iec104",
+            Protocol::Enip => "enip",
+            Protocol::Cip => "cip",
         }
     }
 
@@ -258,6 +270,8 @@ pub enum Fields {
     None,
     Modbus(ModbusFields),
     Iec104(Iec104Fields),
+    /// Both `enip` and `cip` events.
+    Enip(EnipFields),
 }
 
 impl Fields {
@@ -266,6 +280,7 @@ impl Fields {
             Fields::None => {}
             Fields::Modbus(fields) => fields.visit(visitor),
             Fields::Iec104(fields) => fields.visit(visitor),
+            Fields::Enip(fields) => fields.visit(visitor),
         }
     }
 }

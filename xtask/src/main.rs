@@ -5,6 +5,9 @@
 //!   on it, three times, with and without `--out`.
 //! - `demo-capture`: regenerate `captures/demo-plant.pcap` (deterministic).
 //! - `fuzz [SECONDS]`: build every fuzz target and run each for SECONDS (default 60).
+//! - `vendors`: regenerate `sensor/data/{cip,bacnet}_vendors.tsv`, the ODVA and
+//!   ASHRAE vendor id registries, from the value tables of the installed
+//!   Wireshark (`tshark -G values`; `apt-get install tshark`).
 //! - `oui [DIR]`: regenerate `sensor/data/oui.tsv`, the MAC vendor table, from
 //!   IEEE's registry as Debian's `ieee-data` package carries it (default
 //!   `/usr/share/ieee-data`; `apt-get install ieee-data`).
@@ -18,11 +21,12 @@ fn main() -> ExitCode {
         Some("bench-e2e") => bench_e2e(args.get(1).map_or("300", String::as_str)),
         Some("demo-capture") => demo_capture(),
         Some("fuzz") => fuzz(args.get(1).map_or("60", String::as_str)),
+        Some("vendors") => vendors(),
         Some("oui") => oui(Path::new(
             args.get(1).map_or("/usr/share/ieee-data", String::as_str),
         )),
         _ => Err(
-            "usage: cargo xtask <bench-e2e [SIZE_MB] | demo-capture | fuzz [SECONDS] | oui [DIR]>"
+            "usage: cargo xtask <bench-e2e [SIZE_MB] | demo-capture | fuzz [SECONDS] | oui [DIR] | vendors>"
                 .into(),
         ),
     };
@@ -166,4 +170,42 @@ fn csv_records(text: &str) -> Vec<Vec<String>> {
         records.push(fields);
     }
     records
+}
+
+/// Writes one `ID<TAB>NAME` file per registry that Wireshark's dissectors carry.
+fn vendors() -> Result<(), String> {
+    let output = Command::new("tshark")
+        .args(["-G", "values"])
+        .output()
+        .map_err(|e| format!("tshark: {e} (apt-get install tshark)"))?;
+    let text = String::from_utf8_lossy(&output.stdout);
+    for (field, file) in [
+        ("enip.lir.vendor", "cip_vendors.tsv"),
+        ("bacapp.vendor_identifier", "bacnet_vendors.tsv"),
+    ] {
+        let mut rows: Vec<(u32, String)> = text
+            .lines()
+            .filter_map(|line| {
+                let mut parts = line.split('\t');
+                let (kind, name, id, vendor) =
+                    (parts.next()?, parts.next()?, parts.next()?, parts.next()?);
+                let keep =
+                    kind == "V" && name == field && !vendor.trim().eq_ignore_ascii_case("reserved");
+                keep.then(|| Some((id.parse().ok()?, vendor.trim().to_string())))?
+            })
+            .collect();
+        rows.sort();
+        rows.dedup_by_key(|(id, _)| *id);
+        if rows.is_empty() {
+            return Err(format!("tshark printed no values for {field}"));
+        }
+        let body: String = rows
+            .iter()
+            .map(|(id, name)| format!("{id}\t{name}\n"))
+            .collect();
+        let out = root().join("sensor/data").join(file);
+        std::fs::write(&out, body).map_err(|e| e.to_string())?;
+        eprintln!("wrote {} vendors to {}", rows.len(), out.display());
+    }
+    Ok(())
 }

@@ -2,6 +2,7 @@
 //! the asset inventory. Runs on one thread, over events in packet order, so
 //! its results are deterministic; it never touches raw bytes.
 
+mod cip_connections;
 pub mod inventory;
 pub mod policy;
 mod traffic;
@@ -21,6 +22,7 @@ pub struct Analyzer {
     traffic: traffic::Traffic,
     inventory: Inventory,
     policy: Engine,
+    cip: cip_connections::CipConnections,
     changes: Vec<Change>,
     changes_dropped: u64,
 }
@@ -54,6 +56,7 @@ impl Analyzer {
             traffic: traffic::Traffic::default(),
             inventory,
             policy: Engine::new(policy),
+            cip: cip_connections::CipConnections::default(),
             changes: Vec::new(),
             changes_dropped: 0,
         }
@@ -70,6 +73,9 @@ impl Analyzer {
         uses: &[FirstUse],
         ended: &[FlowRecord],
     ) {
+        // CIP I/O learns its Forward Open (seen on another flow) first, so
+        // that what follows sees the class it sets.
+        events.for_each_mut(|event| self.cip.event(event));
         for start in started {
             self.inventory.flow_started(start);
             self.policy.flow_started(start, &self.inventory);

@@ -6,8 +6,10 @@
 //! well-known port only deciding which decoders are tried first and how much
 //! evidence is needed ([`detect_stream`]).
 
+pub mod enip;
 pub mod iec104;
 pub mod modbus;
+pub mod vendors;
 
 use crate::event::{Event, Header, Pdu, Protocol};
 
@@ -113,6 +115,7 @@ pub enum Probe {
 pub enum StreamDecoder {
     Modbus(modbus::ModbusParser),
     Iec104(iec104::Iec104Parser),
+    Enip(enip::EnipParser),
 }
 
 impl StreamDecoder {
@@ -120,6 +123,7 @@ impl StreamDecoder {
         match self {
             StreamDecoder::Modbus(_) => Protocol::Modbus,
             StreamDecoder::Iec104(_) => Protocol::Iec104,
+            StreamDecoder::Enip(_) => Protocol::Enip,
         }
     }
 
@@ -127,6 +131,7 @@ impl StreamDecoder {
         match self {
             StreamDecoder::Modbus(p) => p.parse(data, out),
             StreamDecoder::Iec104(p) => p.parse(data, out),
+            StreamDecoder::Enip(p) => StreamParser::parse(p, data, out),
         }
     }
 
@@ -134,21 +139,28 @@ impl StreamDecoder {
         match self {
             StreamDecoder::Modbus(p) => p.gap(dir),
             StreamDecoder::Iec104(p) => p.gap(dir),
+            StreamDecoder::Enip(p) => p.gap(dir),
         }
     }
 }
 
 /// The per-conversation state of whichever decoder recognised a UDP flow.
 #[derive(Debug)]
-pub enum DatagramDecoder {}
+pub enum DatagramDecoder {
+    Enip(enip::EnipParser),
+}
 
 impl DatagramDecoder {
     pub fn protocol(&self) -> Protocol {
-        match *self {}
+        match self {
+            DatagramDecoder::Enip(_) => Protocol::Enip,
+        }
     }
 
-    pub fn parse(&mut self, _datagram: &[u8], _out: &mut Emitter<'_>) {
-        match *self {}
+    pub fn parse(&mut self, datagram: &[u8], out: &mut Emitter<'_>) {
+        match self {
+            DatagramDecoder::Enip(p) => DatagramParser::parse(p, datagram, out),
+        }
     }
 }
 
@@ -186,9 +198,18 @@ const STREAM_PROTOCOLS: &[Candidate<StreamDecoder>] = &[
         probe: iec104::probe,
         start: || StreamDecoder::Iec104(iec104::Iec104Parser::new()),
     },
+    Candidate {
+        ports: &[enip::PORT],
+        probe: enip::probe,
+        start: || StreamDecoder::Enip(enip::EnipParser::new()),
+    },
 ];
 
-const DATAGRAM_PROTOCOLS: &[Candidate<DatagramDecoder>] = &[];
+const DATAGRAM_PROTOCOLS: &[Candidate<DatagramDecoder>] = &[Candidate {
+    ports: &[enip::PORT, enip::IO_PORT],
+    probe: enip::probe_datagram,
+    start: || DatagramDecoder::Enip(enip::EnipParser::new()),
+}];
 
 /// A protocol carried directly over Ethernet: recognised by its ethertype
 /// (or LLC header) and payload.
@@ -268,6 +289,8 @@ pub fn function_names(protocol: Protocol) -> Vec<&'static str> {
     match protocol {
         Protocol::Modbus => modbus::function_names(),
         Protocol::Iec104 => iec104::function_names(),
+        Protocol::Enip => enip::enip_function_names(),
+        Protocol::Cip => enip::cip_function_names(),
     }
 }
 
@@ -276,6 +299,7 @@ pub fn anomaly_names(protocol: Protocol) -> &'static [&'static str] {
     match protocol {
         Protocol::Modbus => modbus::anomaly::ALL,
         Protocol::Iec104 => iec104::anomaly::ALL,
+        Protocol::Enip | Protocol::Cip => enip::anomaly::ALL,
     }
 }
 

@@ -294,12 +294,8 @@ impl Inventory {
             capture: 0,
             packet: 0,
         };
-        let key = |(ip, mac): (Option<IpAddr>, Option<Mac>)| match (ip, mac) {
-            (Some(ip), _) => Some(HostKey::Ip(ip)),
-            (None, Some(mac)) => Some(HostKey::Mac(mac)),
-            (None, None) => None,
-        };
-        let (Some(requester), Some(responder)) = (key(first.requester), key(first.responder))
+        let (Some(requester), Some(responder)) =
+            (host_key(first.requester), host_key(first.responder))
         else {
             return;
         };
@@ -325,10 +321,8 @@ impl Inventory {
             return;
         };
         let h = &event.header;
-        let key = match (h.src_ip, h.src_mac) {
-            (Some(ip), _) => HostKey::Ip(ip),
-            (None, Some(mac)) => HostKey::Mac(mac),
-            (None, None) => return,
+        let Some(key) = host_key((h.src_ip, h.src_mac)) else {
+            return;
         };
         let seen = Seen {
             ts: h.ts,
@@ -553,6 +547,15 @@ fn service(flow: &FlowRecord) -> Option<Service> {
     };
     let port = flow.key.endpoint(flow.client.other()).port;
     Some(Service { transport, port })
+}
+
+/// The key of a device at these addresses, if they can be a device's own.
+fn host_key((ip, mac): (Option<IpAddr>, Option<Mac>)) -> Option<HostKey> {
+    match (ip, mac) {
+        (Some(ip), _) => is_host_address(ip).then_some(HostKey::Ip(ip)),
+        (None, Some(mac)) => is_unicast(&mac).then_some(HostKey::Mac(mac)),
+        (None, None) => None,
+    }
 }
 
 /// Addresses that can be a device's own (not multicast, broadcast or unspecified).

@@ -45,6 +45,9 @@ fn kind(protocol: Protocol) -> Option<Kind> {
     match protocol {
         Protocol::Modbus => Some(Kind::Controller),
         Protocol::Iec104 => Some(Kind::Telecontrol),
+        Protocol::Cip => Some(Kind::Controller),
+        // Encapsulation alone: sessions and discovery, no process data.
+        Protocol::Enip => None,
     }
 }
 

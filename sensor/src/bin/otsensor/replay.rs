@@ -99,6 +99,9 @@ pub fn run(args: ReplayArgs) -> Result<(), Failure> {
         write_file(dir, ASSETS_CSV_FILE, |out| {
             assets::write_csv(&report.findings.assets, out)
         })?;
+        write_file(dir, ALERTS_FILE, |out| {
+            alerts::write_jsonl(&report.findings.alerts, out)
+        })?;
         if !args.quiet {
             print(|out| {
                 writeln!(
