@@ -8,6 +8,7 @@
 
 use std::net::IpAddr;
 
+use crate::protocols::dnp3::Dnp3Fields;
 use crate::protocols::modbus::ModbusFields;
 use crate::time::Timestamp;
 
@@ -36,14 +37,16 @@ impl Transport {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Protocol {
     Modbus,
+    Dnp3,
 }
 
 impl Protocol {
-    pub const ALL: &'static [Protocol] = &[Protocol::Modbus];
+    pub const ALL: &'static [Protocol] = &[Protocol::Modbus, Protocol::Dnp3];
 
     pub fn name(self) -> &'static str {
         match self {
             Protocol::Modbus => "modbus",
+            Protocol::Dnp3 => "dnp3",
         }
     }
 }
@@ -177,6 +180,7 @@ pub enum Nest {
 pub enum Fields {
     None,
     Modbus(ModbusFields),
+    Dnp3(Dnp3Fields),
 }
 
 impl Fields {
@@ -184,6 +188,7 @@ impl Fields {
         match self {
             Fields::None => {}
             Fields::Modbus(fields) => fields.visit(visitor),
+            Fields::Dnp3(fields) => fields.visit(visitor),
         }
     }
 }

@@ -6,6 +6,7 @@
 //! well-known port only deciding which decoders are tried first and how much
 //! evidence is needed ([`detect_stream`]).
 
+pub mod dnp3;
 pub mod modbus;
 
 use crate::event::{Event, Header, Pdu, Protocol};
@@ -111,39 +112,49 @@ pub enum Probe {
 #[derive(Debug)]
 pub enum StreamDecoder {
     Modbus(modbus::ModbusParser),
+    Dnp3(dnp3::Dnp3Parser),
 }
 
 impl StreamDecoder {
     pub fn protocol(&self) -> Protocol {
         match self {
             StreamDecoder::Modbus(_) => Protocol::Modbus,
+            StreamDecoder::Dnp3(_) => Protocol::Dnp3,
         }
     }
 
     pub fn parse(&mut self, data: &[u8], out: &mut Emitter<'_>) -> usize {
         match self {
             StreamDecoder::Modbus(p) => p.parse(data, out),
+            StreamDecoder::Dnp3(p) => StreamParser::parse(p, data, out),
         }
     }
 
     pub fn gap(&mut self, dir: Direction) {
         match self {
             StreamDecoder::Modbus(p) => p.gap(dir),
+            StreamDecoder::Dnp3(p) => p.gap(dir),
         }
     }
 }
 
 /// The per-conversation state of whichever decoder recognised a UDP flow.
 #[derive(Debug)]
-pub enum DatagramDecoder {}
+pub enum DatagramDecoder {
+    Dnp3(dnp3::Dnp3Parser),
+}
 
 impl DatagramDecoder {
     pub fn protocol(&self) -> Protocol {
-        match *self {}
+        match self {
+            DatagramDecoder::Dnp3(_) => Protocol::Dnp3,
+        }
     }
 
-    pub fn parse(&mut self, _datagram: &[u8], _out: &mut Emitter<'_>) {
-        match *self {}
+    pub fn parse(&mut self, datagram: &[u8], out: &mut Emitter<'_>) {
+        match self {
+            DatagramDecoder::Dnp3(p) => DatagramParser::parse(p, datagram, out),
+        }
     }
 }
 
@@ -170,13 +181,24 @@ struct Candidate<D> {
     start: fn() -> D,
 }
 
-const STREAM_PROTOCOLS: &[Candidate<StreamDecoder>] = &[Candidate {
-    ports: &[modbus::PORT],
-    probe: modbus::probe,
-    start: || StreamDecoder::Modbus(modbus::ModbusParser::new()),
-}];
+const STREAM_PROTOCOLS: &[Candidate<StreamDecoder>] = &[
+    Candidate {
+        ports: &[modbus::PORT],
+        probe: modbus::probe,
+        start: || StreamDecoder::Modbus(modbus::ModbusParser::new()),
+    },
+    Candidate {
+        ports: &[dnp3::PORT],
+        probe: dnp3::probe,
+        start: || StreamDecoder::Dnp3(dnp3::Dnp3Parser::new()),
+    },
+];
 
-const DATAGRAM_PROTOCOLS: &[Candidate<DatagramDecoder>] = &[];
+const DATAGRAM_PROTOCOLS: &[Candidate<DatagramDecoder>] = &[Candidate {
+    ports: &[dnp3::PORT],
+    probe: dnp3::probe,
+    start: || DatagramDecoder::Dnp3(dnp3::Dnp3Parser::new()),
+}];
 
 /// A protocol carried directly over Ethernet: recognised by its ethertype
 /// (or LLC header) and payload.
