@@ -184,6 +184,6 @@ pub fn decode(fragment: &[u8], a: &mut Anomalies) -> Fragment {
         }
         body = fragment.get(4..).unwrap_or_default();
     }
-    objects::walk(body, function.context(), &mut out.objects, a);
+    out.objects = objects::walk(body, function.context(), a);
     out
 }

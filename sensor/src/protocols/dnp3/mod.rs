@@ -29,6 +29,7 @@ mod tests;
 
 use std::collections::VecDeque;
 use std::fmt::Write as _;
+use std::num::NonZeroU64;
 
 use super::{DatagramParser, Direction, Emitter, Probe, StreamParser};
 use crate::event::{Anomalies, Fields, FunctionClass, Nest, Pdu, Protocol, Value, Visitor};
@@ -106,7 +107,7 @@ pub struct Dnp3Fields {
     /// Link frames whose segments made the fragment.
     pub link_frames: Option<u16>,
     /// Packet of the first of several link frames of a fragment.
-    pub first_packet: Option<u64>,
+    pub first_packet: Option<NonZeroU64>,
     /// User data blocks with a wrong CRC.
     pub crc_errors: Option<u8>,
     /// Transport header of the (last) segment.
@@ -119,7 +120,7 @@ pub struct Dnp3Fields {
     pub fragment_length: Option<u16>,
     pub objects: Objects,
     /// Packet and function of the request a response answers.
-    pub request_packet: Option<u64>,
+    pub request_packet: Option<NonZeroU64>,
     pub request_function_code: Option<u8>,
     /// Bytes skipped as not DNP3 (on `invalid` events only).
     pub skipped_bytes: Option<u32>,
@@ -159,7 +160,7 @@ impl Dnp3Fields {
             }
         }
         u(v, "link_frames", self.link_frames);
-        u(v, "first_packet", self.first_packet);
+        u(v, "first_packet", self.first_packet.map(NonZeroU64::get));
         u(v, "crc_errors", self.crc_errors);
         if let Some(t) = self.transport {
             b(v, "transport_fir", Some(t & transport::FIR != 0));
@@ -206,7 +207,11 @@ impl Dnp3Fields {
             }
             v.end();
         }
-        u(v, "request_packet", self.request_packet);
+        u(
+            v,
+            "request_packet",
+            self.request_packet.map(NonZeroU64::get),
+        );
         u(v, "request_function_code", self.request_function_code);
         if let Some(name) = self
             .request_function_code
@@ -398,7 +403,7 @@ impl Dnp3Parser {
                     a.add(reason);
                 }
                 f.link_frames = Some(done.frames);
-                f.first_packet = (done.frames > 1).then_some(done.first_packet);
+                f.first_packet = NonZeroU64::new(done.first_packet).filter(|_| done.frames > 1);
                 let fragment = done.bytes.as_deref().unwrap_or(payload);
                 self.fragment(fragment, f, a, out);
             }
@@ -550,7 +555,7 @@ impl Dnp3Parser {
             .iter()
             .position(|p| p.master == master && p.outstation == outstation && p.seq == seq)?;
         let p = self.pending.get_mut(at)?;
-        f.request_packet = Some(p.packet);
+        f.request_packet = NonZeroU64::new(p.packet);
         f.request_function_code = Some(p.function.0);
         let class = p.class;
         if control & app::control::FIN != 0 {

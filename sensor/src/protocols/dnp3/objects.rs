@@ -163,12 +163,21 @@ pub fn control_status_name(status: u8) -> &'static str {
 /// What the walk of a fragment found.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Objects {
-    pub headers: Vec<ObjectHeader>,
+    pub headers: Box<[ObjectHeader]>,
     /// Headers read, including those beyond [`MAX_HEADERS`].
     pub count: u16,
-    pub controls: Vec<Control>,
+    pub controls: Box<[Control]>,
     /// Device attributes that identify the sender (g0 strings).
     pub identity: Option<Box<Identity>>,
+}
+
+/// [`Objects`] while the walk fills them.
+#[derive(Default)]
+struct Walk {
+    headers: Vec<ObjectHeader>,
+    count: u16,
+    controls: Vec<Control>,
+    identity: Option<Box<Identity>>,
 }
 
 /// How the objects of a fragment carry data, by function.
@@ -300,27 +309,36 @@ mod attribute {
 }
 
 /// Records a device attribute string in the identity.
-fn identify(objects: &mut Objects, variation: u8, value: &[u8]) {
+fn identify(objects: &mut Walk, variation: u8, value: &[u8]) {
     use attribute::*;
-    let slot = {
-        let id = objects.identity.get_or_insert_with(Box::default);
-        match variation {
-            SOFTWARE_VERSION => &mut id.firmware,
-            HARDWARE_VERSION => &mut id.hardware,
-            DEVICE_NAME => &mut id.station_name,
-            SERIAL_NUMBER => &mut id.serial,
-            PRODUCT_NAME_AND_MODEL => &mut id.product,
-            MANUFACTURER_NAME => &mut id.vendor,
-            _ => return,
-        }
+    if !matches!(
+        variation,
+        SOFTWARE_VERSION
+            | HARDWARE_VERSION
+            | DEVICE_NAME
+            | SERIAL_NUMBER
+            | PRODUCT_NAME_AND_MODEL
+            | MANUFACTURER_NAME
+    ) {
+        return;
+    }
+    let value = value.get(..MAX_ATTRIBUTE_LEN).unwrap_or(value);
+    let text = String::from_utf8_lossy(value);
+    let text = text.trim_end_matches('\0').trim();
+    if text.is_empty() {
+        return;
+    }
+    let id = objects.identity.get_or_insert_with(Box::default);
+    let slot = match variation {
+        SOFTWARE_VERSION => &mut id.firmware,
+        HARDWARE_VERSION => &mut id.hardware,
+        DEVICE_NAME => &mut id.station_name,
+        SERIAL_NUMBER => &mut id.serial,
+        PRODUCT_NAME_AND_MODEL => &mut id.product,
+        _ => &mut id.vendor,
     };
     if slot.is_none() {
-        let value = value.get(..MAX_ATTRIBUTE_LEN).unwrap_or(value);
-        let text = String::from_utf8_lossy(value);
-        let text = text.trim_end_matches('\0').trim();
-        if !text.is_empty() {
-            *slot = Some(text.to_string());
-        }
+        *slot = Some(text.to_string());
     }
 }
 
@@ -333,16 +351,24 @@ struct Stop;
 /// Like Wireshark, headers are read while at least two bytes remain; a
 /// header is recorded as soon as its group and variation are read, and its
 /// qualifier and range fields as far as they were present.
-pub fn walk(body: &[u8], context: Context, objects: &mut Objects, a: &mut Anomalies) {
+pub fn walk(body: &[u8], context: Context, a: &mut Anomalies) -> Objects {
+    let mut walk = Walk::default();
     let mut at = 0usize;
+    let mut complete = true;
     while body.len().saturating_sub(at) >= 2 {
-        match header(body, &mut at, context, objects, a) {
-            Ok(()) => {}
-            Err(Stop) => return,
+        if header(body, &mut at, context, &mut walk, a).is_err() {
+            complete = false;
+            break;
         }
     }
-    if at < body.len() {
+    if complete && at < body.len() {
         a.add(TRAILING_BYTES);
+    }
+    Objects {
+        headers: walk.headers.into_boxed_slice(),
+        count: walk.count,
+        controls: walk.controls.into_boxed_slice(),
+        identity: walk.identity,
     }
 }
 
@@ -351,7 +377,7 @@ fn header(
     body: &[u8],
     at: &mut usize,
     context: Context,
-    objects: &mut Objects,
+    objects: &mut Walk,
     a: &mut Anomalies,
 ) -> Result<(), Stop> {
     let (Some(&group), Some(&variation)) = (body.get(*at), body.get(*at + 1)) else {
@@ -479,7 +505,7 @@ fn skip_objects(
     at: &mut usize,
     items: Items,
     context: Context,
-    objects: &mut Objects,
+    objects: &mut Walk,
     a: &mut Anomalies,
 ) -> Result<(), Stop> {
     let Items {
@@ -572,7 +598,7 @@ fn attribute_len(
     body: &[u8],
     at: usize,
     variation: u8,
-    objects: &mut Objects,
+    objects: &mut Walk,
     a: &mut Anomalies,
 ) -> Option<usize> {
     let data_type = *body.get(at)?;
@@ -598,7 +624,7 @@ fn attribute_len(
 
 /// Keeps the control blocks (g12v1/v2, g41) of one header whose objects are
 /// known to lie whole in `body` from `at`.
-fn keep_controls(body: &[u8], at: usize, items: Items, prefix_bytes: usize, objects: &mut Objects) {
+fn keep_controls(body: &[u8], at: usize, items: Items, prefix_bytes: usize, objects: &mut Walk) {
     let Items {
         group,
         variation,
