@@ -73,6 +73,11 @@ impl FunctionCode {
         })
     }
 
+    /// Requests the outstation does not answer.
+    pub fn expects_no_response(self) -> bool {
+        matches!(self.0, 0 | 6 | 8 | 10 | 12 | 33) || self.is_response()
+    }
+
     /// Sent by the outstation: responses carry internal indications.
     pub fn is_response(self) -> bool {
         matches!(self.0, 129..=131)

@@ -488,7 +488,7 @@ impl Dnp3Parser {
             FunctionCode::UNSOLICITED_RESPONSE => FunctionClass::Other,
             _ => {
                 let class = function.class();
-                if function.name().is_some() {
+                if function.name().is_some() && !function.expects_no_response() {
                     self.request(Pending {
                         master: link.source,
                         outstation: link.destination,

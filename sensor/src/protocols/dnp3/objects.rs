@@ -160,6 +160,17 @@ pub fn control_status_name(status: u8) -> &'static str {
     }
 }
 
+impl Control {
+    /// A placeholder for unused slots.
+    const EMPTY: Control = Control {
+        group: 0,
+        variation: 0,
+        index: 0,
+        kind: ControlKind::AnalogInt(0),
+        status: 0,
+    };
+}
+
 /// What the walk of a fragment found.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Objects {
@@ -171,13 +182,52 @@ pub struct Objects {
     pub identity: Option<Box<Identity>>,
 }
 
-/// [`Objects`] while the walk fills them.
-#[derive(Default)]
+/// [`Objects`] while the walk fills them: fixed arrays on the stack, so that
+/// a fragment costs one allocation per non-empty list.
 struct Walk {
-    headers: Vec<ObjectHeader>,
+    headers: Stack<ObjectHeader, MAX_HEADERS>,
     count: u16,
-    controls: Vec<Control>,
+    controls: Stack<Control, MAX_CONTROLS>,
     identity: Option<Box<Identity>>,
+}
+
+/// At most `N` values, in order.
+struct Stack<T, const N: usize> {
+    items: [T; N],
+    len: usize,
+}
+
+impl<T: Copy, const N: usize> Stack<T, N> {
+    fn new(empty: T) -> Self {
+        Stack {
+            items: [empty; N],
+            len: 0,
+        }
+    }
+
+    /// Appends `item` and returns its position, or `None` when full.
+    fn push(&mut self, item: T) -> Option<usize> {
+        let slot = self.items.get_mut(self.len)?;
+        *slot = item;
+        self.len += 1;
+        Some(self.len - 1)
+    }
+
+    fn is_full(&self) -> bool {
+        self.len >= N
+    }
+
+    fn get(&self, at: usize) -> Option<&T> {
+        self.as_slice().get(at)
+    }
+
+    fn get_mut(&mut self, at: usize) -> Option<&mut T> {
+        self.items.get_mut(..self.len)?.get_mut(at)
+    }
+
+    fn as_slice(&self) -> &[T] {
+        self.items.get(..self.len).unwrap_or_default()
+    }
 }
 
 /// How the objects of a fragment carry data, by function.
@@ -352,7 +402,12 @@ struct Stop;
 /// header is recorded as soon as its group and variation are read, and its
 /// qualifier and range fields as far as they were present.
 pub fn walk(body: &[u8], context: Context, a: &mut Anomalies) -> Objects {
-    let mut walk = Walk::default();
+    let mut walk = Walk {
+        headers: Stack::new(ObjectHeader::default()),
+        count: 0,
+        controls: Stack::new(Control::EMPTY),
+        identity: None,
+    };
     let mut at = 0usize;
     let mut complete = true;
     while body.len().saturating_sub(at) >= 2 {
@@ -365,9 +420,9 @@ pub fn walk(body: &[u8], context: Context, a: &mut Anomalies) -> Objects {
         a.add(TRAILING_BYTES);
     }
     Objects {
-        headers: walk.headers.into_boxed_slice(),
+        headers: walk.headers.as_slice().into(),
         count: walk.count,
-        controls: walk.controls.into_boxed_slice(),
+        controls: walk.controls.as_slice().into(),
         identity: walk.identity,
     }
 }
@@ -385,16 +440,14 @@ fn header(
     };
     *at += 2;
     objects.count = objects.count.saturating_add(1);
-    let slot = if objects.headers.len() < MAX_HEADERS {
-        objects.headers.push(ObjectHeader {
+    let slot = objects
+        .headers
+        .push(ObjectHeader {
             group,
             variation,
             ..ObjectHeader::default()
-        });
-        objects.headers.len() - 1
-    } else {
-        usize::MAX
-    };
+        })
+        .unwrap_or(usize::MAX);
     let mut record = |update: &dyn Fn(&mut ObjectHeader)| {
         if let Some(h) = objects.headers.get_mut(slot) {
             update(h);
@@ -641,7 +694,7 @@ fn keep_controls(body: &[u8], at: usize, items: Items, prefix_bytes: usize, obje
     };
     let mut pos = at;
     for n in 0..count {
-        if objects.controls.len() >= MAX_CONTROLS {
+        if objects.controls.is_full() {
             return;
         }
         let index = match prefix {
@@ -682,7 +735,7 @@ fn keep_controls(body: &[u8], at: usize, items: Items, prefix_bytes: usize, obje
                 (ControlKind::AnalogFloat(f64::from_bits(bits)), byte(8))
             }
         };
-        objects.controls.push(Control {
+        let _ = objects.controls.push(Control {
             group,
             variation,
             index,

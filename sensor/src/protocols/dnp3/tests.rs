@@ -360,6 +360,19 @@ fn confirm_of_a_read_response_is_a_read() {
 }
 
 #[test]
+fn requests_without_acknowledgement_wait_for_no_response() {
+    let mut c = Conn::new();
+    // Direct operate no ack, sequence 6: nothing is expected back.
+    let pdu = c.one(ToServer, &request(&[0xC6, 0x06, 0x0C, 0x01, 0x17, 0x00]));
+    clean(&pdu);
+    assert_eq!(pdu.class, FunctionClass::Control);
+    assert!(c.parser.pending.is_empty());
+    let rsp = c.one(ToClient, &response(&[0xC6, 0x81, 0x00, 0x00]));
+    assert_eq!(rsp.class, FunctionClass::Other);
+    assert_eq!(dnp(&rsp).request_packet, None);
+}
+
+#[test]
 fn write_time_and_iin() {
     // nDPI frame 19: write g50v1 (time and date), count 1.
     let write_time = [
