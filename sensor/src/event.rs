@@ -8,6 +8,7 @@
 
 use std::net::IpAddr;
 
+use crate::protocols::dnp3::Dnp3Fields;
 use crate::protocols::enip::EnipFields;
 use crate::protocols::iec104::Iec104Fields;
 use crate::protocols::modbus::ModbusFields;
@@ -46,6 +47,7 @@ pub enum Protocol {
     Enip,
     /// CIP messages (explicit, in EtherNet/IP) and implicit I/O.
     Cip,
+    Dnp3,
 }
 
 impl Protocol {
@@ -54,6 +56,7 @@ impl Protocol {
         Protocol::Iec104,
         Protocol::Enip,
         Protocol::Cip,
+        Protocol::Dnp3,
     ];
 
     pub fn name(self) -> &'static str {
@@ -62,6 +65,7 @@ impl Protocol {
             Protocol::Iec104 => "iec104",
             Protocol::Enip => "enip",
             Protocol::Cip => "cip",
+            Protocol::Dnp3 => "dnp3",
         }
     }
 
@@ -272,6 +276,7 @@ pub enum Fields {
     Iec104(Iec104Fields),
     /// Both `enip` and `cip` events.
     Enip(EnipFields),
+    Dnp3(Dnp3Fields),
 }
 
 impl Fields {
@@ -281,6 +286,7 @@ impl Fields {
             Fields::Modbus(fields) => fields.visit(visitor),
             Fields::Iec104(fields) => fields.visit(visitor),
             Fields::Enip(fields) => fields.visit(visitor),
+            Fields::Dnp3(fields) => fields.visit(visitor),
         }
     }
 }

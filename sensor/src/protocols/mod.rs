@@ -6,6 +6,7 @@
 //! well-known port only deciding which decoders are tried first and how much
 //! evidence is needed ([`detect_stream`]).
 
+pub mod dnp3;
 pub mod enip;
 pub mod iec104;
 pub mod modbus;
@@ -116,6 +117,7 @@ pub enum StreamDecoder {
     Modbus(modbus::ModbusParser),
     Iec104(iec104::Iec104Parser),
     Enip(enip::EnipParser),
+    Dnp3(dnp3::Dnp3Parser),
 }
 
 impl StreamDecoder {
@@ -124,6 +126,7 @@ impl StreamDecoder {
             StreamDecoder::Modbus(_) => Protocol::Modbus,
             StreamDecoder::Iec104(_) => Protocol::Iec104,
             StreamDecoder::Enip(_) => Protocol::Enip,
+            StreamDecoder::Dnp3(_) => Protocol::Dnp3,
         }
     }
 
@@ -132,6 +135,7 @@ impl StreamDecoder {
             StreamDecoder::Modbus(p) => p.parse(data, out),
             StreamDecoder::Iec104(p) => p.parse(data, out),
             StreamDecoder::Enip(p) => StreamParser::parse(p, data, out),
+            StreamDecoder::Dnp3(p) => StreamParser::parse(p, data, out),
         }
     }
 
@@ -140,6 +144,7 @@ impl StreamDecoder {
             StreamDecoder::Modbus(p) => p.gap(dir),
             StreamDecoder::Iec104(p) => p.gap(dir),
             StreamDecoder::Enip(p) => p.gap(dir),
+            StreamDecoder::Dnp3(p) => p.gap(dir),
         }
     }
 }
@@ -148,18 +153,21 @@ impl StreamDecoder {
 #[derive(Debug)]
 pub enum DatagramDecoder {
     Enip(enip::EnipParser),
+    Dnp3(dnp3::Dnp3Parser),
 }
 
 impl DatagramDecoder {
     pub fn protocol(&self) -> Protocol {
         match self {
             DatagramDecoder::Enip(_) => Protocol::Enip,
+            DatagramDecoder::Dnp3(_) => Protocol::Dnp3,
         }
     }
 
     pub fn parse(&mut self, datagram: &[u8], out: &mut Emitter<'_>) {
         match self {
             DatagramDecoder::Enip(p) => DatagramParser::parse(p, datagram, out),
+            DatagramDecoder::Dnp3(p) => DatagramParser::parse(p, datagram, out),
         }
     }
 }
@@ -203,13 +211,25 @@ const STREAM_PROTOCOLS: &[Candidate<StreamDecoder>] = &[
         probe: enip::probe,
         start: || StreamDecoder::Enip(enip::EnipParser::new()),
     },
+    Candidate {
+        ports: &[dnp3::PORT],
+        probe: dnp3::probe,
+        start: || StreamDecoder::Dnp3(dnp3::Dnp3Parser::new()),
+    },
 ];
 
-const DATAGRAM_PROTOCOLS: &[Candidate<DatagramDecoder>] = &[Candidate {
-    ports: &[enip::PORT, enip::IO_PORT],
-    probe: enip::probe_datagram,
-    start: || DatagramDecoder::Enip(enip::EnipParser::new()),
-}];
+const DATAGRAM_PROTOCOLS: &[Candidate<DatagramDecoder>] = &[
+    Candidate {
+        ports: &[enip::PORT, enip::IO_PORT],
+        probe: enip::probe_datagram,
+        start: || DatagramDecoder::Enip(enip::EnipParser::new()),
+    },
+    Candidate {
+        ports: &[dnp3::PORT],
+        probe: dnp3::probe,
+        start: || DatagramDecoder::Dnp3(dnp3::Dnp3Parser::new()),
+    },
+];
 
 /// A protocol carried directly over Ethernet: recognised by its ethertype
 /// (or LLC header) and payload.
@@ -291,6 +311,7 @@ pub fn function_names(protocol: Protocol) -> Vec<&'static str> {
         Protocol::Iec104 => iec104::function_names(),
         Protocol::Enip => enip::enip_function_names(),
         Protocol::Cip => enip::cip_function_names(),
+        Protocol::Dnp3 => dnp3::function_names(),
     }
 }
 
@@ -300,6 +321,7 @@ pub fn anomaly_names(protocol: Protocol) -> &'static [&'static str] {
         Protocol::Modbus => modbus::anomaly::ALL,
         Protocol::Iec104 => iec104::anomaly::ALL,
         Protocol::Enip | Protocol::Cip => enip::anomaly::ALL,
+        Protocol::Dnp3 => dnp3::anomaly::ALL,
     }
 }
 

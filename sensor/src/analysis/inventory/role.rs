@@ -44,7 +44,7 @@ enum Kind {
 fn kind(protocol: Protocol) -> Option<Kind> {
     match protocol {
         Protocol::Modbus => Some(Kind::Controller),
-        Protocol::Iec104 => Some(Kind::Telecontrol),
+        Protocol::Iec104 | Protocol::Dnp3 => Some(Kind::Telecontrol),
         Protocol::Cip => Some(Kind::Controller),
         // Encapsulation alone: sessions and discovery, no process data.
         Protocol::Enip => None,
