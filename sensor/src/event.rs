@@ -8,7 +8,10 @@
 
 use std::net::IpAddr;
 
+use crate::protocols::cotp::CotpFields;
 use crate::protocols::modbus::ModbusFields;
+use crate::protocols::s7comm::S7commFields;
+use crate::protocols::s7commplus::S7commPlusFields;
 use crate::time::Timestamp;
 
 pub type Mac = [u8; 6];
@@ -36,14 +39,26 @@ impl Transport {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Protocol {
     Modbus,
+    /// ISO 8073 COTP connection management on ISO-on-TCP (port 102).
+    Cotp,
+    S7comm,
+    S7commPlus,
 }
 
 impl Protocol {
-    pub const ALL: &'static [Protocol] = &[Protocol::Modbus];
+    pub const ALL: &'static [Protocol] = &[
+        Protocol::Modbus,
+        Protocol::Cotp,
+        Protocol::S7comm,
+        Protocol::S7commPlus,
+    ];
 
     pub fn name(self) -> &'static str {
         match self {
             Protocol::Modbus => "modbus",
+            Protocol::Cotp => "cotp",
+            Protocol::S7comm => "s7comm",
+            Protocol::S7commPlus => "s7commplus",
         }
     }
 }
@@ -177,6 +192,10 @@ pub enum Nest {
 pub enum Fields {
     None,
     Modbus(ModbusFields),
+    Cotp(CotpFields),
+    /// Boxed: large, with item lists.
+    S7comm(Box<S7commFields>),
+    S7commPlus(S7commPlusFields),
 }
 
 impl Fields {
@@ -184,6 +203,9 @@ impl Fields {
         match self {
             Fields::None => {}
             Fields::Modbus(fields) => fields.visit(visitor),
+            Fields::Cotp(fields) => fields.visit(visitor),
+            Fields::S7comm(fields) => fields.visit(visitor),
+            Fields::S7commPlus(fields) => fields.visit(visitor),
         }
     }
 }

@@ -6,7 +6,11 @@
 //! well-known port only deciding which decoders are tried first and how much
 //! evidence is needed ([`detect_stream`]).
 
+pub mod cotp;
+pub mod iso_on_tcp;
 pub mod modbus;
+pub mod s7comm;
+pub mod s7commplus;
 
 use crate::event::{Event, Header, Pdu, Protocol};
 
@@ -111,24 +115,29 @@ pub enum Probe {
 #[derive(Debug)]
 pub enum StreamDecoder {
     Modbus(modbus::ModbusParser),
+    /// TPKT/COTP and S7comm / S7comm-plus above it ("iso-on-tcp").
+    IsoOnTcp(Box<iso_on_tcp::IsoOnTcpParser>),
 }
 
 impl StreamDecoder {
     pub fn protocol(&self) -> Protocol {
         match self {
             StreamDecoder::Modbus(_) => Protocol::Modbus,
+            StreamDecoder::IsoOnTcp(p) => p.protocol(),
         }
     }
 
     pub fn parse(&mut self, data: &[u8], out: &mut Emitter<'_>) -> usize {
         match self {
             StreamDecoder::Modbus(p) => p.parse(data, out),
+            StreamDecoder::IsoOnTcp(p) => p.parse(data, out),
         }
     }
 
     pub fn gap(&mut self, dir: Direction) {
         match self {
             StreamDecoder::Modbus(p) => p.gap(dir),
+            StreamDecoder::IsoOnTcp(p) => p.gap(dir),
         }
     }
 }
@@ -170,11 +179,18 @@ struct Candidate<D> {
     start: fn() -> D,
 }
 
-const STREAM_PROTOCOLS: &[Candidate<StreamDecoder>] = &[Candidate {
-    ports: &[modbus::PORT],
-    probe: modbus::probe,
-    start: || StreamDecoder::Modbus(modbus::ModbusParser::new()),
-}];
+const STREAM_PROTOCOLS: &[Candidate<StreamDecoder>] = &[
+    Candidate {
+        ports: &[modbus::PORT],
+        probe: modbus::probe,
+        start: || StreamDecoder::Modbus(modbus::ModbusParser::new()),
+    },
+    Candidate {
+        ports: &[iso_on_tcp::PORT],
+        probe: iso_on_tcp::probe,
+        start: || StreamDecoder::IsoOnTcp(Box::default()),
+    },
+];
 
 const DATAGRAM_PROTOCOLS: &[Candidate<DatagramDecoder>] = &[];
 

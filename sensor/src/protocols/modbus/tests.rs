@@ -69,7 +69,7 @@ impl Conn {
 fn mb(pdu: &Pdu) -> &ModbusFields {
     match &pdu.fields {
         Fields::Modbus(f) => f,
-        Fields::None => panic!("no Modbus fields"),
+        _ => panic!("no Modbus fields"),
     }
 }
 
