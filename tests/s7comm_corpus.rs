@@ -284,3 +284,139 @@ fn s7comm_and_s7commplus_match_wireshark_frame_by_frame() {
     assert_eq!(captures, 5);
     assert!(report.pdus >= 400, "only {} PDUs compared", report.pdus);
 }
+
+/// What the sensor must read from the SZL answers, as `tshark -V` shows them:
+/// (capture, frame, field, value). The order number is Wireshark's MlfB with
+/// its padding trimmed; the firmware is Wireshark's index 0x0007 `Ausbg`
+/// 22019 (0x5603: 'V', 3) and `Ausbe` 518 (0x0206: 2, 6) or 519 read as a
+/// version; the hardware is index 0x0006's `Ausbg`; the product is the module
+/// type name (`Cputypname`), the station name the PLC name, the serial
+/// `Serialn`, the vendor id `Manufacturer_id` 0x002a.
+const IDENTITIES: &[(&str, &str, u64, &str, &str)] = &[
+    (
+        "s7comm",
+        "icsnpp_s7ident.pcap",
+        11,
+        "order_number",
+        "6ES7 315-2EH14-0AB0",
+    ),
+    ("s7comm", "icsnpp_s7ident.pcap", 11, "firmware", "V3.2.6"),
+    ("s7comm", "icsnpp_s7ident.pcap", 11, "hardware", "4"),
+    (
+        "s7comm",
+        "icsnpp_s7ident.pcap",
+        13,
+        "serial",
+        "S C-C2UR28922012",
+    ),
+    (
+        "s7comm",
+        "icsnpp_s7ident.pcap",
+        13,
+        "product",
+        "CPU 315-2 PN/DP",
+    ),
+    (
+        "s7comm",
+        "icsnpp_s7ident.pcap",
+        13,
+        "station_name",
+        "SNAP7-SERVER",
+    ),
+    ("s7comm", "icsnpp_s7ident.pcap", 13, "vendor_id", "42"),
+    ("s7comm", "icsnpp_s7ident.pcap", 13, "vendor", "Siemens"),
+    (
+        "s7comm",
+        "snap7_s300_everything.pcap",
+        4,
+        "order_number",
+        "6ES7 315-2EH14-0AB0",
+    ),
+    (
+        "s7comm",
+        "snap7_s300_everything.pcap",
+        4,
+        "firmware",
+        "V3.2.7",
+    ),
+    ("s7comm", "snap7_s300_everything.pcap", 4, "hardware", "3"),
+    (
+        "s7comm",
+        "snap7_s300_everything.pcap",
+        8,
+        "serial",
+        "S C-B1U393142011",
+    ),
+    (
+        "s7comm",
+        "snap7_s300_everything.pcap",
+        8,
+        "product",
+        "CPU 315-2 PN/DP",
+    ),
+    (
+        "s7comm",
+        "snap7_s300_everything.pcap",
+        8,
+        "station_name",
+        "S7300/ET200M station_1",
+    ),
+    (
+        "s7comm",
+        "s7comm_reading_plc_status.pcap",
+        59,
+        "order_number",
+        "6ES7 151-8AB01-0AB0",
+    ),
+    (
+        "s7comm",
+        "s7comm_reading_plc_status.pcap",
+        72,
+        "serial",
+        "S C-C6TW74882012",
+    ),
+    (
+        "s7comm",
+        "s7comm_reading_plc_status.pcap",
+        72,
+        "product",
+        "IM151-8 PN/DP CPU",
+    ),
+    (
+        "s7comm",
+        "s7comm_reading_plc_status.pcap",
+        72,
+        "station_name",
+        "IM151-8-CPU",
+    ),
+];
+
+#[test]
+fn szl_identity_matches_what_wireshark_shows() {
+    let mut by_capture: BTreeMap<(&str, &str), Vec<Value>> = BTreeMap::new();
+    for &(folder, file, frame, field, expected) in IDENTITIES {
+        let Some(dir) = shared_pcaps(folder) else {
+            return;
+        };
+        let events = by_capture
+            .entry((folder, file))
+            .or_insert_with(|| replay(&[&dir.join(file)], &[]).events());
+        let identity = events
+            .iter()
+            .find(|e| e["packet"] == frame && e["protocol"] == "s7comm")
+            .map(|e| &e["identity"])
+            .unwrap_or_else(|| panic!("{file} frame {frame}: no S7comm event"));
+        let got = match &identity[field] {
+            Value::String(s) => s.clone(),
+            Value::Number(n) => n.to_string(),
+            other => panic!("{file} frame {frame}: identity.{field} is {other}"),
+        };
+        assert_eq!(got, expected, "{file} frame {frame}: identity.{field}");
+    }
+    // Identity only on the PLC's answers.
+    for ((_, file), events) in &by_capture {
+        for e in events.iter().filter(|e| !e["identity"].is_null()) {
+            assert_eq!(e["is_response"], true, "{file} packet {}", e["packet"]);
+        }
+    }
+}

@@ -201,7 +201,7 @@ pub struct S7commFields {
     pub error_class: Option<u8>,
     /// Wireshark `s7comm.header.errcod` (ack, ack_data).
     pub error_code: Option<u8>,
-    /// Userdata method (Wireshark `s7comm.param.userdata.reqres2`): 0x11 request, 0x12 response.
+    /// Userdata method (Wireshark `s7comm.param.userdata.reqres1`): 0x11 request, 0x12 response.
     pub userdata_method: Option<u8>,
     /// Wireshark `s7comm.param.userdata.type`: 0 push, 4 request, 8 response.
     pub userdata_type: Option<u8>,
