@@ -2,7 +2,9 @@
 //! layer ([`super::cotp`]) and what it carries, chosen per TSDU by its first
 //! octet:
 //!
-//! - 0x32: S7comm ([`super::s7comm`]), events with protocol `s7comm`;
+//! - 0x32: S7comm ([`super::s7comm`]), events with protocol `s7comm`, if
+//!   the header is one (ROSCTR 1 to 7, 10 octets at least), as Wireshark
+//!   decides; else a `cotp` `data` event with `invalid_s7comm_header`;
 //! - 0x72: S7comm-plus ([`super::s7commplus`]), protocol `s7commplus`;
 //! - anything else: a `cotp` `data` event with the TSDU's length. (An ISO
 //!   session/presentation decoder for IEC 61850 MMS plugs in here: its SPDUs
@@ -38,9 +40,12 @@ struct Upper {
 impl CotpUser for Upper {
     fn tsdu(&mut self, tsdu: &Tsdu<'_>, out: &mut Emitter<'_>) {
         match tsdu.data.first() {
-            Some(&s7comm::PROTOCOL_ID) => {
+            Some(&s7comm::PROTOCOL_ID) if s7comm::is_s7comm(tsdu.data) => {
                 self.first.get_or_insert(Protocol::S7comm);
                 self.s7comm.pdu(tsdu, out);
+            }
+            Some(&s7comm::PROTOCOL_ID) => {
+                cotp::data_event(tsdu, Some(s7comm::anomaly::INVALID_S7COMM_HEADER), out);
             }
             Some(&s7commplus::PROTOCOL_ID) => {
                 self.first.get_or_insert(Protocol::S7commPlus);

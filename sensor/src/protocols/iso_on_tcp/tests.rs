@@ -287,3 +287,21 @@ fn random_bytes_never_panic_and_always_progress() {
     }
     assert!(c.events.len() > 1000, "only {} events", c.events.len());
 }
+
+#[test]
+fn a_tsdu_starting_with_0x32_that_is_not_s7comm_is_cotp_data() {
+    let mut c = Conn::default();
+    // ROSCTR 8: Wireshark shows COTP data, not S7comm.
+    let events = c.all(
+        ToServer,
+        &[
+            0x03, 0x00, 0x00, 0x11, 0x02, 0xf0, 0x80, // TPKT, DT
+            0x32, 0x08, 0x00, 0x00, 0x00, 0x09, 0x00, 0x00, 0x00,
+            0x00, // "S7" header, ROSCTR 8
+        ],
+    );
+    assert_eq!(events[0].protocol, Protocol::Cotp);
+    assert_eq!(events[0].function, "data");
+    let names: Vec<_> = events[0].anomalies.iter().collect();
+    assert_eq!(names, [s7comm::anomaly::INVALID_S7COMM_HEADER]);
+}

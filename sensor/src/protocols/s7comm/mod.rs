@@ -49,11 +49,24 @@ const MAX_NAME: usize = 64;
 /// Userdata data header: return code, transport size, 16-bit length.
 const UD_DATA_HEADER: usize = 4;
 
+/// Whether a TSDU is an S7comm PDU, as Wireshark decides: protocol id 0x32,
+/// a ROSCTR of 1 to 7, at least a 10-octet header. Other TSDUs starting with
+/// 0x32 are reported as COTP data with [`anomaly::INVALID_S7COMM_HEADER`].
+pub fn is_s7comm(tsdu: &[u8]) -> bool {
+    tsdu.len() >= HEADER_LEN
+        && tsdu.first() == Some(&PROTOCOL_ID)
+        && tsdu.get(1).is_some_and(|r| (1..=7).contains(r))
+}
+
 /// Stable anomaly names of this decoder.
 pub mod anomaly {
-    /// Fewer octets than an S7comm header (10, or 12 for ack/ack_data).
+    /// A TSDU starting with 0x32 that is not S7comm (shorter than a header,
+    /// or a ROSCTR outside 1..=7): on a `cotp` `data` event.
+    pub const INVALID_S7COMM_HEADER: &str = "invalid_s7comm_header";
+    /// An ack or ack_data shorter than its 12-octet header (or, from
+    /// [`decode`] called directly, any PDU shorter than 10 octets).
     pub const TRUNCATED_HEADER: &str = "truncated_header";
-    /// ROSCTR other than job (1), ack (2), ack_data (3), userdata (7).
+    /// ROSCTR 4, 5 or 6 (not job, ack, ack_data, userdata).
     pub const UNKNOWN_ROSCTR: &str = "unknown_rosctr";
     /// Header, parameter and data lengths do not add up to the PDU's size.
     pub const PDU_LENGTH_MISMATCH: &str = "pdu_length_mismatch";
@@ -207,7 +220,8 @@ pub struct S7commFields {
     pub userdata_type: Option<u8>,
     /// Wireshark `s7comm.param.userdata.funcgroup`.
     pub userdata_group: Option<u8>,
-    /// Wireshark `s7comm.param.userdata.subfunc`.
+    /// Wireshark `s7comm.param.userdata.subfunc` (not for mode transitions:
+    /// see `cpu_mode`).
     pub userdata_subfunction: Option<u8>,
     /// Wireshark `s7comm.param.userdata.seq_num`.
     pub sequence: Option<u8>,
@@ -219,7 +233,9 @@ pub struct S7commFields {
     pub userdata_error_code: Option<u16>,
     /// Userdata data return code (Wireshark `s7comm.data.returncode`): 0xff success.
     pub return_code: Option<u8>,
-    /// Mode transition: the CPU's new mode (the sub-function).
+    /// Mode transition: the CPU's new mode, carried where other groups have
+    /// their sub-function (Wireshark `s7comm.param.modetrans.subfunc`); its
+    /// name is written as `cpu_mode_name`.
     pub cpu_mode: Option<u8>,
     /// Setup communication (Wireshark `s7comm.param.maxamq_calling`).
     pub max_amq_calling: Option<u16>,
@@ -257,6 +273,12 @@ pub struct S7commFields {
 }
 
 impl S7commFields {
+    /// The userdata sub-function octet (the CPU mode for mode transitions).
+    pub fn userdata_function(&self) -> Option<(u8, u8)> {
+        self.userdata_group
+            .zip(self.userdata_subfunction.or(self.cpu_mode))
+    }
+
     pub fn visit(&self, v: &mut dyn Visitor) {
         fn u(v: &mut dyn Visitor, name: &str, value: Option<impl Into<u64>>) {
             if let Some(value) = value {
@@ -286,7 +308,12 @@ impl S7commFields {
         }
         u(v, "userdata_error_code", self.userdata_error_code);
         u(v, "return_code", self.return_code);
-        s(v, "cpu_mode", self.cpu_mode.and_then(names::cpu_mode_name));
+        u(v, "cpu_mode", self.cpu_mode);
+        s(
+            v,
+            "cpu_mode_name",
+            self.cpu_mode.and_then(names::cpu_mode_name),
+        );
         u(v, "max_amq_calling", self.max_amq_calling);
         u(v, "max_amq_called", self.max_amq_called);
         u(v, "pdu_size", self.pdu_size);
@@ -486,7 +513,7 @@ fn items(param: &[u8], count: u8, out: &mut Vec<Item>, a: &mut Anomalies) -> usi
             a.add(INVALID_ITEM);
         }
         if out.len() < MAX_ITEMS {
-            out.push(item(body));
+            out.push(item(spec, body));
         }
         // An item of odd length is followed by a fill octet.
         at += size + (size % 2);
@@ -494,13 +521,17 @@ fn items(param: &[u8], count: u8, out: &mut Vec<Item>, a: &mut Anomalies) -> usi
     at.min(param.len())
 }
 
-/// One variable specification's body (syntax id onwards).
-fn item(body: &[u8]) -> Item {
+/// One variable specification's body (syntax id onwards); only type 0x12
+/// specifications are decoded (as Wireshark does).
+fn item(spec: u8, body: &[u8]) -> Item {
     let syntax = u8_at(body, 0).unwrap_or_default();
     let mut item = Item {
         syntax_id: syntax,
         ..Item::default()
     };
+    if spec != 0x12 {
+        return item;
+    }
     match (syntax, body.len()) {
         (syntax_id::S7ANY, 10) => {
             item.transport_size = u8_at(body, 1);
@@ -656,7 +687,11 @@ fn userdata(param: &[u8], data: &[u8], d: &mut Decoded) {
     f.userdata_method = u8_at(param, 4);
     f.userdata_type = Some(p.kind);
     f.userdata_group = Some(p.group);
-    f.userdata_subfunction = Some(p.subfunction);
+    if p.group == group::MODE_TRANSITION {
+        f.cpu_mode = Some(p.subfunction);
+    } else {
+        f.userdata_subfunction = Some(p.subfunction);
+    }
     f.sequence = u8_at(param, 7);
     let mut fragment = UserdataFragment {
         group: p.group,
@@ -674,9 +709,6 @@ fn userdata(param: &[u8], data: &[u8], d: &mut Decoded) {
         fragment.data_unit_reference = f.data_unit_reference.unwrap_or_default();
         fragment.last = f.last_data_unit.unwrap_or(true);
     }
-    if p.group == group::MODE_TRANSITION {
-        f.cpu_mode = Some(p.subfunction);
-    }
     let function = names::userdata_function(p.group, p.subfunction);
     if function.unknown_group {
         a.add(UNKNOWN_USERDATA_GROUP);
@@ -691,7 +723,6 @@ fn userdata(param: &[u8], data: &[u8], d: &mut Decoded) {
         return;
     }
     f.return_code = u8_at(data, 0);
-    let size = u8_at(data, 1).unwrap_or_default();
     let len = usize::from(be16(data, 2).unwrap_or_default());
     let payload = data.get(UD_DATA_HEADER..).unwrap_or_default();
     if payload.len() < len {
@@ -705,14 +736,13 @@ fn userdata(param: &[u8], data: &[u8], d: &mut Decoded) {
         return;
     }
     if fragment.last {
-        userdata_payload(p, size, payload, d);
+        userdata_payload(p, payload, d);
     }
 }
 
 /// Decodes the (possibly reassembled) data of a userdata PDU whose parameter
-/// is already in `d`: `size` is the data transport size, `payload` the data
-/// after its 4-octet header.
-fn userdata_payload(p: UserdataParam, size: u8, payload: &[u8], d: &mut Decoded) {
+/// is already in `d`: `payload` is the data after its 4-octet header.
+fn userdata_payload(p: UserdataParam, payload: &[u8], d: &mut Decoded) {
     if payload.len() < 2 {
         return;
     }
@@ -720,19 +750,15 @@ fn userdata_payload(p: UserdataParam, size: u8, payload: &[u8], d: &mut Decoded)
     let request = p.kind == ud_type::REQUEST;
     let response = p.kind == ud_type::RESPONSE;
     match (p.group, p.subfunction) {
-        (group::CPU, subfunction::READ_SZL) => {
-            if request && size != 0 {
-                f.szl_id = be16(payload, 0);
-                f.szl_index = be16(payload, 2);
-            } else if response && let Some(szl) = szl::Szl::parse(payload) {
-                f.szl_id = Some(szl.id);
-                f.szl_index = Some(szl.index);
-                if f.return_code == Some(0xff) {
-                    d.identity = szl.identity();
-                }
-            } else if response {
-                f.szl_id = be16(payload, 0);
-                f.szl_index = be16(payload, 2);
+        // As Wireshark: a request's SZL id and index whatever its return
+        // code, an answer's only if it reports success.
+        (group::CPU, subfunction::READ_SZL)
+            if request || (response && f.return_code == Some(0xff)) =>
+        {
+            f.szl_id = be16(payload, 0);
+            f.szl_index = be16(payload, 2);
+            if response {
+                d.identity = szl::Szl::parse(payload).and_then(|szl| szl.identity());
             }
         }
         (group::BLOCK, subfunction::LIST_BLOCKS_OF_TYPE) if request => {
@@ -759,7 +785,12 @@ fn userdata_payload(p: UserdataParam, size: u8, payload: &[u8], d: &mut Decoded)
         (group::TIME, subfunction::SET_CLOCK | subfunction::SET_CLOCK_2) if request => {
             f.clock = clock(payload);
         }
-        (group::CYCLIC, subfunction::CYCLIC_TRANSFER) => {
+        (
+            group::CYCLIC,
+            subfunction::CYCLIC_TRANSFER
+            | subfunction::CHANGE_DRIVEN_TRANSFER
+            | subfunction::CHANGE_DRIVEN_TRANSFER_MODIFY,
+        ) => {
             // unknown (1), item count (1), then for requests time base, interval and items
             let count = u8_at(payload, 1).unwrap_or_default();
             f.item_count = Some(count);
@@ -864,9 +895,7 @@ impl S7commState {
                     let f = &mut d.fields;
                     f.request_packet = Some(req.packet);
                     let same = match (req.function, d.function, req.userdata) {
-                        (_, _, Some(ud)) => {
-                            Some(ud) == f.userdata_group.zip(f.userdata_subfunction)
-                        }
+                        (_, _, Some(ud)) => Some(ud) == f.userdata_function(),
                         (Some(r), Some(s), None) => r == s,
                         // An ack without parameter answers whatever was asked.
                         (Some(_), None, None) => true,
@@ -907,7 +936,7 @@ impl S7commState {
                 pdu_ref: d.fields.pdu_ref,
                 function: d.function,
                 userdata: (rosctr == Rosctr::USERDATA)
-                    .then(|| d.fields.userdata_group.zip(d.fields.userdata_subfunction))
+                    .then(|| d.fields.userdata_function())
                     .flatten(),
                 name,
                 class,
@@ -956,7 +985,6 @@ impl S7commState {
         let header_len = HEADER_LEN;
         let param_len = usize::from(d.fields.param_length);
         let data = pdu.get(header_len + param_len..).unwrap_or_default();
-        let size = u8_at(data, 1).unwrap_or_default();
         let len = usize::from(be16(data, 2).unwrap_or_default());
         let payload = data.get(UD_DATA_HEADER..).unwrap_or_default();
         let payload = payload.get(..len).unwrap_or(payload);
@@ -987,7 +1015,7 @@ impl S7commState {
                 group: fragment.group,
                 subfunction: fragment.subfunction,
             };
-            userdata_payload(p, size, &buf, d);
+            userdata_payload(p, &buf, d);
         }
         let r = &mut self.reassembly[dir.index()];
         r.buf = buf;
@@ -1034,12 +1062,12 @@ fn describe(d: &Decoded) -> (&'static str, FunctionClass) {
         return ("invalid", FunctionClass::Other);
     }
     match Rosctr(f.rosctr) {
-        Rosctr::USERDATA => match (f.userdata_group, f.userdata_subfunction) {
-            (Some(g), Some(s)) => {
+        Rosctr::USERDATA => match f.userdata_function() {
+            Some((g, s)) => {
                 let u = names::userdata_function(g, s);
                 (u.name, u.class)
             }
-            _ => ("userdata", FunctionClass::Other),
+            None => ("userdata", FunctionClass::Other),
         },
         Rosctr::ACK if d.function.is_none() => ("ack", FunctionClass::Other),
         _ => match d.function {

@@ -172,6 +172,8 @@ pub mod subfunction {
     pub const GET_BLOCK_INFO: u8 = 0x03;
     pub const LIST_BLOCKS_OF_TYPE: u8 = 0x02;
     pub const CYCLIC_TRANSFER: u8 = 0x01;
+    pub const CHANGE_DRIVEN_TRANSFER: u8 = 0x05;
+    pub const CHANGE_DRIVEN_TRANSFER_MODIFY: u8 = 0x07;
     pub const READ_CLOCK: u8 = 0x01;
     pub const SET_CLOCK: u8 = 0x02;
     pub const READ_CLOCK_FOLLOWING: u8 = 0x03;

@@ -907,3 +907,88 @@ fn clock_rejects_non_bcd_digits() {
     );
     assert_eq!(clock(&[0; 9]), None);
 }
+
+// ---------------------------------------------------------------- as Wireshark 4.0 decides
+// (each checked against tshark 4.0.17 on a crafted capture)
+
+#[test]
+fn mode_transition_carries_the_mode_not_a_subfunction() {
+    let mut c = Conn::default();
+    let e = c.response(&[
+        0x32, 0x07, 0x00, 0x00, 0x00, 0x01, 0x00, 0x08, 0x00, 0x00, // userdata
+        0x00, 0x01, 0x12, 0x04, 0x11, // head, length 4, method
+        0x00, // push, group 0: mode transition
+        0x02, // the new mode: RUN (Wireshark s7comm.param.modetrans.subfunc)
+        0x00, // sequence
+    ]);
+    clean(&e);
+    let f = s7(&e);
+    assert_eq!(
+        (f.userdata_group, f.userdata_subfunction, f.cpu_mode),
+        (Some(0), None, Some(2))
+    );
+    assert_eq!(e.function, "mode_transition");
+}
+
+#[test]
+fn szl_answer_without_success_has_no_szl_id() {
+    let mut c = Conn::default();
+    let answer = |code: u8| {
+        vec![
+            0x32, 0x07, 0x00, 0x00, 0x00, 0x03, 0x00, 0x0c, 0x00, 0x08, // userdata
+            0x00, 0x01, 0x12, 0x08, 0x12, 0x84, 0x01, 0x00, // response, read SZL
+            0x00, 0x00, 0x00, 0x00, // data unit ref, last, error code
+            code, 0x09, 0x00, 0x04, // return code, octet string, length 4
+            0x00, 0x11, 0x00, 0x00, // SZL id, index
+        ]
+    };
+    assert_eq!(s7(&c.response(&answer(0x0a))).szl_id, None);
+    assert_eq!(s7(&c.response(&answer(0xff))).szl_id, Some(0x11));
+    // A request shows them whatever its return code and transport size.
+    let e = c.request(&[
+        0x32, 0x07, 0x00, 0x00, 0x00, 0x04, 0x00, 0x08, 0x00, 0x08, // userdata
+        0x00, 0x01, 0x12, 0x04, 0x11, 0x44, 0x01, 0x00, // request, read SZL
+        0x0a, 0x00, 0x00, 0x04, // object does not exist, NULL, length 4
+        0x00, 0x11, 0x00, 0x01, // SZL 0x0011 index 1
+    ]);
+    assert_eq!((s7(&e).szl_id, s7(&e).szl_index), (Some(0x11), Some(1)));
+}
+
+#[test]
+fn change_driven_transfer_lists_its_items_like_cyclic_transfer() {
+    for sub in [0x05, 0x07] {
+        let e = Conn::default().request(&[
+            0x32, 0x07, 0x00, 0x00, 0x00, 0x07, 0x00, 0x08, 0x00, 0x14, // userdata
+            0x00, 0x01, 0x12, 0x04, 0x11, 0x42, sub, 0x00, // request, cyclic group
+            0xff, 0x09, 0x00, 0x10, // success, 16 octets
+            0x00, 0x01, 0x01, 0x05, // 1 item, time base, interval
+            0x12, 0x0a, 0x10, 0x02, 0x00, 0x04, 0x00, 0x01, 0x84, 0x00, 0x00,
+            0x00, // DB1.DBB0 x4
+        ]);
+        clean(&e);
+        assert_eq!(s7(&e).item_count, Some(1));
+        assert_eq!(s7(&e).items[0].area, Some(0x84));
+    }
+}
+
+#[test]
+fn only_type_0x12_variable_specifications_are_read() {
+    let e = Conn::default().request(&[
+        0x32, 0x01, 0x00, 0x00, 0x00, 0x08, 0x00, 0x0e, 0x00,
+        0x00, // job, parameter length 14
+        0x04, 0x01, // read var, 1 item
+        0x11, 0x0a, 0x10, 0x02, 0x00, 0x01, 0x00, 0x00, 0x84, 0x00, 0x00, 0x00, // spec 0x11
+    ]);
+    assert_eq!(anomalies(&e), [INVALID_ITEM]);
+    assert_eq!(s7(&e).items[0].area, None);
+}
+
+#[test]
+fn s7comm_is_recognised_as_wireshark_does() {
+    assert!(is_s7comm(&[0x32, 0x01, 0, 0, 0, 0, 0, 0, 0, 0]));
+    assert!(is_s7comm(&[0x32, 0x05, 0, 0, 0, 0, 0, 0, 0, 0]));
+    assert!(!is_s7comm(&[0x32, 0x08, 0, 0, 0, 0, 0, 0, 0, 0]));
+    assert!(!is_s7comm(&[0x32, 0x00, 0, 0, 0, 0, 0, 0, 0, 0]));
+    assert!(!is_s7comm(&[0x32, 0x01, 0, 0, 0, 0, 0, 0, 0]));
+    assert!(!is_s7comm(&[0x72, 0x01, 0, 0, 0, 0, 0, 0, 0, 0]));
+}
