@@ -392,12 +392,11 @@ pub fn decode(pdu: &[u8]) -> Decoded {
     } else {
         HEADER_LEN
     };
+    f.pdu_ref = be16(pdu, 4).unwrap_or_default();
     if pdu.len() < header_len {
         a.add(TRUNCATED_HEADER);
-        f.pdu_ref = be16(pdu, 4).unwrap_or_default();
         return d;
     }
-    f.pdu_ref = be16(pdu, 4).unwrap_or_default();
     f.param_length = be16(pdu, 6).unwrap_or_default();
     f.data_length = be16(pdu, 8).unwrap_or_default();
     if rosctr.has_error_field() {
@@ -865,9 +864,13 @@ impl S7commState {
         Self::default()
     }
 
-    /// Bytes were lost in `dir`: userdata being reassembled there is dropped.
+    /// Bytes were lost in `dir`: userdata being reassembled there is
+    /// dropped, and so are the requests whose answers travel in `dir` (they
+    /// may have been lost), so that reusing their PDU reference is not a
+    /// duplicate.
     pub fn gap(&mut self, dir: super::Direction) {
         self.reassembly[dir.index()] = Reassembly::default();
+        self.pending[dir.reverse().index()].clear();
     }
 
     /// Decodes one S7comm PDU and emits its event.

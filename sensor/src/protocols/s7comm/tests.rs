@@ -992,3 +992,16 @@ fn s7comm_is_recognised_as_wireshark_does() {
     assert!(!is_s7comm(&[0x32, 0x01, 0, 0, 0, 0, 0, 0, 0]));
     assert!(!is_s7comm(&[0x72, 0x01, 0, 0, 0, 0, 0, 0, 0, 0]));
 }
+
+#[test]
+fn after_a_gap_in_the_answers_a_reused_pdu_reference_is_not_a_duplicate() {
+    let mut c = Conn::default();
+    let read = [
+        0x32, 0x01, 0x00, 0x00, 0x00, 0x05, 0x00, 0x02, 0x00, 0x00, // job, ref 5
+        0x04, 0x00, // read var, 0 items
+    ];
+    c.request(&read);
+    c.state.gap(ToClient);
+    let e = c.request(&read);
+    assert!(e.anomalies.is_empty(), "{:?}", anomalies(&e));
+}

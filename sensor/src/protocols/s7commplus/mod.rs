@@ -391,9 +391,11 @@ impl S7commPlusState {
         Self::default()
     }
 
-    /// Bytes were lost in `dir`: a fragmented telegram there is abandoned.
+    /// Bytes were lost in `dir`: a fragmented telegram there is abandoned,
+    /// and so are the requests whose responses travel in `dir`.
     pub fn gap(&mut self, dir: Direction) {
         self.started[dir.index()] = None;
+        self.pending[dir.reverse().index()].clear();
     }
 
     /// Decodes one telegram and emits its event.
