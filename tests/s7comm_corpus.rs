@@ -218,9 +218,10 @@ fn by_design(field: &str, expected: &[String], events: &[&Value]) -> Option<&'st
         // reads its octets as a header, the sensor carries the first fragment's.
         return Some("fragment continuation: the first fragment's opcode/function");
     }
-    if field == "function" && any(&|e| e["opcode"] == 0x33) {
-        // A notification has no function code: octets 7-8 are its subscription header.
-        return Some("notification: no function code");
+    if field == "function" && any(&|e| !matches!(e["opcode"].as_u64(), Some(0x31 | 0x32 | 0x02))) {
+        // Only requests and responses have a function code: in a notification
+        // octets 7-8 belong to its subscription header.
+        return Some("notification or unknown opcode: no function code");
     }
     if field == "data_length" && any(&|e| e["version"] == 0xff) {
         // A keep-alive has no data length: octets 2-3 are a sequence number and a reserved octet.
