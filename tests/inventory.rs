@@ -150,7 +150,19 @@ fn assets_are_listed_filtered_and_identical_whatever_the_thread_count() {
     assert_eq!(read(&one, "assets.json"), read(&two, "assets.json"));
     assert_eq!(read(&one, "assets.csv"), read(&two, "assets.csv"));
     let doc: Value = serde_json::from_str(&read(&one, "assets.json")).unwrap();
-    assert_eq!(doc["roles"]["plc"], 14);
+    let roles = |id: &str| asset(&doc, id)["role"].as_str().unwrap().to_string();
+    // Modbus, S7 and CIP controllers, DNP3 and IEC 104 outstations, their masters.
+    for (id, role) in [
+        ("10.10.2.1", "plc"),
+        ("10.10.2.15", "plc"),
+        ("10.10.2.20", "plc"),
+        ("10.10.2.23", "rtu"),
+        ("10.10.2.26", "rtu"),
+        ("10.10.1.20", "hmi"),
+        ("10.10.0.53", "it_host"),
+    ] {
+        assert_eq!(roles(id), role, "{id}");
+    }
     let plc = asset(&doc, "10.10.2.6");
     assert_eq!(plc["role"], "plc");
     assert_eq!(plc["mac_vendor"], "PHOENIX CONTACT Electronics GmbH");

@@ -8,10 +8,13 @@
 
 use std::net::IpAddr;
 
+use crate::protocols::cotp::CotpFields;
 use crate::protocols::dnp3::Dnp3Fields;
 use crate::protocols::enip::EnipFields;
 use crate::protocols::iec104::Iec104Fields;
 use crate::protocols::modbus::ModbusFields;
+use crate::protocols::s7comm::S7commFields;
+use crate::protocols::s7commplus::S7commPlusFields;
 use crate::time::Timestamp;
 
 pub type Mac = [u8; 6];
@@ -48,6 +51,10 @@ pub enum Protocol {
     /// CIP messages (explicit, in EtherNet/IP) and implicit I/O.
     Cip,
     Dnp3,
+    /// ISO 8073 COTP connection management on ISO-on-TCP (port 102).
+    Cotp,
+    S7comm,
+    S7commPlus,
 }
 
 impl Protocol {
@@ -57,6 +64,9 @@ impl Protocol {
         Protocol::Enip,
         Protocol::Cip,
         Protocol::Dnp3,
+        Protocol::Cotp,
+        Protocol::S7comm,
+        Protocol::S7commPlus,
     ];
 
     pub fn name(self) -> &'static str {
@@ -66,6 +76,9 @@ impl Protocol {
             Protocol::Enip => "enip",
             Protocol::Cip => "cip",
             Protocol::Dnp3 => "dnp3",
+            Protocol::Cotp => "cotp",
+            Protocol::S7comm => "s7comm",
+            Protocol::S7commPlus => "s7commplus",
         }
     }
 
@@ -277,6 +290,10 @@ pub enum Fields {
     /// Both `enip` and `cip` events.
     Enip(EnipFields),
     Dnp3(Dnp3Fields),
+    Cotp(CotpFields),
+    /// Boxed: large, with item lists.
+    S7comm(Box<S7commFields>),
+    S7commPlus(S7commPlusFields),
 }
 
 impl Fields {
@@ -287,6 +304,9 @@ impl Fields {
             Fields::Iec104(fields) => fields.visit(visitor),
             Fields::Enip(fields) => fields.visit(visitor),
             Fields::Dnp3(fields) => fields.visit(visitor),
+            Fields::Cotp(fields) => fields.visit(visitor),
+            Fields::S7comm(fields) => fields.visit(visitor),
+            Fields::S7commPlus(fields) => fields.visit(visitor),
         }
     }
 }

@@ -6,10 +6,14 @@
 //! well-known port only deciding which decoders are tried first and how much
 //! evidence is needed ([`detect_stream`]).
 
+pub mod cotp;
 pub mod dnp3;
 pub mod enip;
 pub mod iec104;
+pub mod iso_on_tcp;
 pub mod modbus;
+pub mod s7comm;
+pub mod s7commplus;
 pub mod vendors;
 
 use crate::event::{Event, Header, Pdu, Protocol};
@@ -118,6 +122,8 @@ pub enum StreamDecoder {
     Iec104(iec104::Iec104Parser),
     Enip(enip::EnipParser),
     Dnp3(dnp3::Dnp3Parser),
+    /// TPKT/COTP and S7comm / S7comm-plus above it ("iso-on-tcp").
+    IsoOnTcp(Box<iso_on_tcp::IsoOnTcpParser>),
 }
 
 impl StreamDecoder {
@@ -127,6 +133,7 @@ impl StreamDecoder {
             StreamDecoder::Iec104(_) => Protocol::Iec104,
             StreamDecoder::Enip(_) => Protocol::Enip,
             StreamDecoder::Dnp3(_) => Protocol::Dnp3,
+            StreamDecoder::IsoOnTcp(p) => p.protocol(),
         }
     }
 
@@ -136,6 +143,7 @@ impl StreamDecoder {
             StreamDecoder::Iec104(p) => p.parse(data, out),
             StreamDecoder::Enip(p) => StreamParser::parse(p, data, out),
             StreamDecoder::Dnp3(p) => StreamParser::parse(p, data, out),
+            StreamDecoder::IsoOnTcp(p) => p.parse(data, out),
         }
     }
 
@@ -145,6 +153,7 @@ impl StreamDecoder {
             StreamDecoder::Iec104(p) => p.gap(dir),
             StreamDecoder::Enip(p) => p.gap(dir),
             StreamDecoder::Dnp3(p) => p.gap(dir),
+            StreamDecoder::IsoOnTcp(p) => p.gap(dir),
         }
     }
 }
@@ -215,6 +224,11 @@ const STREAM_PROTOCOLS: &[Candidate<StreamDecoder>] = &[
         ports: &[dnp3::PORT],
         probe: dnp3::probe,
         start: || StreamDecoder::Dnp3(dnp3::Dnp3Parser::new()),
+    },
+    Candidate {
+        ports: &[iso_on_tcp::PORT],
+        probe: iso_on_tcp::probe,
+        start: || StreamDecoder::IsoOnTcp(Box::default()),
     },
 ];
 
@@ -312,6 +326,9 @@ pub fn function_names(protocol: Protocol) -> Vec<&'static str> {
         Protocol::Enip => enip::enip_function_names(),
         Protocol::Cip => enip::cip_function_names(),
         Protocol::Dnp3 => dnp3::function_names(),
+        Protocol::Cotp => cotp::function_names(),
+        Protocol::S7comm => s7comm::function_names(),
+        Protocol::S7commPlus => s7commplus::function_names(),
     }
 }
 
@@ -322,6 +339,9 @@ pub fn anomaly_names(protocol: Protocol) -> &'static [&'static str] {
         Protocol::Iec104 => iec104::anomaly::ALL,
         Protocol::Enip | Protocol::Cip => enip::anomaly::ALL,
         Protocol::Dnp3 => dnp3::anomaly::ALL,
+        Protocol::Cotp => cotp::anomaly::ALL,
+        Protocol::S7comm => s7comm::anomaly::ALL,
+        Protocol::S7commPlus => s7commplus::anomaly::ALL,
     }
 }
 

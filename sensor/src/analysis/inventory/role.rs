@@ -45,7 +45,9 @@ fn kind(protocol: Protocol) -> Option<Kind> {
     match protocol {
         Protocol::Modbus => Some(Kind::Controller),
         Protocol::Iec104 | Protocol::Dnp3 => Some(Kind::Telecontrol),
-        Protocol::Cip => Some(Kind::Controller),
+        Protocol::Cip | Protocol::S7comm | Protocol::S7commPlus => Some(Kind::Controller),
+        // The transport under S7 and MMS: its own events are connection management.
+        Protocol::Cotp => None,
         // Encapsulation alone: sessions and discovery, no process data.
         Protocol::Enip => None,
     }
@@ -160,6 +162,20 @@ pub fn infer_role(asset: &Asset) -> (Role, String) {
             ),
         );
     }
+    let device_type = asset.field("device_type");
+    if device_type.is_some_and(|t| {
+        t.to_ascii_lowercase()
+            .contains("programmable logic controller")
+    }) {
+        let source = asset
+            .identity
+            .get("device_type")
+            .map_or("identity", |e| e.source.name());
+        return (
+            Role::Plc,
+            format!("identifies as a programmable logic controller ({source})"),
+        );
+    }
     if !industrial_use.is_empty() {
         let classes = industrial_use
             .iter()
@@ -213,6 +229,9 @@ pub fn infer_role(asset: &Asset) -> (Role, String) {
             Role::ItHost,
             format!("uses only IT services ({})", it_used.join(", ")),
         );
+    }
+    if let Some(kind) = device_type {
+        return (Role::Unknown, format!("identifies as {kind}"));
     }
     if asset.flows > 0 {
         return (Role::Unknown, "no industrial protocol seen".into());

@@ -1,0 +1,437 @@
+//! S7comm and S7comm-plus against Wireshark, frame by frame, through the whole
+//! pipeline, on every capture of `../shared/pcaps/s7comm/` and
+//! `../shared/pcaps/s7commplus/` (whose Linux cooked capture also carries
+//! S7comm).
+//!
+//! S7comm: every field the `.tshark.json` oracle has (ROSCTR, error class and
+//! code, function, item count, each item's area, DB, address and transport
+//! size, userdata type, function group and sub-function, SZL id and index),
+//! per PDU, as lists when a frame holds several. S7comm-plus: Wireshark 4.0
+//! has no dissector; the oracle's records come from the raw COTP payload
+//! (protocol id, version, data length; opcode and function for versions 1 and
+//! 2) and are compared the same way. The identity the sensor reads from SZL
+//! answers is checked against the strings `tshark -V` shows.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use common::*;
+use serde_json::Value;
+
+/// S7comm fields compared: the Wireshark name, and how to read the event's
+/// values of it (one per PDU, or per item).
+const S7COMM_FIELDS: &[&str] = &[
+    "s7comm.header.rosctr",
+    "s7comm.header.errcls",
+    "s7comm.header.errcod",
+    "s7comm.param.func",
+    "s7comm.param.itemcount",
+    "s7comm.param.item.area",
+    "s7comm.param.item.db",
+    "s7comm.param.item.address",
+    "s7comm.param.item.transp_size",
+    "s7comm.param.userdata.type",
+    "s7comm.param.userdata.funcgroup",
+    "s7comm.param.userdata.subfunc",
+    "s7comm.data.userdata.szl_id",
+    "s7comm.data.userdata.szl_index",
+];
+
+fn hex(width: usize, v: Option<u64>) -> Option<String> {
+    v.map(|v| format!("0x{v:0width$x}"))
+}
+
+fn dec(v: Option<u64>) -> Option<String> {
+    v.map(|v| v.to_string())
+}
+
+/// The event's values of a Wireshark S7comm field, formatted as tshark does.
+fn s7comm_values(event: &Value, field: &str) -> Vec<String> {
+    let u = |name: &str| event[name].as_u64();
+    // Item fields: Wireshark shows them for the S7ANY items of a request (a
+    // read/write job or a cyclic transfer request). Answers carry their
+    // request's items; those are the sensor's own addition.
+    let request = event["rosctr"] == 1 || (event["rosctr"] == 7 && event["userdata_type"] != 8);
+    let items = || {
+        let list = event["items"].as_array().filter(|_| request);
+        list.into_iter()
+            .flatten()
+            .filter(|i| i["syntax_id"] == 0x10)
+            .collect::<Vec<_>>()
+    };
+    let per_item = |name: &str, fmt: fn(Option<u64>) -> Option<String>| {
+        items()
+            .into_iter()
+            .filter_map(|i| fmt(i[name].as_u64()))
+            .collect()
+    };
+    let one = |v: Option<String>| v.into_iter().collect();
+    match field {
+        "s7comm.header.rosctr" => one(dec(u("rosctr"))),
+        "s7comm.header.errcls" => one(hex(2, u("error_class"))),
+        "s7comm.header.errcod" => one(hex(2, u("error_code"))),
+        "s7comm.param.func" => one(hex(2, u("function_code"))),
+        "s7comm.param.itemcount" => one(dec(u("item_count"))),
+        "s7comm.param.item.area" => per_item("area", |v| hex(2, v)),
+        "s7comm.param.item.db" => per_item("db", dec),
+        "s7comm.param.item.address" => per_item("address", |v| hex(6, v)),
+        "s7comm.param.item.transp_size" => per_item("transport_size", dec),
+        "s7comm.param.userdata.type" => one(dec(u("userdata_type"))),
+        "s7comm.param.userdata.funcgroup" => one(dec(u("userdata_group"))),
+        "s7comm.param.userdata.subfunc" => one(dec(u("userdata_subfunction"))),
+        "s7comm.data.userdata.szl_id" => one(hex(4, u("szl_id"))),
+        "s7comm.data.userdata.szl_index" => one(hex(4, u("szl_index"))),
+        other => panic!("no mapping for {other}"),
+    }
+}
+
+/// S7comm-plus oracle fields (numbers) and the event fields that hold them.
+const S7COMMPLUS_FIELDS: &[(&str, &str)] = &[
+    ("version", "version"),
+    ("data_length", "data_length"),
+    ("opcode", "opcode"),
+    ("function", "function_code"),
+];
+
+/// A numeric oracle field of a record, as a list.
+fn oracle_numbers(record: &serde_json::Map<String, Value>, name: &str) -> Vec<String> {
+    match record.get(name) {
+        None => Vec::new(),
+        Some(Value::Array(items)) => items.iter().map(|v| v.to_string()).collect(),
+        Some(v) => vec![v.to_string().trim_matches('"').to_string()],
+    }
+}
+
+/// Agreement on one field: frames where both have the same values, frames
+/// where either has a value.
+#[derive(Default)]
+struct Tally {
+    equal: usize,
+    either: usize,
+}
+
+struct Report {
+    mismatches: Vec<String>,
+    tallies: BTreeMap<String, Tally>,
+    pdus: usize,
+    /// Fields not compared, by the reason they differ by design: frames.
+    by_design: BTreeMap<&'static str, usize>,
+}
+
+impl Report {
+    fn new() -> Self {
+        Report {
+            mismatches: Vec::new(),
+            tallies: BTreeMap::new(),
+            pdus: 0,
+            by_design: BTreeMap::new(),
+        }
+    }
+
+    fn compare(
+        &mut self,
+        capture: &str,
+        frame: u64,
+        field: &str,
+        theirs: Vec<String>,
+        ours: Vec<String>,
+    ) {
+        let tally = self
+            .tallies
+            .entry(format!("{capture} {field}"))
+            .or_default();
+        if theirs.is_empty() && ours.is_empty() {
+            return;
+        }
+        tally.either += 1;
+        if theirs == ours {
+            tally.equal += 1;
+        } else {
+            self.mismatches.push(format!(
+                "{capture} frame {frame}: {field} wireshark {theirs:?}, otsensor {ours:?}"
+            ));
+        }
+    }
+
+    fn print(&self) {
+        for (field, t) in &self.tallies {
+            eprintln!("{field}: {}/{}", t.equal, t.either);
+        }
+        for (reason, frames) in &self.by_design {
+            eprintln!("not compared, {reason}: {frames} (frame, field) pairs");
+        }
+    }
+}
+
+fn name(capture: &Path) -> String {
+    capture.file_name().unwrap().to_string_lossy().into_owned()
+}
+
+/// Compares the S7comm events of one capture with its oracle.
+fn compare_s7comm(capture: &Path, events: &[Value], oracle: &Oracle, report: &mut Report) {
+    let name = name(capture);
+    let ours = events_by_packet(events, "s7comm");
+    let theirs = oracle.records("s7comm");
+    for (frame, record) in &theirs {
+        let Some(decoded) = ours.get(frame) else {
+            report.mismatches.push(format!(
+                "{name} frame {frame}: Wireshark decodes S7comm, otsensor does not"
+            ));
+            continue;
+        };
+        for field in S7COMM_FIELDS {
+            let got = decoded
+                .iter()
+                .flat_map(|e| s7comm_values(e, field))
+                .collect();
+            report.compare(&name, *frame, field, field_values(record, field), got);
+        }
+        report.pdus += decoded.len();
+    }
+    for frame in ours.keys().filter(|f| !theirs.contains_key(f)) {
+        report.mismatches.push(format!(
+            "{name} frame {frame}: otsensor decodes S7comm, Wireshark does not"
+        ));
+    }
+}
+
+/// Where the oracle's raw-byte reading of S7comm-plus and the sensor's
+/// decoding differ by design, the reason (the field is then not compared in
+/// that frame, and the frame is counted under the reason).
+fn by_design(field: &str, expected: &[String], events: &[&Value]) -> Option<&'static str> {
+    let any = |f: &dyn Fn(&Value) -> bool| events.iter().any(|e| f(e));
+    let opcode_or_function = matches!(field, "opcode" | "function");
+    if opcode_or_function && any(&|e| e["version"] == 3) {
+        // The oracle reads opcode and function for versions 1 and 2 only; in
+        // version 3 they follow the integrity part, where the sensor reads them.
+        assert!(expected.is_empty(), "a version 3 oracle record has {field}");
+        assert!(
+            field == "function" || events.iter().all(|e| e["opcode"].is_u64()),
+            "no opcode read after the digest"
+        );
+        return Some("version 3: opcode/function read after the digest, not by the oracle");
+    }
+    if opcode_or_function && any(&|e| matches!(e["fragment"].as_str(), Some("inner" | "last"))) {
+        // A continuation fragment's data is the middle of a telegram: the oracle
+        // reads its octets as a header, the sensor carries the first fragment's.
+        return Some("fragment continuation: the first fragment's opcode/function");
+    }
+    if field == "function" && any(&|e| !matches!(e["opcode"].as_u64(), Some(0x31 | 0x32 | 0x02))) {
+        // Only requests and responses have a function code: in a notification
+        // octets 7-8 belong to its subscription header.
+        return Some("notification or unknown opcode: no function code");
+    }
+    if field == "data_length" && any(&|e| e["version"] == 0xff) {
+        // A keep-alive has no data length: octets 2-3 are a sequence number and a reserved octet.
+        return Some("keep-alive: no data length");
+    }
+    None
+}
+
+/// Compares the S7comm-plus events of one capture with its oracle.
+fn compare_s7commplus(capture: &Path, events: &[Value], oracle: &Oracle, report: &mut Report) {
+    let name = name(capture);
+    let ours = events_by_packet(events, "s7commplus");
+    let theirs = oracle.records("s7commplus");
+    for (frame, record) in &theirs {
+        let Some(decoded) = ours.get(frame) else {
+            report.mismatches.push(format!(
+                "{name} frame {frame}: the oracle has S7comm-plus, otsensor does not"
+            ));
+            continue;
+        };
+        // Every event of this protocol is a TSDU starting with the protocol id.
+        let ids = decoded.iter().map(|_| "114".to_string()).collect();
+        report.compare(
+            &name,
+            *frame,
+            "proto_id",
+            oracle_numbers(record, "proto_id"),
+            ids,
+        );
+        for (theirs_name, ours_name) in S7COMMPLUS_FIELDS {
+            let expected = oracle_numbers(record, theirs_name);
+            let got: Vec<String> = decoded
+                .iter()
+                .filter_map(|e| e[*ours_name].as_u64())
+                .map(|v| v.to_string())
+                .collect();
+            if let Some(reason) = by_design(theirs_name, &expected, decoded) {
+                *report.by_design.entry(reason).or_default() += 1;
+                continue;
+            }
+            report.compare(&name, *frame, theirs_name, expected, got);
+        }
+        report.pdus += decoded.len();
+    }
+    for frame in ours.keys().filter(|f| !theirs.contains_key(f)) {
+        report.mismatches.push(format!(
+            "{name} frame {frame}: otsensor decodes S7comm-plus, the oracle does not"
+        ));
+    }
+}
+
+#[test]
+fn s7comm_and_s7commplus_match_wireshark_frame_by_frame() {
+    let mut report = Report::new();
+    let mut captures = 0;
+    for folder in ["s7comm", "s7commplus"] {
+        let Some(dir) = shared_pcaps(folder) else {
+            return;
+        };
+        for capture in captures_in(&dir) {
+            let oracle = Oracle::for_capture(&capture);
+            let events = replay(&[&capture], &[]).events();
+            compare_s7comm(&capture, &events, &oracle, &mut report);
+            compare_s7commplus(&capture, &events, &oracle, &mut report);
+            captures += 1;
+        }
+    }
+    report.print();
+    assert!(
+        report.mismatches.is_empty(),
+        "{} mismatches:\n  {}",
+        report.mismatches.len(),
+        report.mismatches.join("\n  ")
+    );
+    assert_eq!(captures, 5);
+    assert!(report.pdus >= 400, "only {} PDUs compared", report.pdus);
+}
+
+/// What the sensor must read from the SZL answers, as `tshark -V` shows them:
+/// (capture, frame, field, value). The order number is Wireshark's MlfB with
+/// its padding trimmed; the firmware is Wireshark's index 0x0007 `Ausbg`
+/// 22019 (0x5603: 'V', 3) and `Ausbe` 518 (0x0206: 2, 6) or 519 read as a
+/// version; the hardware is index 0x0006's `Ausbg`; the product is the module
+/// type name (`Cputypname`), the station name the PLC name, the serial
+/// `Serialn`, the vendor id `Manufacturer_id` 0x002a.
+const IDENTITIES: &[(&str, &str, u64, &str, &str)] = &[
+    (
+        "s7comm",
+        "icsnpp_s7ident.pcap",
+        11,
+        "order_number",
+        "6ES7 315-2EH14-0AB0",
+    ),
+    ("s7comm", "icsnpp_s7ident.pcap", 11, "firmware", "V3.2.6"),
+    ("s7comm", "icsnpp_s7ident.pcap", 11, "hardware", "4"),
+    (
+        "s7comm",
+        "icsnpp_s7ident.pcap",
+        13,
+        "serial",
+        "S C-C2UR28922012",
+    ),
+    (
+        "s7comm",
+        "icsnpp_s7ident.pcap",
+        13,
+        "product",
+        "CPU 315-2 PN/DP",
+    ),
+    (
+        "s7comm",
+        "icsnpp_s7ident.pcap",
+        13,
+        "station_name",
+        "SNAP7-SERVER",
+    ),
+    ("s7comm", "icsnpp_s7ident.pcap", 13, "vendor_id", "42"),
+    ("s7comm", "icsnpp_s7ident.pcap", 13, "vendor", "Siemens"),
+    (
+        "s7comm",
+        "snap7_s300_everything.pcap",
+        4,
+        "order_number",
+        "6ES7 315-2EH14-0AB0",
+    ),
+    (
+        "s7comm",
+        "snap7_s300_everything.pcap",
+        4,
+        "firmware",
+        "V3.2.7",
+    ),
+    ("s7comm", "snap7_s300_everything.pcap", 4, "hardware", "3"),
+    (
+        "s7comm",
+        "snap7_s300_everything.pcap",
+        8,
+        "serial",
+        "S C-B1U393142011",
+    ),
+    (
+        "s7comm",
+        "snap7_s300_everything.pcap",
+        8,
+        "product",
+        "CPU 315-2 PN/DP",
+    ),
+    (
+        "s7comm",
+        "snap7_s300_everything.pcap",
+        8,
+        "station_name",
+        "S7300/ET200M station_1",
+    ),
+    (
+        "s7comm",
+        "s7comm_reading_plc_status.pcap",
+        59,
+        "order_number",
+        "6ES7 151-8AB01-0AB0",
+    ),
+    (
+        "s7comm",
+        "s7comm_reading_plc_status.pcap",
+        72,
+        "serial",
+        "S C-C6TW74882012",
+    ),
+    (
+        "s7comm",
+        "s7comm_reading_plc_status.pcap",
+        72,
+        "product",
+        "IM151-8 PN/DP CPU",
+    ),
+    (
+        "s7comm",
+        "s7comm_reading_plc_status.pcap",
+        72,
+        "station_name",
+        "IM151-8-CPU",
+    ),
+];
+
+#[test]
+fn szl_identity_matches_what_wireshark_shows() {
+    let mut by_capture: BTreeMap<(&str, &str), Vec<Value>> = BTreeMap::new();
+    for &(folder, file, frame, field, expected) in IDENTITIES {
+        let Some(dir) = shared_pcaps(folder) else {
+            return;
+        };
+        let events = by_capture
+            .entry((folder, file))
+            .or_insert_with(|| replay(&[&dir.join(file)], &[]).events());
+        let identity = events
+            .iter()
+            .find(|e| e["packet"] == frame && e["protocol"] == "s7comm")
+            .map(|e| &e["identity"])
+            .unwrap_or_else(|| panic!("{file} frame {frame}: no S7comm event"));
+        let got = match &identity[field] {
+            Value::String(s) => s.clone(),
+            Value::Number(n) => n.to_string(),
+            other => panic!("{file} frame {frame}: identity.{field} is {other}"),
+        };
+        assert_eq!(got, expected, "{file} frame {frame}: identity.{field}");
+    }
+    // Identity only on the PLC's answers.
+    for ((_, file), events) in &by_capture {
+        for e in events.iter().filter(|e| !e["identity"].is_null()) {
+            assert_eq!(e["is_response"], true, "{file} packet {}", e["packet"]);
+        }
+    }
+}
