@@ -110,6 +110,10 @@ pub struct FlowStart {
     /// The side that sent this packet.
     pub first: Side,
     pub client: Side,
+    /// The flow's very first packet (the other side has sent nothing yet).
+    pub opens: bool,
+    /// A TCP flow already established when it was first seen (its first packet carries ACK).
+    pub midstream: bool,
     pub ts: Timestamp,
     /// The packet's index across the timeline (orders these records).
     pub seq: u64,

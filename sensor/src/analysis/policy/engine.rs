@@ -146,12 +146,16 @@ impl Engine {
             .iter()
             .position(|p| *p == event.pdu.protocol)
             .unwrap_or(0);
+        let seen = Occurrence {
+            ts: h.ts,
+            flow: h.flow,
+            dst_port: h.dst_port,
+            event: Some(event),
+        };
         for at in 0..self.by_protocol[p].len() {
             let rule = self.by_protocol[p][at];
-            if self.policy.rules[rule]
-                .matcher
-                .matches_event(event, &self.policy, inventory)
-                && self.threshold_reached(rule, event, &ends)
+            if self.policy.rules[rule].fires_on_event(event, &self.policy, inventory)
+                && self.threshold_reached(rule, &seen, &ends)
             {
                 let detail = describe(event);
                 self.raise_rule(rule, &ends, event_context(event), detail, inventory);
@@ -162,43 +166,62 @@ impl Engine {
         }
     }
 
-    /// The first packet from one side of a flow: flow rules, and the zones it joins.
+    /// The first packet from one side of a flow: at the flow's opening, the
+    /// flow rules (from the client to the server); from the client, the zones it joins.
     pub fn flow_started(&mut self, start: &FlowStart, inventory: &Inventory) {
-        let (src, dst) = (
-            start.key.endpoint(start.first),
-            start.key.endpoint(start.first.other()),
-        );
-        let ip = |e: &crate::flow::Endpoint| {
-            (start.key.ether_type == 0).then(|| std::net::Ipv6Addr::from(e.addr).to_canonical())
+        let ip = |side: Side| {
+            (start.key.ether_type == 0)
+                .then(|| std::net::Ipv6Addr::from(start.key.endpoint(side).addr).to_canonical())
+        };
+        let from_client = start.first == start.client;
+        let (client_mac, server_mac) = if from_client {
+            (start.src_mac, start.dst_mac)
+        } else {
+            (start.dst_mac, start.src_mac)
         };
         let ends = Ends {
-            src_ip: ip(src),
-            dst_ip: ip(dst),
-            src_mac: start.src_mac,
-            dst_mac: start.dst_mac,
+            src_ip: ip(start.client),
+            dst_ip: ip(start.client.other()),
+            src_mac: client_mac,
+            dst_mac: server_mac,
         };
         let context = Context {
             ts: start.ts,
-            seq: start.id,
+            seq: start.seq,
             capture: start.capture,
             packet: start.packet,
             flow: Some(start.id),
             protocol: None,
             function: None,
         };
-        for at in 0..self.flow_rules.len() {
-            let rule = self.flow_rules[at];
-            let dst_port = dst.port;
-            if self.policy.rules[rule]
-                .matcher
-                .matches_ends(&ends, &self.policy, inventory)
-            {
-                let detail = format!("first packet to port {dst_port}");
-                self.raise_rule(rule, &ends, context.clone(), detail, inventory);
+        if start.opens {
+            let dst_port = start.key.endpoint(start.client.other()).port;
+            let seen = Occurrence {
+                ts: start.ts,
+                flow: start.id,
+                dst_port: Some(dst_port),
+                event: None,
+            };
+            for at in 0..self.flow_rules.len() {
+                let rule = self.flow_rules[at];
+                // Thresholds count connection attempts, not connections open before the capture.
+                if start.midstream && self.policy.rules[rule].threshold.is_some() {
+                    continue;
+                }
+                if self.policy.rules[rule].fires_on_ends(
+                    &ends,
+                    Some(dst_port),
+                    &self.policy,
+                    inventory,
+                ) && self.threshold_reached(rule, &seen, &ends)
+                {
+                    let detail = self.flow_detail(&start.key, dst_port);
+                    self.raise_rule(rule, &ends, context.clone(), detail, inventory);
+                }
             }
         }
-        // Only the opening side's first packet says who initiated.
-        if start.first != start.client || self.policy.zones.is_empty() {
+        // Only the client's first packet says who initiated.
+        if !from_client || self.policy.zones.is_empty() {
             return;
         }
         let (zs, zd) = (
@@ -308,12 +331,7 @@ impl Engine {
         };
         for at in 0..self.change_rules.len() {
             let rule = self.change_rules[at];
-            let matcher = &self.policy.rules[rule].matcher;
-            let kind_ok = matcher
-                .changes
-                .as_ref()
-                .is_none_or(|kinds| kinds.contains(&change.kind));
-            if kind_ok && matcher.matches_ends(&ends, &self.policy, inventory) {
+            if self.policy.rules[rule].fires_on_change(change, &ends, &self.policy, inventory) {
                 self.raise_rule(
                     rule,
                     &ends,
@@ -334,8 +352,18 @@ impl Engine {
         (self.alerts, self.alerts_dropped)
     }
 
+    /// What a flow rule saw: the transport and server port, or the ethertype.
+    fn flow_detail(&self, key: &crate::flow::FlowKey, dst_port: u16) -> String {
+        match (key.ether_type, key.proto) {
+            (0, 6) => format!("tcp/{dst_port}"),
+            (0, 17) => format!("udp/{dst_port}"),
+            (0, proto) => format!("ip protocol {proto}"),
+            (ether_type, _) => format!("ethertype 0x{ether_type:04x}"),
+        }
+    }
+
     /// Whether a rule's threshold (if any) is reached by this match.
-    fn threshold_reached(&mut self, rule: usize, event: &Event, ends: &Ends) -> bool {
+    fn threshold_reached(&mut self, rule: usize, seen: &Occurrence, ends: &Ends) -> bool {
         let Some(threshold) = &self.policy.rules[rule].threshold else {
             return true;
         };
@@ -347,7 +375,7 @@ impl Engine {
                 addr(ends.src_ip, ends.src_mac),
                 addr(ends.dst_ip, ends.dst_mac)
             ),
-            By::Flow => event.header.flow.to_string(),
+            By::Flow => seen.flow.to_string(),
             By::Conduit => {
                 let zones = (
                     self.policy.zone_of(ends.src_ip, ends.src_mac),
@@ -363,7 +391,7 @@ impl Engine {
         let value = threshold
             .distinct
             .as_ref()
-            .map(|d| distinct_value(d, event, ends));
+            .map(|d| distinct_value(d, seen, ends));
         let windows = &mut self.windows[rule];
         if !windows.contains_key(&group) && windows.len() >= MAX_GROUPS {
             // Bounded memory: forget the groups idle the longest.
@@ -376,7 +404,7 @@ impl Engine {
             }
         }
         let window = windows.entry(group).or_default();
-        count_in_window(window, threshold, event.header.ts, value)
+        count_in_window(window, threshold, seen.ts, value)
     }
 
     /// Checks an event against the conduit its ends' zones share.
@@ -469,6 +497,10 @@ impl Engine {
         inventory: &Inventory,
     ) {
         let rule = &self.policy.rules[rule];
+        let detail = match &rule.threshold {
+            Some(t) => format!("{detail}; {}", t.describe()),
+            None => detail,
+        };
         let source = Raise {
             id: rule.id.clone(),
             title: rule.title.clone(),
@@ -603,6 +635,15 @@ struct Raise {
     mitre: Vec<String>,
 }
 
+/// What a rule matched, as thresholds count it.
+struct Occurrence<'a> {
+    ts: Timestamp,
+    flow: u64,
+    dst_port: Option<u16>,
+    /// The event, for rules on events.
+    event: Option<&'a Event>,
+}
+
 /// When and where a match happened.
 #[derive(Clone)]
 struct Context {
@@ -689,16 +730,19 @@ fn principal_matches(principal: &Principal, ip: Option<IpAddr>, inventory: &Inve
     }
 }
 
-fn distinct_value(distinct: &Distinct, event: &Event, ends: &Ends) -> String {
+fn distinct_value(distinct: &Distinct, seen: &Occurrence, ends: &Ends) -> String {
     match distinct {
         Distinct::Dst => addr(ends.dst_ip, ends.dst_mac),
-        Distinct::DstPort => event.header.dst_port.unwrap_or(0).to_string(),
-        Distinct::FunctionCode => event
-            .pdu
-            .function_code
+        Distinct::DstPort => seen.dst_port.unwrap_or(0).to_string(),
+        Distinct::FunctionCode => seen
+            .event
+            .and_then(|e| e.pdu.function_code)
             .map(|c| c.to_string())
             .unwrap_or_default(),
-        Distinct::Field(name) => field_value(event, name).unwrap_or_default(),
+        Distinct::Field(name) => seen
+            .event
+            .and_then(|e| field_value(e, name))
+            .unwrap_or_default(),
     }
 }
 
@@ -727,6 +771,21 @@ fn count_in_window(
     } else {
         false
     }
+}
+
+/// Whether any field of the event is a credential (a [`Value::Secret`]).
+fn carries_credentials(event: &Event) -> bool {
+    struct Find(bool);
+    impl Visitor for Find {
+        fn field(&mut self, _: &str, value: Value<'_>) {
+            self.0 |= matches!(value, Value::Secret(_));
+        }
+        fn begin(&mut self, _: &str, _: Nest) {}
+        fn end(&mut self) {}
+    }
+    let mut find = Find(false);
+    event.pdu.fields.visit(&mut find);
+    find.0
 }
 
 /// A protocol field's value as text, found through the fields' visitor.
@@ -765,6 +824,46 @@ fn field_value(event: &Event, name: &str) -> Option<String> {
     find.found
 }
 
+impl super::Rule {
+    fn fires_on_event(&self, event: &Event, policy: &Policy, inventory: &Inventory) -> bool {
+        self.matcher.matches_event(event, policy, inventory)
+            && !self
+                .unless
+                .iter()
+                .any(|u| u.matches_event(event, policy, inventory))
+    }
+
+    fn fires_on_ends(
+        &self,
+        ends: &Ends,
+        dst_port: Option<u16>,
+        policy: &Policy,
+        inventory: &Inventory,
+    ) -> bool {
+        self.matcher.matches_ends(ends, dst_port, policy, inventory)
+            && !self
+                .unless
+                .iter()
+                .any(|u| u.matches_ends(ends, dst_port, policy, inventory))
+    }
+
+    fn fires_on_change(
+        &self,
+        change: &Change,
+        ends: &Ends,
+        policy: &Policy,
+        inventory: &Inventory,
+    ) -> bool {
+        let kind = |m: &Matcher| m.changes.as_ref().is_none_or(|k| k.contains(&change.kind));
+        kind(&self.matcher)
+            && self.matcher.matches_ends(ends, None, policy, inventory)
+            && !self
+                .unless
+                .iter()
+                .any(|u| kind(u) && u.matches_ends(ends, None, policy, inventory))
+    }
+}
+
 impl Matcher {
     fn matches_event(&self, event: &Event, policy: &Policy, inventory: &Inventory) -> bool {
         let pdu = &event.pdu;
@@ -792,14 +891,21 @@ impl Matcher {
                 return false;
             }
         }
+        if self
+            .credentials
+            .is_some_and(|wanted| wanted != carries_credentials(event))
+        {
+            return false;
+        }
         if let Some(fields) = &self.fields {
             let all = fields.iter().all(|(name, expected)| {
-                let found = field_value(event, name);
-                match expected {
-                    FieldValue::Number(n) => found.is_some_and(|f| f == n.to_string()),
-                    FieldValue::Text(t) => found.is_some_and(|f| f == *t),
-                    FieldValue::Bool(b) => found.is_some_and(|f| f == b.to_string()),
-                }
+                field_value(event, name).is_some_and(|found| {
+                    expected.iter().any(|value| match value {
+                        FieldValue::Number(n) => found == n.to_string(),
+                        FieldValue::Text(t) => found == *t,
+                        FieldValue::Bool(b) => found == b.to_string(),
+                    })
+                })
             });
             if !all {
                 return false;
@@ -811,11 +917,24 @@ impl Matcher {
             src_mac: h.src_mac,
             dst_mac: h.dst_mac,
         };
-        self.matches_ends(&ends, policy, inventory)
+        self.matches_ends(&ends, h.dst_port, policy, inventory)
     }
 
-    /// The conditions on addresses, zones and roles.
-    fn matches_ends(&self, ends: &Ends, policy: &Policy, inventory: &Inventory) -> bool {
+    /// The conditions on addresses, ports, zones and roles.
+    fn matches_ends(
+        &self,
+        ends: &Ends,
+        dst_port: Option<u16>,
+        policy: &Policy,
+        inventory: &Inventory,
+    ) -> bool {
+        if self
+            .dst_ports
+            .as_ref()
+            .is_some_and(|ports| dst_port.is_none_or(|p| !ports.contains(&p)))
+        {
+            return false;
+        }
         let in_nets = |nets: &Option<Vec<ipnet::IpNet>>, ip: Option<IpAddr>| {
             nets.as_ref()
                 .is_none_or(|nets| ip.is_some_and(|ip| nets.iter().any(|n| n.contains(&ip))))

@@ -175,8 +175,16 @@ impl Checker {
         });
     }
 
-    fn error_at<T>(&mut self, source: &Source, value: &Spanned<T>, message: String) {
-        self.error(source, value.span().start, message);
+    fn error_at<T: Pinpoint>(&mut self, source: &Source, value: &Spanned<T>, message: String) {
+        let span = value.span();
+        // Items of a list share the list's span: point at the item itself.
+        let within = value.get_ref().needle().and_then(|needle| {
+            source
+                .text
+                .get(span.clone())
+                .and_then(|text| text.find(&needle))
+        });
+        self.error(source, span.start + within.unwrap_or(0), message);
     }
 
     fn zone(&mut self, source: &Source, spec: &ZoneSpec, earlier: &[Zone]) -> Option<Zone> {
@@ -504,15 +512,42 @@ impl Checker {
         };
         if let Some(on) = &spec.on
             && trigger != Trigger::Event
-            && spec.matches.about_pdus()
+            && (spec.matches.about_pdus()
+                || spec
+                    .unless
+                    .as_ref()
+                    .is_some_and(|u| u.items().iter().any(|m| m.about_pdus())))
         {
-            self.error_at(source, on, format!("rules with on = {:?} cannot match protocol, function, class, anomaly or fields: those belong to events", on.get_ref()));
+            self.error_at(source, on, format!("rules with on = {:?} cannot match protocol, function, class, anomaly, credentials or fields: those belong to events", on.get_ref()));
         }
         let matcher = self.matcher(source, &spec.matches, trigger, policy);
+        let unless = spec.unless.as_ref().map_or(Vec::new(), |u| {
+            u.items()
+                .into_iter()
+                .map(|u| self.matcher(source, u, trigger, policy))
+                .collect()
+        });
         let threshold = spec
             .threshold
             .as_ref()
             .and_then(|t| self.threshold(source, t));
+        if let (Some(t), Some(spec)) = (&threshold, &spec.threshold)
+            && trigger != Trigger::Event
+            && matches!(
+                t.distinct,
+                Some(Distinct::FunctionCode | Distinct::Field(_))
+            )
+            && let Some(at) = &spec.distinct
+        {
+            self.error_at(
+                source,
+                at,
+                format!(
+                    "distinct {:?} needs events; rules on flows and asset changes count dst or dst_port",
+                    at.get_ref()
+                ),
+            );
+        }
         for sr in &spec.iec62443 {
             if !is_system_requirement(sr.get_ref()) {
                 self.error_at(source, sr, format!("{:?} is not an IEC 62443-3-3 requirement (like \"SR 5.2\" or \"SR 5.2 RE 1\")", sr.get_ref()));
@@ -538,6 +573,7 @@ impl Checker {
             enabled: true,
             trigger,
             matcher,
+            unless,
             threshold,
             iec62443: spec.iec62443.iter().map(|s| s.get_ref().clone()).collect(),
             mitre: spec.mitre.iter().map(|s| s.get_ref().clone()).collect(),
@@ -647,14 +683,20 @@ impl Checker {
             fields
                 .iter()
                 .filter_map(|(name, value)| {
-                    let parsed = match value.get_ref() {
+                    let one = |v: &toml::Value| match v {
                         toml::Value::Integer(n) if *n >= 0 => Some(FieldValue::Number(*n as u64)),
                         toml::Value::String(s) => Some(FieldValue::Text(s.clone())),
                         toml::Value::Boolean(b) => Some(FieldValue::Bool(*b)),
                         _ => None,
                     };
+                    let parsed: Option<Vec<FieldValue>> = match value.get_ref() {
+                        toml::Value::Array(items) if !items.is_empty() => {
+                            items.iter().map(one).collect()
+                        }
+                        single => one(single).map(|v| vec![v]),
+                    };
                     if parsed.is_none() {
-                        self.error_at(source, value, format!("field {name:?}: expected a non-negative integer, a string or a boolean"));
+                        self.error_at(source, value, format!("field {name:?}: expected a non-negative integer, a string or a boolean, or a list of them"));
                     }
                     parsed.map(|v| (name.clone(), v))
                 })
@@ -678,11 +720,29 @@ impl Checker {
             anomalies,
             src: nets(self, &spec.src),
             dst: nets(self, &spec.dst),
+            dst_ports: spec.dst_port.as_ref().map(|ports| {
+                ports
+                    .items()
+                    .into_iter()
+                    .filter_map(|p| {
+                        let port = u16::try_from(*p.get_ref()).ok();
+                        if port.is_none() {
+                            self.error_at(
+                                source,
+                                p,
+                                format!("bad port {} (0 to 65535)", p.get_ref()),
+                            );
+                        }
+                        port
+                    })
+                    .collect()
+            }),
             src_zone: zones(self, &spec.src_zone),
             dst_zone: zones(self, &spec.dst_zone),
             src_role: roles(self, &spec.src_role),
             dst_role: roles(self, &spec.dst_role),
             cross_zone: spec.cross_zone,
+            credentials: spec.credentials,
             fields,
             changes,
         }
@@ -770,6 +830,28 @@ impl Checker {
         })
     }
 }
+
+/// How a value is written in a policy file, to find it within a list.
+trait Pinpoint {
+    fn needle(&self) -> Option<String> {
+        None
+    }
+}
+
+impl Pinpoint for String {
+    fn needle(&self) -> Option<String> {
+        Some(format!("\"{self}\""))
+    }
+}
+
+impl Pinpoint for i64 {
+    fn needle(&self) -> Option<String> {
+        Some(self.to_string())
+    }
+}
+
+impl Pinpoint for toml::Value {}
+impl<T> Pinpoint for Vec<T> {}
 
 fn parse_net(text: &str) -> Option<IpNet> {
     text.parse::<IpNet>()

@@ -121,6 +121,8 @@ pub struct Rule {
     pub enabled: bool,
     pub trigger: Trigger,
     pub matcher: Matcher,
+    /// Exceptions to `matcher`: the rule does not fire when any matches.
+    pub unless: Vec<Matcher>,
     pub threshold: Option<Threshold>,
     pub iec62443: Vec<String>,
     pub mitre: Vec<String>,
@@ -137,6 +139,7 @@ impl Rule {
             enabled: false,
             trigger: Trigger::Event,
             matcher: Matcher::default(),
+            unless: Vec::new(),
             threshold: None,
             iec62443: Vec::new(),
             mitre: Vec::new(),
@@ -167,13 +170,16 @@ pub struct Matcher {
     pub anomalies: Option<Vec<&'static str>>,
     pub src: Option<Vec<IpNet>>,
     pub dst: Option<Vec<IpNet>>,
+    pub dst_ports: Option<Vec<u16>>,
     /// Zone indexes; `None` inside is the untrusted zone.
     pub src_zone: Option<Vec<Option<usize>>>,
     pub dst_zone: Option<Vec<Option<usize>>>,
     pub src_role: Option<Vec<Role>>,
     pub dst_role: Option<Vec<Role>>,
     pub cross_zone: Option<bool>,
-    pub fields: Option<Vec<(String, FieldValue)>>,
+    pub credentials: Option<bool>,
+    /// Protocol fields and the values (any of) each must have.
+    pub fields: Option<Vec<(String, Vec<FieldValue>)>>,
     pub changes: Option<Vec<ChangeKind>>,
 }
 
@@ -192,6 +198,31 @@ pub struct Threshold {
     pub window: Timestamp,
     pub by: By,
     pub distinct: Option<Distinct>,
+}
+
+impl Threshold {
+    /// `"20 different dst within 60s per src"`.
+    pub fn describe(&self) -> String {
+        let what = match &self.distinct {
+            None => "times".to_string(),
+            Some(Distinct::Dst) => "different dst".to_string(),
+            Some(Distinct::DstPort) => "different dst_port".to_string(),
+            Some(Distinct::FunctionCode) => "different function_code".to_string(),
+            Some(Distinct::Field(name)) => format!("different {name}"),
+        };
+        let by = match self.by {
+            By::Src => "src",
+            By::Dst => "dst",
+            By::Pair => "pair",
+            By::Flow => "flow",
+            By::Conduit => "conduit",
+        };
+        format!(
+            "{} {what} within {}s per {by}",
+            self.count,
+            self.window.0 / 1_000_000_000
+        )
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -78,6 +78,8 @@ pub struct RuleSpec {
     pub on: Option<Spanned<String>>,
     #[serde(rename = "match", default)]
     pub matches: MatchSpec,
+    /// Exceptions: the rule does not fire when any of these matches.
+    pub unless: Option<Unless>,
     pub threshold: Option<ThresholdSpec>,
     #[serde(default)]
     pub iec62443: Vec<Spanned<String>>,
@@ -87,6 +89,50 @@ pub struct RuleSpec {
 
 fn yes() -> bool {
     true
+}
+
+/// One exception, or several.
+#[derive(Debug)]
+pub enum Unless {
+    One(MatchSpec),
+    Many(Vec<MatchSpec>),
+}
+
+impl<'de> Deserialize<'de> for Unless {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        // By hand rather than untagged, so that the positions inside survive.
+        struct Either;
+        impl<'de> serde::de::Visitor<'de> for Either {
+            type Value = Unless;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a table of conditions or a list of them")
+            }
+            fn visit_map<M: serde::de::MapAccess<'de>>(self, map: M) -> Result<Unless, M::Error> {
+                MatchSpec::deserialize(serde::de::value::MapAccessDeserializer::new(map))
+                    .map(Unless::One)
+            }
+            fn visit_seq<S: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: S,
+            ) -> Result<Unless, S::Error> {
+                let mut all = Vec::new();
+                while let Some(one) = seq.next_element::<MatchSpec>()? {
+                    all.push(one);
+                }
+                Ok(Unless::Many(all))
+            }
+        }
+        deserializer.deserialize_any(Either)
+    }
+}
+
+impl Unless {
+    pub fn items(&self) -> Vec<&MatchSpec> {
+        match self {
+            Unless::One(one) => vec![one],
+            Unless::Many(many) => many.iter().collect(),
+        }
+    }
 }
 
 /// Conditions on an event (all must hold). Lists mean "any of".
@@ -103,6 +149,8 @@ pub struct MatchSpec {
     /// IP addresses or CIDRs.
     pub src: Option<OneOrMany<String>>,
     pub dst: Option<OneOrMany<String>>,
+    /// The server port (TCP or UDP).
+    pub dst_port: Option<OneOrMany<i64>>,
     /// Zone names, or `"untrusted"` for addresses outside every zone.
     pub src_zone: Option<OneOrMany<String>>,
     pub dst_zone: Option<OneOrMany<String>>,
@@ -111,6 +159,8 @@ pub struct MatchSpec {
     pub dst_role: Option<OneOrMany<String>>,
     /// The event crosses from one zone to another.
     pub cross_zone: Option<bool>,
+    /// The event carries a credential (password, community string, token) in the clear.
+    pub credentials: Option<bool>,
     /// Protocol-specific fields and the values they must have.
     pub fields: Option<BTreeMap<String, Spanned<toml::Value>>>,
     /// For `on = "asset_change"` rules: change kinds.
@@ -126,6 +176,7 @@ impl MatchSpec {
             || self.class.is_some()
             || self.is_response.is_some()
             || self.anomaly.is_some()
+            || self.credentials.is_some()
             || self.fields.is_some()
     }
 }
@@ -144,19 +195,35 @@ pub struct ThresholdSpec {
     pub distinct: Option<Spanned<String>>,
 }
 
-/// A value or a list of values, each with its position.
-#[derive(Debug, Deserialize)]
-#[serde(untagged)]
-pub enum OneOrMany<T> {
-    One(Spanned<T>),
-    Many(Vec<Spanned<T>>),
-}
+/// A value or a list of values. Items of a list carry the list's position
+/// (the loader narrows it down to the item when it reports one).
+#[derive(Debug)]
+pub struct OneOrMany<T>(Vec<Spanned<T>>);
 
 impl<T> OneOrMany<T> {
     pub fn items(&self) -> Vec<&Spanned<T>> {
-        match self {
-            OneOrMany::One(one) => vec![one],
-            OneOrMany::Many(many) => many.iter().collect(),
-        }
+        self.0.iter().collect()
+    }
+}
+
+impl<'de, T: serde::de::DeserializeOwned> Deserialize<'de> for OneOrMany<T> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        // Spans do not survive untagged enums, so take the value with its
+        // span first and read the items out of it.
+        let value = Spanned::<toml::Value>::deserialize(deserializer)?;
+        let span = value.span();
+        let items = match value.into_inner() {
+            toml::Value::Array(items) => items,
+            one => vec![one],
+        };
+        items
+            .into_iter()
+            .map(|item| {
+                T::deserialize(item)
+                    .map(|v| Spanned::new(span.clone(), v))
+                    .map_err(serde::de::Error::custom)
+            })
+            .collect::<Result<_, _>>()
+            .map(OneOrMany)
     }
 }

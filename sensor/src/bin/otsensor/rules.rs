@@ -4,6 +4,8 @@
 use std::path::PathBuf;
 
 use otsensor::analysis::policy::{self, Policy, Source};
+use otsensor::event::Protocol;
+use otsensor::protocols;
 
 use std::io::Write as _;
 
@@ -15,6 +17,11 @@ pub enum RulesCommand {
     Check {
         /// TOML files or directories of them; none checks the built-in pack alone.
         paths: Vec<PathBuf>,
+    },
+    /// List the protocol, function and anomaly names rules can match.
+    Names {
+        /// Only this protocol.
+        protocol: Option<String>,
     },
 }
 
@@ -32,7 +39,37 @@ pub fn run(command: RulesCommand) -> Result<(), Failure> {
                 )
             })
         }
+        RulesCommand::Names { protocol } => names(protocol.as_deref()),
     }
+}
+
+fn names(only: Option<&str>) -> Result<(), Failure> {
+    let chosen: Vec<Protocol> = match only {
+        None => Protocol::ALL.to_vec(),
+        Some(name) => vec![Protocol::from_name(name).ok_or_else(|| {
+            let known: Vec<&str> = Protocol::ALL.iter().map(|p| p.name()).collect();
+            Failure::Input(format!(
+                "unknown protocol {name:?} (known: {})",
+                known.join(", ")
+            ))
+        })?],
+    };
+    print(|out| {
+        for protocol in &chosen {
+            writeln!(out, "{}", protocol.name())?;
+            writeln!(
+                out,
+                "  functions: {}",
+                protocols::function_names(*protocol).join(" ")
+            )?;
+            writeln!(
+                out,
+                "  anomalies: {}",
+                protocols::anomaly_names(*protocol).join(" ")
+            )?;
+        }
+        Ok(())
+    })
 }
 
 /// The built-in rule pack, then the files at `paths` in order.

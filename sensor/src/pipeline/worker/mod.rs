@@ -219,6 +219,10 @@ impl Worker {
                 key,
                 first: side,
                 client: state.client,
+                opens: state.packets[side.other().index()] == 0,
+                // Every segment of an established connection carries ACK; an
+                // opening attempt (SYN, or a scanner's FIN/NULL probe) does not.
+                midstream: key.proto == 6 && frame.packet.tcp.has(TcpInfo::ACK),
                 ts,
                 seq: frame.seq,
                 capture: frame.capture,
