@@ -523,7 +523,7 @@ impl Checker {
         let matcher = self.matcher(source, &spec.matches, trigger, policy);
         let unless = spec.unless.as_ref().map_or(Vec::new(), |u| {
             u.items()
-                .into_iter()
+                .iter()
                 .map(|u| self.matcher(source, u, trigger, policy))
                 .collect()
         });

@@ -93,10 +93,7 @@ fn yes() -> bool {
 
 /// One exception, or several.
 #[derive(Debug)]
-pub enum Unless {
-    One(MatchSpec),
-    Many(Vec<MatchSpec>),
-}
+pub struct Unless(Vec<MatchSpec>);
 
 impl<'de> Deserialize<'de> for Unless {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
@@ -109,7 +106,7 @@ impl<'de> Deserialize<'de> for Unless {
             }
             fn visit_map<M: serde::de::MapAccess<'de>>(self, map: M) -> Result<Unless, M::Error> {
                 MatchSpec::deserialize(serde::de::value::MapAccessDeserializer::new(map))
-                    .map(Unless::One)
+                    .map(|one| Unless(vec![one]))
             }
             fn visit_seq<S: serde::de::SeqAccess<'de>>(
                 self,
@@ -119,7 +116,7 @@ impl<'de> Deserialize<'de> for Unless {
                 while let Some(one) = seq.next_element::<MatchSpec>()? {
                     all.push(one);
                 }
-                Ok(Unless::Many(all))
+                Ok(Unless(all))
             }
         }
         deserializer.deserialize_any(Either)
@@ -127,11 +124,8 @@ impl<'de> Deserialize<'de> for Unless {
 }
 
 impl Unless {
-    pub fn items(&self) -> Vec<&MatchSpec> {
-        match self {
-            Unless::One(one) => vec![one],
-            Unless::Many(many) => many.iter().collect(),
-        }
+    pub fn items(&self) -> &[MatchSpec] {
+        &self.0
     }
 }
 
