@@ -11,6 +11,8 @@ use std::net::IpAddr;
 use crate::protocols::cotp::CotpFields;
 use crate::protocols::dnp3::Dnp3Fields;
 use crate::protocols::enip::EnipFields;
+use crate::protocols::goose::GooseFields;
+use crate::protocols::goose::sv::SvFields;
 use crate::protocols::iec104::Iec104Fields;
 use crate::protocols::modbus::ModbusFields;
 use crate::protocols::s7comm::S7commFields;
@@ -55,6 +57,10 @@ pub enum Protocol {
     Cotp,
     S7comm,
     S7commPlus,
+    /// IEC 61850 GOOSE and GSE management (ethertypes 0x88B8, 0x88B9).
+    Goose,
+    /// IEC 61850-9-2 Sampled Values (ethertype 0x88BA).
+    Sv,
 }
 
 impl Protocol {
@@ -67,6 +73,8 @@ impl Protocol {
         Protocol::Cotp,
         Protocol::S7comm,
         Protocol::S7commPlus,
+        Protocol::Goose,
+        Protocol::Sv,
     ];
 
     pub fn name(self) -> &'static str {
@@ -79,6 +87,8 @@ impl Protocol {
             Protocol::Cotp => "cotp",
             Protocol::S7comm => "s7comm",
             Protocol::S7commPlus => "s7commplus",
+            Protocol::Goose => "goose",
+            Protocol::Sv => "sv",
         }
     }
 
@@ -294,6 +304,9 @@ pub enum Fields {
     /// Boxed: large, with item lists.
     S7comm(Box<S7commFields>),
     S7commPlus(S7commPlusFields),
+    /// Boxed: strings and a value list.
+    Goose(Box<GooseFields>),
+    Sv(Box<SvFields>),
 }
 
 impl Fields {
@@ -307,6 +320,8 @@ impl Fields {
             Fields::Cotp(fields) => fields.visit(visitor),
             Fields::S7comm(fields) => fields.visit(visitor),
             Fields::S7commPlus(fields) => fields.visit(visitor),
+            Fields::Goose(fields) => fields.visit(visitor),
+            Fields::Sv(fields) => fields.visit(visitor),
         }
     }
 }

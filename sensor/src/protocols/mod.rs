@@ -9,6 +9,7 @@
 pub mod cotp;
 pub mod dnp3;
 pub mod enip;
+pub mod goose;
 pub mod iec104;
 pub mod iso_on_tcp;
 pub mod modbus;
@@ -183,15 +184,25 @@ impl DatagramDecoder {
 
 /// The per-conversation state of the decoder of a layer-2 flow.
 #[derive(Debug)]
-pub enum FrameDecoder {}
+pub enum FrameDecoder {
+    /// GOOSE and GSE management.
+    Goose(Box<goose::GooseParser>),
+    Sv(Box<goose::sv::SvParser>),
+}
 
 impl FrameDecoder {
     pub fn protocol(&self) -> Protocol {
-        match *self {}
+        match self {
+            FrameDecoder::Goose(_) => Protocol::Goose,
+            FrameDecoder::Sv(_) => Protocol::Sv,
+        }
     }
 
-    pub fn parse(&mut self, _payload: &[u8], _out: &mut Emitter<'_>) {
-        match *self {}
+    pub fn parse(&mut self, payload: &[u8], out: &mut Emitter<'_>) {
+        match self {
+            FrameDecoder::Goose(p) => p.parse(payload, out),
+            FrameDecoder::Sv(p) => p.parse(payload, out),
+        }
     }
 }
 
@@ -252,7 +263,16 @@ struct FrameCandidate {
     start: fn() -> FrameDecoder,
 }
 
-const FRAME_PROTOCOLS: &[FrameCandidate] = &[];
+const FRAME_PROTOCOLS: &[FrameCandidate] = &[
+    FrameCandidate {
+        matches: goose::matches,
+        start: || FrameDecoder::Goose(Box::default()),
+    },
+    FrameCandidate {
+        matches: goose::sv::matches,
+        start: || FrameDecoder::Sv(Box::default()),
+    },
+];
 
 /// The outcome of trying to recognise a conversation from its first bytes.
 #[derive(Debug)]
@@ -329,6 +349,8 @@ pub fn function_names(protocol: Protocol) -> Vec<&'static str> {
         Protocol::Cotp => cotp::function_names(),
         Protocol::S7comm => s7comm::function_names(),
         Protocol::S7commPlus => s7commplus::function_names(),
+        Protocol::Goose => goose::function_names(),
+        Protocol::Sv => goose::sv::function_names(),
     }
 }
 
@@ -342,6 +364,8 @@ pub fn anomaly_names(protocol: Protocol) -> &'static [&'static str] {
         Protocol::Cotp => cotp::anomaly::ALL,
         Protocol::S7comm => s7comm::anomaly::ALL,
         Protocol::S7commPlus => s7commplus::anomaly::ALL,
+        Protocol::Goose => goose::anomaly::ALL,
+        Protocol::Sv => goose::sv::anomaly::ALL,
     }
 }
 

@@ -50,7 +50,16 @@ fn kind(protocol: Protocol) -> Option<Kind> {
         Protocol::Cotp => None,
         // Encapsulation alone: sessions and discovery, no process data.
         Protocol::Enip => None,
+        // Published by IEDs and merging units to their subscribers.
+        Protocol::Goose | Protocol::Sv => Some(Kind::Substation),
     }
+}
+
+/// Protocols a device publishes to a multicast group. The sender of a
+/// layer-2 flow is taken for its client, so a publisher *uses* them; it is
+/// the one that serves them.
+fn published(protocol: Protocol) -> bool {
+    matches!(protocol, Protocol::Goose | Protocol::Sv)
 }
 
 impl Role {
@@ -113,7 +122,7 @@ pub fn infer_role(asset: &Asset) -> (Role, String) {
     let industrial_use: Vec<(Protocol, &super::Usage)> = asset
         .used
         .iter()
-        .filter(|(p, _)| kind(**p).is_some())
+        .filter(|(p, _)| kind(**p).is_some() && !published(**p))
         .map(|(p, u)| (*p, u))
         .collect();
 
@@ -146,7 +155,10 @@ pub fn infer_role(asset: &Asset) -> (Role, String) {
             format!("serves {} as an outstation", names(telecontrol)),
         );
     }
-    let substation: Vec<Protocol> = served(Kind::Substation).collect();
+    let publishes = asset.used.keys().copied().filter(|p| published(*p));
+    let mut substation: Vec<Protocol> = served(Kind::Substation).chain(publishes).collect();
+    substation.sort();
+    substation.dedup();
     if !substation.is_empty() {
         return (Role::Ied, format!("serves {}", names(substation)));
     }
