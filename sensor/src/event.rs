@@ -13,6 +13,7 @@ use crate::protocols::dnp3::Dnp3Fields;
 use crate::protocols::enip::EnipFields;
 use crate::protocols::iec104::Iec104Fields;
 use crate::protocols::modbus::ModbusFields;
+use crate::protocols::profinet::ProfinetFields;
 use crate::protocols::s7comm::S7commFields;
 use crate::protocols::s7commplus::S7commPlusFields;
 use crate::time::Timestamp;
@@ -55,6 +56,12 @@ pub enum Protocol {
     Cotp,
     S7comm,
     S7commPlus,
+    /// PROFINET DCP (discovery and basic configuration, layer 2).
+    ProfinetDcp,
+    /// PROFINET RT: cyclic data summaries, alarms, PTCP (layer 2).
+    ProfinetRt,
+    /// PROFINET IO connection management (DCE/RPC over UDP).
+    ProfinetIo,
 }
 
 impl Protocol {
@@ -67,6 +74,9 @@ impl Protocol {
         Protocol::Cotp,
         Protocol::S7comm,
         Protocol::S7commPlus,
+        Protocol::ProfinetDcp,
+        Protocol::ProfinetRt,
+        Protocol::ProfinetIo,
     ];
 
     pub fn name(self) -> &'static str {
@@ -79,6 +89,9 @@ impl Protocol {
             Protocol::Cotp => "cotp",
             Protocol::S7comm => "s7comm",
             Protocol::S7commPlus => "s7commplus",
+            Protocol::ProfinetDcp => "profinet_dcp",
+            Protocol::ProfinetRt => "profinet_rt",
+            Protocol::ProfinetIo => "profinet_io",
         }
     }
 
@@ -294,6 +307,8 @@ pub enum Fields {
     /// Boxed: large, with item lists.
     S7comm(Box<S7commFields>),
     S7commPlus(S7commPlusFields),
+    /// `profinet_dcp`, `profinet_rt` and `profinet_io` events.
+    Profinet(ProfinetFields),
 }
 
 impl Fields {
@@ -307,6 +322,7 @@ impl Fields {
             Fields::Cotp(fields) => fields.visit(visitor),
             Fields::S7comm(fields) => fields.visit(visitor),
             Fields::S7commPlus(fields) => fields.visit(visitor),
+            Fields::Profinet(fields) => fields.visit(visitor),
         }
     }
 }

@@ -12,6 +12,7 @@ pub mod enip;
 pub mod iec104;
 pub mod iso_on_tcp;
 pub mod modbus;
+pub mod profinet;
 pub mod s7comm;
 pub mod s7commplus;
 pub mod vendors;
@@ -102,6 +103,10 @@ pub trait DatagramParser {
 pub trait FrameParser {
     /// Decodes one frame's payload (what follows the ethertype or length field).
     fn parse(&mut self, payload: &[u8], out: &mut Emitter<'_>);
+
+    /// The flow ended: emit what is still held (summaries of counted frames),
+    /// each event with the header of the frame it belongs to.
+    fn finish(&mut self, _events: &mut Vec<Event>) {}
 }
 
 /// A decoder's verdict on the first bytes of a stream or the first datagram.
@@ -163,6 +168,7 @@ impl StreamDecoder {
 pub enum DatagramDecoder {
     Enip(enip::EnipParser),
     Dnp3(dnp3::Dnp3Parser),
+    PnioCm(profinet::PnioCmParser),
 }
 
 impl DatagramDecoder {
@@ -170,6 +176,7 @@ impl DatagramDecoder {
         match self {
             DatagramDecoder::Enip(_) => Protocol::Enip,
             DatagramDecoder::Dnp3(_) => Protocol::Dnp3,
+            DatagramDecoder::PnioCm(_) => Protocol::ProfinetIo,
         }
     }
 
@@ -177,21 +184,37 @@ impl DatagramDecoder {
         match self {
             DatagramDecoder::Enip(p) => DatagramParser::parse(p, datagram, out),
             DatagramDecoder::Dnp3(p) => DatagramParser::parse(p, datagram, out),
+            DatagramDecoder::PnioCm(p) => p.parse(datagram, out),
         }
     }
 }
 
 /// The per-conversation state of the decoder of a layer-2 flow.
 #[derive(Debug)]
-pub enum FrameDecoder {}
+pub enum FrameDecoder {
+    /// PROFINET DCP and RT (ethertype 0x8892); its events are `profinet_dcp`
+    /// or `profinet_rt`.
+    Profinet(profinet::ProfinetParser),
+}
 
 impl FrameDecoder {
     pub fn protocol(&self) -> Protocol {
-        match *self {}
+        match self {
+            FrameDecoder::Profinet(p) => p.protocol(),
+        }
     }
 
-    pub fn parse(&mut self, _payload: &[u8], _out: &mut Emitter<'_>) {
-        match *self {}
+    pub fn parse(&mut self, payload: &[u8], out: &mut Emitter<'_>) {
+        match self {
+            FrameDecoder::Profinet(p) => p.parse(payload, out),
+        }
+    }
+
+    /// The flow ended: events still held by the decoder.
+    pub fn finish(&mut self, events: &mut Vec<Event>) {
+        match self {
+            FrameDecoder::Profinet(p) => p.finish(events),
+        }
     }
 }
 
@@ -243,6 +266,11 @@ const DATAGRAM_PROTOCOLS: &[Candidate<DatagramDecoder>] = &[
         probe: dnp3::probe,
         start: || DatagramDecoder::Dnp3(dnp3::Dnp3Parser::new()),
     },
+    Candidate {
+        ports: &[profinet::CM_PORT],
+        probe: profinet::probe_cm,
+        start: || DatagramDecoder::PnioCm(profinet::PnioCmParser::new()),
+    },
 ];
 
 /// A protocol carried directly over Ethernet: recognised by its ethertype
@@ -252,7 +280,10 @@ struct FrameCandidate {
     start: fn() -> FrameDecoder,
 }
 
-const FRAME_PROTOCOLS: &[FrameCandidate] = &[];
+const FRAME_PROTOCOLS: &[FrameCandidate] = &[FrameCandidate {
+    matches: profinet::matches_frame,
+    start: || FrameDecoder::Profinet(profinet::ProfinetParser::new()),
+}];
 
 /// The outcome of trying to recognise a conversation from its first bytes.
 #[derive(Debug)]
@@ -329,6 +360,9 @@ pub fn function_names(protocol: Protocol) -> Vec<&'static str> {
         Protocol::Cotp => cotp::function_names(),
         Protocol::S7comm => s7comm::function_names(),
         Protocol::S7commPlus => s7commplus::function_names(),
+        Protocol::ProfinetDcp => profinet::dcp_function_names(),
+        Protocol::ProfinetRt => profinet::rt_function_names(),
+        Protocol::ProfinetIo => profinet::io_function_names(),
     }
 }
 
@@ -342,6 +376,9 @@ pub fn anomaly_names(protocol: Protocol) -> &'static [&'static str] {
         Protocol::Cotp => cotp::anomaly::ALL,
         Protocol::S7comm => s7comm::anomaly::ALL,
         Protocol::S7commPlus => s7commplus::anomaly::ALL,
+        Protocol::ProfinetDcp | Protocol::ProfinetRt | Protocol::ProfinetIo => {
+            profinet::anomaly::ALL
+        }
     }
 }
 
