@@ -15,6 +15,7 @@ use crate::protocols::goose::GooseFields;
 use crate::protocols::goose::sv::SvFields;
 use crate::protocols::iec104::Iec104Fields;
 use crate::protocols::modbus::ModbusFields;
+use crate::protocols::profinet::ProfinetFields;
 use crate::protocols::s7comm::S7commFields;
 use crate::protocols::s7commplus::S7commPlusFields;
 use crate::time::Timestamp;
@@ -61,6 +62,12 @@ pub enum Protocol {
     Goose,
     /// IEC 61850-9-2 Sampled Values (ethertype 0x88BA).
     Sv,
+    /// PROFINET DCP (discovery and basic configuration, layer 2).
+    ProfinetDcp,
+    /// PROFINET RT: cyclic data summaries, alarms, PTCP (layer 2).
+    ProfinetRt,
+    /// PROFINET IO connection management (DCE/RPC over UDP).
+    ProfinetIo,
 }
 
 impl Protocol {
@@ -75,6 +82,9 @@ impl Protocol {
         Protocol::S7commPlus,
         Protocol::Goose,
         Protocol::Sv,
+        Protocol::ProfinetDcp,
+        Protocol::ProfinetRt,
+        Protocol::ProfinetIo,
     ];
 
     pub fn name(self) -> &'static str {
@@ -89,6 +99,9 @@ impl Protocol {
             Protocol::S7commPlus => "s7commplus",
             Protocol::Goose => "goose",
             Protocol::Sv => "sv",
+            Protocol::ProfinetDcp => "profinet_dcp",
+            Protocol::ProfinetRt => "profinet_rt",
+            Protocol::ProfinetIo => "profinet_io",
         }
     }
 
@@ -307,6 +320,8 @@ pub enum Fields {
     /// Boxed: strings and a value list.
     Goose(Box<GooseFields>),
     Sv(Box<SvFields>),
+    /// `profinet_dcp`, `profinet_rt` and `profinet_io` events.
+    Profinet(ProfinetFields),
 }
 
 impl Fields {
@@ -322,6 +337,7 @@ impl Fields {
             Fields::S7commPlus(fields) => fields.visit(visitor),
             Fields::Goose(fields) => fields.visit(visitor),
             Fields::Sv(fields) => fields.visit(visitor),
+            Fields::Profinet(fields) => fields.visit(visitor),
         }
     }
 }

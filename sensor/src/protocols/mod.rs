@@ -13,6 +13,7 @@ pub mod goose;
 pub mod iec104;
 pub mod iso_on_tcp;
 pub mod modbus;
+pub mod profinet;
 pub mod s7comm;
 pub mod s7commplus;
 pub mod vendors;
@@ -103,6 +104,10 @@ pub trait DatagramParser {
 pub trait FrameParser {
     /// Decodes one frame's payload (what follows the ethertype or length field).
     fn parse(&mut self, payload: &[u8], out: &mut Emitter<'_>);
+
+    /// The flow ended: emit what is still held (summaries of counted frames),
+    /// each event with the header of the frame it belongs to.
+    fn finish(&mut self, _events: &mut Vec<Event>) {}
 }
 
 /// A decoder's verdict on the first bytes of a stream or the first datagram.
@@ -164,6 +169,7 @@ impl StreamDecoder {
 pub enum DatagramDecoder {
     Enip(enip::EnipParser),
     Dnp3(dnp3::Dnp3Parser),
+    PnioCm(profinet::PnioCmParser),
 }
 
 impl DatagramDecoder {
@@ -171,6 +177,7 @@ impl DatagramDecoder {
         match self {
             DatagramDecoder::Enip(_) => Protocol::Enip,
             DatagramDecoder::Dnp3(_) => Protocol::Dnp3,
+            DatagramDecoder::PnioCm(_) => Protocol::ProfinetIo,
         }
     }
 
@@ -178,6 +185,7 @@ impl DatagramDecoder {
         match self {
             DatagramDecoder::Enip(p) => DatagramParser::parse(p, datagram, out),
             DatagramDecoder::Dnp3(p) => DatagramParser::parse(p, datagram, out),
+            DatagramDecoder::PnioCm(p) => p.parse(datagram, out),
         }
     }
 }
@@ -188,6 +196,9 @@ pub enum FrameDecoder {
     /// GOOSE and GSE management.
     Goose(Box<goose::GooseParser>),
     Sv(Box<goose::sv::SvParser>),
+    /// PROFINET DCP and RT (ethertype 0x8892); its events are `profinet_dcp`
+    /// or `profinet_rt`.
+    Profinet(profinet::ProfinetParser),
 }
 
 impl FrameDecoder {
@@ -195,6 +206,7 @@ impl FrameDecoder {
         match self {
             FrameDecoder::Goose(_) => Protocol::Goose,
             FrameDecoder::Sv(_) => Protocol::Sv,
+            FrameDecoder::Profinet(p) => p.protocol(),
         }
     }
 
@@ -202,6 +214,16 @@ impl FrameDecoder {
         match self {
             FrameDecoder::Goose(p) => p.parse(payload, out),
             FrameDecoder::Sv(p) => p.parse(payload, out),
+            FrameDecoder::Profinet(p) => p.parse(payload, out),
+        }
+    }
+
+    /// The flow ended: events still held by the decoder.
+    pub fn finish(&mut self, events: &mut Vec<Event>) {
+        match self {
+            FrameDecoder::Profinet(p) => p.finish(events),
+            // GOOSE and SV report as each frame arrives.
+            FrameDecoder::Goose(_) | FrameDecoder::Sv(_) => {}
         }
     }
 }
@@ -254,6 +276,11 @@ const DATAGRAM_PROTOCOLS: &[Candidate<DatagramDecoder>] = &[
         probe: dnp3::probe,
         start: || DatagramDecoder::Dnp3(dnp3::Dnp3Parser::new()),
     },
+    Candidate {
+        ports: &[profinet::CM_PORT],
+        probe: profinet::probe_cm,
+        start: || DatagramDecoder::PnioCm(profinet::PnioCmParser::new()),
+    },
 ];
 
 /// A protocol carried directly over Ethernet: recognised by its ethertype
@@ -271,6 +298,10 @@ const FRAME_PROTOCOLS: &[FrameCandidate] = &[
     FrameCandidate {
         matches: goose::sv::matches,
         start: || FrameDecoder::Sv(Box::default()),
+    },
+    FrameCandidate {
+        matches: profinet::matches_frame,
+        start: || FrameDecoder::Profinet(profinet::ProfinetParser::new()),
     },
 ];
 
@@ -351,6 +382,9 @@ pub fn function_names(protocol: Protocol) -> Vec<&'static str> {
         Protocol::S7commPlus => s7commplus::function_names(),
         Protocol::Goose => goose::function_names(),
         Protocol::Sv => goose::sv::function_names(),
+        Protocol::ProfinetDcp => profinet::dcp_function_names(),
+        Protocol::ProfinetRt => profinet::rt_function_names(),
+        Protocol::ProfinetIo => profinet::io_function_names(),
     }
 }
 
@@ -366,6 +400,9 @@ pub fn anomaly_names(protocol: Protocol) -> &'static [&'static str] {
         Protocol::S7commPlus => s7commplus::anomaly::ALL,
         Protocol::Goose => goose::anomaly::ALL,
         Protocol::Sv => goose::sv::anomaly::ALL,
+        Protocol::ProfinetDcp | Protocol::ProfinetRt | Protocol::ProfinetIo => {
+            profinet::anomaly::ALL
+        }
     }
 }
 

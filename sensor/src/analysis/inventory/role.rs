@@ -52,6 +52,13 @@ fn kind(protocol: Protocol) -> Option<Kind> {
         Protocol::Enip => None,
         // Published by IEDs and merging units to their subscribers.
         Protocol::Goose | Protocol::Sv => Some(Kind::Substation),
+        // PROFINET: DCP is discovery and addressing; RT data flows both ways
+        // between controller and device, so neither end "serves"; in CM the
+        // IO controller (the PLC) initiates and the IO device responds, the
+        // reverse of the client/server reading that makes servers PLCs. The
+        // roles PROFINET states (DCP device role, CM AR type) go to
+        // `identity.device_type` instead.
+        Protocol::ProfinetDcp | Protocol::ProfinetRt | Protocol::ProfinetIo => None,
     }
 }
 

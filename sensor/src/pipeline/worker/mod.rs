@@ -364,6 +364,17 @@ fn end_flow(
         );
         stats.truncated_at_end += conn.pending.iter().filter(|p| !p.is_empty()).count() as u64;
     }
+    if let Conversation::Frames(App::Decoding(decoder)) = &mut flow.conversation {
+        // Frame decoders may hold counts (PROFINET RT summaries) to report.
+        let first_event = out.events.len();
+        decoder.finish(&mut out.events);
+        note_events(
+            &mut flow.summary,
+            flow.id,
+            &out.events[first_event..],
+            &mut out.uses,
+        );
+    }
     let undecoded = match &flow.conversation {
         Conversation::Tcp(conn) => matches!(conn.app, App::Undecoded),
         Conversation::Udp(app) => matches!(app, App::Undecoded),
