@@ -8,6 +8,7 @@
 
 use std::net::IpAddr;
 
+use crate::protocols::bacnet::BacnetFields;
 use crate::protocols::cotp::CotpFields;
 use crate::protocols::dnp3::Dnp3Fields;
 use crate::protocols::enip::EnipFields;
@@ -55,6 +56,8 @@ pub enum Protocol {
     Cotp,
     S7comm,
     S7commPlus,
+    /// BACnet/IP: BVLC, NPDU and APDU.
+    Bacnet,
 }
 
 impl Protocol {
@@ -67,6 +70,7 @@ impl Protocol {
         Protocol::Cotp,
         Protocol::S7comm,
         Protocol::S7commPlus,
+        Protocol::Bacnet,
     ];
 
     pub fn name(self) -> &'static str {
@@ -79,6 +83,7 @@ impl Protocol {
             Protocol::Cotp => "cotp",
             Protocol::S7comm => "s7comm",
             Protocol::S7commPlus => "s7commplus",
+            Protocol::Bacnet => "bacnet",
         }
     }
 
@@ -294,6 +299,8 @@ pub enum Fields {
     /// Boxed: large, with item lists.
     S7comm(Box<S7commFields>),
     S7commPlus(S7commPlusFields),
+    /// Boxed: large, with inline object and property lists.
+    Bacnet(Box<BacnetFields>),
 }
 
 impl Fields {
@@ -307,6 +314,7 @@ impl Fields {
             Fields::Cotp(fields) => fields.visit(visitor),
             Fields::S7comm(fields) => fields.visit(visitor),
             Fields::S7commPlus(fields) => fields.visit(visitor),
+            Fields::Bacnet(fields) => fields.visit(visitor),
         }
     }
 }

@@ -6,6 +6,7 @@
 //! well-known port only deciding which decoders are tried first and how much
 //! evidence is needed ([`detect_stream`]).
 
+pub mod bacnet;
 pub mod cotp;
 pub mod dnp3;
 pub mod enip;
@@ -163,6 +164,7 @@ impl StreamDecoder {
 pub enum DatagramDecoder {
     Enip(enip::EnipParser),
     Dnp3(dnp3::Dnp3Parser),
+    Bacnet(bacnet::BacnetParser),
 }
 
 impl DatagramDecoder {
@@ -170,6 +172,7 @@ impl DatagramDecoder {
         match self {
             DatagramDecoder::Enip(_) => Protocol::Enip,
             DatagramDecoder::Dnp3(_) => Protocol::Dnp3,
+            DatagramDecoder::Bacnet(_) => Protocol::Bacnet,
         }
     }
 
@@ -177,6 +180,7 @@ impl DatagramDecoder {
         match self {
             DatagramDecoder::Enip(p) => DatagramParser::parse(p, datagram, out),
             DatagramDecoder::Dnp3(p) => DatagramParser::parse(p, datagram, out),
+            DatagramDecoder::Bacnet(p) => p.parse(datagram, out),
         }
     }
 }
@@ -242,6 +246,11 @@ const DATAGRAM_PROTOCOLS: &[Candidate<DatagramDecoder>] = &[
         ports: &[dnp3::PORT],
         probe: dnp3::probe,
         start: || DatagramDecoder::Dnp3(dnp3::Dnp3Parser::new()),
+    },
+    Candidate {
+        ports: &[bacnet::PORT],
+        probe: bacnet::probe,
+        start: || DatagramDecoder::Bacnet(bacnet::BacnetParser::new()),
     },
 ];
 
@@ -329,6 +338,7 @@ pub fn function_names(protocol: Protocol) -> Vec<&'static str> {
         Protocol::Cotp => cotp::function_names(),
         Protocol::S7comm => s7comm::function_names(),
         Protocol::S7commPlus => s7commplus::function_names(),
+        Protocol::Bacnet => bacnet::function_names(),
     }
 }
 
@@ -342,6 +352,7 @@ pub fn anomaly_names(protocol: Protocol) -> &'static [&'static str] {
         Protocol::Cotp => cotp::anomaly::ALL,
         Protocol::S7comm => s7comm::anomaly::ALL,
         Protocol::S7commPlus => s7commplus::anomaly::ALL,
+        Protocol::Bacnet => bacnet::anomaly::ALL,
     }
 }
 

@@ -50,6 +50,8 @@ fn kind(protocol: Protocol) -> Option<Kind> {
         Protocol::Cotp => None,
         // Encapsulation alone: sessions and discovery, no process data.
         Protocol::Enip => None,
+        // Building automation controllers serve it; workstations poll and command them.
+        Protocol::Bacnet => Some(Kind::Controller),
     }
 }
 
