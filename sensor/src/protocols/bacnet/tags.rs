@@ -185,10 +185,6 @@ fn parse(b: &[u8]) -> Result<(Element<'_>, usize), TagError> {
     ))
 }
 
-fn first(b: &[u8]) -> u8 {
-    b.first().copied().unwrap_or(0)
-}
-
 /// A big-endian unsigned integer of up to 8 octets (longer input: the low 8).
 fn be_uint(b: &[u8]) -> u64 {
     b.iter().fold(0u64, |v, &x| (v << 8) | u64::from(x))
@@ -249,36 +245,30 @@ pub fn object_id(data: &[u8]) -> Option<ObjectId> {
 pub const MAX_TEXT: usize = 256;
 
 /// A CharacterString (charset octet, then the characters): ANSI X3.4/UTF-8
-/// (0), UCS-2 big-endian (4) and ISO 8859-1 (5) are decoded; DBCS (1), JIS
-/// X 0208 (2) and UCS-4 (3) are read as UCS-4 when the length allows it and
-/// otherwise as lossy UTF-8. Control characters are kept (JSON escapes them);
-/// at most [`MAX_TEXT`] characters. `None` without the charset octet.
+/// (0), UCS-2 big-endian (4), UCS-4 (3) and ISO 8859-1 (5) are decoded; the
+/// double-byte sets (1 DBCS, 2 JIS X 0208) are read as lossy UTF-8. Control
+/// characters are kept (JSON escapes them); at most [`MAX_TEXT`] characters.
+/// `None` without the charset octet.
 pub fn character_string(data: &[u8]) -> Option<String> {
     let (&charset, text) = data.split_first()?;
-    let mut out = String::new();
-    let mut push = |c: char| {
-        if out.chars().count() < MAX_TEXT {
-            out.push(c);
-        }
+    let wide = |width: usize| {
+        text.chunks(width)
+            .take(MAX_TEXT)
+            .map(|c| char::from_u32(be_uint(c) as u32).unwrap_or(char::REPLACEMENT_CHARACTER))
+            .collect()
     };
-    match charset {
-        4 => text
-            .chunks(2)
-            .map(|c| u16::from_be_bytes([first(c), c.get(1).copied().unwrap_or(0)]))
-            .map(|u| char::from_u32(u32::from(u)).unwrap_or(char::REPLACEMENT_CHARACTER))
-            .for_each(&mut push),
-        5 => text.iter().map(|&b| char::from(b)).for_each(&mut push),
-        3 if text.len() % 4 == 0 => text
-            .chunks(4)
-            .map(|c| be_uint(c) as u32)
-            .map(|u| char::from_u32(u).unwrap_or(char::REPLACEMENT_CHARACTER))
-            .for_each(&mut push),
+    Some(match charset {
+        4 => wide(2),
+        3 if text.len() % 4 == 0 => wide(4),
+        5 => text.iter().take(MAX_TEXT).map(|&b| char::from(b)).collect(),
         _ => {
             let cut = text.get(..MAX_TEXT * 4).unwrap_or(text);
-            String::from_utf8_lossy(cut).chars().for_each(&mut push);
+            String::from_utf8_lossy(cut)
+                .chars()
+                .take(MAX_TEXT)
+                .collect()
         }
-    }
-    Some(out)
+    })
 }
 
 /// A Date and a Time (four octets each) as `YYYY-MM-DDThh:mm:ss.cc` when
