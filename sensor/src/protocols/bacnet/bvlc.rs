@@ -8,7 +8,7 @@ use std::net::{Ipv4Addr, SocketAddrV4};
 
 use super::anomaly::*;
 use super::names::bvlc::*;
-use super::{Out, TableEntry, be16, npdu};
+use super::{MAX_TABLE, Out, TableEntry, be16, npdu};
 use crate::event::FunctionClass;
 
 /// Type, function, length.
@@ -98,7 +98,7 @@ pub(super) fn decode(datagram: &[u8], out: &mut Out) {
 fn table(function: u8, body: &[u8], out: &mut Out) {
     let entries = body.chunks_exact(ENTRY_LEN);
     out.f.table_entries = Some(u16::try_from(entries.len()).unwrap_or(u16::MAX));
-    for entry in entries {
+    for entry in entries.take(MAX_TABLE) {
         let Some(address) = address(entry) else {
             continue;
         };

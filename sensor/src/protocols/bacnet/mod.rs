@@ -295,9 +295,10 @@ pub struct BacnetFields {
     pub ttl: Option<u16>,
     /// Delete-Foreign-Device-Table-Entry: the entry's address.
     pub fdt_address: Option<SocketAddrV4>,
-    /// Write-BDT, Read-BDT-Ack, Read-FDT-Ack: the table.
+    /// Write-BDT, Read-BDT-Ack, Read-FDT-Ack: the number of entries, and
+    /// the first [`MAX_TABLE`] (allocated only for these rare messages).
     pub table_entries: Option<u16>,
-    pub table: List<TableEntry, MAX_TABLE>,
+    pub table: Vec<TableEntry>,
     // NPDU
     /// Only when not 1.
     pub npdu_version: Option<u8>,
@@ -432,7 +433,7 @@ impl BacnetFields {
         u(v, "table_entries", self.table_entries);
         if !self.table.is_empty() {
             v.begin("table", Nest::List);
-            for entry in self.table.as_slice() {
+            for entry in &self.table {
                 v.begin("", Nest::Object);
                 v.field("address", Value::Str(&text(&entry.address)));
                 if let Some(mask) = entry.mask {

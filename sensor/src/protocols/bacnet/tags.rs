@@ -56,18 +56,6 @@ pub struct Element<'a> {
 }
 
 impl Element<'_> {
-    pub fn is_app(&self, number: u8) -> bool {
-        self.class == Class::Application && self.number == number
-    }
-
-    pub fn is_context(&self, number: u8) -> bool {
-        self.class == Class::Context && self.number == number && self.shape == Shape::Primitive
-    }
-
-    pub fn is_opening(&self, number: u8) -> bool {
-        self.shape == Shape::Opening && self.number == number
-    }
-
     /// The value of an application Boolean (LVT) or a context one (content).
     pub fn boolean(&self) -> Option<bool> {
         match self.class {
@@ -114,12 +102,6 @@ impl<'a> Reader<'a> {
             }
             Err(e) => Err(e),
         })
-    }
-
-    /// The next element without consuming it.
-    pub fn peek(&self) -> Option<Result<Element<'a>, TagError>> {
-        let mut copy = *self;
-        copy.next_element()
     }
 }
 
@@ -227,8 +209,6 @@ pub struct ObjectId {
 }
 
 impl ObjectId {
-    /// The wildcard instance (4194303) that stands for "this device" in requests.
-    pub const WILDCARD_INSTANCE: u32 = 0x3f_ffff;
     pub const DEVICE: u16 = 8;
 }
 

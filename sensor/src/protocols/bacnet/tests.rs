@@ -120,8 +120,27 @@ fn broadcast_distribution_table_ack_lists_its_entries() {
     assert!(pdu.is_response);
     let j = json(pdu);
     assert_eq!(j["table_entries"], 2);
+    assert_eq!(j["table"][0]["address"], "192.168.0.1:47808");
     assert_eq!(j["table"][1]["address"], "192.168.1.1:47808");
     assert_eq!(j["table"][1]["mask"], "255.255.255.0");
+}
+
+#[test]
+fn long_tables_are_cut_at_sixteen_entries() {
+    let mut d = vec![
+        0x81, // BVLC type
+        0x01, // Write-Broadcast-Distribution-Table
+        0x00, 0xcc, // length: 4 + 20 entries
+    ];
+    for i in 0..20 {
+        d.extend([10, 0, 0, i, 0xba, 0xc0, 0xff, 0xff, 0xff, 0xff]); // 10.0.0.i:47808, mask
+    }
+    let pdu = decode(&d);
+    let f = fields(&pdu);
+    assert_eq!(pdu.function, "write_broadcast_distribution_table");
+    assert_eq!(f.table_entries, Some(20));
+    assert_eq!(f.table.len(), MAX_TABLE);
+    assert!(pdu.anomalies.is_empty());
 }
 
 #[test]
