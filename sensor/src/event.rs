@@ -8,6 +8,7 @@
 
 use std::net::IpAddr;
 
+use crate::protocols::bacnet::BacnetFields;
 use crate::protocols::cotp::CotpFields;
 use crate::protocols::dnp3::Dnp3Fields;
 use crate::protocols::enip::EnipFields;
@@ -68,6 +69,8 @@ pub enum Protocol {
     ProfinetRt,
     /// PROFINET IO connection management (DCE/RPC over UDP).
     ProfinetIo,
+    /// BACnet/IP: BVLC, NPDU and APDU.
+    Bacnet,
 }
 
 impl Protocol {
@@ -85,6 +88,7 @@ impl Protocol {
         Protocol::ProfinetDcp,
         Protocol::ProfinetRt,
         Protocol::ProfinetIo,
+        Protocol::Bacnet,
     ];
 
     pub fn name(self) -> &'static str {
@@ -102,6 +106,7 @@ impl Protocol {
             Protocol::ProfinetDcp => "profinet_dcp",
             Protocol::ProfinetRt => "profinet_rt",
             Protocol::ProfinetIo => "profinet_io",
+            Protocol::Bacnet => "bacnet",
         }
     }
 
@@ -322,6 +327,8 @@ pub enum Fields {
     Sv(Box<SvFields>),
     /// `profinet_dcp`, `profinet_rt` and `profinet_io` events.
     Profinet(ProfinetFields),
+    /// Boxed: large, with inline object and property lists.
+    Bacnet(Box<BacnetFields>),
 }
 
 impl Fields {
@@ -338,6 +345,7 @@ impl Fields {
             Fields::Goose(fields) => fields.visit(visitor),
             Fields::Sv(fields) => fields.visit(visitor),
             Fields::Profinet(fields) => fields.visit(visitor),
+            Fields::Bacnet(fields) => fields.visit(visitor),
         }
     }
 }

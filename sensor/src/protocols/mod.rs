@@ -6,6 +6,7 @@
 //! well-known port only deciding which decoders are tried first and how much
 //! evidence is needed ([`detect_stream`]).
 
+pub mod bacnet;
 pub mod cotp;
 pub mod dnp3;
 pub mod enip;
@@ -170,6 +171,7 @@ pub enum DatagramDecoder {
     Enip(enip::EnipParser),
     Dnp3(dnp3::Dnp3Parser),
     PnioCm(profinet::PnioCmParser),
+    Bacnet(bacnet::BacnetParser),
 }
 
 impl DatagramDecoder {
@@ -178,6 +180,7 @@ impl DatagramDecoder {
             DatagramDecoder::Enip(_) => Protocol::Enip,
             DatagramDecoder::Dnp3(_) => Protocol::Dnp3,
             DatagramDecoder::PnioCm(_) => Protocol::ProfinetIo,
+            DatagramDecoder::Bacnet(_) => Protocol::Bacnet,
         }
     }
 
@@ -186,6 +189,7 @@ impl DatagramDecoder {
             DatagramDecoder::Enip(p) => DatagramParser::parse(p, datagram, out),
             DatagramDecoder::Dnp3(p) => DatagramParser::parse(p, datagram, out),
             DatagramDecoder::PnioCm(p) => p.parse(datagram, out),
+            DatagramDecoder::Bacnet(p) => p.parse(datagram, out),
         }
     }
 }
@@ -280,6 +284,9 @@ const DATAGRAM_PROTOCOLS: &[Candidate<DatagramDecoder>] = &[
         ports: &[profinet::CM_PORT],
         probe: profinet::probe_cm,
         start: || DatagramDecoder::PnioCm(profinet::PnioCmParser::new()),
+        ports: &[bacnet::PORT],
+        probe: bacnet::probe,
+        start: || DatagramDecoder::Bacnet(bacnet::BacnetParser::new()),
     },
 ];
 
@@ -385,6 +392,7 @@ pub fn function_names(protocol: Protocol) -> Vec<&'static str> {
         Protocol::ProfinetDcp => profinet::dcp_function_names(),
         Protocol::ProfinetRt => profinet::rt_function_names(),
         Protocol::ProfinetIo => profinet::io_function_names(),
+        Protocol::Bacnet => bacnet::function_names(),
     }
 }
 
@@ -403,6 +411,7 @@ pub fn anomaly_names(protocol: Protocol) -> &'static [&'static str] {
         Protocol::ProfinetDcp | Protocol::ProfinetRt | Protocol::ProfinetIo => {
             profinet::anomaly::ALL
         }
+        Protocol::Bacnet => bacnet::anomaly::ALL,
     }
 }
 

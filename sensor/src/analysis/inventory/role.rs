@@ -59,6 +59,8 @@ fn kind(protocol: Protocol) -> Option<Kind> {
         // roles PROFINET states (DCP device role, CM AR type) go to
         // `identity.device_type` instead.
         Protocol::ProfinetDcp | Protocol::ProfinetRt | Protocol::ProfinetIo => None,
+        // Building automation controllers serve it; workstations poll and command them.
+        Protocol::Bacnet => Some(Kind::Controller),
     }
 }
 
