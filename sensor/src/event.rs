@@ -12,6 +12,7 @@ use crate::protocols::cotp::CotpFields;
 use crate::protocols::dnp3::Dnp3Fields;
 use crate::protocols::enip::EnipFields;
 use crate::protocols::iec104::Iec104Fields;
+use crate::protocols::mms::MmsFields;
 use crate::protocols::modbus::ModbusFields;
 use crate::protocols::s7comm::S7commFields;
 use crate::protocols::s7commplus::S7commPlusFields;
@@ -55,6 +56,9 @@ pub enum Protocol {
     Cotp,
     S7comm,
     S7commPlus,
+    /// IEC 61850 / ISO 9506 MMS with the OSI session, presentation and ACSE
+    /// layers under it, on ISO-on-TCP.
+    Mms,
 }
 
 impl Protocol {
@@ -67,6 +71,7 @@ impl Protocol {
         Protocol::Cotp,
         Protocol::S7comm,
         Protocol::S7commPlus,
+        Protocol::Mms,
     ];
 
     pub fn name(self) -> &'static str {
@@ -79,6 +84,7 @@ impl Protocol {
             Protocol::Cotp => "cotp",
             Protocol::S7comm => "s7comm",
             Protocol::S7commPlus => "s7commplus",
+            Protocol::Mms => "mms",
         }
     }
 
@@ -294,6 +300,8 @@ pub enum Fields {
     /// Boxed: large, with item lists.
     S7comm(Box<S7commFields>),
     S7commPlus(S7commPlusFields),
+    /// Boxed: large, with name lists.
+    Mms(Box<MmsFields>),
 }
 
 impl Fields {
@@ -307,6 +315,7 @@ impl Fields {
             Fields::Cotp(fields) => fields.visit(visitor),
             Fields::S7comm(fields) => fields.visit(visitor),
             Fields::S7commPlus(fields) => fields.visit(visitor),
+            Fields::Mms(fields) => fields.visit(visitor),
         }
     }
 }

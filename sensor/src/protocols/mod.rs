@@ -11,6 +11,7 @@ pub mod dnp3;
 pub mod enip;
 pub mod iec104;
 pub mod iso_on_tcp;
+pub mod mms;
 pub mod modbus;
 pub mod s7comm;
 pub mod s7commplus;
@@ -122,7 +123,7 @@ pub enum StreamDecoder {
     Iec104(iec104::Iec104Parser),
     Enip(enip::EnipParser),
     Dnp3(dnp3::Dnp3Parser),
-    /// TPKT/COTP and S7comm / S7comm-plus above it ("iso-on-tcp").
+    /// TPKT/COTP and S7comm / S7comm-plus / MMS above it ("iso-on-tcp").
     IsoOnTcp(Box<iso_on_tcp::IsoOnTcpParser>),
 }
 
@@ -329,6 +330,7 @@ pub fn function_names(protocol: Protocol) -> Vec<&'static str> {
         Protocol::Cotp => cotp::function_names(),
         Protocol::S7comm => s7comm::function_names(),
         Protocol::S7commPlus => s7commplus::function_names(),
+        Protocol::Mms => mms::function_names(),
     }
 }
 
@@ -342,6 +344,7 @@ pub fn anomaly_names(protocol: Protocol) -> &'static [&'static str] {
         Protocol::Cotp => cotp::anomaly::ALL,
         Protocol::S7comm => s7comm::anomaly::ALL,
         Protocol::S7commPlus => s7commplus::anomaly::ALL,
+        Protocol::Mms => mms::anomaly::ALL,
     }
 }
 
