@@ -15,6 +15,7 @@ use crate::protocols::enip::EnipFields;
 use crate::protocols::goose::GooseFields;
 use crate::protocols::goose::sv::SvFields;
 use crate::protocols::iec104::Iec104Fields;
+use crate::protocols::mms::MmsFields;
 use crate::protocols::modbus::ModbusFields;
 use crate::protocols::profinet::ProfinetFields;
 use crate::protocols::s7comm::S7commFields;
@@ -71,6 +72,9 @@ pub enum Protocol {
     ProfinetIo,
     /// BACnet/IP: BVLC, NPDU and APDU.
     Bacnet,
+    /// IEC 61850 / ISO 9506 MMS with the OSI session, presentation and ACSE
+    /// layers under it, on ISO-on-TCP.
+    Mms,
 }
 
 impl Protocol {
@@ -89,6 +93,7 @@ impl Protocol {
         Protocol::ProfinetRt,
         Protocol::ProfinetIo,
         Protocol::Bacnet,
+        Protocol::Mms,
     ];
 
     pub fn name(self) -> &'static str {
@@ -107,6 +112,7 @@ impl Protocol {
             Protocol::ProfinetRt => "profinet_rt",
             Protocol::ProfinetIo => "profinet_io",
             Protocol::Bacnet => "bacnet",
+            Protocol::Mms => "mms",
         }
     }
 
@@ -329,6 +335,8 @@ pub enum Fields {
     Profinet(ProfinetFields),
     /// Boxed: large, with inline object and property lists.
     Bacnet(Box<BacnetFields>),
+    /// Boxed: large, with name lists.
+    Mms(Box<MmsFields>),
 }
 
 impl Fields {
@@ -346,6 +354,7 @@ impl Fields {
             Fields::Sv(fields) => fields.visit(visitor),
             Fields::Profinet(fields) => fields.visit(visitor),
             Fields::Bacnet(fields) => fields.visit(visitor),
+            Fields::Mms(fields) => fields.visit(visitor),
         }
     }
 }

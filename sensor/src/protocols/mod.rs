@@ -13,6 +13,7 @@ pub mod enip;
 pub mod goose;
 pub mod iec104;
 pub mod iso_on_tcp;
+pub mod mms;
 pub mod modbus;
 pub mod profinet;
 pub mod s7comm;
@@ -129,7 +130,7 @@ pub enum StreamDecoder {
     Iec104(iec104::Iec104Parser),
     Enip(enip::EnipParser),
     Dnp3(dnp3::Dnp3Parser),
-    /// TPKT/COTP and S7comm / S7comm-plus above it ("iso-on-tcp").
+    /// TPKT/COTP and S7comm / S7comm-plus / MMS above it ("iso-on-tcp").
     IsoOnTcp(Box<iso_on_tcp::IsoOnTcpParser>),
 }
 
@@ -393,6 +394,7 @@ pub fn function_names(protocol: Protocol) -> Vec<&'static str> {
         Protocol::ProfinetRt => profinet::rt_function_names(),
         Protocol::ProfinetIo => profinet::io_function_names(),
         Protocol::Bacnet => bacnet::function_names(),
+        Protocol::Mms => mms::function_names(),
     }
 }
 
@@ -412,6 +414,7 @@ pub fn anomaly_names(protocol: Protocol) -> &'static [&'static str] {
             profinet::anomaly::ALL
         }
         Protocol::Bacnet => bacnet::anomaly::ALL,
+        Protocol::Mms => mms::anomaly::ALL,
     }
 }
 

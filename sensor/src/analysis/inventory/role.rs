@@ -46,6 +46,8 @@ fn kind(protocol: Protocol) -> Option<Kind> {
         Protocol::Modbus => Some(Kind::Controller),
         Protocol::Iec104 | Protocol::Dnp3 => Some(Kind::Telecontrol),
         Protocol::Cip | Protocol::S7comm | Protocol::S7commPlus => Some(Kind::Controller),
+        // IEC 61850 MMS servers are IEDs (ICCP peers too: control-centre links).
+        Protocol::Mms => Some(Kind::Substation),
         // The transport under S7 and MMS: its own events are connection management.
         Protocol::Cotp => None,
         // Encapsulation alone: sessions and discovery, no process data.

@@ -6,9 +6,10 @@
 //!   the header is one (ROSCTR 1 to 7, 10 octets at least), as Wireshark
 //!   decides; else a `cotp` `data` event with `invalid_s7comm_header`;
 //! - 0x72: S7comm-plus ([`super::s7commplus`]), protocol `s7commplus`;
-//! - anything else: a `cotp` `data` event with the TSDU's length. (An ISO
-//!   session/presentation decoder for IEC 61850 MMS plugs in here: its SPDUs
-//!   start with other octets, e.g. 0x0d CONNECT, 0x0e ACCEPT, 0x01 DATA.)
+//! - an ISO 8327 session SPDU type (0x0d CONNECT, 0x0e ACCEPT, 0x01 DATA…):
+//!   IEC 61850 MMS with its session, presentation and ACSE layers
+//!   ([`super::mms`]), protocol `mms`;
+//! - anything else: a `cotp` `data` event with the TSDU's length.
 //!
 //! COTP connection management (CR, CC, DR, DC) and errors are `cotp` events
 //! of their own, as Wireshark shows them: a CR/CC names the calling and
@@ -21,6 +22,7 @@ mod tests;
 use super::cotp::{
     self, ConnectionParams, CotpStream, CotpUser, TpduCode, TpduKind, TpktFraming, Tsdu,
 };
+use super::mms::{self, MmsState};
 use super::s7comm::{self, S7commState};
 use super::s7commplus::{self, S7commPlusState};
 use super::{Direction, Emitter, Probe, StreamParser};
@@ -33,6 +35,7 @@ pub use super::cotp::PORT;
 struct Upper {
     s7comm: S7commState,
     s7commplus: S7commPlusState,
+    mms: MmsState,
     /// The first application protocol seen on the connection.
     first: Option<Protocol>,
 }
@@ -50,6 +53,10 @@ impl CotpUser for Upper {
             Some(&s7commplus::PROTOCOL_ID) => {
                 self.first.get_or_insert(Protocol::S7commPlus);
                 self.s7commplus.telegram(tsdu, out);
+            }
+            Some(_) if mms::is_session(tsdu.data) => {
+                self.first.get_or_insert(Protocol::Mms);
+                self.mms.tsdu(tsdu, out);
             }
             _ => cotp::data_event(tsdu, None, out),
         }
@@ -69,7 +76,7 @@ impl IsoOnTcpParser {
     }
 
     /// The protocol the connection carries: the first application protocol
-    /// seen (S7comm or S7comm-plus), else COTP.
+    /// seen (S7comm, S7comm-plus or MMS), else COTP.
     pub fn protocol(&self) -> Protocol {
         self.upper.first.unwrap_or(Protocol::Cotp)
     }
@@ -84,6 +91,7 @@ impl StreamParser for IsoOnTcpParser {
         self.cotp.gap(dir);
         self.upper.s7comm.gap(dir);
         self.upper.s7commplus.gap(dir);
+        self.upper.mms.gap(dir);
     }
 }
 
@@ -98,7 +106,8 @@ impl StreamParser for IsoOnTcpParser {
 /// say more: a CR or CC with well-formed
 /// parameters including a TSAP, or a DT whose user data starts with a valid
 /// S7comm header (0x32, a known ROSCTR, lengths that fit) or S7comm-plus
-/// header (0x72 and a known version). HTTP, TLS, Modbus, DNP3 fail the TPKT
+/// header (0x72 and a known version), or an ISO session CONNECT or data
+/// SPDU that fits ([`mms::probe_spdu`]). HTTP, TLS, Modbus, DNP3 fail the TPKT
 /// test; RDP's CR carries no TSAP and H.225's TPKT payload is not COTP.
 pub fn probe(data: &[u8], _direction: Direction, on_known_port: bool) -> Probe {
     if data.first().is_some_and(|&v| v != cotp::TPKT_VERSION)
@@ -167,7 +176,7 @@ fn strong_evidence(data: &[u8]) -> Probe {
     }
 }
 
-/// Whether `user_data` starts with a valid S7comm or S7comm-plus header;
+/// Whether `user_data` starts with a valid S7comm, S7comm-plus or session header;
 /// `None` if there are too few octets to tell. `total` is the TSDU's size
 /// when the whole TPDU is there.
 fn upper_header(user_data: &[u8], total: Option<usize>) -> Option<bool> {
@@ -185,6 +194,6 @@ fn upper_header(user_data: &[u8], total: Option<usize>) -> Option<bool> {
             let ver = *user_data.get(1)?;
             Some(matches!(ver, 1..=3 | 0xfe | 0xff))
         }
-        _ => Some(false),
+        _ => mms::probe_spdu(user_data, total),
     }
 }

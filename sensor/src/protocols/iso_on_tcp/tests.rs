@@ -103,11 +103,11 @@ fn s7commplus_telegrams_are_dispatched_by_their_first_octet() {
 #[test]
 fn other_user_data_is_a_cotp_data_event() {
     let mut c = Conn::default();
-    // An ISO session CONNECT SPDU (as MMS starts), in one DT.
+    // User data whose first octet names no decoded protocol, in one DT.
     let events = c.all(
         ToServer,
         &[
-            0x03, 0x00, 0x00, 0x0b, 0x02, 0xf0, 0x80, 0x0d, 0x02, 0x05, 0x06,
+            0x03, 0x00, 0x00, 0x0b, 0x02, 0xf0, 0x80, 0x99, 0x02, 0x05, 0x06,
         ],
     );
     assert_eq!(events.len(), 1);
@@ -117,6 +117,24 @@ fn other_user_data_is_a_cotp_data_event() {
         Fields::Cotp(f) => assert_eq!(f.data_length, Some(4)),
         _ => panic!("no COTP fields"),
     }
+}
+
+#[test]
+fn iso_session_spdus_go_to_the_mms_decoder() {
+    let mut c = Conn::default();
+    // An ISO session CONNECT SPDU (as MMS starts), in one DT; its parameter
+    // runs past the SPDU, and it carries no user data.
+    let events = c.all(
+        ToServer,
+        &[
+            0x03, 0x00, 0x00, 0x0b, 0x02, 0xf0, 0x80, 0x0d, 0x02, 0x05, 0x06,
+        ],
+    );
+    assert_eq!(events.len(), 1);
+    assert_eq!(events[0].protocol, Protocol::Mms);
+    assert_eq!(events[0].function, "associate_request");
+    assert!(events[0].anomalies.contains("invalid_session_parameter"));
+    assert_eq!(c.parser.protocol(), Protocol::Mms);
 }
 
 #[test]
