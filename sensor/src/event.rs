@@ -13,6 +13,7 @@ use crate::protocols::dnp3::Dnp3Fields;
 use crate::protocols::enip::EnipFields;
 use crate::protocols::iec104::Iec104Fields;
 use crate::protocols::modbus::ModbusFields;
+use crate::protocols::opcua::OpcuaFields;
 use crate::protocols::s7comm::S7commFields;
 use crate::protocols::s7commplus::S7commPlusFields;
 use crate::time::Timestamp;
@@ -55,6 +56,8 @@ pub enum Protocol {
     Cotp,
     S7comm,
     S7commPlus,
+    /// OPC UA Binary (UA TCP and UA Secure Conversation).
+    Opcua,
 }
 
 impl Protocol {
@@ -67,6 +70,7 @@ impl Protocol {
         Protocol::Cotp,
         Protocol::S7comm,
         Protocol::S7commPlus,
+        Protocol::Opcua,
     ];
 
     pub fn name(self) -> &'static str {
@@ -79,6 +83,7 @@ impl Protocol {
             Protocol::Cotp => "cotp",
             Protocol::S7comm => "s7comm",
             Protocol::S7commPlus => "s7commplus",
+            Protocol::Opcua => "opcua",
         }
     }
 
@@ -294,6 +299,8 @@ pub enum Fields {
     /// Boxed: large, with item lists.
     S7comm(Box<S7commFields>),
     S7commPlus(S7commPlusFields),
+    /// Boxed: large, with endpoint lists.
+    Opcua(Box<OpcuaFields>),
 }
 
 impl Fields {
@@ -307,6 +314,7 @@ impl Fields {
             Fields::Cotp(fields) => fields.visit(visitor),
             Fields::S7comm(fields) => fields.visit(visitor),
             Fields::S7commPlus(fields) => fields.visit(visitor),
+            Fields::Opcua(fields) => fields.visit(visitor),
         }
     }
 }

@@ -12,6 +12,7 @@ pub mod enip;
 pub mod iec104;
 pub mod iso_on_tcp;
 pub mod modbus;
+pub mod opcua;
 pub mod s7comm;
 pub mod s7commplus;
 pub mod vendors;
@@ -124,6 +125,7 @@ pub enum StreamDecoder {
     Dnp3(dnp3::Dnp3Parser),
     /// TPKT/COTP and S7comm / S7comm-plus above it ("iso-on-tcp").
     IsoOnTcp(Box<iso_on_tcp::IsoOnTcpParser>),
+    Opcua(Box<opcua::OpcuaParser>),
 }
 
 impl StreamDecoder {
@@ -134,6 +136,7 @@ impl StreamDecoder {
             StreamDecoder::Enip(_) => Protocol::Enip,
             StreamDecoder::Dnp3(_) => Protocol::Dnp3,
             StreamDecoder::IsoOnTcp(p) => p.protocol(),
+            StreamDecoder::Opcua(_) => Protocol::Opcua,
         }
     }
 
@@ -144,6 +147,7 @@ impl StreamDecoder {
             StreamDecoder::Enip(p) => StreamParser::parse(p, data, out),
             StreamDecoder::Dnp3(p) => StreamParser::parse(p, data, out),
             StreamDecoder::IsoOnTcp(p) => p.parse(data, out),
+            StreamDecoder::Opcua(p) => p.parse(data, out),
         }
     }
 
@@ -154,6 +158,7 @@ impl StreamDecoder {
             StreamDecoder::Enip(p) => p.gap(dir),
             StreamDecoder::Dnp3(p) => p.gap(dir),
             StreamDecoder::IsoOnTcp(p) => p.gap(dir),
+            StreamDecoder::Opcua(p) => p.gap(dir),
         }
     }
 }
@@ -229,6 +234,11 @@ const STREAM_PROTOCOLS: &[Candidate<StreamDecoder>] = &[
         ports: &[iso_on_tcp::PORT],
         probe: iso_on_tcp::probe,
         start: || StreamDecoder::IsoOnTcp(Box::default()),
+    },
+    Candidate {
+        ports: &[opcua::PORT],
+        probe: opcua::probe,
+        start: || StreamDecoder::Opcua(Box::default()),
     },
 ];
 
@@ -329,6 +339,7 @@ pub fn function_names(protocol: Protocol) -> Vec<&'static str> {
         Protocol::Cotp => cotp::function_names(),
         Protocol::S7comm => s7comm::function_names(),
         Protocol::S7commPlus => s7commplus::function_names(),
+        Protocol::Opcua => opcua::function_names(),
     }
 }
 
@@ -342,6 +353,7 @@ pub fn anomaly_names(protocol: Protocol) -> &'static [&'static str] {
         Protocol::Cotp => cotp::anomaly::ALL,
         Protocol::S7comm => s7comm::anomaly::ALL,
         Protocol::S7commPlus => s7commplus::anomaly::ALL,
+        Protocol::Opcua => opcua::anomaly::ALL,
     }
 }
 

@@ -50,6 +50,9 @@ fn kind(protocol: Protocol) -> Option<Kind> {
         Protocol::Cotp => None,
         // Encapsulation alone: sessions and discovery, no process data.
         Protocol::Enip => None,
+        // Between controllers (many PLCs serve OPC UA) and the HMIs, SCADA
+        // and historians that read and command them.
+        Protocol::Opcua => Some(Kind::Controller),
     }
 }
 
