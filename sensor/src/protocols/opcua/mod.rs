@@ -706,6 +706,12 @@ impl OpcuaParser {
         if h.chunk != chunk::FINAL {
             a.add(UNEXPECTED_CHUNK_TYPE);
         }
+        match h.kind {
+            MessageType::Hello => self.client_dir = Some(dir),
+            // Reverse hello: sent by the server, which opened the connection.
+            MessageType::ReverseHello => self.client_dir = Some(dir.reverse()),
+            _ => {}
+        }
         let mut r = Reader::new(bytes.get(HEADER_LEN..).unwrap_or_default());
         let decoded = match h.kind {
             MessageType::Hello | MessageType::Acknowledge => (|| {
@@ -722,7 +728,6 @@ impl OpcuaParser {
                 f.max_chunk_count = Some(sizes.max_chunk_count);
                 if h.kind == MessageType::Hello {
                     self.hello = Some(sizes);
-                    self.client_dir = Some(dir);
                     let url = r.string()?;
                     if url.is_some_and(|u| u.len() > MAX_ENDPOINT_URL) {
                         a.add(ENDPOINT_URL_TOO_LONG);
@@ -739,8 +744,6 @@ impl OpcuaParser {
                 Ok(())
             })(),
             _ => (|| {
-                // Reverse hello: sent by the server, which opened the connection.
-                self.client_dir = Some(dir.reverse());
                 f.server_uri = r.string()?.map(text);
                 f.endpoint_url = r.string()?.map(text);
                 Ok(())
@@ -823,7 +826,7 @@ impl OpcuaParser {
                     binary::Error::Invalid => INVALID_ENCODING,
                 });
                 // Not enough to reassemble: report the chunk as it is.
-                self.take_partial(dir, out);
+                self.flush_partial(dir, out);
                 self.emit_secure(dir, meta, &[], false, out);
                 return;
             }
@@ -867,7 +870,7 @@ impl OpcuaParser {
         let continues = continuing
             .is_some_and(|p| p.meta.request_id.is_none() || p.meta.request_id == meta.request_id);
         if !continues {
-            self.take_partial(dir, out);
+            self.flush_partial(dir, out);
         }
         self.check_chunk_size(dir, h.size, &mut meta.anomalies);
         match h.chunk {
@@ -877,7 +880,7 @@ impl OpcuaParser {
                     Some(p) => p.add(&meta, body, cut),
                     None => {
                         let mut partial = Partial {
-                            meta: meta.clone(),
+                            meta,
                             body: Vec::new(),
                             cut,
                         };
@@ -905,7 +908,7 @@ impl OpcuaParser {
 
     /// Emits the partial message of `dir`, if any, as incomplete: the
     /// chunk at hand does not continue it.
-    fn take_partial(&mut self, dir: Direction, out: &mut Emitter<'_>) {
+    fn flush_partial(&mut self, dir: Direction, out: &mut Emitter<'_>) {
         if let Some(mut p) = self.halves[dir.index()].partial.take() {
             p.meta.anomalies.add(INCOMPLETE_MESSAGE);
             self.emit_secure(dir, p.meta, &p.body, p.cut, out);
