@@ -18,6 +18,7 @@ use crate::protocols::iec104::Iec104Fields;
 use crate::protocols::mms::MmsFields;
 use crate::protocols::modbus::ModbusFields;
 use crate::protocols::profinet::ProfinetFields;
+use crate::protocols::opcua::OpcuaFields;
 use crate::protocols::s7comm::S7commFields;
 use crate::protocols::s7commplus::S7commPlusFields;
 use crate::time::Timestamp;
@@ -75,6 +76,8 @@ pub enum Protocol {
     /// IEC 61850 / ISO 9506 MMS with the OSI session, presentation and ACSE
     /// layers under it, on ISO-on-TCP.
     Mms,
+    /// OPC UA Binary (UA TCP and UA Secure Conversation).
+    Opcua,
 }
 
 impl Protocol {
@@ -94,6 +97,7 @@ impl Protocol {
         Protocol::ProfinetIo,
         Protocol::Bacnet,
         Protocol::Mms,
+        Protocol::Opcua,
     ];
 
     pub fn name(self) -> &'static str {
@@ -113,6 +117,7 @@ impl Protocol {
             Protocol::ProfinetIo => "profinet_io",
             Protocol::Bacnet => "bacnet",
             Protocol::Mms => "mms",
+            Protocol::Opcua => "opcua",
         }
     }
 
@@ -337,6 +342,8 @@ pub enum Fields {
     Bacnet(Box<BacnetFields>),
     /// Boxed: large, with name lists.
     Mms(Box<MmsFields>),
+    /// Boxed: large, with endpoint lists.
+    Opcua(Box<OpcuaFields>),
 }
 
 impl Fields {
@@ -355,6 +362,7 @@ impl Fields {
             Fields::Profinet(fields) => fields.visit(visitor),
             Fields::Bacnet(fields) => fields.visit(visitor),
             Fields::Mms(fields) => fields.visit(visitor),
+            Fields::Opcua(fields) => fields.visit(visitor),
         }
     }
 }

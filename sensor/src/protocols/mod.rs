@@ -16,6 +16,7 @@ pub mod iso_on_tcp;
 pub mod mms;
 pub mod modbus;
 pub mod profinet;
+pub mod opcua;
 pub mod s7comm;
 pub mod s7commplus;
 pub mod vendors;
@@ -132,6 +133,7 @@ pub enum StreamDecoder {
     Dnp3(dnp3::Dnp3Parser),
     /// TPKT/COTP and S7comm / S7comm-plus / MMS above it ("iso-on-tcp").
     IsoOnTcp(Box<iso_on_tcp::IsoOnTcpParser>),
+    Opcua(Box<opcua::OpcuaParser>),
 }
 
 impl StreamDecoder {
@@ -142,6 +144,7 @@ impl StreamDecoder {
             StreamDecoder::Enip(_) => Protocol::Enip,
             StreamDecoder::Dnp3(_) => Protocol::Dnp3,
             StreamDecoder::IsoOnTcp(p) => p.protocol(),
+            StreamDecoder::Opcua(_) => Protocol::Opcua,
         }
     }
 
@@ -152,6 +155,7 @@ impl StreamDecoder {
             StreamDecoder::Enip(p) => StreamParser::parse(p, data, out),
             StreamDecoder::Dnp3(p) => StreamParser::parse(p, data, out),
             StreamDecoder::IsoOnTcp(p) => p.parse(data, out),
+            StreamDecoder::Opcua(p) => p.parse(data, out),
         }
     }
 
@@ -162,6 +166,7 @@ impl StreamDecoder {
             StreamDecoder::Enip(p) => p.gap(dir),
             StreamDecoder::Dnp3(p) => p.gap(dir),
             StreamDecoder::IsoOnTcp(p) => p.gap(dir),
+            StreamDecoder::Opcua(p) => p.gap(dir),
         }
     }
 }
@@ -267,6 +272,11 @@ const STREAM_PROTOCOLS: &[Candidate<StreamDecoder>] = &[
         ports: &[iso_on_tcp::PORT],
         probe: iso_on_tcp::probe,
         start: || StreamDecoder::IsoOnTcp(Box::default()),
+    },
+    Candidate {
+        ports: &[opcua::PORT],
+        probe: opcua::probe,
+        start: || StreamDecoder::Opcua(Box::default()),
     },
 ];
 
@@ -395,6 +405,7 @@ pub fn function_names(protocol: Protocol) -> Vec<&'static str> {
         Protocol::ProfinetIo => profinet::io_function_names(),
         Protocol::Bacnet => bacnet::function_names(),
         Protocol::Mms => mms::function_names(),
+        Protocol::Opcua => opcua::function_names(),
     }
 }
 
@@ -415,6 +426,7 @@ pub fn anomaly_names(protocol: Protocol) -> &'static [&'static str] {
         }
         Protocol::Bacnet => bacnet::anomaly::ALL,
         Protocol::Mms => mms::anomaly::ALL,
+        Protocol::Opcua => opcua::anomaly::ALL,
     }
 }
 

@@ -63,6 +63,9 @@ fn kind(protocol: Protocol) -> Option<Kind> {
         Protocol::ProfinetDcp | Protocol::ProfinetRt | Protocol::ProfinetIo => None,
         // Building automation controllers serve it; workstations poll and command them.
         Protocol::Bacnet => Some(Kind::Controller),
+        // Between controllers (many PLCs serve OPC UA) and the HMIs, SCADA
+        // and historians that read and command them.
+        Protocol::Opcua => Some(Kind::Controller),
     }
 }
 
