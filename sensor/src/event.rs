@@ -13,6 +13,7 @@ use crate::protocols::dnp3::Dnp3Fields;
 use crate::protocols::enip::EnipFields;
 use crate::protocols::iec104::Iec104Fields;
 use crate::protocols::modbus::ModbusFields;
+use crate::protocols::mqtt::MqttFields;
 use crate::protocols::s7comm::S7commFields;
 use crate::protocols::s7commplus::S7commPlusFields;
 use crate::time::Timestamp;
@@ -55,6 +56,7 @@ pub enum Protocol {
     Cotp,
     S7comm,
     S7commPlus,
+    Mqtt,
 }
 
 impl Protocol {
@@ -67,6 +69,7 @@ impl Protocol {
         Protocol::Cotp,
         Protocol::S7comm,
         Protocol::S7commPlus,
+        Protocol::Mqtt,
     ];
 
     pub fn name(self) -> &'static str {
@@ -79,6 +82,7 @@ impl Protocol {
             Protocol::Cotp => "cotp",
             Protocol::S7comm => "s7comm",
             Protocol::S7commPlus => "s7commplus",
+            Protocol::Mqtt => "mqtt",
         }
     }
 
@@ -294,6 +298,8 @@ pub enum Fields {
     /// Boxed: large, with item lists.
     S7comm(Box<S7commFields>),
     S7commPlus(S7commPlusFields),
+    /// Boxed: many optional strings.
+    Mqtt(Box<MqttFields>),
 }
 
 impl Fields {
@@ -307,6 +313,7 @@ impl Fields {
             Fields::Cotp(fields) => fields.visit(visitor),
             Fields::S7comm(fields) => fields.visit(visitor),
             Fields::S7commPlus(fields) => fields.visit(visitor),
+            Fields::Mqtt(fields) => fields.visit(visitor),
         }
     }
 }

@@ -12,8 +12,10 @@ pub mod enip;
 pub mod iec104;
 pub mod iso_on_tcp;
 pub mod modbus;
+pub mod mqtt;
 pub mod s7comm;
 pub mod s7commplus;
+pub mod text;
 pub mod vendors;
 
 use crate::event::{Event, Header, Pdu, Protocol};
@@ -124,6 +126,7 @@ pub enum StreamDecoder {
     Dnp3(dnp3::Dnp3Parser),
     /// TPKT/COTP and S7comm / S7comm-plus above it ("iso-on-tcp").
     IsoOnTcp(Box<iso_on_tcp::IsoOnTcpParser>),
+    Mqtt(mqtt::MqttParser),
 }
 
 impl StreamDecoder {
@@ -134,6 +137,7 @@ impl StreamDecoder {
             StreamDecoder::Enip(_) => Protocol::Enip,
             StreamDecoder::Dnp3(_) => Protocol::Dnp3,
             StreamDecoder::IsoOnTcp(p) => p.protocol(),
+            StreamDecoder::Mqtt(_) => Protocol::Mqtt,
         }
     }
 
@@ -144,6 +148,7 @@ impl StreamDecoder {
             StreamDecoder::Enip(p) => StreamParser::parse(p, data, out),
             StreamDecoder::Dnp3(p) => StreamParser::parse(p, data, out),
             StreamDecoder::IsoOnTcp(p) => p.parse(data, out),
+            StreamDecoder::Mqtt(p) => p.parse(data, out),
         }
     }
 
@@ -154,6 +159,7 @@ impl StreamDecoder {
             StreamDecoder::Enip(p) => p.gap(dir),
             StreamDecoder::Dnp3(p) => p.gap(dir),
             StreamDecoder::IsoOnTcp(p) => p.gap(dir),
+            StreamDecoder::Mqtt(p) => p.gap(dir),
         }
     }
 }
@@ -229,6 +235,11 @@ const STREAM_PROTOCOLS: &[Candidate<StreamDecoder>] = &[
         ports: &[iso_on_tcp::PORT],
         probe: iso_on_tcp::probe,
         start: || StreamDecoder::IsoOnTcp(Box::default()),
+    },
+    Candidate {
+        ports: &[mqtt::PORT],
+        probe: mqtt::probe,
+        start: || StreamDecoder::Mqtt(mqtt::MqttParser::new()),
     },
 ];
 
@@ -329,6 +340,7 @@ pub fn function_names(protocol: Protocol) -> Vec<&'static str> {
         Protocol::Cotp => cotp::function_names(),
         Protocol::S7comm => s7comm::function_names(),
         Protocol::S7commPlus => s7commplus::function_names(),
+        Protocol::Mqtt => mqtt::function_names(),
     }
 }
 
@@ -342,6 +354,7 @@ pub fn anomaly_names(protocol: Protocol) -> &'static [&'static str] {
         Protocol::Cotp => cotp::anomaly::ALL,
         Protocol::S7comm => s7comm::anomaly::ALL,
         Protocol::S7commPlus => s7commplus::anomaly::ALL,
+        Protocol::Mqtt => mqtt::anomaly::ALL,
     }
 }
 

@@ -50,6 +50,8 @@ fn kind(protocol: Protocol) -> Option<Kind> {
         Protocol::Cotp => None,
         // Encapsulation alone: sessions and discovery, no process data.
         Protocol::Enip => None,
+        // IT protocols: their servers' banners feed the identity, not the role.
+        Protocol::Mqtt => None,
     }
 }
 
