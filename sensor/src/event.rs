@@ -11,11 +11,13 @@ use std::net::IpAddr;
 use crate::protocols::cotp::CotpFields;
 use crate::protocols::dnp3::Dnp3Fields;
 use crate::protocols::enip::EnipFields;
+use crate::protocols::http::HttpFields;
 use crate::protocols::iec104::Iec104Fields;
 use crate::protocols::modbus::ModbusFields;
 use crate::protocols::mqtt::MqttFields;
 use crate::protocols::s7comm::S7commFields;
 use crate::protocols::s7commplus::S7commPlusFields;
+use crate::protocols::tls::TlsFields;
 use crate::time::Timestamp;
 
 pub type Mac = [u8; 6];
@@ -57,6 +59,8 @@ pub enum Protocol {
     S7comm,
     S7commPlus,
     Mqtt,
+    Http,
+    Tls,
 }
 
 impl Protocol {
@@ -70,6 +74,8 @@ impl Protocol {
         Protocol::S7comm,
         Protocol::S7commPlus,
         Protocol::Mqtt,
+        Protocol::Http,
+        Protocol::Tls,
     ];
 
     pub fn name(self) -> &'static str {
@@ -83,6 +89,8 @@ impl Protocol {
             Protocol::S7comm => "s7comm",
             Protocol::S7commPlus => "s7commplus",
             Protocol::Mqtt => "mqtt",
+            Protocol::Http => "http",
+            Protocol::Tls => "tls",
         }
     }
 
@@ -300,6 +308,8 @@ pub enum Fields {
     S7commPlus(S7commPlusFields),
     /// Boxed: many optional strings.
     Mqtt(Box<MqttFields>),
+    Http(Box<HttpFields>),
+    Tls(Box<TlsFields>),
 }
 
 impl Fields {
@@ -314,6 +324,8 @@ impl Fields {
             Fields::S7comm(fields) => fields.visit(visitor),
             Fields::S7commPlus(fields) => fields.visit(visitor),
             Fields::Mqtt(fields) => fields.visit(visitor),
+            Fields::Http(fields) => fields.visit(visitor),
+            Fields::Tls(fields) => fields.visit(visitor),
         }
     }
 }

@@ -9,6 +9,7 @@
 pub mod cotp;
 pub mod dnp3;
 pub mod enip;
+pub mod http;
 pub mod iec104;
 pub mod iso_on_tcp;
 pub mod modbus;
@@ -16,6 +17,7 @@ pub mod mqtt;
 pub mod s7comm;
 pub mod s7commplus;
 pub mod text;
+pub mod tls;
 pub mod vendors;
 
 use crate::event::{Event, Header, Pdu, Protocol};
@@ -127,6 +129,8 @@ pub enum StreamDecoder {
     /// TPKT/COTP and S7comm / S7comm-plus above it ("iso-on-tcp").
     IsoOnTcp(Box<iso_on_tcp::IsoOnTcpParser>),
     Mqtt(mqtt::MqttParser),
+    Http(Box<http::HttpParser>),
+    Tls(Box<tls::TlsParser>),
 }
 
 impl StreamDecoder {
@@ -138,6 +142,8 @@ impl StreamDecoder {
             StreamDecoder::Dnp3(_) => Protocol::Dnp3,
             StreamDecoder::IsoOnTcp(p) => p.protocol(),
             StreamDecoder::Mqtt(_) => Protocol::Mqtt,
+            StreamDecoder::Http(_) => Protocol::Http,
+            StreamDecoder::Tls(_) => Protocol::Tls,
         }
     }
 
@@ -149,6 +155,8 @@ impl StreamDecoder {
             StreamDecoder::Dnp3(p) => StreamParser::parse(p, data, out),
             StreamDecoder::IsoOnTcp(p) => p.parse(data, out),
             StreamDecoder::Mqtt(p) => p.parse(data, out),
+            StreamDecoder::Http(p) => p.parse(data, out),
+            StreamDecoder::Tls(p) => p.parse(data, out),
         }
     }
 
@@ -160,6 +168,8 @@ impl StreamDecoder {
             StreamDecoder::Dnp3(p) => p.gap(dir),
             StreamDecoder::IsoOnTcp(p) => p.gap(dir),
             StreamDecoder::Mqtt(p) => p.gap(dir),
+            StreamDecoder::Http(p) => p.gap(dir),
+            StreamDecoder::Tls(p) => p.gap(dir),
         }
     }
 }
@@ -240,6 +250,16 @@ const STREAM_PROTOCOLS: &[Candidate<StreamDecoder>] = &[
         ports: &[mqtt::PORT],
         probe: mqtt::probe,
         start: || StreamDecoder::Mqtt(mqtt::MqttParser::new()),
+    },
+    Candidate {
+        ports: &[http::PORT, http::ALT_PORT],
+        probe: http::probe,
+        start: || StreamDecoder::Http(Box::default()),
+    },
+    Candidate {
+        ports: tls::PORTS,
+        probe: tls::probe,
+        start: || StreamDecoder::Tls(Box::default()),
     },
 ];
 
@@ -341,6 +361,8 @@ pub fn function_names(protocol: Protocol) -> Vec<&'static str> {
         Protocol::S7comm => s7comm::function_names(),
         Protocol::S7commPlus => s7commplus::function_names(),
         Protocol::Mqtt => mqtt::function_names(),
+        Protocol::Http => http::function_names(),
+        Protocol::Tls => tls::function_names(),
     }
 }
 
@@ -355,6 +377,8 @@ pub fn anomaly_names(protocol: Protocol) -> &'static [&'static str] {
         Protocol::S7comm => s7comm::anomaly::ALL,
         Protocol::S7commPlus => s7commplus::anomaly::ALL,
         Protocol::Mqtt => mqtt::anomaly::ALL,
+        Protocol::Http => http::anomaly::ALL,
+        Protocol::Tls => tls::anomaly::ALL,
     }
 }
 

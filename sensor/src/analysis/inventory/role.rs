@@ -51,7 +51,7 @@ fn kind(protocol: Protocol) -> Option<Kind> {
         // Encapsulation alone: sessions and discovery, no process data.
         Protocol::Enip => None,
         // IT protocols: their servers' banners feed the identity, not the role.
-        Protocol::Mqtt => None,
+        Protocol::Mqtt | Protocol::Http | Protocol::Tls => None,
     }
 }
 
