@@ -11,12 +11,15 @@ use std::net::IpAddr;
 use crate::protocols::cotp::CotpFields;
 use crate::protocols::dnp3::Dnp3Fields;
 use crate::protocols::enip::EnipFields;
+use crate::protocols::ftp::FtpFields;
 use crate::protocols::http::HttpFields;
 use crate::protocols::iec104::Iec104Fields;
 use crate::protocols::modbus::ModbusFields;
 use crate::protocols::mqtt::MqttFields;
 use crate::protocols::s7comm::S7commFields;
 use crate::protocols::s7commplus::S7commPlusFields;
+use crate::protocols::ssh::SshFields;
+use crate::protocols::telnet::TelnetFields;
 use crate::protocols::tls::TlsFields;
 use crate::time::Timestamp;
 
@@ -61,6 +64,9 @@ pub enum Protocol {
     Mqtt,
     Http,
     Tls,
+    Ssh,
+    Telnet,
+    Ftp,
 }
 
 impl Protocol {
@@ -76,6 +82,9 @@ impl Protocol {
         Protocol::Mqtt,
         Protocol::Http,
         Protocol::Tls,
+        Protocol::Ssh,
+        Protocol::Telnet,
+        Protocol::Ftp,
     ];
 
     pub fn name(self) -> &'static str {
@@ -91,6 +100,9 @@ impl Protocol {
             Protocol::Mqtt => "mqtt",
             Protocol::Http => "http",
             Protocol::Tls => "tls",
+            Protocol::Ssh => "ssh",
+            Protocol::Telnet => "telnet",
+            Protocol::Ftp => "ftp",
         }
     }
 
@@ -310,6 +322,9 @@ pub enum Fields {
     Mqtt(Box<MqttFields>),
     Http(Box<HttpFields>),
     Tls(Box<TlsFields>),
+    Ssh(Box<SshFields>),
+    Telnet(Box<TelnetFields>),
+    Ftp(Box<FtpFields>),
 }
 
 impl Fields {
@@ -326,6 +341,9 @@ impl Fields {
             Fields::Mqtt(fields) => fields.visit(visitor),
             Fields::Http(fields) => fields.visit(visitor),
             Fields::Tls(fields) => fields.visit(visitor),
+            Fields::Ssh(fields) => fields.visit(visitor),
+            Fields::Telnet(fields) => fields.visit(visitor),
+            Fields::Ftp(fields) => fields.visit(visitor),
         }
     }
 }

@@ -9,6 +9,7 @@
 pub mod cotp;
 pub mod dnp3;
 pub mod enip;
+pub mod ftp;
 pub mod http;
 pub mod iec104;
 pub mod iso_on_tcp;
@@ -16,6 +17,8 @@ pub mod modbus;
 pub mod mqtt;
 pub mod s7comm;
 pub mod s7commplus;
+pub mod ssh;
+pub mod telnet;
 pub mod text;
 pub mod tls;
 pub mod vendors;
@@ -131,6 +134,9 @@ pub enum StreamDecoder {
     Mqtt(mqtt::MqttParser),
     Http(Box<http::HttpParser>),
     Tls(Box<tls::TlsParser>),
+    Ssh(ssh::SshParser),
+    Telnet(Box<telnet::TelnetParser>),
+    Ftp(Box<ftp::FtpParser>),
 }
 
 impl StreamDecoder {
@@ -144,6 +150,9 @@ impl StreamDecoder {
             StreamDecoder::Mqtt(_) => Protocol::Mqtt,
             StreamDecoder::Http(_) => Protocol::Http,
             StreamDecoder::Tls(_) => Protocol::Tls,
+            StreamDecoder::Ssh(_) => Protocol::Ssh,
+            StreamDecoder::Telnet(_) => Protocol::Telnet,
+            StreamDecoder::Ftp(_) => Protocol::Ftp,
         }
     }
 
@@ -157,6 +166,9 @@ impl StreamDecoder {
             StreamDecoder::Mqtt(p) => p.parse(data, out),
             StreamDecoder::Http(p) => p.parse(data, out),
             StreamDecoder::Tls(p) => p.parse(data, out),
+            StreamDecoder::Ssh(p) => p.parse(data, out),
+            StreamDecoder::Telnet(p) => p.parse(data, out),
+            StreamDecoder::Ftp(p) => p.parse(data, out),
         }
     }
 
@@ -170,6 +182,9 @@ impl StreamDecoder {
             StreamDecoder::Mqtt(p) => p.gap(dir),
             StreamDecoder::Http(p) => p.gap(dir),
             StreamDecoder::Tls(p) => p.gap(dir),
+            StreamDecoder::Ssh(p) => p.gap(dir),
+            StreamDecoder::Telnet(p) => p.gap(dir),
+            StreamDecoder::Ftp(p) => p.gap(dir),
         }
     }
 }
@@ -260,6 +275,21 @@ const STREAM_PROTOCOLS: &[Candidate<StreamDecoder>] = &[
         ports: tls::PORTS,
         probe: tls::probe,
         start: || StreamDecoder::Tls(Box::default()),
+    },
+    Candidate {
+        ports: &[ssh::PORT],
+        probe: ssh::probe,
+        start: || StreamDecoder::Ssh(ssh::SshParser::new()),
+    },
+    Candidate {
+        ports: &[ftp::PORT],
+        probe: ftp::probe,
+        start: || StreamDecoder::Ftp(Box::default()),
+    },
+    Candidate {
+        ports: &[telnet::PORT],
+        probe: telnet::probe,
+        start: || StreamDecoder::Telnet(Box::default()),
     },
 ];
 
@@ -363,6 +393,9 @@ pub fn function_names(protocol: Protocol) -> Vec<&'static str> {
         Protocol::Mqtt => mqtt::function_names(),
         Protocol::Http => http::function_names(),
         Protocol::Tls => tls::function_names(),
+        Protocol::Ssh => ssh::function_names(),
+        Protocol::Telnet => telnet::function_names(),
+        Protocol::Ftp => ftp::function_names(),
     }
 }
 
@@ -379,6 +412,9 @@ pub fn anomaly_names(protocol: Protocol) -> &'static [&'static str] {
         Protocol::Mqtt => mqtt::anomaly::ALL,
         Protocol::Http => http::anomaly::ALL,
         Protocol::Tls => tls::anomaly::ALL,
+        Protocol::Ssh => ssh::anomaly::ALL,
+        Protocol::Telnet => telnet::anomaly::ALL,
+        Protocol::Ftp => ftp::anomaly::ALL,
     }
 }
 

@@ -51,7 +51,12 @@ fn kind(protocol: Protocol) -> Option<Kind> {
         // Encapsulation alone: sessions and discovery, no process data.
         Protocol::Enip => None,
         // IT protocols: their servers' banners feed the identity, not the role.
-        Protocol::Mqtt | Protocol::Http | Protocol::Tls => None,
+        Protocol::Mqtt
+        | Protocol::Http
+        | Protocol::Tls
+        | Protocol::Ssh
+        | Protocol::Telnet
+        | Protocol::Ftp => None,
     }
 }
 
