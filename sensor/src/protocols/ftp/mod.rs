@@ -306,11 +306,11 @@ impl FtpParser {
             .and_then(|c| c.parse::<u16>().ok());
         let sep = line.get(3).copied();
         let text = line.get(4..).unwrap_or_default();
-        if let Some(m) = &mut self.multiline {
-            if code != Some(m.code) || sep != Some(b' ') {
-                m.lines = m.lines.saturating_add(1);
-                return;
-            }
+        if let Some(m) = &mut self.multiline
+            && (code != Some(m.code) || sep != Some(b' '))
+        {
+            m.lines = m.lines.saturating_add(1);
+            return;
         }
         if let Some(m) = self.multiline.take() {
             self.reply(m.code, m.text, m.lines + 1, out);

@@ -117,7 +117,7 @@ enum Iac {
     /// Inside a sub-negotiation, having read this many bytes.
     Sub(usize),
     /// IAC inside a sub-negotiation.
-    SubIac(usize),
+    SubEscape(usize),
 }
 
 #[derive(Debug, Default)]
@@ -375,12 +375,12 @@ impl StreamParser for TelnetParser {
                         chunk.anomalies.add(SUBNEGOTIATION_TOO_LONG);
                     }
                     if b == IAC {
-                        Iac::SubIac(n + 1)
+                        Iac::SubEscape(n + 1)
                     } else {
                         Iac::Sub(n.saturating_add(1))
                     }
                 }
-                Iac::SubIac(n) => match b {
+                Iac::SubEscape(n) => match b {
                     SE => Iac::Data,
                     _ => Iac::Sub(n.saturating_add(1)),
                 },
