@@ -14,13 +14,19 @@ use crate::protocols::dnp3::Dnp3Fields;
 use crate::protocols::enip::EnipFields;
 use crate::protocols::goose::GooseFields;
 use crate::protocols::goose::sv::SvFields;
+use crate::protocols::ftp::FtpFields;
+use crate::protocols::http::HttpFields;
 use crate::protocols::iec104::Iec104Fields;
 use crate::protocols::mms::MmsFields;
 use crate::protocols::modbus::ModbusFields;
 use crate::protocols::profinet::ProfinetFields;
 use crate::protocols::opcua::OpcuaFields;
+use crate::protocols::mqtt::MqttFields;
 use crate::protocols::s7comm::S7commFields;
 use crate::protocols::s7commplus::S7commPlusFields;
+use crate::protocols::ssh::SshFields;
+use crate::protocols::telnet::TelnetFields;
+use crate::protocols::tls::TlsFields;
 use crate::time::Timestamp;
 
 pub type Mac = [u8; 6];
@@ -78,6 +84,12 @@ pub enum Protocol {
     Mms,
     /// OPC UA Binary (UA TCP and UA Secure Conversation).
     Opcua,
+    Mqtt,
+    Http,
+    Tls,
+    Ssh,
+    Telnet,
+    Ftp,
 }
 
 impl Protocol {
@@ -98,6 +110,12 @@ impl Protocol {
         Protocol::Bacnet,
         Protocol::Mms,
         Protocol::Opcua,
+        Protocol::Mqtt,
+        Protocol::Http,
+        Protocol::Tls,
+        Protocol::Ssh,
+        Protocol::Telnet,
+        Protocol::Ftp,
     ];
 
     pub fn name(self) -> &'static str {
@@ -118,6 +136,12 @@ impl Protocol {
             Protocol::Bacnet => "bacnet",
             Protocol::Mms => "mms",
             Protocol::Opcua => "opcua",
+            Protocol::Mqtt => "mqtt",
+            Protocol::Http => "http",
+            Protocol::Tls => "tls",
+            Protocol::Ssh => "ssh",
+            Protocol::Telnet => "telnet",
+            Protocol::Ftp => "ftp",
         }
     }
 
@@ -344,6 +368,13 @@ pub enum Fields {
     Mms(Box<MmsFields>),
     /// Boxed: large, with endpoint lists.
     Opcua(Box<OpcuaFields>),
+    /// Boxed: many optional strings.
+    Mqtt(Box<MqttFields>),
+    Http(Box<HttpFields>),
+    Tls(Box<TlsFields>),
+    Ssh(Box<SshFields>),
+    Telnet(Box<TelnetFields>),
+    Ftp(Box<FtpFields>),
 }
 
 impl Fields {
@@ -363,6 +394,12 @@ impl Fields {
             Fields::Bacnet(fields) => fields.visit(visitor),
             Fields::Mms(fields) => fields.visit(visitor),
             Fields::Opcua(fields) => fields.visit(visitor),
+            Fields::Mqtt(fields) => fields.visit(visitor),
+            Fields::Http(fields) => fields.visit(visitor),
+            Fields::Tls(fields) => fields.visit(visitor),
+            Fields::Ssh(fields) => fields.visit(visitor),
+            Fields::Telnet(fields) => fields.visit(visitor),
+            Fields::Ftp(fields) => fields.visit(visitor),
         }
     }
 }

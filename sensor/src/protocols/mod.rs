@@ -11,14 +11,21 @@ pub mod cotp;
 pub mod dnp3;
 pub mod enip;
 pub mod goose;
+pub mod ftp;
+pub mod http;
 pub mod iec104;
 pub mod iso_on_tcp;
 pub mod mms;
 pub mod modbus;
 pub mod profinet;
 pub mod opcua;
+pub mod mqtt;
 pub mod s7comm;
 pub mod s7commplus;
+pub mod ssh;
+pub mod telnet;
+pub mod text;
+pub mod tls;
 pub mod vendors;
 
 use crate::event::{Event, Header, Pdu, Protocol};
@@ -134,6 +141,12 @@ pub enum StreamDecoder {
     /// TPKT/COTP and S7comm / S7comm-plus / MMS above it ("iso-on-tcp").
     IsoOnTcp(Box<iso_on_tcp::IsoOnTcpParser>),
     Opcua(Box<opcua::OpcuaParser>),
+    Mqtt(mqtt::MqttParser),
+    Http(Box<http::HttpParser>),
+    Tls(Box<tls::TlsParser>),
+    Ssh(ssh::SshParser),
+    Telnet(Box<telnet::TelnetParser>),
+    Ftp(Box<ftp::FtpParser>),
 }
 
 impl StreamDecoder {
@@ -145,6 +158,12 @@ impl StreamDecoder {
             StreamDecoder::Dnp3(_) => Protocol::Dnp3,
             StreamDecoder::IsoOnTcp(p) => p.protocol(),
             StreamDecoder::Opcua(_) => Protocol::Opcua,
+            StreamDecoder::Mqtt(_) => Protocol::Mqtt,
+            StreamDecoder::Http(_) => Protocol::Http,
+            StreamDecoder::Tls(_) => Protocol::Tls,
+            StreamDecoder::Ssh(_) => Protocol::Ssh,
+            StreamDecoder::Telnet(_) => Protocol::Telnet,
+            StreamDecoder::Ftp(_) => Protocol::Ftp,
         }
     }
 
@@ -156,6 +175,12 @@ impl StreamDecoder {
             StreamDecoder::Dnp3(p) => StreamParser::parse(p, data, out),
             StreamDecoder::IsoOnTcp(p) => p.parse(data, out),
             StreamDecoder::Opcua(p) => p.parse(data, out),
+            StreamDecoder::Mqtt(p) => p.parse(data, out),
+            StreamDecoder::Http(p) => p.parse(data, out),
+            StreamDecoder::Tls(p) => p.parse(data, out),
+            StreamDecoder::Ssh(p) => p.parse(data, out),
+            StreamDecoder::Telnet(p) => p.parse(data, out),
+            StreamDecoder::Ftp(p) => p.parse(data, out),
         }
     }
 
@@ -167,6 +192,12 @@ impl StreamDecoder {
             StreamDecoder::Dnp3(p) => p.gap(dir),
             StreamDecoder::IsoOnTcp(p) => p.gap(dir),
             StreamDecoder::Opcua(p) => p.gap(dir),
+            StreamDecoder::Mqtt(p) => p.gap(dir),
+            StreamDecoder::Http(p) => p.gap(dir),
+            StreamDecoder::Tls(p) => p.gap(dir),
+            StreamDecoder::Ssh(p) => p.gap(dir),
+            StreamDecoder::Telnet(p) => p.gap(dir),
+            StreamDecoder::Ftp(p) => p.gap(dir),
         }
     }
 }
@@ -277,6 +308,34 @@ const STREAM_PROTOCOLS: &[Candidate<StreamDecoder>] = &[
         ports: &[opcua::PORT],
         probe: opcua::probe,
         start: || StreamDecoder::Opcua(Box::default()),
+        ports: &[mqtt::PORT],
+        probe: mqtt::probe,
+        start: || StreamDecoder::Mqtt(mqtt::MqttParser::new()),
+    },
+    Candidate {
+        ports: &[http::PORT, http::ALT_PORT],
+        probe: http::probe,
+        start: || StreamDecoder::Http(Box::default()),
+    },
+    Candidate {
+        ports: tls::PORTS,
+        probe: tls::probe,
+        start: || StreamDecoder::Tls(Box::default()),
+    },
+    Candidate {
+        ports: &[ssh::PORT],
+        probe: ssh::probe,
+        start: || StreamDecoder::Ssh(ssh::SshParser::new()),
+    },
+    Candidate {
+        ports: &[ftp::PORT],
+        probe: ftp::probe,
+        start: || StreamDecoder::Ftp(Box::default()),
+    },
+    Candidate {
+        ports: &[telnet::PORT],
+        probe: telnet::probe,
+        start: || StreamDecoder::Telnet(Box::default()),
     },
 ];
 
@@ -406,6 +465,12 @@ pub fn function_names(protocol: Protocol) -> Vec<&'static str> {
         Protocol::Bacnet => bacnet::function_names(),
         Protocol::Mms => mms::function_names(),
         Protocol::Opcua => opcua::function_names(),
+        Protocol::Mqtt => mqtt::function_names(),
+        Protocol::Http => http::function_names(),
+        Protocol::Tls => tls::function_names(),
+        Protocol::Ssh => ssh::function_names(),
+        Protocol::Telnet => telnet::function_names(),
+        Protocol::Ftp => ftp::function_names(),
     }
 }
 
@@ -427,6 +492,12 @@ pub fn anomaly_names(protocol: Protocol) -> &'static [&'static str] {
         Protocol::Bacnet => bacnet::anomaly::ALL,
         Protocol::Mms => mms::anomaly::ALL,
         Protocol::Opcua => opcua::anomaly::ALL,
+        Protocol::Mqtt => mqtt::anomaly::ALL,
+        Protocol::Http => http::anomaly::ALL,
+        Protocol::Tls => tls::anomaly::ALL,
+        Protocol::Ssh => ssh::anomaly::ALL,
+        Protocol::Telnet => telnet::anomaly::ALL,
+        Protocol::Ftp => ftp::anomaly::ALL,
     }
 }
 

@@ -66,6 +66,13 @@ fn kind(protocol: Protocol) -> Option<Kind> {
         // Between controllers (many PLCs serve OPC UA) and the HMIs, SCADA
         // and historians that read and command them.
         Protocol::Opcua => Some(Kind::Controller),
+        // IT protocols: their servers' banners feed the identity, not the role.
+        Protocol::Mqtt
+        | Protocol::Http
+        | Protocol::Tls
+        | Protocol::Ssh
+        | Protocol::Telnet
+        | Protocol::Ftp => None,
     }
 }
 

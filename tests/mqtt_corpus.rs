@@ -1,0 +1,130 @@
+//! MQTT against Wireshark, frame by frame, on every capture of
+//! `../shared/pcaps/mqtt/`, through the whole pipeline: which frames carry
+//! MQTT and, per packet, every field the oracle has (message type, protocol
+//! level, client id, user name, topics, QoS, retain and duplicate flags,
+//! packet id, CONNACK return code, keep alive, will topic).
+
+mod common;
+
+use common::*;
+use serde_json::Value;
+
+/// Wireshark fields compared, each with the event field holding the same value.
+const COMPARED: &[(&str, &str)] = &[
+    ("mqtt.msgtype", "function_code"),
+    ("mqtt.ver", "version"),
+    ("mqtt.clientid", "client_id"),
+    ("mqtt.username", "username"),
+    ("mqtt.topic", "topic"),
+    ("mqtt.qos", "qos"),
+    ("mqtt.retain", "retain"),
+    ("mqtt.dupflag", "dup"),
+    ("mqtt.msgid", "packet_id"),
+    ("mqtt.conack.val", "return_code"),
+    ("mqtt.kalive", "keep_alive"),
+    ("mqtt.willtopic", "will_topic"),
+];
+
+/// An event value as tshark prints it: numbers in decimal, booleans as 0/1,
+/// lists element by element. The oracle leaves out empty strings
+/// (`tshark-oracle` skips empty values), so an empty client id, which MQTT
+/// allows and the sensor reports as `""`, has no oracle counterpart.
+fn tshark_values(value: &Value) -> Vec<String> {
+    match value {
+        Value::Null => Vec::new(),
+        Value::Bool(b) => vec![u8::from(*b).to_string()],
+        Value::Number(n) => vec![n.to_string()],
+        Value::String(s) if s.is_empty() => Vec::new(),
+        Value::String(s) => vec![s.clone()],
+        Value::Array(items) => items.iter().flat_map(tshark_values).collect(),
+        Value::Object(_) => panic!("unexpected object {value}"),
+    }
+}
+
+#[test]
+fn mqtt_matches_wireshark_frame_by_frame() {
+    let Some(dir) = shared_pcaps("mqtt") else {
+        return;
+    };
+    let mut compared = 0;
+    let mut agreement: Vec<String> = Vec::new();
+    for capture in captures_in(&dir) {
+        let oracle = Oracle::for_capture(&capture);
+        assert_eq!(oracle.json["malformed_frames"], serde_json::json!([]));
+        let events = replay(&[&capture], &["--show-secrets"]).events();
+        let by_packet = events_by_packet(&events, "mqtt");
+        let theirs = oracle.records("mqtt");
+        let name = capture.file_name().unwrap().to_string_lossy().into_owned();
+        let mut mismatches = Vec::new();
+        let mut per_field = std::collections::BTreeMap::new();
+        for (frame, record) in &theirs {
+            let Some(ours) = by_packet.get(frame) else {
+                mismatches.push(format!(
+                    "frame {frame}: Wireshark decodes MQTT, otsensor does not"
+                ));
+                continue;
+            };
+            for (wireshark, field) in COMPARED {
+                let expected = field_values(record, wireshark);
+                let got: Vec<String> = ours
+                    .iter()
+                    .flat_map(|e| tshark_values(&e[*field]))
+                    .collect();
+                if got != expected {
+                    mismatches.push(format!(
+                        "frame {frame}: {wireshark} wireshark {expected:?}, otsensor {field} {got:?}"
+                    ));
+                }
+                if !expected.is_empty() || !got.is_empty() {
+                    compared += 1;
+                    let counts = per_field.entry(*wireshark).or_insert((0, 0));
+                    counts.0 += usize::from(got == expected);
+                    counts.1 += 1;
+                }
+            }
+            // Wireshark finds nothing malformed in these captures; neither may we.
+            for event in ours {
+                if let Some(anomalies) = event.get("anomalies") {
+                    mismatches.push(format!("frame {frame}: anomalies {anomalies}"));
+                }
+            }
+        }
+        for frame in by_packet.keys().filter(|f| !theirs.contains_key(f)) {
+            mismatches.push(format!(
+                "frame {frame}: otsensor decodes MQTT where Wireshark does not"
+            ));
+        }
+        let fields: Vec<String> = per_field
+            .iter()
+            .map(|(f, (same, either))| format!("{f} {same}/{either}"))
+            .collect();
+        agreement.push(format!(
+            "{name}: {} frames; {}",
+            theirs.len(),
+            fields.join(", ")
+        ));
+        assert!(
+            mismatches.is_empty(),
+            "{name}:\n  {}",
+            mismatches.join("\n  ")
+        );
+    }
+    println!("{}", agreement.join("\n"));
+    assert!(compared >= 34, "only {compared} field values compared");
+}
+
+#[test]
+fn credentials_are_redacted_unless_asked_for() {
+    let Some(dir) = shared_pcaps("mqtt") else {
+        return;
+    };
+    let capture = dir.join("mqtt311_sub_userpass.pcap");
+    let events = replay(&[&capture], &[]).events();
+    let connect = events.iter().find(|e| e["function"] == "connect").unwrap();
+    assert_eq!(connect["username"], "user");
+    assert_eq!(connect["password_present"], true);
+    assert_eq!(connect["password"], "<redacted>");
+    let events = replay(&[&capture], &["--show-secrets"]).events();
+    let connect = events.iter().find(|e| e["function"] == "connect").unwrap();
+    assert_eq!(connect["password"], "pass");
+}
