@@ -10,16 +10,16 @@ pub mod bacnet;
 pub mod cotp;
 pub mod dnp3;
 pub mod enip;
-pub mod goose;
 pub mod ftp;
+pub mod goose;
 pub mod http;
 pub mod iec104;
 pub mod iso_on_tcp;
 pub mod mms;
 pub mod modbus;
-pub mod profinet;
-pub mod opcua;
 pub mod mqtt;
+pub mod opcua;
+pub mod profinet;
 pub mod s7comm;
 pub mod s7commplus;
 pub mod ssh;
@@ -308,6 +308,8 @@ const STREAM_PROTOCOLS: &[Candidate<StreamDecoder>] = &[
         ports: &[opcua::PORT],
         probe: opcua::probe,
         start: || StreamDecoder::Opcua(Box::default()),
+    },
+    Candidate {
         ports: &[mqtt::PORT],
         probe: mqtt::probe,
         start: || StreamDecoder::Mqtt(mqtt::MqttParser::new()),
@@ -354,6 +356,8 @@ const DATAGRAM_PROTOCOLS: &[Candidate<DatagramDecoder>] = &[
         ports: &[profinet::CM_PORT],
         probe: profinet::probe_cm,
         start: || DatagramDecoder::PnioCm(profinet::PnioCmParser::new()),
+    },
+    Candidate {
         ports: &[bacnet::PORT],
         probe: bacnet::probe,
         start: || DatagramDecoder::Bacnet(bacnet::BacnetParser::new()),
