@@ -8,13 +8,20 @@
 
 use std::net::IpAddr;
 
+use crate::protocols::arp::ArpFields;
+use crate::protocols::cdp::CdpFields;
 use crate::protocols::cotp::CotpFields;
+use crate::protocols::dhcp::DhcpFields;
 use crate::protocols::dnp3::Dnp3Fields;
+use crate::protocols::dns::DnsFields;
 use crate::protocols::enip::EnipFields;
 use crate::protocols::iec104::Iec104Fields;
+use crate::protocols::lldp::LldpFields;
 use crate::protocols::modbus::ModbusFields;
+use crate::protocols::netbios::{NbdgmFields, NbnsFields};
 use crate::protocols::s7comm::S7commFields;
 use crate::protocols::s7commplus::S7commPlusFields;
+use crate::protocols::snmp::SnmpFields;
 use crate::time::Timestamp;
 
 pub type Mac = [u8; 6];
@@ -55,6 +62,21 @@ pub enum Protocol {
     Cotp,
     S7comm,
     S7commPlus,
+    Arp,
+    Dhcp,
+    /// DNS on port 53 (UDP and TCP).
+    Dns,
+    /// Link-local multicast name resolution (DNS messages on UDP 5355).
+    Llmnr,
+    /// Multicast DNS (UDP 5353).
+    Mdns,
+    Lldp,
+    Cdp,
+    Snmp,
+    /// NetBIOS name service (UDP 137).
+    Nbns,
+    /// NetBIOS datagram service (UDP 138), with browser announcements.
+    Nbdgm,
 }
 
 impl Protocol {
@@ -67,6 +89,16 @@ impl Protocol {
         Protocol::Cotp,
         Protocol::S7comm,
         Protocol::S7commPlus,
+        Protocol::Arp,
+        Protocol::Dhcp,
+        Protocol::Dns,
+        Protocol::Llmnr,
+        Protocol::Mdns,
+        Protocol::Lldp,
+        Protocol::Cdp,
+        Protocol::Snmp,
+        Protocol::Nbns,
+        Protocol::Nbdgm,
     ];
 
     pub fn name(self) -> &'static str {
@@ -79,6 +111,16 @@ impl Protocol {
             Protocol::Cotp => "cotp",
             Protocol::S7comm => "s7comm",
             Protocol::S7commPlus => "s7commplus",
+            Protocol::Arp => "arp",
+            Protocol::Dhcp => "dhcp",
+            Protocol::Dns => "dns",
+            Protocol::Llmnr => "llmnr",
+            Protocol::Mdns => "mdns",
+            Protocol::Lldp => "lldp",
+            Protocol::Cdp => "cdp",
+            Protocol::Snmp => "snmp",
+            Protocol::Nbns => "nbns",
+            Protocol::Nbdgm => "nbdgm",
         }
     }
 
@@ -294,6 +336,16 @@ pub enum Fields {
     /// Boxed: large, with item lists.
     S7comm(Box<S7commFields>),
     S7commPlus(S7commPlusFields),
+    Arp(ArpFields),
+    /// Boxed, as are the other IT protocols' fields: large and rare.
+    Dhcp(Box<DhcpFields>),
+    /// `dns`, `llmnr` and `mdns` events.
+    Dns(Box<DnsFields>),
+    Lldp(Box<LldpFields>),
+    Cdp(Box<CdpFields>),
+    Snmp(Box<SnmpFields>),
+    Nbns(Box<NbnsFields>),
+    Nbdgm(Box<NbdgmFields>),
 }
 
 impl Fields {
@@ -307,6 +359,14 @@ impl Fields {
             Fields::Cotp(fields) => fields.visit(visitor),
             Fields::S7comm(fields) => fields.visit(visitor),
             Fields::S7commPlus(fields) => fields.visit(visitor),
+            Fields::Arp(fields) => fields.visit(visitor),
+            Fields::Dhcp(fields) => fields.visit(visitor),
+            Fields::Dns(fields) => fields.visit(visitor),
+            Fields::Lldp(fields) => fields.visit(visitor),
+            Fields::Cdp(fields) => fields.visit(visitor),
+            Fields::Snmp(fields) => fields.visit(visitor),
+            Fields::Nbns(fields) => fields.visit(visitor),
+            Fields::Nbdgm(fields) => fields.visit(visitor),
         }
     }
 }

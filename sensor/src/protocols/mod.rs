@@ -6,14 +6,22 @@
 //! well-known port only deciding which decoders are tried first and how much
 //! evidence is needed ([`detect_stream`]).
 
+pub mod arp;
+pub mod cdp;
 pub mod cotp;
+pub mod dhcp;
 pub mod dnp3;
+pub mod dns;
 pub mod enip;
 pub mod iec104;
 pub mod iso_on_tcp;
+pub mod itwire;
+pub mod lldp;
 pub mod modbus;
+pub mod netbios;
 pub mod s7comm;
 pub mod s7commplus;
+pub mod snmp;
 pub mod vendors;
 
 use crate::event::{Event, Header, Pdu, Protocol};
@@ -124,6 +132,8 @@ pub enum StreamDecoder {
     Dnp3(dnp3::Dnp3Parser),
     /// TPKT/COTP and S7comm / S7comm-plus above it ("iso-on-tcp").
     IsoOnTcp(Box<iso_on_tcp::IsoOnTcpParser>),
+    /// DNS over TCP (length-prefixed messages).
+    Dns(dns::DnsParser),
 }
 
 impl StreamDecoder {
@@ -134,6 +144,7 @@ impl StreamDecoder {
             StreamDecoder::Enip(_) => Protocol::Enip,
             StreamDecoder::Dnp3(_) => Protocol::Dnp3,
             StreamDecoder::IsoOnTcp(p) => p.protocol(),
+            StreamDecoder::Dns(p) => p.protocol(),
         }
     }
 
@@ -144,6 +155,7 @@ impl StreamDecoder {
             StreamDecoder::Enip(p) => StreamParser::parse(p, data, out),
             StreamDecoder::Dnp3(p) => StreamParser::parse(p, data, out),
             StreamDecoder::IsoOnTcp(p) => p.parse(data, out),
+            StreamDecoder::Dns(p) => StreamParser::parse(p, data, out),
         }
     }
 
@@ -154,6 +166,7 @@ impl StreamDecoder {
             StreamDecoder::Enip(p) => p.gap(dir),
             StreamDecoder::Dnp3(p) => p.gap(dir),
             StreamDecoder::IsoOnTcp(p) => p.gap(dir),
+            StreamDecoder::Dns(p) => p.gap(dir),
         }
     }
 }
@@ -163,6 +176,12 @@ impl StreamDecoder {
 pub enum DatagramDecoder {
     Enip(enip::EnipParser),
     Dnp3(dnp3::Dnp3Parser),
+    Dhcp(dhcp::DhcpParser),
+    /// DNS, LLMNR or mDNS.
+    Dns(dns::DnsParser),
+    Snmp(snmp::SnmpParser),
+    Nbns(netbios::NbnsParser),
+    Nbdgm(netbios::NbdgmParser),
 }
 
 impl DatagramDecoder {
@@ -170,6 +189,11 @@ impl DatagramDecoder {
         match self {
             DatagramDecoder::Enip(_) => Protocol::Enip,
             DatagramDecoder::Dnp3(_) => Protocol::Dnp3,
+            DatagramDecoder::Dhcp(_) => Protocol::Dhcp,
+            DatagramDecoder::Dns(p) => p.protocol(),
+            DatagramDecoder::Snmp(_) => Protocol::Snmp,
+            DatagramDecoder::Nbns(_) => Protocol::Nbns,
+            DatagramDecoder::Nbdgm(_) => Protocol::Nbdgm,
         }
     }
 
@@ -177,21 +201,38 @@ impl DatagramDecoder {
         match self {
             DatagramDecoder::Enip(p) => DatagramParser::parse(p, datagram, out),
             DatagramDecoder::Dnp3(p) => DatagramParser::parse(p, datagram, out),
+            DatagramDecoder::Dhcp(p) => p.parse(datagram, out),
+            DatagramDecoder::Dns(p) => DatagramParser::parse(p, datagram, out),
+            DatagramDecoder::Snmp(p) => p.parse(datagram, out),
+            DatagramDecoder::Nbns(p) => p.parse(datagram, out),
+            DatagramDecoder::Nbdgm(p) => p.parse(datagram, out),
         }
     }
 }
 
 /// The per-conversation state of the decoder of a layer-2 flow.
 #[derive(Debug)]
-pub enum FrameDecoder {}
+pub enum FrameDecoder {
+    Arp(arp::ArpParser),
+    Lldp(lldp::LldpParser),
+    Cdp(cdp::CdpParser),
+}
 
 impl FrameDecoder {
     pub fn protocol(&self) -> Protocol {
-        match *self {}
+        match self {
+            FrameDecoder::Arp(_) => Protocol::Arp,
+            FrameDecoder::Lldp(_) => Protocol::Lldp,
+            FrameDecoder::Cdp(_) => Protocol::Cdp,
+        }
     }
 
-    pub fn parse(&mut self, _payload: &[u8], _out: &mut Emitter<'_>) {
-        match *self {}
+    pub fn parse(&mut self, payload: &[u8], out: &mut Emitter<'_>) {
+        match self {
+            FrameDecoder::Arp(p) => p.parse(payload, out),
+            FrameDecoder::Lldp(p) => p.parse(payload, out),
+            FrameDecoder::Cdp(p) => p.parse(payload, out),
+        }
     }
 }
 
@@ -230,6 +271,11 @@ const STREAM_PROTOCOLS: &[Candidate<StreamDecoder>] = &[
         probe: iso_on_tcp::probe,
         start: || StreamDecoder::IsoOnTcp(Box::default()),
     },
+    Candidate {
+        ports: &[dns::PORT],
+        probe: dns::probe_stream,
+        start: || StreamDecoder::Dns(dns::DnsParser::new(Protocol::Dns)),
+    },
 ];
 
 const DATAGRAM_PROTOCOLS: &[Candidate<DatagramDecoder>] = &[
@@ -243,6 +289,41 @@ const DATAGRAM_PROTOCOLS: &[Candidate<DatagramDecoder>] = &[
         probe: dnp3::probe,
         start: || DatagramDecoder::Dnp3(dnp3::Dnp3Parser::new()),
     },
+    Candidate {
+        ports: &[dhcp::SERVER_PORT, dhcp::CLIENT_PORT],
+        probe: dhcp::probe,
+        start: || DatagramDecoder::Dhcp(dhcp::DhcpParser::new()),
+    },
+    Candidate {
+        ports: &[dns::PORT],
+        probe: dns::probe,
+        start: || DatagramDecoder::Dns(dns::DnsParser::new(Protocol::Dns)),
+    },
+    Candidate {
+        ports: &[dns::MDNS_PORT],
+        probe: dns::probe_mdns,
+        start: || DatagramDecoder::Dns(dns::DnsParser::new(Protocol::Mdns)),
+    },
+    Candidate {
+        ports: &[dns::LLMNR_PORT],
+        probe: dns::probe_llmnr,
+        start: || DatagramDecoder::Dns(dns::DnsParser::new(Protocol::Llmnr)),
+    },
+    Candidate {
+        ports: &[snmp::PORT, snmp::TRAP_PORT],
+        probe: snmp::probe,
+        start: || DatagramDecoder::Snmp(snmp::SnmpParser::new()),
+    },
+    Candidate {
+        ports: &[netbios::NBNS_PORT],
+        probe: netbios::probe_nbns,
+        start: || DatagramDecoder::Nbns(netbios::NbnsParser::new()),
+    },
+    Candidate {
+        ports: &[netbios::NBDGM_PORT],
+        probe: netbios::probe_nbdgm,
+        start: || DatagramDecoder::Nbdgm(netbios::NbdgmParser::new()),
+    },
 ];
 
 /// A protocol carried directly over Ethernet: recognised by its ethertype
@@ -252,7 +333,20 @@ struct FrameCandidate {
     start: fn() -> FrameDecoder,
 }
 
-const FRAME_PROTOCOLS: &[FrameCandidate] = &[];
+const FRAME_PROTOCOLS: &[FrameCandidate] = &[
+    FrameCandidate {
+        matches: arp::matches,
+        start: || FrameDecoder::Arp(arp::ArpParser::new()),
+    },
+    FrameCandidate {
+        matches: lldp::matches,
+        start: || FrameDecoder::Lldp(lldp::LldpParser::new()),
+    },
+    FrameCandidate {
+        matches: cdp::matches,
+        start: || FrameDecoder::Cdp(cdp::CdpParser::new()),
+    },
+];
 
 /// The outcome of trying to recognise a conversation from its first bytes.
 #[derive(Debug)]
@@ -329,6 +423,14 @@ pub fn function_names(protocol: Protocol) -> Vec<&'static str> {
         Protocol::Cotp => cotp::function_names(),
         Protocol::S7comm => s7comm::function_names(),
         Protocol::S7commPlus => s7commplus::function_names(),
+        Protocol::Arp => arp::function_names(),
+        Protocol::Dhcp => dhcp::function_names(),
+        Protocol::Dns | Protocol::Llmnr | Protocol::Mdns => dns::function_names(),
+        Protocol::Lldp => lldp::function_names(),
+        Protocol::Cdp => cdp::function_names(),
+        Protocol::Snmp => snmp::function_names(),
+        Protocol::Nbns => netbios::nbns_function_names(),
+        Protocol::Nbdgm => netbios::nbdgm_function_names(),
     }
 }
 
@@ -342,6 +444,13 @@ pub fn anomaly_names(protocol: Protocol) -> &'static [&'static str] {
         Protocol::Cotp => cotp::anomaly::ALL,
         Protocol::S7comm => s7comm::anomaly::ALL,
         Protocol::S7commPlus => s7commplus::anomaly::ALL,
+        Protocol::Arp => arp::anomaly::ALL,
+        Protocol::Dhcp => dhcp::anomaly::ALL,
+        Protocol::Dns | Protocol::Llmnr | Protocol::Mdns => dns::anomaly::ALL,
+        Protocol::Lldp => lldp::anomaly::ALL,
+        Protocol::Cdp => cdp::anomaly::ALL,
+        Protocol::Snmp => snmp::anomaly::ALL,
+        Protocol::Nbns | Protocol::Nbdgm => netbios::anomaly::ALL,
     }
 }
 
