@@ -143,19 +143,20 @@ pub fn name_text(encoded: &str) -> (String, Option<NetbiosName>) {
                 text.push('.');
                 text.push_str(scope);
             }
-            text.truncate(MAX_NAME_TEXT);
-            (text, Some(name))
+            (bounded(text), Some(name))
         }
-        None => {
-            let mut text = encoded.to_string();
-            let mut cut = MAX_NAME_TEXT.min(text.len());
-            while !text.is_char_boundary(cut) {
-                cut -= 1;
-            }
-            text.truncate(cut);
-            (text, None)
-        }
+        None => (bounded(encoded.to_string()), None),
     }
+}
+
+/// `text` cut to [`MAX_NAME_TEXT`] bytes, on a character boundary.
+fn bounded(mut text: String) -> String {
+    let mut cut = MAX_NAME_TEXT.min(text.len());
+    while !text.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    text.truncate(cut);
+    text
 }
 
 /// Every `function` name NBNS events carry, for rule validation.

@@ -63,6 +63,9 @@ fn first_level_names() {
     assert_eq!(text, "NVEESE1<20>.corp");
     assert_eq!(name.unwrap().suffix(), 0x20);
     assert_eq!(name_text("not-encoded"), ("not-encoded".to_string(), None));
+    // A long scope of multi-byte characters is cut on a character boundary.
+    let long = format!("EOFGEFEFFDEFDBCACACACACACACACACA.{}", "é".repeat(100));
+    assert!(name_text(&long).0.len() <= MAX_NAME_TEXT);
 }
 
 #[test]
