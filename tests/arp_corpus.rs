@@ -92,3 +92,55 @@ fn lldp_cdp_capture_arp_functions() {
     assert_eq!(function(84), Some("probe"));
     assert!(arp.iter().all(|e| e.get("anomalies").is_none()));
 }
+
+/// An ARP reply: `ip` is at `mac`.
+fn reply(ip: [u8; 4], mac: [u8; 6]) -> Vec<u8> {
+    let mut p = vec![0x00, 0x01, 0x08, 0x00, 0x06, 0x04, 0x00, 0x02];
+    p.extend_from_slice(&mac);
+    p.extend_from_slice(&ip);
+    p.extend_from_slice(&[0x00, 0x14, 0x22, 0x2e, 0xd9, 0x1e, 10, 10, 1, 10]);
+    ethernet([0x00, 0x14, 0x22, 0x2e, 0xd9, 0x1e], mac, None, 0x0806, &p)
+}
+
+/// A host answering ARP for the PLC's address with its own MAC (ARP
+/// spoofing) shows in assets.json as the PLC's address claimed by another
+/// MAC address; the reply itself is flagged when its sender MAC is not the
+/// frame's source.
+#[test]
+fn arp_spoofing_is_an_inventory_change() {
+    let dir = tempfile::tempdir().unwrap();
+    let capture = dir.path().join("spoof.pcap");
+    let plc = [0x00, 0x80, 0xf4, 0xfa, 0xd7, 0x14];
+    let attacker = [0x02, 0x42, 0xac, 0x11, 0x00, 0x66];
+    let mut proxied = reply([10, 10, 2, 2], plc);
+    proxied[6..12].copy_from_slice(&attacker); // sent by another MAC
+    let frames = [
+        reply([10, 10, 2, 1], plc),
+        reply([10, 10, 2, 1], attacker),
+        proxied,
+    ];
+    write_capture(&capture, &frames);
+    let replay = common::replay(&[&capture], &[]);
+    let events = replay.events();
+    assert_eq!(events.len(), 3);
+    assert!(events[..2].iter().all(|e| e.get("anomalies").is_none()));
+    assert_eq!(
+        events[2]["anomalies"],
+        serde_json::json!(["sender_mac_mismatch"])
+    );
+    let text = std::fs::read_to_string(replay.dir.path().join("assets.json")).unwrap();
+    let doc: Value = serde_json::from_str(&text).unwrap();
+    let changes: Vec<&Value> = doc["assets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|a| a["changes"].as_array().unwrap())
+        .filter(|c| c["kind"] == "ip_claimed_by_other_mac")
+        .collect();
+    assert_eq!(changes.len(), 1, "{changes:?}");
+    assert_eq!(changes[0]["host"], "10.10.2.1");
+    assert_eq!(
+        changes[0]["detail"],
+        "10.10.2.1 now at 02:42:ac:11:00:66 (was 00:80:f4:fa:d7:14)"
+    );
+}

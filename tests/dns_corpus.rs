@@ -176,3 +176,91 @@ fn llmnr_frames_are_llmnr_events() {
         }
     }
 }
+
+/// DNS over TCP through the pipeline: two length-prefixed messages, the
+/// second split over two segments; and an mDNS announcement naming its
+/// sender.
+#[test]
+fn dns_over_tcp_and_mdns_through_the_pipeline() {
+    use etherparse::PacketBuilder;
+    let dir = tempfile::tempdir().unwrap();
+    let capture = dir.path().join("dns.pcap");
+    let (client, server) = (
+        ([0x00, 0x14, 0x22, 0x2e, 0xd9, 0x1e], [10, 10, 1, 10]),
+        ([0x00, 0x50, 0x56, 0x00, 0x00, 0x35], [10, 10, 1, 53]),
+    );
+    let query: &[u8] = &[
+        0x00, 0x1b, // length 27
+        0x12, 0x34, 0x01, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, // header
+        0x03, b'p', b'l', b'c', 0x05, b'p', b'l', b'a', b'n', b't', 0x00, // plc.plant
+        0x00, 0x01, 0x00, 0x01, // A, IN
+    ];
+    let mut response = query.to_vec();
+    response[1] = 0x2b; // length 43
+    response[4] = 0x81;
+    response[5] = 0x80; // response, RD, RA
+    response[9] = 0x01; // one answer
+    response.extend_from_slice(&[
+        0xc0, 0x0c, 0x00, 0x01, 0x00, 0x01, 0x00, 0x00, 0x0e, 0x10, // plc.plant A IN 3600
+        0x00, 0x04, 10, 10, 2, 1, // 10.10.2.1
+    ]);
+    let tcp = |from: ([u8; 6], [u8; 4]),
+               to: ([u8; 6], [u8; 4]),
+               ports: (u16, u16),
+               seq: u32,
+               flags: u8,
+               payload: &[u8]| {
+        let b = PacketBuilder::ethernet2(from.0, to.0)
+            .ipv4(from.1, to.1, 64)
+            .tcp(ports.0, ports.1, seq, 8192);
+        let b = match flags {
+            0 => b.syn(),
+            1 => b.syn().ack(1001),
+            _ => b.ack(5001).psh(),
+        };
+        let mut f = Vec::new();
+        b.write(&mut f, payload).unwrap();
+        f
+    };
+    let mdns = {
+        let announcement = [
+            0x00, 0x00, 0x84, 0x00, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, // header
+            0x07, b'h', b'm', b'i', b'-', b'o', b'p', b'1', 0x05, b'l', b'o', b'c', b'a', b'l',
+            0x00, 0x00, 0x01, 0x80, 0x01, 0x00, 0x00, 0x00, 0x78, 0x00, 0x04, 10, 10, 1,
+            10, // A
+        ];
+        let b = PacketBuilder::ethernet2(client.0, [0x01, 0x00, 0x5e, 0x00, 0x00, 0xfb])
+            .ipv4(client.1, [224, 0, 0, 251], 255)
+            .udp(5353, 5353);
+        let mut f = Vec::new();
+        b.write(&mut f, &announcement).unwrap();
+        f
+    };
+    let frames = vec![
+        tcp(client, server, (40000, 53), 1000, 0, &[]),
+        tcp(server, client, (53, 40000), 5000, 1, &[]),
+        tcp(client, server, (40000, 53), 1001, 2, query),
+        tcp(server, client, (53, 40000), 5001, 2, &response[..20]),
+        tcp(server, client, (53, 40000), 5021, 2, &response[20..]),
+        mdns,
+    ];
+    write_capture(&capture, &frames);
+    let events = common::replay(&[&capture], &[]).events();
+    let summary: Vec<(&str, u64, bool)> = events
+        .iter()
+        .map(|e| {
+            (
+                e["protocol"].as_str().unwrap(),
+                e["packet"].as_u64().unwrap(),
+                e["is_response"].as_bool().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        summary,
+        [("dns", 3, false), ("dns", 5, true), ("mdns", 6, true)]
+    );
+    assert_eq!(events[1]["transport"], "tcp");
+    assert_eq!(events[1]["answers"][0]["data"], "10.10.2.1");
+    assert_eq!(events[2]["identity"]["hostname"], "hmi-op1");
+}

@@ -248,3 +248,51 @@ fn profinet_lldp_descriptions_reach_the_inventory() {
         ("siemens-x208-switch".into(), "dhcp".into())
     );
 }
+
+/// CDP and LLDP in 802.1Q-tagged frames are decoded like untagged ones.
+#[test]
+fn tagged_cdp_and_lldp() {
+    let dir = tempfile::tempdir().unwrap();
+    let capture = dir.path().join("tagged.pcap");
+    let switch = [0x00, 0x1e, 0xf6, 0x73, 0x59, 0x81];
+    let mut cdp = vec![0xaa, 0xaa, 0x03, 0x00, 0x00, 0x0c, 0x20, 0x00]; // LLC/SNAP, CDP
+    cdp.extend_from_slice(&[0x02, 0xb4, 0x00, 0x00]); // version 2, TTL 180, checksum
+    cdp.extend_from_slice(&[0x00, 0x01, 0x00, 0x09, b'N', b's', b'5', b'g', b't']); // device id
+    cdp.extend_from_slice(&[0x00, 0x06, 0x00, 0x08, b'W', b'S', b'-', b'C']); // platform
+    let lldp = [
+        0x02, 0x07, 0x04, 0x00, 0x1e, 0xf6, 0x73, 0x59, 0x81, // chassis id: MAC
+        0x04, 0x03, 0x05, b'g', b'1', // port id: interface name "g1"
+        0x06, 0x02, 0x00, 0x78, // TTL 120
+        0x0a, 0x05, b'N', b's', b'5', b'g', b't', // system name
+        0x0e, 0x04, 0x00, 0x04, 0x00, 0x04, // capabilities: bridge, enabled
+        0x00, 0x00, // end
+    ];
+    let frames = [
+        ethernet(
+            [0x01, 0x00, 0x0c, 0xcc, 0xcc, 0xcc],
+            switch,
+            Some(3),
+            cdp.len() as u16,
+            &cdp,
+        ),
+        ethernet(
+            [0x01, 0x80, 0xc2, 0x00, 0x00, 0x0e],
+            switch,
+            Some(3),
+            0x88cc,
+            &lldp,
+        ),
+    ];
+    write_capture(&capture, &frames);
+    let events = replay(&[&capture], &[]).events();
+    let protocols: Vec<&str> = events
+        .iter()
+        .map(|e| e["protocol"].as_str().unwrap())
+        .collect();
+    assert_eq!(protocols, ["cdp", "lldp"]);
+    assert_eq!(events[0]["device_id"], "Ns5gt");
+    assert_eq!(events[0]["platform"], "WS-C");
+    assert!(events[0].get("anomalies").is_none(), "{}", events[0]);
+    assert_eq!(events[1]["system_name"], "Ns5gt");
+    assert_eq!(events[1]["identity"]["device_type"], "switch");
+}

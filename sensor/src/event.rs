@@ -378,7 +378,8 @@ impl Fields {
 pub struct Identity {
     /// Vendor name, as the device gives it or resolved from `vendor_id`.
     pub vendor: Option<String>,
-    /// Numeric vendor id of the protocol's registry (ODVA, ASHRAE, PROFINET).
+    /// Numeric vendor id of the protocol's registry (ODVA, ASHRAE, PROFINET;
+    /// for SNMP the IANA private enterprise number of sysObjectID).
     pub vendor_id: Option<u32>,
     /// Product or model name.
     pub product: Option<String>,

@@ -175,3 +175,35 @@ pub fn same(_field: &str, value: String) -> String {
 pub fn all_ours(_record: &Map<String, Value>) -> Option<&'static str> {
     None
 }
+
+/// An Ethernet frame: destination, source, an 802.1Q tag if `vlan`, the
+/// ethertype (or 802.3 length), payload.
+pub fn ethernet(
+    dst: [u8; 6],
+    src: [u8; 6],
+    vlan: Option<u16>,
+    ether_type: u16,
+    payload: &[u8],
+) -> Vec<u8> {
+    let mut f = dst.to_vec();
+    f.extend_from_slice(&src);
+    if let Some(id) = vlan {
+        f.extend_from_slice(&[0x81, 0x00]);
+        f.extend_from_slice(&id.to_be_bytes());
+    }
+    f.extend_from_slice(&ether_type.to_be_bytes());
+    f.extend_from_slice(payload);
+    f
+}
+
+/// Writes `frames` (Ethernet) as a pcap at `path`, one second apart.
+pub fn write_capture(path: &Path, frames: &[Vec<u8>]) {
+    use otsensor::capture::write::PcapWriter;
+    use otsensor::time::Timestamp;
+    let file = std::fs::File::create(path).unwrap();
+    let mut pcap = PcapWriter::new(file, 1, false, false).unwrap();
+    for (n, frame) in frames.iter().enumerate() {
+        let ts = Timestamp::from_secs(1_705_400_000 + n as i64);
+        pcap.packet(ts, frame, frame.len() as u32).unwrap();
+    }
+}

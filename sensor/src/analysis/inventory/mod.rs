@@ -534,7 +534,12 @@ impl Inventory {
     ) {
         let previous = self.hosts[host].identity.get(field).cloned();
         match previous {
-            Some(old) if old.value == value => {
+            // Host names are case-insensitive (DNS, NetBIOS): `HMI-3` from
+            // NetBIOS and `hmi-3` from DHCP are the same name, not a change.
+            Some(old)
+                if old.value == value
+                    || (field == "hostname" && old.value.eq_ignore_ascii_case(&value)) =>
+            {
                 let evidence = self.hosts[host].identity.get_mut(field).expect("present");
                 evidence.last_seen = seen.ts;
             }

@@ -607,3 +607,33 @@ fn decoded_it_protocols_count_as_it_services() {
     );
     assert_eq!(asset(&inv.assets(), "10.0.0.5").role, Role::Hmi);
 }
+
+#[test]
+fn host_names_differing_in_case_only_are_the_same_name() {
+    let mut inv = Inventory::new();
+    let named = |name: &str, at: i64| {
+        identity_event(
+            "10.0.0.33",
+            Identity {
+                hostname: Some(name.into()),
+                ..Identity::default()
+            },
+            at,
+        )
+    };
+    inv.event(&named("KW-VLIPC", 1));
+    inv.event(&named("kw-vlipc", 2));
+    let changes = inv.take_changes();
+    assert!(
+        !changes
+            .iter()
+            .any(|c| c.kind == ChangeKind::IdentityChanged),
+        "{changes:?}"
+    );
+    inv.event(&named("kw-other", 3));
+    assert!(
+        inv.take_changes()
+            .iter()
+            .any(|c| c.kind == ChangeKind::IdentityChanged)
+    );
+}

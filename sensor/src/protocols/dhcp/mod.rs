@@ -162,7 +162,7 @@ pub struct DhcpFields {
     pub domain_name: Option<String>,
     /// Option 51, seconds.
     pub lease_time: Option<u32>,
-    /// Option 61 (Wireshark `dhcp.option.client_id`; with type 1 and six
+    /// Option 61 (Wireshark `dhcp.client_id`; with type 1 and six
     /// bytes it is a MAC address, `dhcp.hw.mac_addr`).
     pub client_id: Option<Vec<u8>>,
     /// Option 52: 1 `file`, 2 `sname`, 3 both hold options.
