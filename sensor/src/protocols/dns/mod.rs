@@ -413,7 +413,8 @@ pub fn decode(msg: &[u8], protocol: Protocol, sender: Option<IpAddr>) -> Decoded
             if let Some(error) = record.name.error {
                 a.add(name_anomaly(error, TRUNCATED_RECORD));
             }
-            let data = if keep || wants_identity {
+            // Records not kept are read only for an address of the sender's.
+            let data = if keep || (wants_identity && matches!(record.rtype, 1 | 28)) {
                 answer_data(msg, &record, &mut a)
             } else {
                 None

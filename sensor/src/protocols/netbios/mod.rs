@@ -17,8 +17,8 @@ mod nbns;
 #[cfg(test)]
 mod tests;
 
-pub use nbdgm::{Browser, NbdgmFields, NbdgmParser, probe_nbdgm};
-pub use nbns::{NbnsFields, NbnsParser, NodeName, probe_nbns};
+pub use nbdgm::{Browser, NbdgmFields, NbdgmParser, decode as decode_nbdgm, probe_nbdgm};
+pub use nbns::{NbnsFields, NbnsParser, NodeName, decode as decode_nbns, probe_nbns};
 
 use std::fmt::Write as _;
 
