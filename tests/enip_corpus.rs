@@ -225,9 +225,9 @@ fn enip_matches_wireshark_frame_by_frame() {
                     event.get("anomalies").is_none(),
                     "{name}: unexpected anomalies in {event}"
                 );
-            }
-            if event.get("identity").is_some() {
-                identities += 1;
+                if event.get("identity").is_some() {
+                    identities += 1;
+                }
             }
         }
         assert!(

@@ -9,8 +9,12 @@
 use std::net::IpAddr;
 
 use crate::protocols::bacnet::BacnetFields;
+use crate::protocols::arp::ArpFields;
+use crate::protocols::cdp::CdpFields;
 use crate::protocols::cotp::CotpFields;
+use crate::protocols::dhcp::DhcpFields;
 use crate::protocols::dnp3::Dnp3Fields;
+use crate::protocols::dns::DnsFields;
 use crate::protocols::enip::EnipFields;
 use crate::protocols::ftp::FtpFields;
 use crate::protocols::goose::GooseFields;
@@ -27,6 +31,12 @@ use crate::protocols::s7commplus::S7commPlusFields;
 use crate::protocols::ssh::SshFields;
 use crate::protocols::telnet::TelnetFields;
 use crate::protocols::tls::TlsFields;
+use crate::protocols::lldp::LldpFields;
+use crate::protocols::modbus::ModbusFields;
+use crate::protocols::netbios::{NbdgmFields, NbnsFields};
+use crate::protocols::s7comm::S7commFields;
+use crate::protocols::s7commplus::S7commPlusFields;
+use crate::protocols::snmp::SnmpFields;
 use crate::time::Timestamp;
 
 pub type Mac = [u8; 6];
@@ -90,6 +100,21 @@ pub enum Protocol {
     Ssh,
     Telnet,
     Ftp,
+    Arp,
+    Dhcp,
+    /// DNS on port 53 (UDP and TCP).
+    Dns,
+    /// Link-local multicast name resolution (DNS messages on UDP 5355).
+    Llmnr,
+    /// Multicast DNS (UDP 5353).
+    Mdns,
+    Lldp,
+    Cdp,
+    Snmp,
+    /// NetBIOS name service (UDP 137).
+    Nbns,
+    /// NetBIOS datagram service (UDP 138), with browser announcements.
+    Nbdgm,
 }
 
 impl Protocol {
@@ -116,6 +141,16 @@ impl Protocol {
         Protocol::Ssh,
         Protocol::Telnet,
         Protocol::Ftp,
+        Protocol::Arp,
+        Protocol::Dhcp,
+        Protocol::Dns,
+        Protocol::Llmnr,
+        Protocol::Mdns,
+        Protocol::Lldp,
+        Protocol::Cdp,
+        Protocol::Snmp,
+        Protocol::Nbns,
+        Protocol::Nbdgm,
     ];
 
     pub fn name(self) -> &'static str {
@@ -142,6 +177,16 @@ impl Protocol {
             Protocol::Ssh => "ssh",
             Protocol::Telnet => "telnet",
             Protocol::Ftp => "ftp",
+            Protocol::Arp => "arp",
+            Protocol::Dhcp => "dhcp",
+            Protocol::Dns => "dns",
+            Protocol::Llmnr => "llmnr",
+            Protocol::Mdns => "mdns",
+            Protocol::Lldp => "lldp",
+            Protocol::Cdp => "cdp",
+            Protocol::Snmp => "snmp",
+            Protocol::Nbns => "nbns",
+            Protocol::Nbdgm => "nbdgm",
         }
     }
 
@@ -375,6 +420,16 @@ pub enum Fields {
     Ssh(Box<SshFields>),
     Telnet(Box<TelnetFields>),
     Ftp(Box<FtpFields>),
+    Arp(ArpFields),
+    /// Boxed, as are the other IT protocols' fields: large and rare.
+    Dhcp(Box<DhcpFields>),
+    /// `dns`, `llmnr` and `mdns` events.
+    Dns(Box<DnsFields>),
+    Lldp(Box<LldpFields>),
+    Cdp(Box<CdpFields>),
+    Snmp(Box<SnmpFields>),
+    Nbns(Box<NbnsFields>),
+    Nbdgm(Box<NbdgmFields>),
 }
 
 impl Fields {
@@ -400,6 +455,14 @@ impl Fields {
             Fields::Ssh(fields) => fields.visit(visitor),
             Fields::Telnet(fields) => fields.visit(visitor),
             Fields::Ftp(fields) => fields.visit(visitor),
+            Fields::Arp(fields) => fields.visit(visitor),
+            Fields::Dhcp(fields) => fields.visit(visitor),
+            Fields::Dns(fields) => fields.visit(visitor),
+            Fields::Lldp(fields) => fields.visit(visitor),
+            Fields::Cdp(fields) => fields.visit(visitor),
+            Fields::Snmp(fields) => fields.visit(visitor),
+            Fields::Nbns(fields) => fields.visit(visitor),
+            Fields::Nbdgm(fields) => fields.visit(visitor),
         }
     }
 }
@@ -411,7 +474,8 @@ impl Fields {
 pub struct Identity {
     /// Vendor name, as the device gives it or resolved from `vendor_id`.
     pub vendor: Option<String>,
-    /// Numeric vendor id of the protocol's registry (ODVA, ASHRAE, PROFINET).
+    /// Numeric vendor id of the protocol's registry (ODVA, ASHRAE, PROFINET;
+    /// for SNMP the IANA private enterprise number of sysObjectID).
     pub vendor_id: Option<u32>,
     /// Product or model name.
     pub product: Option<String>,

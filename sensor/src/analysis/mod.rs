@@ -12,6 +12,7 @@ pub use traffic::{ProtocolStats, Talker, TrafficReport};
 use inventory::{Asset, Change, Inventory};
 use policy::{Alert, Engine, Policy};
 
+use crate::event::Protocol;
 use crate::pipeline::{EpochEvents, FirstUse, FlowRecord, FlowStart};
 
 /// Changes kept for the report and the store; beyond, they are only counted.
@@ -85,6 +86,9 @@ impl Analyzer {
         }
         for event in events.iter() {
             self.traffic.event(event);
+            if event.pdu.protocol == Protocol::Arp {
+                self.inventory.arp(event);
+            }
             if event.pdu.identity.is_some() {
                 self.inventory.event(event);
             }

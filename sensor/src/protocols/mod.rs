@@ -7,8 +7,12 @@
 //! evidence is needed ([`detect_stream`]).
 
 pub mod bacnet;
+pub mod arp;
+pub mod cdp;
 pub mod cotp;
+pub mod dhcp;
 pub mod dnp3;
+pub mod dns;
 pub mod enip;
 pub mod ftp;
 pub mod goose;
@@ -26,6 +30,13 @@ pub mod ssh;
 pub mod telnet;
 pub mod text;
 pub mod tls;
+pub mod itwire;
+pub mod lldp;
+pub mod modbus;
+pub mod netbios;
+pub mod s7comm;
+pub mod s7commplus;
+pub mod snmp;
 pub mod vendors;
 
 use crate::event::{Event, Header, Pdu, Protocol};
@@ -147,6 +158,8 @@ pub enum StreamDecoder {
     Ssh(ssh::SshParser),
     Telnet(Box<telnet::TelnetParser>),
     Ftp(Box<ftp::FtpParser>),
+    /// DNS over TCP (length-prefixed messages).
+    Dns(dns::DnsParser),
 }
 
 impl StreamDecoder {
@@ -164,6 +177,7 @@ impl StreamDecoder {
             StreamDecoder::Ssh(_) => Protocol::Ssh,
             StreamDecoder::Telnet(_) => Protocol::Telnet,
             StreamDecoder::Ftp(_) => Protocol::Ftp,
+            StreamDecoder::Dns(p) => p.protocol(),
         }
     }
 
@@ -181,6 +195,7 @@ impl StreamDecoder {
             StreamDecoder::Ssh(p) => p.parse(data, out),
             StreamDecoder::Telnet(p) => p.parse(data, out),
             StreamDecoder::Ftp(p) => p.parse(data, out),
+            StreamDecoder::Dns(p) => StreamParser::parse(p, data, out),
         }
     }
 
@@ -198,6 +213,7 @@ impl StreamDecoder {
             StreamDecoder::Ssh(p) => p.gap(dir),
             StreamDecoder::Telnet(p) => p.gap(dir),
             StreamDecoder::Ftp(p) => p.gap(dir),
+            StreamDecoder::Dns(p) => p.gap(dir),
         }
     }
 }
@@ -209,6 +225,12 @@ pub enum DatagramDecoder {
     Dnp3(dnp3::Dnp3Parser),
     PnioCm(profinet::PnioCmParser),
     Bacnet(bacnet::BacnetParser),
+    Dhcp(dhcp::DhcpParser),
+    /// DNS, LLMNR or mDNS.
+    Dns(dns::DnsParser),
+    Snmp(snmp::SnmpParser),
+    Nbns(netbios::NbnsParser),
+    Nbdgm(netbios::NbdgmParser),
 }
 
 impl DatagramDecoder {
@@ -218,6 +240,11 @@ impl DatagramDecoder {
             DatagramDecoder::Dnp3(_) => Protocol::Dnp3,
             DatagramDecoder::PnioCm(_) => Protocol::ProfinetIo,
             DatagramDecoder::Bacnet(_) => Protocol::Bacnet,
+            DatagramDecoder::Dhcp(_) => Protocol::Dhcp,
+            DatagramDecoder::Dns(p) => p.protocol(),
+            DatagramDecoder::Snmp(_) => Protocol::Snmp,
+            DatagramDecoder::Nbns(_) => Protocol::Nbns,
+            DatagramDecoder::Nbdgm(_) => Protocol::Nbdgm,
         }
     }
 
@@ -227,6 +254,11 @@ impl DatagramDecoder {
             DatagramDecoder::Dnp3(p) => DatagramParser::parse(p, datagram, out),
             DatagramDecoder::PnioCm(p) => p.parse(datagram, out),
             DatagramDecoder::Bacnet(p) => p.parse(datagram, out),
+            DatagramDecoder::Dhcp(p) => p.parse(datagram, out),
+            DatagramDecoder::Dns(p) => DatagramParser::parse(p, datagram, out),
+            DatagramDecoder::Snmp(p) => p.parse(datagram, out),
+            DatagramDecoder::Nbns(p) => p.parse(datagram, out),
+            DatagramDecoder::Nbdgm(p) => p.parse(datagram, out),
         }
     }
 }
@@ -240,6 +272,9 @@ pub enum FrameDecoder {
     /// PROFINET DCP and RT (ethertype 0x8892); its events are `profinet_dcp`
     /// or `profinet_rt`.
     Profinet(profinet::ProfinetParser),
+    Arp(arp::ArpParser),
+    Lldp(lldp::LldpParser),
+    Cdp(cdp::CdpParser),
 }
 
 impl FrameDecoder {
@@ -248,6 +283,9 @@ impl FrameDecoder {
             FrameDecoder::Goose(_) => Protocol::Goose,
             FrameDecoder::Sv(_) => Protocol::Sv,
             FrameDecoder::Profinet(p) => p.protocol(),
+            FrameDecoder::Arp(_) => Protocol::Arp,
+            FrameDecoder::Lldp(_) => Protocol::Lldp,
+            FrameDecoder::Cdp(_) => Protocol::Cdp,
         }
     }
 
@@ -265,6 +303,9 @@ impl FrameDecoder {
             FrameDecoder::Profinet(p) => p.finish(events),
             // GOOSE and SV report as each frame arrives.
             FrameDecoder::Goose(_) | FrameDecoder::Sv(_) => {}
+            FrameDecoder::Arp(p) => p.parse(payload, out),
+            FrameDecoder::Lldp(p) => p.parse(payload, out),
+            FrameDecoder::Cdp(p) => p.parse(payload, out),
         }
     }
 }
@@ -338,6 +379,9 @@ const STREAM_PROTOCOLS: &[Candidate<StreamDecoder>] = &[
         ports: &[telnet::PORT],
         probe: telnet::probe,
         start: || StreamDecoder::Telnet(Box::default()),
+        ports: &[dns::PORT],
+        probe: dns::probe_stream,
+        start: || StreamDecoder::Dns(dns::DnsParser::new(Protocol::Dns)),
     },
 ];
 
@@ -361,6 +405,39 @@ const DATAGRAM_PROTOCOLS: &[Candidate<DatagramDecoder>] = &[
         ports: &[bacnet::PORT],
         probe: bacnet::probe,
         start: || DatagramDecoder::Bacnet(bacnet::BacnetParser::new()),
+        ports: &[dhcp::SERVER_PORT, dhcp::CLIENT_PORT],
+        probe: dhcp::probe,
+        start: || DatagramDecoder::Dhcp(dhcp::DhcpParser::new()),
+    },
+    Candidate {
+        ports: &[dns::PORT],
+        probe: dns::probe,
+        start: || DatagramDecoder::Dns(dns::DnsParser::new(Protocol::Dns)),
+    },
+    Candidate {
+        ports: &[dns::MDNS_PORT],
+        probe: dns::probe_mdns,
+        start: || DatagramDecoder::Dns(dns::DnsParser::new(Protocol::Mdns)),
+    },
+    Candidate {
+        ports: &[dns::LLMNR_PORT],
+        probe: dns::probe_llmnr,
+        start: || DatagramDecoder::Dns(dns::DnsParser::new(Protocol::Llmnr)),
+    },
+    Candidate {
+        ports: &[snmp::PORT, snmp::TRAP_PORT],
+        probe: snmp::probe,
+        start: || DatagramDecoder::Snmp(snmp::SnmpParser::new()),
+    },
+    Candidate {
+        ports: &[netbios::NBNS_PORT],
+        probe: netbios::probe_nbns,
+        start: || DatagramDecoder::Nbns(netbios::NbnsParser::new()),
+    },
+    Candidate {
+        ports: &[netbios::NBDGM_PORT],
+        probe: netbios::probe_nbdgm,
+        start: || DatagramDecoder::Nbdgm(netbios::NbdgmParser::new()),
     },
 ];
 
@@ -383,6 +460,16 @@ const FRAME_PROTOCOLS: &[FrameCandidate] = &[
     FrameCandidate {
         matches: profinet::matches_frame,
         start: || FrameDecoder::Profinet(profinet::ProfinetParser::new()),
+        matches: arp::matches,
+        start: || FrameDecoder::Arp(arp::ArpParser::new()),
+    },
+    FrameCandidate {
+        matches: lldp::matches,
+        start: || FrameDecoder::Lldp(lldp::LldpParser::new()),
+    },
+    FrameCandidate {
+        matches: cdp::matches,
+        start: || FrameDecoder::Cdp(cdp::CdpParser::new()),
     },
 ];
 
@@ -475,6 +562,14 @@ pub fn function_names(protocol: Protocol) -> Vec<&'static str> {
         Protocol::Ssh => ssh::function_names(),
         Protocol::Telnet => telnet::function_names(),
         Protocol::Ftp => ftp::function_names(),
+        Protocol::Arp => arp::function_names(),
+        Protocol::Dhcp => dhcp::function_names(),
+        Protocol::Dns | Protocol::Llmnr | Protocol::Mdns => dns::function_names(),
+        Protocol::Lldp => lldp::function_names(),
+        Protocol::Cdp => cdp::function_names(),
+        Protocol::Snmp => snmp::function_names(),
+        Protocol::Nbns => netbios::nbns_function_names(),
+        Protocol::Nbdgm => netbios::nbdgm_function_names(),
     }
 }
 
@@ -502,6 +597,13 @@ pub fn anomaly_names(protocol: Protocol) -> &'static [&'static str] {
         Protocol::Ssh => ssh::anomaly::ALL,
         Protocol::Telnet => telnet::anomaly::ALL,
         Protocol::Ftp => ftp::anomaly::ALL,
+        Protocol::Arp => arp::anomaly::ALL,
+        Protocol::Dhcp => dhcp::anomaly::ALL,
+        Protocol::Dns | Protocol::Llmnr | Protocol::Mdns => dns::anomaly::ALL,
+        Protocol::Lldp => lldp::anomaly::ALL,
+        Protocol::Cdp => cdp::anomaly::ALL,
+        Protocol::Snmp => snmp::anomaly::ALL,
+        Protocol::Nbns | Protocol::Nbdgm => netbios::anomaly::ALL,
     }
 }
 

@@ -21,7 +21,7 @@ pub use oui::vendor as mac_vendor;
 pub use role::it_service_name;
 pub use role::{Role, infer_role};
 
-use crate::event::{Event, Identity, Mac, Protocol, Transport};
+use crate::event::{Event, Fields, Identity, Mac, Protocol, Transport};
 use crate::flow::{Endpoint, FlowKey, Side};
 use crate::pipeline::{FirstUse, FlowRecord, FlowStart};
 use crate::time::Timestamp;
@@ -315,13 +315,21 @@ impl Inventory {
         }
     }
 
-    /// An event: what its sender says about itself.
+    /// An event: what its sender says about itself. A sender without an
+    /// address yet (source 0.0.0.0: a DHCP client) is known by its MAC
+    /// address, which joins its IP address in the assets once seen with it.
     pub fn event(&mut self, event: &Event) {
         let Some(identity) = &event.pdu.identity else {
             return;
         };
         let h = &event.header;
-        let Some(key) = host_key((h.src_ip, h.src_mac)) else {
+        let (key, announce) = match (h.src_ip, h.src_mac) {
+            (Some(ip), Some(mac)) if ip.is_unspecified() => {
+                (host_key((None, Some(mac))), !self.is_known_device(&mac))
+            }
+            addresses => (host_key(addresses), true),
+        };
+        let Some(key) = key else {
             return;
         };
         let seen = Seen {
@@ -329,12 +337,41 @@ impl Inventory {
             capture: h.capture,
             packet: h.packet,
         };
-        let Some(host) = self.host_by_key(key, seen, true) else {
+        let Some(host) = self.host_by_key(key, seen, announce) else {
             return;
         };
         for (field, value) in identity_fields(identity) {
             self.learn(host, field, value, event.pdu.protocol, seen);
         }
+    }
+
+    /// An ARP packet: its sender says its IP address is at its MAC address.
+    /// The binding is noted like one seen in IP traffic, so that an address
+    /// claimed by another MAC address than before (ARP spoofing, a replaced
+    /// device) is recorded as a change. Probes (sender 0.0.0.0) bind nothing.
+    pub fn arp(&mut self, event: &Event) {
+        let Fields::Arp(arp) = &event.pdu.fields else {
+            return;
+        };
+        let (Some(ip), Some(mac)) = (arp.sender_ip, arp.sender_mac) else {
+            return;
+        };
+        let ip = IpAddr::V4(ip);
+        if !is_host_address(ip) || !is_unicast(&mac) {
+            return;
+        }
+        let h = &event.header;
+        let seen = Seen {
+            ts: h.ts,
+            capture: h.capture,
+            packet: h.packet,
+        };
+        let known = self.is_known_device(&mac);
+        let Some(host) = self.host_by_key(HostKey::Ip(ip), seen, !known) else {
+            return;
+        };
+        self.hosts[host].last_seen = self.hosts[host].last_seen.max(h.ts);
+        self.bind(host, ip, mac, seen);
     }
 
     /// Changes recorded since the last call, in the order they happened.
@@ -497,7 +534,12 @@ impl Inventory {
     ) {
         let previous = self.hosts[host].identity.get(field).cloned();
         match previous {
-            Some(old) if old.value == value => {
+            // Host names are case-insensitive (DNS, NetBIOS): `HMI-3` from
+            // NetBIOS and `hmi-3` from DHCP are the same name, not a change.
+            Some(old)
+                if old.value == value
+                    || (field == "hostname" && old.value.eq_ignore_ascii_case(&value)) =>
+            {
                 let evidence = self.hosts[host].identity.get_mut(field).expect("present");
                 evidence.last_seen = seen.ts;
             }

@@ -39,6 +39,21 @@ enum Kind {
     Telecontrol,
     /// Substation automation.
     Substation,
+    /// IT services: addressing, name resolution, management (DHCP, DNS,
+    /// LLMNR, mDNS, NetBIOS, SNMP).
+    It,
+    /// Link-layer discovery, which network devices send (LLDP, CDP).
+    Network,
+}
+
+impl Kind {
+    /// Spoken to run or supervise the process.
+    fn industrial(self) -> bool {
+        matches!(
+            self,
+            Kind::Controller | Kind::Telecontrol | Kind::Substation
+        )
+    }
 }
 
 fn kind(protocol: Protocol) -> Option<Kind> {
@@ -73,6 +88,16 @@ fn kind(protocol: Protocol) -> Option<Kind> {
         | Protocol::Ssh
         | Protocol::Telnet
         | Protocol::Ftp => None,
+        Protocol::Dhcp
+        | Protocol::Dns
+        | Protocol::Llmnr
+        | Protocol::Mdns
+        | Protocol::Snmp
+        | Protocol::Nbns
+        | Protocol::Nbdgm => Some(Kind::It),
+        Protocol::Lldp | Protocol::Cdp => Some(Kind::Network),
+        // Every host speaks it.
+        Protocol::Arp => None,
     }
 }
 
@@ -144,6 +169,7 @@ pub fn infer_role(asset: &Asset) -> (Role, String) {
         .used
         .iter()
         .filter(|(p, _)| kind(**p).is_some() && !published(**p))
+        .filter(|(p, _)| kind(**p).is_some_and(Kind::industrial))
         .map(|(p, u)| (*p, u))
         .collect();
 
@@ -235,28 +261,54 @@ pub fn infer_role(asset: &Asset) -> (Role, String) {
             ),
         );
     }
+    // A switch or router by its own account, in the discovery protocol it sends.
+    if let Some(evidence) = asset.identity.get("device_type")
+        && kind(evidence.source) == Some(Kind::Network)
+        && matches!(evidence.value.as_str(), "switch" | "router")
+    {
+        return (
+            Role::NetworkDevice,
+            format!(
+                "announces itself as a {} over {}",
+                evidence.value,
+                evidence.source.name()
+            ),
+        );
+    }
     if let Some(addresses) = asset.forwards_for {
         return (
             Role::NetworkDevice,
             format!("forwards traffic for {addresses} IP addresses"),
         );
     }
-    let it_served: Vec<String> = asset
+    // IT services seen undecoded (by port) and decoded (by protocol).
+    let it_protocols = |usage: &std::collections::BTreeMap<Protocol, super::Usage>| {
+        usage
+            .keys()
+            .filter(|p| kind(**p) == Some(Kind::It))
+            .map(|p| p.name().to_string())
+            .collect::<Vec<_>>()
+    };
+    let mut it_served: Vec<String> = asset
         .services_served
         .iter()
         .filter_map(|s| it_service(*s))
         .collect();
-    if !it_served.is_empty() && it_served.len() == asset.services_served.len() {
+    let undecoded_served = it_served.len();
+    it_served.extend(it_protocols(&asset.served));
+    if !it_served.is_empty() && undecoded_served == asset.services_served.len() {
         return (Role::ItHost, format!("serves {}", it_served.join(", ")));
     }
-    let it_used: Vec<String> = asset
+    let mut it_used: Vec<String> = asset
         .services_used
         .iter()
         .filter_map(|s| it_service(*s))
         .collect();
+    let undecoded_used = it_used.len();
+    it_used.extend(it_protocols(&asset.used));
     if asset.services_served.is_empty()
         && !it_used.is_empty()
-        && it_used.len() == asset.services_used.len()
+        && undecoded_used == asset.services_used.len()
     {
         return (
             Role::ItHost,

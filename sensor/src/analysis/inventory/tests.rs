@@ -399,3 +399,245 @@ fn multicast_and_broadcast_addresses_are_not_assets() {
     assert_eq!(assets.len(), 1);
     assert_eq!(assets[0].id, "10.0.0.5");
 }
+
+/// An ARP packet from `mac` saying `sender` is at `mac`.
+fn arp_event(sender: &str, mac: Mac, opcode: u16, at: i64) -> Event {
+    let sender_ip = match ip(sender) {
+        IpAddr::V4(v4) => v4,
+        IpAddr::V6(_) => panic!("ARP is IPv4"),
+    };
+    Event {
+        header: Header {
+            ts: t(at),
+            capture: 0,
+            packet: at as u64,
+            seq: at as u64,
+            flow: 1,
+            src_mac: Some(mac),
+            dst_mac: Some([0xff; 6]),
+            src_ip: None,
+            dst_ip: None,
+            src_port: None,
+            dst_port: None,
+            transport: Transport::Ethernet,
+        },
+        pdu: Pdu {
+            protocol: Protocol::Arp,
+            is_response: opcode == 2,
+            function_code: Some(opcode.into()),
+            function: "reply",
+            class: FunctionClass::Discovery,
+            anomalies: Anomalies::new(),
+            fields: Fields::Arp(crate::protocols::arp::ArpFields {
+                hardware_type: 1,
+                protocol_type: 0x0800,
+                opcode,
+                sender_mac: Some(mac),
+                sender_ip: Some(sender_ip),
+                target_mac: Some([0; 6]),
+                target_ip: Some(std::net::Ipv4Addr::new(10, 0, 0, 1)),
+            }),
+            identity: None,
+        },
+    }
+}
+
+#[test]
+fn arp_binds_an_address_and_sees_it_claimed_by_another_mac() {
+    let mut inv = Inventory::new();
+    inv.arp(&arp_event("10.0.0.20", mac(20), 2, 1));
+    let assets = inv.assets();
+    let plc = asset(&assets, "10.0.0.20");
+    assert_eq!(plc.macs, [mac(20)]);
+    assert_eq!(inv.take_changes().len(), 1, "one new asset");
+    // The same binding again changes nothing.
+    inv.arp(&arp_event("10.0.0.20", mac(20), 1, 2));
+    assert!(inv.take_changes().is_empty());
+    // Another MAC answers for the address: spoofing, or a replaced device.
+    inv.arp(&arp_event("10.0.0.20", mac(66), 2, 3));
+    let changes = inv.take_changes();
+    assert_eq!(changes.len(), 1, "{changes:?}");
+    assert_eq!(changes[0].kind, ChangeKind::IpClaimedByOtherMac);
+    assert_eq!(changes[0].host, HostKey::Ip(ip("10.0.0.20")));
+    assert_eq!(
+        changes[0].detail,
+        "10.0.0.20 now at 00:80:f4:00:00:42 (was 00:80:f4:00:00:14)"
+    );
+}
+
+#[test]
+fn arp_probes_and_group_senders_bind_nothing() {
+    let mut inv = Inventory::new();
+    inv.arp(&arp_event("0.0.0.0", mac(20), 1, 1));
+    inv.arp(&arp_event("10.0.0.20", [0xff; 6], 2, 2));
+    assert!(inv.assets().is_empty());
+    assert!(inv.take_changes().is_empty());
+}
+
+#[test]
+fn arp_of_a_device_known_by_its_mac_is_not_a_new_asset() {
+    let mut inv = Inventory::new();
+    let mut lldp = identity_event(
+        "10.0.0.1",
+        Identity {
+            hostname: Some("sw1".into()),
+            ..Identity::default()
+        },
+        1,
+    );
+    lldp.header.src_ip = None;
+    lldp.header.src_mac = Some(mac(20));
+    inv.event(&lldp);
+    assert_eq!(inv.take_changes().len(), 1);
+    inv.arp(&arp_event("10.0.0.20", mac(20), 1, 2));
+    assert!(inv.take_changes().is_empty(), "known by its MAC already");
+    let assets = inv.assets();
+    assert_eq!(assets.len(), 1, "the MAC and the IP are one device");
+    assert_eq!(assets[0].id, "10.0.0.20");
+    assert_eq!(assets[0].field("hostname"), Some("sw1"));
+}
+
+#[test]
+fn a_client_without_an_address_is_known_by_its_mac() {
+    let mut inv = Inventory::new();
+    let mut discover = identity_event(
+        "0.0.0.0",
+        Identity {
+            hostname: Some("hmi-3".into()),
+            device_type: Some("MSFT 5.0".into()),
+            ..Identity::default()
+        },
+        1,
+    );
+    discover.header.src_mac = Some(mac(33));
+    inv.event(&discover);
+    assert_eq!(inv.take_changes().len(), 1, "a new asset, by its MAC");
+    // Later the client talks from its leased address: the same device.
+    let c = conversation(2, ("10.0.0.33", 40000), ("10.0.0.20", 502));
+    talk(
+        &mut inv,
+        &c,
+        (mac(33), mac(20)),
+        Some(Protocol::Modbus),
+        &[FunctionClass::Read],
+    );
+    let assets = inv.assets();
+    let hmi = asset(&assets, "10.0.0.33");
+    assert_eq!(hmi.macs, [mac(33)]);
+    assert_eq!(hmi.field("hostname"), Some("hmi-3"));
+    assert!(
+        !inv.take_changes()
+            .iter()
+            .any(|c| c.host == HostKey::Ip(ip("10.0.0.33"))),
+        "known by its MAC, its IP is not a new asset"
+    );
+}
+
+/// A layer-2 discovery announcement (LLDP/CDP) from `mac` saying `device_type`.
+fn announces(inv: &mut Inventory, mac: Mac, protocol: Protocol, device_type: &str) {
+    let mut e = identity_event(
+        "10.0.0.1",
+        Identity {
+            device_type: Some(device_type.into()),
+            ..Identity::default()
+        },
+        5,
+    );
+    e.header.src_ip = None;
+    e.header.src_mac = Some(mac);
+    e.pdu.protocol = protocol;
+    inv.event(&e);
+}
+
+#[test]
+fn switches_and_routers_announcing_themselves_are_network_devices() {
+    let mut inv = Inventory::new();
+    announces(&mut inv, mac(1), Protocol::Cdp, "switch");
+    announces(&mut inv, mac(2), Protocol::Lldp, "router");
+    announces(&mut inv, mac(3), Protocol::Lldp, "phone");
+    let assets = inv.assets();
+    let switch = asset(&assets, "00:80:f4:00:00:01");
+    assert_eq!(switch.role, Role::NetworkDevice);
+    assert_eq!(switch.role_reason, "announces itself as a switch over cdp");
+    assert_eq!(
+        asset(&assets, "00:80:f4:00:00:02").role,
+        Role::NetworkDevice
+    );
+    assert_eq!(asset(&assets, "00:80:f4:00:00:03").role, Role::Unknown);
+    // A PLC with an integrated switch stays a PLC.
+    let mut inv = Inventory::new();
+    let c = conversation(1, ("10.0.0.5", 40000), ("10.0.0.20", 502));
+    talk(
+        &mut inv,
+        &c,
+        (mac(5), mac(20)),
+        Some(Protocol::Modbus),
+        &[FunctionClass::Read],
+    );
+    announces(&mut inv, mac(20), Protocol::Lldp, "switch");
+    assert_eq!(asset(&inv.assets(), "10.0.0.20").role, Role::Plc);
+}
+
+#[test]
+fn decoded_it_protocols_count_as_it_services() {
+    let mut inv = Inventory::new();
+    let c = conversation(1, ("10.0.0.5", 40000), ("10.0.0.53", 53));
+    talk(
+        &mut inv,
+        &c,
+        (mac(5), mac(53)),
+        Some(Protocol::Dns),
+        &[FunctionClass::Discovery],
+    );
+    let assets = inv.assets();
+    let server = asset(&assets, "10.0.0.53");
+    assert_eq!(
+        (server.role, server.role_reason.as_str()),
+        (Role::ItHost, "serves dns")
+    );
+    let client = asset(&assets, "10.0.0.5");
+    assert_eq!(
+        (client.role, client.role_reason.as_str()),
+        (Role::ItHost, "uses only IT services (dns)")
+    );
+    // An IT protocol next to an industrial one does not make an HMI an IT host.
+    let c = conversation(2, ("10.0.0.5", 40001), ("10.0.0.20", 502));
+    talk(
+        &mut inv,
+        &c,
+        (mac(5), mac(20)),
+        Some(Protocol::Modbus),
+        &[FunctionClass::Read],
+    );
+    assert_eq!(asset(&inv.assets(), "10.0.0.5").role, Role::Hmi);
+}
+
+#[test]
+fn host_names_differing_in_case_only_are_the_same_name() {
+    let mut inv = Inventory::new();
+    let named = |name: &str, at: i64| {
+        identity_event(
+            "10.0.0.33",
+            Identity {
+                hostname: Some(name.into()),
+                ..Identity::default()
+            },
+            at,
+        )
+    };
+    inv.event(&named("KW-VLIPC", 1));
+    inv.event(&named("kw-vlipc", 2));
+    let changes = inv.take_changes();
+    assert!(
+        !changes
+            .iter()
+            .any(|c| c.kind == ChangeKind::IdentityChanged),
+        "{changes:?}"
+    );
+    inv.event(&named("kw-other", 3));
+    assert!(
+        inv.take_changes()
+            .iter()
+            .any(|c| c.kind == ChangeKind::IdentityChanged)
+    );
+}
