@@ -82,7 +82,9 @@ const NAMED_OBJECTS: &[&str] = &[
 /// The device identification objects of an event, in object id order.
 fn objects(event: &Value) -> Vec<String> {
     let device = &event["device_id"];
-    let named = NAMED_OBJECTS.iter().filter_map(|name| device[name].as_str());
+    let named = NAMED_OBJECTS
+        .iter()
+        .filter_map(|name| device[name].as_str());
     let other = device["other_objects"].as_array().into_iter().flatten();
     named
         .chain(other.map(|o| o["value"].as_str().unwrap()))
