@@ -45,6 +45,7 @@ const CONFIG: WorkerConfig = WorkerConfig {
     },
     limits: ReassemblyLimits {
         max_held_bytes: 2048,
+        max_held_segments: 16,
         window: 1 << 16,
     },
 };
