@@ -10,12 +10,14 @@
 //!   that packet even when it is released later.
 //! - A hole that the receiver has already acknowledged will never be
 //!   retransmitted (the capture lost it), so it becomes a gap at once; so does
-//!   a hole that would make the held bytes exceed their cap.
+//!   a hole that would make the held bytes, or the held segments, exceed their cap.
 //! - Segments far outside the window, either way, are dropped (spoofed, fuzzed or stale),
 //!   unless the receiver acknowledged past them or several arrive in a row,
 //!   which means the stream really moved on.
 //! - Connections picked up mid-stream start at the first segment seen.
 //! - Bytes cut off by the capture's snaplen are a gap too.
+
+use std::collections::VecDeque;
 
 use super::stats::TcpStats;
 
@@ -27,6 +29,9 @@ const RESYNC_AFTER: u8 = 4;
 pub struct ReassemblyLimits {
     /// Bytes of out-of-order segments held per direction.
     pub max_held_bytes: usize,
+    /// Out-of-order segments held per direction, however few bytes they
+    /// carry (a snaplen cut may leave none).
+    pub max_held_segments: usize,
     /// How far beyond the expected sequence number a segment may start and still be accepted.
     pub window: u32,
 }
@@ -35,6 +40,7 @@ impl Default for ReassemblyLimits {
     fn default() -> Self {
         ReassemblyLimits {
             max_held_bytes: 256 * 1024,
+            max_held_segments: 1024,
             window: 16 << 20,
         }
     }
@@ -76,7 +82,8 @@ struct Held<T> {
 pub struct HalfStream<T> {
     /// The sequence number of the next byte expected; `None` before the first segment or SYN.
     next_seq: Option<u32>,
-    held: Vec<Held<T>>,
+    /// In sequence order; released from the front.
+    held: VecDeque<Held<T>>,
     held_bytes: usize,
     /// The highest sequence number the receiver acknowledged.
     acked: Option<u32>,
@@ -89,7 +96,7 @@ impl<T> Default for HalfStream<T> {
     fn default() -> Self {
         HalfStream {
             next_seq: None,
-            held: Vec::new(),
+            held: VecDeque::new(),
             held_bytes: 0,
             acked: None,
             misses: 0,
@@ -177,7 +184,7 @@ impl<T: Copy> HalfStream<T> {
             self.acked = Some(ack);
         }
         // Every hole below the acknowledged sequence number is lost.
-        while let (Some(next), Some(first)) = (self.next_seq, self.held.first()) {
+        while let (Some(next), Some(first)) = (self.next_seq, self.held.front()) {
             if !seq_after(ack, next) || seq_after(first.seq, ack) {
                 break;
             }
@@ -189,7 +196,7 @@ impl<T: Copy> HalfStream<T> {
 
     /// The connection is over: deliver what is held, skipping the holes.
     pub fn finish(&mut self, stats: &mut TcpStats, out: &mut impl FnMut(Piece<'_, T>)) {
-        while let Some(first) = self.held.first() {
+        while let Some(first) = self.held.front() {
             let seq = first.seq;
             self.skip_to(seq, stats, out);
             self.release_held(stats, out);
@@ -292,7 +299,7 @@ impl<T: Copy> HalfStream<T> {
                 tag: segment.tag,
             },
         );
-        if self.held_bytes > limits.max_held_bytes {
+        if self.held_bytes > limits.max_held_bytes || self.held.len() > limits.max_held_segments {
             // Waiting any longer would take too much memory: give up on the holes.
             stats.hold_overflows += 1;
             self.finish(stats, out);
@@ -303,11 +310,13 @@ impl<T: Copy> HalfStream<T> {
 
     /// Delivers held segments that the stream has reached.
     fn release_held(&mut self, stats: &mut TcpStats, out: &mut impl FnMut(Piece<'_, T>)) {
-        while let (Some(next), Some(first)) = (self.next_seq, self.held.first()) {
+        while let (Some(next), Some(first)) = (self.next_seq, self.held.front()) {
             if seq_after(first.seq, next) {
                 break;
             }
-            let held = self.held.remove(0);
+            let Some(held) = self.held.pop_front() else {
+                break;
+            };
             self.held_bytes -= held.data.len();
             if !self.deliver(held.seq, &held.data, held.missing, held.tag, stats, out) {
                 stats.retransmissions += 1;
@@ -357,6 +366,7 @@ mod tests {
             };
             let limits = ReassemblyLimits {
                 max_held_bytes: 8,
+                max_held_segments: 4,
                 window: 100,
             };
             let out = &mut self.out;
@@ -443,6 +453,24 @@ mod tests {
         run.seg(1010, "12345").seg(1020, "67890");
         assert_eq!(run.out, ["<gap 10>", "12345@1", "<gap 5>", "67890@2"]);
         assert_eq!(run.stats.hold_overflows, 1);
+    }
+
+    #[test]
+    fn segments_without_captured_bytes_count_against_the_hold_limit() {
+        // One direction of a headers-only capture after a lost segment: the
+        // segments behind the hole carry no bytes, and nothing acknowledges
+        // the hole. They are held, but no more of them than the limit.
+        let mut run = Run::started_at(999);
+        for seq in [1010, 1020, 1030, 1040] {
+            run.seg_cut(seq, "", 10);
+        }
+        assert!(run.out.is_empty());
+        run.seg_cut(1050, "", 10);
+        assert_eq!(run.out, ["<gap 10>"; 6]);
+        assert_eq!((run.stats.hold_overflows, run.stats.gap_bytes), (1, 60));
+        assert!(run.stream.held.is_empty());
+        run.seg(1060, "abc");
+        assert_eq!(run.out[6], "abc@6");
     }
 
     #[test]
