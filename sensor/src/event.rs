@@ -8,8 +8,8 @@
 
 use std::net::IpAddr;
 
-use crate::protocols::bacnet::BacnetFields;
 use crate::protocols::arp::ArpFields;
+use crate::protocols::bacnet::BacnetFields;
 use crate::protocols::cdp::CdpFields;
 use crate::protocols::cotp::CotpFields;
 use crate::protocols::dhcp::DhcpFields;
@@ -21,22 +21,19 @@ use crate::protocols::goose::GooseFields;
 use crate::protocols::goose::sv::SvFields;
 use crate::protocols::http::HttpFields;
 use crate::protocols::iec104::Iec104Fields;
+use crate::protocols::lldp::LldpFields;
 use crate::protocols::mms::MmsFields;
 use crate::protocols::modbus::ModbusFields;
 use crate::protocols::mqtt::MqttFields;
+use crate::protocols::netbios::{NbdgmFields, NbnsFields};
 use crate::protocols::opcua::OpcuaFields;
 use crate::protocols::profinet::ProfinetFields;
 use crate::protocols::s7comm::S7commFields;
 use crate::protocols::s7commplus::S7commPlusFields;
+use crate::protocols::snmp::SnmpFields;
 use crate::protocols::ssh::SshFields;
 use crate::protocols::telnet::TelnetFields;
 use crate::protocols::tls::TlsFields;
-use crate::protocols::lldp::LldpFields;
-use crate::protocols::modbus::ModbusFields;
-use crate::protocols::netbios::{NbdgmFields, NbnsFields};
-use crate::protocols::s7comm::S7commFields;
-use crate::protocols::s7commplus::S7commPlusFields;
-use crate::protocols::snmp::SnmpFields;
 use crate::time::Timestamp;
 
 pub type Mac = [u8; 6];

@@ -6,8 +6,8 @@
 //! well-known port only deciding which decoders are tried first and how much
 //! evidence is needed ([`detect_stream`]).
 
-pub mod bacnet;
 pub mod arp;
+pub mod bacnet;
 pub mod cdp;
 pub mod cotp;
 pub mod dhcp;
@@ -19,24 +19,21 @@ pub mod goose;
 pub mod http;
 pub mod iec104;
 pub mod iso_on_tcp;
+pub mod itwire;
+pub mod lldp;
 pub mod mms;
 pub mod modbus;
 pub mod mqtt;
+pub mod netbios;
 pub mod opcua;
 pub mod profinet;
 pub mod s7comm;
 pub mod s7commplus;
+pub mod snmp;
 pub mod ssh;
 pub mod telnet;
 pub mod text;
 pub mod tls;
-pub mod itwire;
-pub mod lldp;
-pub mod modbus;
-pub mod netbios;
-pub mod s7comm;
-pub mod s7commplus;
-pub mod snmp;
 pub mod vendors;
 
 use crate::event::{Event, Header, Pdu, Protocol};
@@ -294,6 +291,9 @@ impl FrameDecoder {
             FrameDecoder::Goose(p) => p.parse(payload, out),
             FrameDecoder::Sv(p) => p.parse(payload, out),
             FrameDecoder::Profinet(p) => p.parse(payload, out),
+            FrameDecoder::Arp(p) => p.parse(payload, out),
+            FrameDecoder::Lldp(p) => p.parse(payload, out),
+            FrameDecoder::Cdp(p) => p.parse(payload, out),
         }
     }
 
@@ -301,11 +301,12 @@ impl FrameDecoder {
     pub fn finish(&mut self, events: &mut Vec<Event>) {
         match self {
             FrameDecoder::Profinet(p) => p.finish(events),
-            // GOOSE and SV report as each frame arrives.
-            FrameDecoder::Goose(_) | FrameDecoder::Sv(_) => {}
-            FrameDecoder::Arp(p) => p.parse(payload, out),
-            FrameDecoder::Lldp(p) => p.parse(payload, out),
-            FrameDecoder::Cdp(p) => p.parse(payload, out),
+            // The others report as each frame arrives.
+            FrameDecoder::Goose(_)
+            | FrameDecoder::Sv(_)
+            | FrameDecoder::Arp(_)
+            | FrameDecoder::Lldp(_)
+            | FrameDecoder::Cdp(_) => {}
         }
     }
 }
@@ -379,6 +380,8 @@ const STREAM_PROTOCOLS: &[Candidate<StreamDecoder>] = &[
         ports: &[telnet::PORT],
         probe: telnet::probe,
         start: || StreamDecoder::Telnet(Box::default()),
+    },
+    Candidate {
         ports: &[dns::PORT],
         probe: dns::probe_stream,
         start: || StreamDecoder::Dns(dns::DnsParser::new(Protocol::Dns)),
@@ -405,6 +408,8 @@ const DATAGRAM_PROTOCOLS: &[Candidate<DatagramDecoder>] = &[
         ports: &[bacnet::PORT],
         probe: bacnet::probe,
         start: || DatagramDecoder::Bacnet(bacnet::BacnetParser::new()),
+    },
+    Candidate {
         ports: &[dhcp::SERVER_PORT, dhcp::CLIENT_PORT],
         probe: dhcp::probe,
         start: || DatagramDecoder::Dhcp(dhcp::DhcpParser::new()),
@@ -460,6 +465,8 @@ const FRAME_PROTOCOLS: &[FrameCandidate] = &[
     FrameCandidate {
         matches: profinet::matches_frame,
         start: || FrameDecoder::Profinet(profinet::ProfinetParser::new()),
+    },
+    FrameCandidate {
         matches: arp::matches,
         start: || FrameDecoder::Arp(arp::ArpParser::new()),
     },

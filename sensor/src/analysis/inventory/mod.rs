@@ -543,6 +543,15 @@ impl Inventory {
                 let evidence = self.hosts[host].identity.get_mut(field).expect("present");
                 evidence.last_seen = seen.ts;
             }
+            // A banner (HTTP, SSH…) does not overrule the device's own
+            // identification protocol, and is not a change when it differs.
+            Some(old) if authority(protocol) < authority(old.source) => {}
+            // A better source replaces what a weaker one said, without a change.
+            Some(old) if authority(protocol) > authority(old.source) => {
+                self.hosts[host]
+                    .identity
+                    .insert(field.to_string(), Evidence::new(value, protocol, seen));
+            }
             Some(old) => {
                 let kind = if field == "firmware" {
                     ChangeKind::FirmwareChanged
@@ -572,6 +581,31 @@ impl Inventory {
         };
         self.hosts[host].record(change.clone());
         self.fresh.push(change);
+    }
+}
+
+/// How much an identity from `protocol` is to be believed: a device's own
+/// identification services first, then network management and naming, then
+/// banners of the software it runs.
+fn authority(protocol: Protocol) -> u8 {
+    match protocol {
+        Protocol::Http
+        | Protocol::Tls
+        | Protocol::Ssh
+        | Protocol::Telnet
+        | Protocol::Ftp
+        | Protocol::Mqtt => 0,
+        Protocol::Snmp
+        | Protocol::Lldp
+        | Protocol::Cdp
+        | Protocol::Dhcp
+        | Protocol::Dns
+        | Protocol::Llmnr
+        | Protocol::Mdns
+        | Protocol::Nbns
+        | Protocol::Nbdgm
+        | Protocol::Arp => 1,
+        _ => 2,
     }
 }
 

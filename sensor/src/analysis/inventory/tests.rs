@@ -335,6 +335,35 @@ fn a_firmware_change_is_recorded_and_the_latest_value_kept() {
 }
 
 #[test]
+fn a_web_server_banner_does_not_overrule_the_devices_own_identification() {
+    let mut inv = Inventory::new();
+    let id = |fw: &str| Identity {
+        firmware: Some(fw.into()),
+        ..Identity::default()
+    };
+    let banner = |fw: &str, at| {
+        let mut event = identity_event("10.0.0.20", id(fw), at);
+        event.pdu.protocol = Protocol::Http;
+        event
+    };
+    // The banner comes first; Modbus then says what the firmware is.
+    inv.event(&banner("0.94.13", 5));
+    inv.event(&identity_event("10.0.0.20", id("v5.1.9"), 6));
+    // The two keep alternating, as a PLC polled and browsed does.
+    inv.event(&banner("0.94.13", 7));
+    inv.event(&identity_event("10.0.0.20", id("v5.1.9"), 8));
+    let changes = inv.take_changes();
+    assert!(
+        changes
+            .iter()
+            .all(|c| c.kind != ChangeKind::FirmwareChanged),
+        "{changes:?}"
+    );
+    let assets = inv.assets();
+    assert_eq!(assets[0].field("firmware"), Some("v5.1.9"));
+}
+
+#[test]
 fn a_device_is_new_once_whether_seen_first_by_mac_or_by_ip() {
     let mut inv = Inventory::new();
     // ARP first: a flow keyed by MAC pair and ethertype.
