@@ -5,15 +5,17 @@
 mod cip_connections;
 pub mod inventory;
 pub mod policy;
+mod rates;
 mod traffic;
 
+pub use rates::{HISTORY_SECONDS, Rates};
 pub use traffic::{ProtocolStats, Talker, TrafficReport};
 
 use inventory::{Asset, Change, Inventory};
 use policy::{Alert, Engine, Policy};
 
 use crate::event::Protocol;
-use crate::pipeline::{EpochEvents, FirstUse, FlowRecord, FlowStart};
+use crate::pipeline::{EpochEvents, FirstUse, FlowRecord, FlowStart, SecondCount};
 
 /// Changes kept for the report and the store; beyond, they are only counted.
 const MAX_CHANGES: usize = 100_000;
@@ -26,6 +28,15 @@ pub struct Analyzer {
     cip: cip_connections::CipConnections,
     changes: Vec<Change>,
     changes_dropped: u64,
+    rates: Rates,
+    publisher: Option<Box<dyn Publisher>>,
+}
+
+/// Watches the analysis as it goes (the dashboard): called on the analysis
+/// thread after every epoch, so it must return quickly and never wait for
+/// its reader; it decides itself, by packet or wall time, when to look.
+pub trait Publisher: Send {
+    fn epoch(&mut self, analyzer: &Analyzer);
 }
 
 impl Default for Analyzer {
@@ -47,6 +58,8 @@ pub struct Findings {
     /// Alerts, in the order they first happened.
     pub alerts: Vec<Alert>,
     pub alerts_dropped: u64,
+    /// Packets and bytes by second of packet time (the latest seconds).
+    pub rates: Rates,
 }
 
 impl Analyzer {
@@ -60,7 +73,20 @@ impl Analyzer {
             cip: cip_connections::CipConnections::default(),
             changes: Vec::new(),
             changes_dropped: 0,
+            rates: Rates::default(),
+            publisher: None,
         }
+    }
+
+    /// Has `publisher` called after every epoch.
+    pub fn set_publisher(&mut self, publisher: Box<dyn Publisher>) {
+        self.publisher = Some(publisher);
+    }
+
+    /// Packets the capture carried, by second, as the dispatcher counted them
+    /// (before the epoch that analyses them).
+    pub fn count_packets(&mut self, counted: &[SecondCount]) {
+        self.rates.add(counted);
     }
 
     /// One epoch, each part in packet order: the flows whose sides sent
@@ -107,6 +133,39 @@ impl Analyzer {
                 self.changes_dropped += 1;
             }
         }
+        if let Some(mut publisher) = self.publisher.take() {
+            publisher.epoch(self);
+            self.publisher = Some(publisher);
+        }
+    }
+
+    // What a publisher may look at.
+
+    pub fn rates(&self) -> &Rates {
+        &self.rates
+    }
+
+    /// The traffic summary so far (top talkers from the flows that ended).
+    pub fn traffic(&self) -> TrafficReport {
+        self.traffic.so_far()
+    }
+
+    pub fn inventory(&self) -> &Inventory {
+        &self.inventory
+    }
+
+    pub fn policy(&self) -> &Policy {
+        self.policy.policy()
+    }
+
+    /// Alerts raised so far, in the order raised (ids are given by [`Analyzer::finish`]).
+    pub fn alerts(&self) -> &[Alert] {
+        self.policy.alerts()
+    }
+
+    /// Changes seen so far in this run, in order.
+    pub fn changes(&self) -> &[Change] {
+        &self.changes
     }
 
     pub fn finish(self) -> Findings {
@@ -119,6 +178,7 @@ impl Analyzer {
             inventory: self.inventory,
             changes: self.changes,
             changes_dropped: self.changes_dropped,
+            rates: self.rates,
         }
     }
 }

@@ -115,12 +115,23 @@ impl Traffic {
         }
     }
 
-    pub fn finish(mut self) -> TrafficReport {
-        self.report.hosts = self.talkers.len() as u64;
-        let mut talkers: Vec<Talker> = self.talkers.into_values().collect();
-        talkers.sort_by(|a, b| b.bytes.cmp(&a.bytes).then(a.ip.cmp(&b.ip)));
-        talkers.truncate(TOP_TALKERS);
-        self.report.top_talkers = talkers;
-        self.report
+    pub fn finish(self) -> TrafficReport {
+        self.so_far()
+    }
+
+    /// The report as it stands.
+    pub fn so_far(&self) -> TrafficReport {
+        let mut report = self.report.clone();
+        report.hosts = self.talkers.len() as u64;
+        let busiest = |a: &Talker, b: &Talker| b.bytes.cmp(&a.bytes).then(a.ip.cmp(&b.ip));
+        let mut talkers: Vec<Talker> = self.talkers.values().copied().collect();
+        // Only the top ones need sorting (this also runs while the replay goes on).
+        if talkers.len() > TOP_TALKERS {
+            talkers.select_nth_unstable_by(TOP_TALKERS, busiest);
+            talkers.truncate(TOP_TALKERS);
+        }
+        talkers.sort_by(busiest);
+        report.top_talkers = talkers;
+        report
     }
 }

@@ -9,6 +9,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use crossbeam_channel::Sender;
 
 use super::recycle::Recycler;
+use super::tally::{SecondCount, Tally};
 use super::{Frame, SHARDS};
 use crate::capture::{CaptureFile, Chunk, ChunkPool, Damage, Input, Record};
 use crate::flow::FlowKey;
@@ -21,6 +22,8 @@ pub(super) struct Batch {
     pub frames: Vec<Frame>,
     /// The latest packet time seen so far in the timeline.
     pub now: Timestamp,
+    /// Packets of the chunk by second (in the first worker's batch only).
+    pub tally: Vec<SecondCount>,
 }
 
 crate::counters! {
@@ -92,6 +95,7 @@ impl Dispatcher {
         let mut records: Vec<Record> = Vec::new();
         let mut seq = 0u64;
         let mut now = Timestamp(i64::MIN);
+        let mut tally = Tally::default();
         let workers = self.workers.len();
         for (capture, input) in inputs.iter().enumerate() {
             let mut file = match CaptureFile::open(&input.path) {
@@ -113,16 +117,19 @@ impl Dispatcher {
                     seq += 1;
                     let frame = classify(&chunk, &record, capture as u16, seq, &mut report);
                     now = now.max(record.ts);
+                    tally.add(now, record.orig_len);
                     if frame.key.is_some() {
                         report.packets.dispatched += 1;
                         batches[frame.shard as usize % workers].push(frame);
                     }
                 }
+                let mut counted = tally.take();
                 for (worker, frames) in self.workers.iter().zip(batches) {
                     let batch = Batch {
                         chunk: chunk.clone(),
                         frames,
                         now,
+                        tally: std::mem::take(&mut counted),
                     };
                     if worker.send(batch).is_err() {
                         // A worker is gone (it panicked): stop feeding the pipeline.

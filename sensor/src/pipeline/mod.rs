@@ -13,6 +13,7 @@ mod dispatch;
 mod merge;
 mod recycle;
 mod replay;
+mod tally;
 mod worker;
 
 use crate::event::{Event, FunctionClass, Mac, Protocol};
@@ -23,6 +24,7 @@ use crate::time::Timestamp;
 pub use dispatch::{CaptureReport, PacketStats};
 pub use merge::EpochEvents;
 pub use replay::{ReplayConfig, ReplayError, ReplayReport, Sink, replay};
+pub use tally::SecondCount;
 pub use worker::{Timeouts, Worker, WorkerConfig};
 
 /// Logical shards of the flow table (and so the most workers that help).
@@ -148,6 +150,8 @@ pub struct Produced {
     pub started: Vec<FlowStart>,
     pub uses: Vec<FirstUse>,
     pub ended: Vec<FlowRecord>,
+    /// Packets of the epoch's chunk by second of packet time.
+    pub tally: Vec<SecondCount>,
 }
 
 /// What workers count.

@@ -189,6 +189,7 @@ fn run_worker(
     for batch in batches {
         let mut produced = Produced {
             events: events.take(),
+            tally: batch.tally,
             ..Produced::default()
         };
         let bytes = batch.chunk.bytes();
@@ -228,6 +229,7 @@ fn merge(
         let mut started = Vec::new();
         let mut uses = Vec::new();
         let mut ended = Vec::new();
+        let mut tally = Vec::new();
         let mut finished = 0;
         for output in outputs {
             let mut produced = match output.recv().map_err(|_| ReplayError::ThreadLost)? {
@@ -242,11 +244,13 @@ fn merge(
             started.append(&mut produced.started);
             uses.append(&mut produced.uses);
             ended.append(&mut produced.ended);
+            tally.append(&mut produced.tally);
         }
         let mut epoch = EpochEvents::new(runs);
         started.sort_by_key(|f: &FlowStart| f.seq);
         uses.sort_by_key(|u: &FirstUse| u.seq);
         ended.sort_by_key(|f| f.id);
+        analyzer.count_packets(&tally);
         analyzer.epoch(&mut epoch, &started, &uses, &ended);
         match &sink {
             Some(tx) if !epoch.is_empty() => {

@@ -133,6 +133,11 @@ impl Engine {
         &self.policy
     }
 
+    /// Alerts raised so far, in the order raised, without ids (see [`Engine::finish`]).
+    pub fn alerts(&self) -> &[Alert] {
+        &self.alerts
+    }
+
     /// An event: the rules for its protocol, and the conduit it crosses.
     pub fn event(&mut self, event: &Event, inventory: &Inventory) {
         let h = &event.header;
