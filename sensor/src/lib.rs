@@ -13,3 +13,4 @@ pub mod packet;
 pub mod pipeline;
 pub mod protocols;
 pub mod time;
+pub mod tui;

@@ -8,6 +8,8 @@ use std::path::Path;
 use rusqlite::{Connection, OptionalExtension, params};
 
 use crate::analysis::inventory::{Change, Host, Inventory, MacInfo, format_mac, parse_mac};
+use crate::analysis::policy::Alert;
+use crate::output::alerts::AlertRecord;
 
 /// Schema migrations, applied in order; `PRAGMA user_version` counts those applied.
 const MIGRATIONS: &[&str] = &[
@@ -25,6 +27,25 @@ const MIGRATIONS: &[&str] = &[
      );
      CREATE INDEX changes_by_host ON changes (host);
      CREATE TABLE runs (id INTEGER PRIMARY KEY, captures TEXT NOT NULL, packets INTEGER NOT NULL);",
+    // 2: the alerts of each run, as alerts.jsonl writes them.
+    "CREATE TABLE alerts (
+         id INTEGER PRIMARY KEY,
+         run INTEGER NOT NULL,
+         alert TEXT NOT NULL,
+         ts TEXT NOT NULL,
+         severity TEXT NOT NULL,
+         rule TEXT NOT NULL,
+         fingerprint TEXT NOT NULL,
+         state TEXT NOT NULL
+     );
+     CREATE INDEX alerts_by_fingerprint ON alerts (fingerprint);",
+    // 3: what operators did with alerts (by fingerprint, so that it holds for repeats).
+    "CREATE TABLE alert_marks (
+         fingerprint TEXT PRIMARY KEY,
+         acknowledged INTEGER NOT NULL,
+         muted INTEGER NOT NULL,
+         updated TEXT NOT NULL
+     );",
 ];
 
 #[derive(Debug, thiserror::Error)]
@@ -54,6 +75,15 @@ pub enum StoreError {
 pub struct Store {
     conn: Connection,
     path: String,
+}
+
+/// An operator's acknowledgement or mute of the alerts with one fingerprint
+/// ([`AlertRecord::fingerprint`]).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct AlertMark {
+    pub fingerprint: String,
+    pub acknowledged: bool,
+    pub muted: bool,
 }
 
 impl Store {
@@ -124,11 +154,12 @@ impl Store {
         Ok(Inventory::restore(hosts, macs))
     }
 
-    /// Saves the inventory and this run's changes, in one transaction.
+    /// Saves the inventory and this run's changes and alerts, in one transaction.
     pub fn save(
         &mut self,
         inventory: &Inventory,
         changes: &[Change],
+        alerts: &[Alert],
         captures: &[String],
         packets: u64,
     ) -> Result<(), StoreError> {
@@ -180,8 +211,94 @@ impl Store {
                     ])
                     .map_err(sqlite)?;
             }
+            let mut insert = tx
+                .prepare("INSERT INTO alerts (run, alert, ts, severity, rule, fingerprint, state) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)")
+                .map_err(sqlite)?;
+            for alert in alerts {
+                let record = AlertRecord::from(alert);
+                let state = serde_json::to_string(&record).expect("alerts serialise");
+                insert
+                    .execute(params![
+                        run,
+                        record.id,
+                        record.ts.to_string(),
+                        record.severity.name(),
+                        record.rule,
+                        record.fingerprint(),
+                        state
+                    ])
+                    .map_err(sqlite)?;
+            }
         }
         tx.commit().map_err(sqlite)
+    }
+
+    /// The latest `limit` alerts kept, oldest first, with the run that raised each.
+    pub fn load_alerts(&self, limit: usize) -> Result<Vec<(i64, AlertRecord)>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT run, state FROM alerts ORDER BY id DESC LIMIT ?1")
+            .map_err(|e| self.sqlite(e))?;
+        let rows = stmt
+            .query_map([limit as i64], |r| {
+                Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?))
+            })
+            .map_err(|e| self.sqlite(e))?;
+        let mut alerts = Vec::new();
+        for row in rows {
+            let (run, state) = row.map_err(|e| self.sqlite(e))?;
+            let record: AlertRecord = serde_json::from_str(&state)
+                .map_err(|e| self.corrupt(format!("alert of run {run}"), e))?;
+            alerts.push((run, record));
+        }
+        alerts.reverse();
+        Ok(alerts)
+    }
+
+    /// The hosts the latest run changed, with what changed.
+    pub fn last_run_changes(&self) -> Result<Vec<(String, String)>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT host, kind FROM changes WHERE run = (SELECT max(id) FROM runs) ORDER BY id",
+            )
+            .map_err(|e| self.sqlite(e))?;
+        let rows = stmt
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .map_err(|e| self.sqlite(e))?;
+        rows.collect::<Result<_, _>>().map_err(|e| self.sqlite(e))
+    }
+
+    /// Every alert fingerprint an operator acknowledged or muted.
+    pub fn load_marks(&self) -> Result<Vec<AlertMark>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT fingerprint, acknowledged, muted FROM alert_marks ORDER BY fingerprint",
+            )
+            .map_err(|e| self.sqlite(e))?;
+        let rows = stmt
+            .query_map([], |r| {
+                Ok(AlertMark {
+                    fingerprint: r.get(0)?,
+                    acknowledged: r.get(1)?,
+                    muted: r.get(2)?,
+                })
+            })
+            .map_err(|e| self.sqlite(e))?;
+        rows.collect::<Result<_, _>>().map_err(|e| self.sqlite(e))
+    }
+
+    /// Records what an operator did with an alert; `updated` says when (RFC 3339).
+    pub fn save_mark(&self, mark: &AlertMark, updated: &str) -> Result<(), StoreError> {
+        self.conn
+            .execute(
+                "INSERT INTO alert_marks (fingerprint, acknowledged, muted, updated) VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT (fingerprint) DO UPDATE SET acknowledged = ?2, muted = ?3, updated = ?4",
+                params![mark.fingerprint, mark.acknowledged, mark.muted, updated],
+            )
+            .map(|_| ())
+            .map_err(|e| self.sqlite(e))
     }
 
     /// Runs recorded so far.

@@ -2,6 +2,7 @@
 //! arguments, maps errors to exit codes and treats a closed stdout as success.
 
 mod assets;
+mod dashboard;
 mod progress;
 mod replay;
 mod rules;
@@ -29,6 +30,8 @@ enum Command {
     /// Work with policy and detection rules.
     #[command(subcommand)]
     Rules(rules::RulesCommand),
+    /// Browse a store's inventory and alert history in the terminal dashboard.
+    Tui(dashboard::TuiArgs),
 }
 
 #[derive(clap::Args)]
@@ -62,6 +65,15 @@ pub struct ReplayArgs {
     /// Most flows tracked at once; beyond it the least recently seen are evicted (counted).
     #[arg(long, value_name = "N", default_value_t = 256 * 1024)]
     pub max_flows: usize,
+    /// Watch the replay in the terminal dashboard (press ? in it for the keys).
+    #[arg(long)]
+    pub tui: bool,
+    /// With --tui: replay at N times the capture's own pace (default 1).
+    #[arg(long, value_name = "N", requires = "tui", conflicts_with = "fast")]
+    pub speed: Option<f64>,
+    /// With --tui: replay as fast as possible, then browse what was found.
+    #[arg(long, requires = "tui")]
+    pub fast: bool,
 }
 
 /// Exit codes: 0 success, 1 runtime failure or invalid policy, 2 bad input or usage.
@@ -70,6 +82,8 @@ pub enum Failure {
     Input(String),
     /// Policy errors, one per line, printed as they are (file:line:column: reason).
     Policy(String),
+    /// Stopped by this signal (the dashboard restored the terminal first).
+    Signal(i32),
 }
 
 fn main() -> ExitCode {
@@ -78,6 +92,7 @@ fn main() -> ExitCode {
         Command::Replay(args) => replay::run(args),
         Command::Assets(args) => assets::run(args),
         Command::Rules(command) => rules::run(command),
+        Command::Tui(args) => dashboard::browse(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -93,6 +108,8 @@ fn main() -> ExitCode {
             eprintln!("{errors}");
             ExitCode::from(1)
         }
+        // As shells report a process a signal ended.
+        Err(Failure::Signal(n)) => ExitCode::from(128u8.saturating_add(n as u8)),
     }
 }
 

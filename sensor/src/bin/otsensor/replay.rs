@@ -6,6 +6,7 @@ use std::path::Path;
 
 use otsensor::analysis::Analyzer;
 use otsensor::analysis::inventory::Inventory;
+use otsensor::analysis::policy::Policy;
 use otsensor::capture::{CaptureFile, Input, OpenError, expand_inputs};
 use otsensor::output::events::{EventLog, Renderer};
 use otsensor::output::store::Store;
@@ -21,87 +22,104 @@ const ASSETS_FILE: &str = "assets.json";
 const ASSETS_CSV_FILE: &str = "assets.csv";
 const ALERTS_FILE: &str = "alerts.jsonl";
 
-pub fn run(args: ReplayArgs) -> Result<(), Failure> {
-    let policy = crate::rules::load_policy(&args.policy)?;
-    let inputs = readable_inputs(&args)?;
-    let mut config = ReplayConfig {
-        max_flows: args.max_flows,
-        ..ReplayConfig::default()
-    };
-    if let Some(threads) = args.threads {
-        if threads == 0 {
-            return Err(Failure::Input("--threads must be at least 1".into()));
+/// What a replay needs, checked before it starts.
+pub struct Setup {
+    pub policy: Policy,
+    pub inputs: Vec<Input>,
+    pub config: ReplayConfig,
+    pub sink: Option<Box<dyn Sink>>,
+    pub store: Option<Store>,
+    pub inventory: Inventory,
+    pub total_bytes: u64,
+}
+
+impl Setup {
+    pub fn new(args: &ReplayArgs) -> Result<Setup, Failure> {
+        let policy = crate::rules::load_policy(&args.policy)?;
+        let inputs = readable_inputs(args)?;
+        let mut config = ReplayConfig {
+            max_flows: args.max_flows,
+            ..ReplayConfig::default()
+        };
+        if let Some(threads) = args.threads {
+            if threads == 0 {
+                return Err(Failure::Input("--threads must be at least 1".into()));
+            }
+            config.threads = threads;
         }
-        config.threads = threads;
+        let sink: Option<Box<dyn Sink>> = match &args.out {
+            Some(dir) => {
+                fs::create_dir_all(dir).map_err(|e| {
+                    Failure::Runtime(format!("{}: cannot create directory: {e}", dir.display()))
+                })?;
+                let path = dir.join(EVENTS_FILE);
+                let file = File::create(&path)
+                    .map_err(|e| Failure::Runtime(format!("{}: {e}", path.display())))?;
+                let names = inputs.iter().map(|i| i.name.clone()).collect();
+                let renderer = Renderer::new(names).show_secrets(args.show_secrets);
+                Some(Box::new(EventLog::new(file, renderer)))
+            }
+            None => None,
+        };
+        let total_bytes = inputs
+            .iter()
+            .filter_map(|i| fs::metadata(&i.path).ok())
+            .map(|m| m.len())
+            .sum();
+        let store = match &args.db {
+            Some(path) => Some(Store::open(path).map_err(|e| Failure::Runtime(e.to_string()))?),
+            None => None,
+        };
+        let inventory = match &store {
+            Some(store) => store
+                .load_inventory()
+                .map_err(|e| Failure::Runtime(e.to_string()))?,
+            None => Inventory::new(),
+        };
+        Ok(Setup {
+            policy,
+            inputs,
+            config,
+            sink,
+            store,
+            inventory,
+            total_bytes,
+        })
     }
 
-    let sink: Option<Box<dyn Sink>> = match &args.out {
-        Some(dir) => {
-            fs::create_dir_all(dir).map_err(|e| {
-                Failure::Runtime(format!("{}: cannot create directory: {e}", dir.display()))
-            })?;
-            let path = dir.join(EVENTS_FILE);
-            let file = File::create(&path)
-                .map_err(|e| Failure::Runtime(format!("{}: {e}", path.display())))?;
-            let names = inputs.iter().map(|i| i.name.clone()).collect();
-            let renderer = Renderer::new(names).show_secrets(args.show_secrets);
-            Some(Box::new(EventLog::new(file, renderer)))
-        }
-        None => None,
-    };
+    /// The analyzer, continuing from the store's inventory, and what is left to run the replay.
+    pub fn analyzer(&mut self) -> Analyzer {
+        let inventory = std::mem::take(&mut self.inventory);
+        Analyzer::new(inventory, self.policy.clone())
+    }
 
-    let total_bytes = inputs
-        .iter()
-        .filter_map(|i| fs::metadata(&i.path).ok())
-        .map(|m| m.len())
-        .sum();
-    let mut progress = Progress::new(total_bytes, args.quiet);
-    let mut store = match &args.db {
-        Some(path) => Some(Store::open(path).map_err(|e| Failure::Runtime(e.to_string()))?),
-        None => None,
-    };
-    let inventory = match &store {
-        Some(store) => store
-            .load_inventory()
-            .map_err(|e| Failure::Runtime(e.to_string()))?,
-        None => Inventory::new(),
-    };
-    let analyzer = Analyzer::new(inventory, policy);
-    let report = replay(&inputs, &config, analyzer, sink, &mut |read| {
-        progress.update(read)
-    })
+    pub fn names(&self) -> Vec<String> {
+        self.inputs.iter().map(|i| i.name.clone()).collect()
+    }
+}
+
+pub fn run(args: ReplayArgs) -> Result<(), Failure> {
+    let mut setup = Setup::new(&args)?;
+    if args.tui {
+        return crate::dashboard::replay(args, setup);
+    }
+    let mut progress = Progress::new(setup.total_bytes, args.quiet);
+    let analyzer = setup.analyzer();
+    let report = replay(
+        &setup.inputs,
+        &setup.config,
+        analyzer,
+        setup.sink.take(),
+        &mut |read| progress.update(read),
+    )
     .map_err(|e| Failure::Runtime(e.to_string()));
     progress.finish();
     let report = report?;
 
     warn_about_captures(&report);
-    if let Some(store) = &mut store {
-        let names: Vec<String> = inputs.iter().map(|i| i.name.clone()).collect();
-        let findings = &report.findings;
-        store
-            .save(
-                &findings.inventory,
-                &findings.changes,
-                &names,
-                report.packets.packets,
-            )
-            .map_err(|e| Failure::Runtime(e.to_string()))?;
-    }
+    let names = setup.names();
+    save(args.out.as_deref(), setup.store.as_mut(), &names, &report)?;
     if let Some(dir) = &args.out {
-        write_file(dir, STATS_FILE, |out| stats::write(&report, out))?;
-        write_file(dir, ASSETS_FILE, |out| {
-            assets::write_json(
-                &report.findings.assets,
-                report.findings.inventory.untracked_hosts(),
-                out,
-            )
-        })?;
-        write_file(dir, ASSETS_CSV_FILE, |out| {
-            assets::write_csv(&report.findings.assets, out)
-        })?;
-        write_file(dir, ALERTS_FILE, |out| {
-            alerts::write_jsonl(&report.findings.alerts, out)
-        })?;
         if !args.quiet {
             print(|out| {
                 writeln!(
@@ -123,6 +141,49 @@ pub fn run(args: ReplayArgs) -> Result<(), Failure> {
     if args.stats {
         print_throughput(&report, args.out.is_some());
     }
+    nothing_read(&report)
+}
+
+/// Keeps what the replay found: in the store, and in `--out DIR`.
+pub fn save(
+    out: Option<&Path>,
+    store: Option<&mut Store>,
+    names: &[String],
+    report: &ReplayReport,
+) -> Result<(), Failure> {
+    if let Some(store) = store {
+        let findings = &report.findings;
+        store
+            .save(
+                &findings.inventory,
+                &findings.changes,
+                &findings.alerts,
+                names,
+                report.packets.packets,
+            )
+            .map_err(|e| Failure::Runtime(e.to_string()))?;
+    }
+    if let Some(dir) = out {
+        write_file(dir, STATS_FILE, |out| stats::write(report, out))?;
+        write_file(dir, ASSETS_FILE, |out| {
+            assets::write_json(
+                &report.findings.assets,
+                report.findings.inventory.untracked_hosts(),
+                out,
+            )
+        })?;
+        write_file(dir, ASSETS_CSV_FILE, |out| {
+            assets::write_csv(&report.findings.assets, out)
+        })?;
+        write_file(dir, ALERTS_FILE, |out| {
+            alerts::write_jsonl(&report.findings.alerts, out)
+        })?;
+    }
+    Ok(())
+}
+
+/// A replay that could read nothing at all is bad input.
+pub fn nothing_read(report: &ReplayReport) -> Result<(), Failure> {
     if report.packets.packets == 0
         && report
             .captures
@@ -190,7 +251,7 @@ fn readable_inputs(args: &ReplayArgs) -> Result<Vec<Input>, Failure> {
     Ok(readable)
 }
 
-fn warn_about_captures(report: &ReplayReport) {
+pub fn warn_about_captures(report: &ReplayReport) {
     for capture in &report.captures {
         if let Some(error) = &capture.error {
             eprintln!("otsensor: {}: not replayed: {error}", capture.name);
@@ -211,7 +272,7 @@ fn warn_about_captures(report: &ReplayReport) {
     }
 }
 
-fn print_throughput(report: &ReplayReport, wrote_events: bool) {
+pub fn print_throughput(report: &ReplayReport, wrote_events: bool) {
     let secs = report.elapsed.as_secs_f64().max(1e-9);
     let packets = report.packets.packets as f64;
     let gbits = report.packets.captured_bytes as f64 * 8.0 / secs / 1e9;

@@ -1,0 +1,197 @@
+//! The terminal dashboard from the command line: `otsensor replay … --tui`
+//! (the replay runs on its own thread and publishes snapshots; this thread
+//! draws) and `otsensor tui --db FILE` (a store, browsed).
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU8, Ordering};
+use std::thread;
+
+use otsensor::output::store::Store;
+use otsensor::output::summary;
+use otsensor::pipeline::{self, ReplayReport};
+use otsensor::tui::publish::INTERVAL;
+use otsensor::tui::snapshot::WallClock;
+use otsensor::tui::{self, App, Cadence, Exit, MarkStore, Marks, Phase, Snapshot, Theme, Update};
+
+use crate::replay::{Setup, nothing_read, print_throughput, save, warn_about_captures};
+use crate::{Failure, ReplayArgs};
+
+/// Bytes read at a time when the replay is paced: smaller epochs, so that
+/// the dashboard moves smoothly (a 1 MiB chunk can hold seconds of traffic).
+const PACED_CHUNK: usize = 16 * 1024;
+
+#[derive(clap::Args)]
+pub struct TuiArgs {
+    /// The store written by `otsensor replay --db FILE`.
+    #[arg(long, value_name = "FILE")]
+    pub db: PathBuf,
+    /// Plant policy whose zones and conduits the Conduits tab shows (as for `replay --policy`).
+    #[arg(long, value_name = "PATH")]
+    pub policy: Vec<PathBuf>,
+}
+
+fn need_terminal() -> Result<(), Failure> {
+    if std::io::stdout().is_terminal() {
+        Ok(())
+    } else {
+        Err(Failure::Input(
+            "the dashboard needs a terminal, and stdout is not one".into(),
+        ))
+    }
+}
+
+/// Where the replay thread is, so that quitting early knows what it cuts short.
+const REPLAYING: u8 = 0;
+const SAVING: u8 = 1;
+const DONE: u8 = 2;
+
+/// `otsensor replay CAPTURE… --tui`.
+pub fn replay(args: ReplayArgs, mut setup: Setup) -> Result<(), Failure> {
+    need_terminal()?;
+    let speed = match (args.fast, args.speed) {
+        (true, _) => None,
+        (false, None) => Some(1.0),
+        (false, Some(n)) if n.is_finite() && n > 0.0 => Some(n),
+        (false, Some(n)) => {
+            return Err(Failure::Input(format!(
+                "--speed must be a positive number, not {n}"
+            )));
+        }
+    };
+    if speed.is_some() {
+        setup.config.chunk_size = PACED_CHUNK;
+    }
+    let source = source_name(&setup.names());
+    let label = source.clone();
+    let (publisher, updates, counters) = tui::channel(&source, Cadence::Wall(INTERVAL));
+    let publisher = match speed {
+        Some(speed) => publisher.paced(speed),
+        None => publisher,
+    };
+    let finals = publisher.sender();
+    let mut analyzer = setup.analyzer();
+    analyzer.set_publisher(Box::new(publisher));
+
+    // Acknowledgements and mutes go to the store through a connection of this thread's own.
+    let marks = match &args.db {
+        Some(path) => {
+            let store = Store::open(path).map_err(|e| Failure::Runtime(e.to_string()))?;
+            let initial = store
+                .load_marks()
+                .map_err(|e| Failure::Runtime(e.to_string()))?;
+            Marks::new(initial, Some(Box::new(store) as Box<dyn MarkStore>))
+        }
+        None => Marks::new(Vec::new(), None),
+    };
+
+    let stage = Arc::new(AtomicU8::new(REPLAYING));
+    let worker_stage = stage.clone();
+    let names = setup.names();
+    let policy = setup.policy.clone();
+    let out = args.out.clone();
+    let db = args.db.clone();
+    let worker = thread::Builder::new()
+        .name("replay".into())
+        .spawn(move || -> Result<ReplayReport, Failure> {
+            let sink = setup.sink.take();
+            let report =
+                pipeline::replay(&setup.inputs, &setup.config, analyzer, sink, &mut |_| {})
+                    .map_err(|e| Failure::Runtime(e.to_string()))?;
+            let mut last = Snapshot::of_replay(&report, &policy, &source);
+            last.wall = Some(WallClock {
+                elapsed: report.elapsed,
+                packets: report.packets.packets,
+            });
+            let _ = finals.send(Update::Snapshot(Box::new(last)));
+            worker_stage.store(SAVING, Ordering::SeqCst);
+            let saved = save(out.as_deref(), setup.store.as_mut(), &names, &report);
+            worker_stage.store(DONE, Ordering::SeqCst);
+            let _ = finals.send(Update::Notice(match (&saved, &out, &db) {
+                (Err(Failure::Runtime(e) | Failure::Input(e) | Failure::Policy(e)), _, _) => {
+                    format!("saving failed: {e}")
+                }
+                (Err(Failure::Signal(_)), _, _) => "saving stopped".into(),
+                (Ok(()), None, None) => "replay finished".into(),
+                (Ok(()), Some(dir), _) => format!("replay finished; results in {}", dir.display()),
+                (Ok(()), None, Some(db)) => format!("replay finished; saved in {}", db.display()),
+            }));
+            saved.map(|()| report)
+        })
+        .map_err(|e| Failure::Runtime(format!("cannot start the replay thread: {e}")))?;
+
+    let phase = Phase::Replaying { speed };
+    let mut app =
+        App::new(Snapshot::empty(&label, phase), marks, Theme::from_env()).with_counters(counters);
+    let exit =
+        tui::run(&mut app, &updates).map_err(|e| Failure::Runtime(format!("terminal: {e}")))?;
+
+    match stage.load(Ordering::SeqCst) {
+        // Saving is under way: let it finish rather than leave a half-written file.
+        SAVING | DONE => {}
+        _ => {
+            eprintln!("otsensor: the replay was stopped before the end; nothing was saved");
+            return exit_status(exit);
+        }
+    }
+    let report = worker
+        .join()
+        .map_err(|_| Failure::Runtime("the replay thread failed".into()))??;
+    warn_about_captures(&report);
+    if !args.quiet {
+        eprintln!(
+            "Replayed {} packets: {} assets, {} alerts",
+            summary::count(report.packets.packets),
+            report.findings.assets.len(),
+            report.findings.alerts.len()
+        );
+    }
+    if args.stats {
+        print_throughput(&report, args.out.is_some());
+    }
+    exit_status(exit)?;
+    nothing_read(&report)
+}
+
+/// `otsensor tui --db FILE`.
+pub fn browse(args: TuiArgs) -> Result<(), Failure> {
+    if !args.db.is_file() {
+        return Err(Failure::Input(format!(
+            "{}: no such store",
+            args.db.display()
+        )));
+    }
+    need_terminal()?;
+    let policy = crate::rules::load_policy(&args.policy)?;
+    let store = Store::open(&args.db).map_err(|e| Failure::Runtime(e.to_string()))?;
+    let name = args.db.display().to_string();
+    let snapshot =
+        Snapshot::of_store(&store, &policy, &name).map_err(|e| Failure::Runtime(e.to_string()))?;
+    let marks = store
+        .load_marks()
+        .map_err(|e| Failure::Runtime(e.to_string()))?;
+    let marks = Marks::new(marks, Some(Box::new(store) as Box<dyn MarkStore>));
+    let mut app = App::new(snapshot, marks, Theme::from_env());
+    // Nothing will be published: the channel only has to exist.
+    let (_tx, updates) = crossbeam_channel::bounded::<Update>(1);
+    let exit =
+        tui::run(&mut app, &updates).map_err(|e| Failure::Runtime(format!("terminal: {e}")))?;
+    exit_status(exit)
+}
+
+fn exit_status(exit: Exit) -> Result<(), Failure> {
+    match exit {
+        Exit::Quit => Ok(()),
+        Exit::Signal(n) => Err(Failure::Signal(n)),
+    }
+}
+
+/// The captures, as the header names them.
+fn source_name(names: &[String]) -> String {
+    match names {
+        [] => String::new(),
+        [one] => one.clone(),
+        [first, rest @ ..] => format!("{first} and {} more", rest.len()),
+    }
+}
