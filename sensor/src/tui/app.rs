@@ -164,6 +164,8 @@ pub struct App {
     alert_rows: Vec<usize>,
     /// The selected cell of the zone matrix (row, column).
     pub conduit: (usize, usize),
+    /// The operator moved across the matrix (until then, the busiest cell is picked).
+    conduit_chosen: bool,
     /// The drill-down list of the selected cell (`detail`: it has the keys).
     pub crossings: ListState,
     marks: Marks,
@@ -194,6 +196,7 @@ impl App {
             show_muted: false,
             alert_rows: Vec::new(),
             conduit: (0, 0),
+            conduit_chosen: false,
             crossings: ListState::default(),
             marks,
             notice: None,
@@ -350,11 +353,25 @@ impl App {
             .selected
             .min(self.alert_rows.len().saturating_sub(1));
         let zones = self.snapshot.zones.zones.len().max(1);
+        if !self.conduit_chosen {
+            self.conduit = self.busiest_cell();
+        }
         self.conduit = (self.conduit.0.min(zones - 1), self.conduit.1.min(zones - 1));
         self.crossings.selected = self
             .crossings
             .selected
             .min(self.crossing_count().saturating_sub(1));
+    }
+
+    /// The pair of zones most worth a look: the most violations, then the
+    /// most crossings between different zones.
+    fn busiest_cell(&self) -> (usize, usize) {
+        self.snapshot
+            .zones
+            .cells()
+            .filter(|((a, b), _)| a != b)
+            .max_by_key(|((a, b), cell)| (cell.violations, cell.crossings.len(), Reverse((*a, *b))))
+            .map_or((0, 0), |(pair, _)| pair)
     }
 
     /// Rows in the drill-down of the selected conduit cell.
@@ -556,6 +573,7 @@ impl App {
             return;
         }
         let n = self.snapshot.zones.zones.len().max(1) as isize;
+        self.conduit_chosen = true;
         let (r, c) = self.conduit;
         self.conduit = (
             (r as isize + rows).clamp(0, n - 1) as usize,

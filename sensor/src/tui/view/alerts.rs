@@ -65,7 +65,7 @@ fn render_table(app: &App, area: Rect, buf: &mut Buffer) {
         columns.push(("target", Constraint::Length(15)));
     }
     if w >= 140 {
-        columns.push(("function", Constraint::Fill(1)));
+        columns.push(("function", Constraint::Length(26)));
     }
     columns.push(("n", Constraint::Length(4)));
     columns.push(("state", Constraint::Length(5)));

@@ -60,7 +60,7 @@ fn render_table(app: &App, area: Rect, buf: &mut Buffer) {
     }
     columns.extend([
         ("role", Constraint::Length(8)),
-        ("vendor", Constraint::Fill(2)),
+        ("vendor", Constraint::Fill(3)),
         ("model", Constraint::Fill(3)),
         ("firmware", Constraint::Length(9)),
         ("zone", Constraint::Length(9)),

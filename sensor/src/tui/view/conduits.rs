@@ -14,7 +14,7 @@ use crate::tui::conduits::Cell;
 
 pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
     let zones = &app.snapshot().zones;
-    let matrix_height = (zones.zones.len() as u16 + 4).clamp(5, area.height / 2 + 1);
+    let matrix_height = (zones.zones.len() as u16 + 3).clamp(5, area.height / 2 + 1);
     let [matrix, drill] =
         Layout::vertical([Constraint::Length(matrix_height), Constraint::Min(0)]).areas(area);
     render_matrix(app, matrix, buf);

@@ -15,7 +15,10 @@ use crate::analysis::policy::Severity;
 use crate::tui::app::App;
 
 pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
-    let [top, bottom] = Layout::vertical([Constraint::Length(9), Constraint::Min(0)]).areas(area);
+    // Taller terminals get taller sparklines.
+    let top_height = (area.height * 2 / 5).max(9);
+    let [top, bottom] =
+        Layout::vertical([Constraint::Length(top_height), Constraint::Min(0)]).areas(area);
     let [traffic, mix] =
         Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)]).areas(top);
     render_traffic(app, traffic, buf);
@@ -40,12 +43,13 @@ fn render_traffic(app: &App, area: Rect, buf: &mut Buffer) {
     let outer = block("Traffic (per second of packet time)");
     let inner = outer.inner(area);
     outer.render(area, buf);
+    let spark_height = inner.height.saturating_sub(3) / 2;
     let rows = Layout::vertical([
         Constraint::Length(1),
         Constraint::Length(1),
-        Constraint::Length(2),
+        Constraint::Length(spark_height),
         Constraint::Length(1),
-        Constraint::Length(2),
+        Constraint::Length(spark_height),
     ])
     .areas::<5>(inner);
     Line::from(format!(
