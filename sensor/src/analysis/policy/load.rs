@@ -13,7 +13,7 @@ use super::schema::{
     AllowSpec, ConduitSpec, MatchSpec, OneOrMany, PolicyFile, RuleSpec, ThresholdSpec, ZoneSpec,
 };
 use super::{
-    Allow, By, Conduit, Distinct, FieldValue, Matcher, Policy, Principal, Rule, Severity,
+    Allow, By, Clearing, Conduit, Distinct, FieldValue, Matcher, Policy, Principal, Rule, Severity,
     Threshold, Trigger, UNTRUSTED, Zone,
 };
 use crate::analysis::inventory::{ChangeKind, Role, parse_mac};
@@ -527,6 +527,7 @@ impl Checker {
                 .map(|u| self.matcher(source, u, trigger, policy))
                 .collect()
         });
+        let cleared_by = self.clearing(source, spec, trigger, policy);
         let threshold = spec
             .threshold
             .as_ref()
@@ -574,10 +575,64 @@ impl Checker {
             trigger,
             matcher,
             unless,
+            cleared_by,
             threshold,
             iec62443: spec.iec62443.iter().map(|s| s.get_ref().clone()).collect(),
             mitre: spec.mitre.iter().map(|s| s.get_ref().clone()).collect(),
         })
+    }
+
+    fn clearing(
+        &mut self,
+        source: &Source,
+        spec: &RuleSpec,
+        trigger: Trigger,
+        policy: &Policy,
+    ) -> Option<Clearing> {
+        match (&spec.cleared_by, &spec.clear_within) {
+            (None, None) => None,
+            (Some(_), None) => {
+                self.error_at(
+                    source,
+                    &spec.id,
+                    format!(
+                        "rule {:?}: cleared_by needs clear_within (like \"30s\")",
+                        spec.id.get_ref()
+                    ),
+                );
+                None
+            }
+            (None, Some(within)) => {
+                self.error_at(source, within, "clear_within needs cleared_by".into());
+                None
+            }
+            (Some(_), Some(within)) if trigger != Trigger::Event || spec.threshold.is_some() => {
+                self.error_at(
+                    source,
+                    within,
+                    "cleared_by applies only to rules on events without a threshold".into(),
+                );
+                None
+            }
+            (Some(clear), Some(within)) => {
+                let matcher = self.matcher(source, clear, trigger, policy);
+                let within = match parse_duration(within.get_ref()) {
+                    Some(d) => d,
+                    None => {
+                        self.error_at(
+                            source,
+                            within,
+                            format!(
+                                "bad clear_within {:?} (like \"30s\", \"5m\")",
+                                within.get_ref()
+                            ),
+                        );
+                        return None;
+                    }
+                };
+                Some(Clearing { matcher, within })
+            }
+        }
     }
 
     fn matcher(

@@ -123,6 +123,8 @@ pub struct Rule {
     pub matcher: Matcher,
     /// Exceptions to `matcher`: the rule does not fire when any matches.
     pub unless: Vec<Matcher>,
+    /// What takes a match back before it becomes an alert.
+    pub cleared_by: Option<Clearing>,
     pub threshold: Option<Threshold>,
     pub iec62443: Vec<String>,
     pub mitre: Vec<String>,
@@ -140,11 +142,20 @@ impl Rule {
             trigger: Trigger::Event,
             matcher: Matcher::default(),
             unless: Vec::new(),
+            cleared_by: None,
             threshold: None,
             iec62443: Vec::new(),
             mitre: Vec::new(),
         }
     }
+}
+
+/// An event that, seen between the same two hosts within `within` of a
+/// match, takes the match back.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Clearing {
+    pub matcher: Matcher,
+    pub within: Timestamp,
 }
 
 /// What a rule looks at.
