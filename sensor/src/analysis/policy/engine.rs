@@ -8,8 +8,8 @@ use std::net::IpAddr;
 
 use super::alert::{AlertEnd, EVIDENCE_PACKETS, Evidence};
 use super::{
-    ACTING, Alert, By, Distinct, FieldValue, Matcher, Policy, Principal, Severity, Threshold,
-    Trigger,
+    ACTING, Alert, AlertPer, By, Distinct, FieldValue, Matcher, Policy, Principal, Severity,
+    Threshold, Trigger,
 };
 use crate::analysis::inventory::{Change, HostKey, Inventory, Role};
 use crate::event::{Event, Mac, Nest, Protocol, Value, Visitor};
@@ -522,9 +522,22 @@ impl Engine {
         count_in_window(window, threshold, seen.ts, value)
     }
 
-    /// Checks an event against the conduit its ends' zones share.
+    /// Checks an event against the conduit its ends' zones share. A response
+    /// is judged as part of its exchange: from the client to the server.
     fn judge_conduit(&mut self, event: &Event, ends: &Ends, inventory: &Inventory) {
         let pdu = &event.pdu;
+        let swapped;
+        let ends = if pdu.is_response {
+            swapped = Ends {
+                src_ip: ends.dst_ip,
+                dst_ip: ends.src_ip,
+                src_mac: ends.dst_mac,
+                dst_mac: ends.src_mac,
+            };
+            &swapped
+        } else {
+            ends
+        };
         let key = (
             event.header.flow,
             pdu.function_code.unwrap_or(u32::MAX),
@@ -618,6 +631,7 @@ impl Engine {
         };
         let source = Raise {
             id: rule.id.clone(),
+            per: rule.alert_per,
             title: rule.title.clone(),
             description: rule.description.clone(),
             severity: rule.severity,
@@ -638,6 +652,7 @@ impl Engine {
     ) {
         let source = Raise {
             id: builtin.id.to_string(),
+            per: AlertPer::Function,
             title: builtin.title.to_string(),
             description: String::new(),
             severity: builtin.severity,
@@ -656,12 +671,16 @@ impl Engine {
         detail: String,
         inventory: &Inventory,
     ) {
-        let about = format!(
-            "{}>{}|{}",
+        let (src, dst) = (
             addr(ends.src_ip, ends.src_mac),
             addr(ends.dst_ip, ends.dst_mac),
-            context.function.unwrap_or_default()
         );
+        let about = match source.per {
+            AlertPer::Function => format!("{src}>{dst}|{}", context.function.unwrap_or_default()),
+            AlertPer::Pair => format!("{src}>{dst}"),
+            AlertPer::Src => src,
+            AlertPer::Dst => dst,
+        };
         let key = (source.id.clone(), about);
         if let Some(&open) = self.open.get(&key) {
             let alert = &mut self.alerts[open];
@@ -745,6 +764,7 @@ impl Engine {
 /// Where an alert comes from.
 struct Raise {
     id: String,
+    per: AlertPer,
     title: String,
     description: String,
     severity: Severity,

@@ -13,8 +13,8 @@ use super::schema::{
     AllowSpec, ConduitSpec, MatchSpec, OneOrMany, PolicyFile, RuleSpec, ThresholdSpec, ZoneSpec,
 };
 use super::{
-    Allow, By, Clearing, Conduit, Distinct, FieldValue, Matcher, Policy, Principal, Rule, Severity,
-    Threshold, Trigger, UNTRUSTED, Zone,
+    AlertPer, Allow, By, Clearing, Conduit, Distinct, FieldValue, Matcher, Policy, Principal, Rule,
+    Severity, Threshold, Trigger, UNTRUSTED, Zone,
 };
 use crate::analysis::inventory::{ChangeKind, Role, parse_mac};
 use crate::event::{Classes, FunctionClass, Protocol};
@@ -528,6 +528,20 @@ impl Checker {
                 .collect()
         });
         let cleared_by = self.clearing(source, spec, trigger, policy);
+        let alert_per = match spec.alert_per.as_ref().map(|a| (a, a.get_ref().as_str())) {
+            None | Some((_, "function")) => AlertPer::Function,
+            Some((_, "pair")) => AlertPer::Pair,
+            Some((_, "src")) => AlertPer::Src,
+            Some((_, "dst")) => AlertPer::Dst,
+            Some((at, other)) => {
+                self.error_at(
+                    source,
+                    at,
+                    format!("unknown alert_per {other:?} (function, pair, src, dst)"),
+                );
+                AlertPer::Function
+            }
+        };
         let threshold = spec
             .threshold
             .as_ref()
@@ -576,6 +590,7 @@ impl Checker {
             matcher,
             unless,
             cleared_by,
+            alert_per,
             threshold,
             iec62443: spec.iec62443.iter().map(|s| s.get_ref().clone()).collect(),
             mitre: spec.mitre.iter().map(|s| s.get_ref().clone()).collect(),

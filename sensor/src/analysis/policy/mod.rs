@@ -125,6 +125,8 @@ pub struct Rule {
     pub unless: Vec<Matcher>,
     /// What takes a match back before it becomes an alert.
     pub cleared_by: Option<Clearing>,
+    /// What one alert stands for; repeats within the deduplication window count on it.
+    pub alert_per: AlertPer,
     pub threshold: Option<Threshold>,
     pub iec62443: Vec<String>,
     pub mitre: Vec<String>,
@@ -143,6 +145,7 @@ impl Rule {
             matcher: Matcher::default(),
             unless: Vec::new(),
             cleared_by: None,
+            alert_per: AlertPer::Function,
             threshold: None,
             iec62443: Vec::new(),
             mitre: Vec::new(),
@@ -156,6 +159,17 @@ impl Rule {
 pub struct Clearing {
     pub matcher: Matcher,
     pub within: Timestamp,
+}
+
+/// What one alert of a rule stands for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AlertPer {
+    /// A source, a destination and a function (the default).
+    Function,
+    /// A source and a destination.
+    Pair,
+    Src,
+    Dst,
 }
 
 /// What a rule looks at.

@@ -84,6 +84,9 @@ pub struct RuleSpec {
     /// same two hosts matches this (e.g. unsolicited reporting enabled again).
     pub cleared_by: Option<MatchSpec>,
     pub clear_within: Option<Spanned<String>>,
+    /// What one alert stands for: `"function"` (source, destination and
+    /// function; the default), `"pair"`, `"src"` or `"dst"`.
+    pub alert_per: Option<Spanned<String>>,
     pub threshold: Option<ThresholdSpec>,
     #[serde(default)]
     pub iec62443: Vec<Spanned<String>>,
