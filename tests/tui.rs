@@ -23,11 +23,12 @@ use otsensor::analysis::policy::{self, Policy, Severity, Source};
 use otsensor::capture::Input;
 use otsensor::output::store::Store;
 use otsensor::pipeline::{ReplayConfig, ReplayReport, replay};
+use otsensor::tui::conduits::Verdict;
 use otsensor::tui::{self, App, Cadence, MarkStore, Marks, Snapshot, Tab, Theme, Update};
 
 fn demo_policy() -> Policy {
     let mut sources = vec![Source::default_pack()];
-    sources.extend(Source::read(&common::repo().join("rules/examples/demo-plant.toml")).unwrap());
+    sources.extend(Source::read(&common::repo().join("rules/example-plant")).unwrap());
     policy::load(&sources).unwrap()
 }
 
@@ -127,7 +128,7 @@ fn detail_panes_at_80x24_and_160x48() {
     let mut alerts = app();
     keys(&mut alerts, "4");
     key(&mut alerts, KeyCode::Enter);
-    // The crossings of the control ↔ field conduit (the one with violations, picked first), focused.
+    // The crossings of the supervisory conduit (the one with violations, picked first), focused.
     let mut conduits = app();
     keys(&mut conduits, "3");
     assert_eq!(conduits.conduit, (1, 2));
@@ -158,22 +159,37 @@ fn the_demo_shows_its_assets_alerts_and_conduits() {
         .collect();
     assert!(violations.contains(&"10.10.1.50"), "{violations:?}");
     let zones: Vec<&str> = s.zones.zones.iter().map(|z| z.name.as_str()).collect();
-    assert_eq!(zones, ["services", "control", "field"]);
+    assert_eq!(zones, ["site-services", "control-center", "field"]);
     let control_field = s.zones.cell(1, 2).unwrap();
-    assert_eq!(control_field.conduit.as_deref(), Some("control-field"));
+    assert_eq!(control_field.conduit.as_deref(), Some("supervisory"));
     let refused: Vec<(&str, &str, &str)> = control_field
         .crossings
         .iter()
-        .filter(|c| !c.permitted)
+        .filter(|c| c.verdict == Verdict::Violation)
         .map(|c| (c.client.as_str(), c.server.as_str(), c.protocol.name()))
         .collect();
+    // What the engine raised conduit alerts about: web browsing of the PLCs,
+    // and Modbus writes from an HMI that is not one of the allowed writers.
     assert_eq!(
         refused,
         [
             ("10.10.1.50", "10.10.2.1", "http"),
             ("10.10.1.50", "10.10.2.17", "http"),
-            ("10.10.1.51", "10.10.2.7", "http")
+            ("10.10.1.51", "10.10.2.7", "http"),
+            ("10.10.1.60", "10.10.2.1", "modbus"),
+            ("10.10.1.60", "10.10.2.13", "modbus"),
+            ("10.10.1.60", "10.10.2.5", "modbus"),
         ]
+    );
+    let polled = control_field
+        .crossings
+        .iter()
+        .find(|c| (c.client.as_str(), c.server.as_str()) == ("10.10.1.60", "10.10.2.9"))
+        .unwrap();
+    assert_eq!(
+        polled.verdict,
+        Verdict::Permitted,
+        "no write went to this one"
     );
     let plc = s
         .assets
@@ -332,7 +348,7 @@ fn alerts_filter_and_sort_by_severity() {
     keys(&mut app, "4/dnp3");
     key(&mut app, KeyCode::Enter);
     assert_eq!(app.alert_count(), 3);
-    assert!(app.alert_rows().all(|a| a.rule == "OT-DNP3-002"));
+    assert!(app.alert_rows().all(|a| a.rule == "OT-SEC-002"));
     key(&mut app, KeyCode::Esc);
     key(&mut app, KeyCode::Char('s'));
     assert_eq!(app.alert_sort.name(), "severity");
@@ -418,7 +434,7 @@ fn without_colour_severity_shows_in_words_and_style_only() {
 fn acknowledgements_and_mutes_are_kept_in_the_store() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("plant.db");
-    let policy_file = common::repo().join("rules/examples/demo-plant.toml");
+    let policy_file = common::repo().join("rules/example-plant");
     let out = common::run(&[
         "replay",
         common::demo_capture().to_str().unwrap(),

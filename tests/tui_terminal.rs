@@ -108,7 +108,7 @@ fn cooked(stty: &str) -> bool {
 fn command(dir: &Path, args: &str) -> String {
     let bin = env!("CARGO_BIN_EXE_otsensor");
     let capture = common::demo_capture();
-    let policy = common::repo().join("rules/examples/demo-plant.toml");
+    let policy = common::repo().join("rules/example-plant");
     let d = dir.display();
     format!(
         "sh -c 'echo $$ > {d}/pid; exec {bin} replay {} --policy {} {args}'; \
@@ -157,13 +157,13 @@ fn tabs_show_the_captures_assets_and_alerts_and_q_restores_the_terminal() {
         "{alerts}"
     );
     assert!(
-        alerts.contains("DNP3 unsolicited reporting disabled"),
+        alerts.contains("Unauthenticated DNP3 crosses a zone boundary"),
         "{alerts}"
     );
 
     tmux.keys("3");
-    let conduits = tmux.wait_for("control ↔ field: conduit control-field");
-    assert!(conduits.contains("NOT PERMITTED"), "{conduits}");
+    let conduits = tmux.wait_for("control-center ↔ field: conduit supervisory");
+    assert!(conduits.contains("VIOLATION"), "{conduits}");
 
     tmux.keys("q");
     let status = wait_for_file(&dir.path().join("status"));

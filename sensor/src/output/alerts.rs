@@ -51,6 +51,9 @@ pub struct EndRecord {
     pub ip: Option<String>,
     #[serde(default)]
     pub mac: Option<String>,
+    /// The name the address was looked up by (DNS answer or TLS server name).
+    #[serde(default)]
+    pub name: Option<String>,
     #[serde(default)]
     pub asset: Option<String>,
     #[serde(default)]
@@ -97,6 +100,7 @@ impl From<&AlertEnd> for EndRecord {
         EndRecord {
             ip: end.ip.map(|ip| ip.to_string()),
             mac: end.mac.as_ref().map(format_mac),
+            name: end.name.clone(),
             asset: end.asset.clone(),
             zone: end.zone.clone(),
             role: end.role.map(str::to_string),
@@ -166,12 +170,14 @@ mod tests {
             src: AlertEnd {
                 ip: Some("10.10.1.50".parse().unwrap()),
                 mac: Some([0, 0x14, 0x22, 0x5c, 0x7c, 0x29]),
+                name: None,
                 asset: Some("10.10.1.50".into()),
                 zone: "control".into(),
                 role: Some("it_host"),
             },
             dst: AlertEnd {
                 ip: Some("10.10.2.1".parse().unwrap()),
+                name: Some("plc1.plant.example".into()),
                 zone: "field".into(),
                 ..AlertEnd::default()
             },

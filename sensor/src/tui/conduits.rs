@@ -3,11 +3,13 @@
 //!
 //! A stopgap, kept apart so that it can be swapped for the observed-conduit
 //! analysis when that lands: crossings come from the inventory (who used
-//! which protocol with which peers, and the request classes of that use, over
-//! all its peers), so they need no work per packet or per flow, and the same
-//! code reads a live analysis and a store.
+//! which protocol with which peers; the request classes are those of the
+//! client's use of the protocol with all its peers), so they cost nothing per
+//! packet or flow and the same code reads a live analysis and a store. The
+//! verdict on a crossing between declared zones is the policy engine's: a
+//! conduit alert (`OT-ZONE-*`) about the pair and protocol makes it a violation.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::net::IpAddr;
 
 use crate::analysis::inventory::{Asset, HostKey};
@@ -51,8 +53,34 @@ pub struct Crossing {
     pub protocol: Protocol,
     /// Classes of the client's requests of this protocol (to all its servers).
     pub classes: Classes,
-    /// Whether the pair's conduit permits the protocol and all these classes.
-    pub permitted: bool,
+    pub verdict: Verdict,
+}
+
+/// What the policy says of a crossing.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Verdict {
+    /// The engine raised a conduit alert about it.
+    Violation,
+    /// Between different zones that no declared conduit joins.
+    NoConduit,
+    Permitted,
+    /// Within one zone.
+    Within,
+}
+
+impl Verdict {
+    pub fn name(self) -> &'static str {
+        match self {
+            Verdict::Violation => "VIOLATION",
+            Verdict::NoConduit => "NO CONDUIT",
+            Verdict::Permitted => "permitted",
+            Verdict::Within => "within zone",
+        }
+    }
+
+    pub fn is_problem(self) -> bool {
+        matches!(self, Verdict::Violation | Verdict::NoConduit)
+    }
 }
 
 /// A pair of zones (the same one twice for traffic within a zone).
@@ -112,28 +140,51 @@ impl ZoneMap {
             cell.conduit = Some(conduit.name.clone());
             cell.allows = conduit.allow.iter().map(describe_allow).collect();
         }
+        // (address, address, protocol) of every conduit alert, in both orders.
+        let mut violated: HashSet<(&str, &str, &str)> = HashSet::new();
+        for alert in alerts
+            .iter()
+            .filter(|a| a.rule.starts_with(VIOLATION_RULES))
+        {
+            let protocol = alert.protocol.as_deref().unwrap_or_default();
+            let (src, dst) = (alert.src.address(), alert.dst.address());
+            violated.insert((src, dst, protocol));
+            violated.insert((dst, src, protocol));
+        }
         for asset in assets {
             let client_zone = asset_zone(policy, asset);
             let a = map.zone_index(&client_zone);
+            let client_ips: Vec<String> = asset.ips.iter().map(|ip| ip.to_string()).collect();
             for (protocol, usage) in &asset.used {
                 for peer in &usage.peers {
                     let (ip, mac) = match peer {
                         HostKey::Ip(ip) => (Some(*ip), None),
                         HostKey::Mac(mac) => (None, Some(*mac)),
                     };
+                    let server = peer.to_string();
                     let server_zone = zone_label(policy, ip, mac);
                     let b = map.zone_index(&server_zone);
-                    let permitted =
-                        permits(policy, &client_zone, &server_zone, *protocol, usage.classes);
+                    let verdict = if a == b {
+                        Verdict::Within
+                    } else if client_ips
+                        .iter()
+                        .any(|c| violated.contains(&(c.as_str(), server.as_str(), protocol.name())))
+                    {
+                        Verdict::Violation
+                    } else if map.cell(a, b).is_some_and(|c| c.conduit.is_some()) {
+                        Verdict::Permitted
+                    } else {
+                        Verdict::NoConduit
+                    };
                     let cell = map.cell_mut(a, b);
                     if cell.crossings.len() < MAX_CROSSINGS {
                         cell.crossings.push(Crossing {
                             client: asset.id.clone(),
                             client_zone: client_zone.clone(),
-                            server: peer.to_string(),
+                            server,
                             protocol: *protocol,
                             classes: usage.classes,
-                            permitted,
+                            verdict,
                         });
                     } else {
                         cell.crossings_untracked += 1;
@@ -142,14 +193,10 @@ impl ZoneMap {
             }
         }
         for cell in map.cells.values_mut() {
-            // What the conduit does not permit first: it is what needs a look.
+            // Problems first: they are what needs a look.
             cell.crossings.sort_by(|a, b| {
-                (a.permitted, &a.client, &a.server, a.protocol).cmp(&(
-                    b.permitted,
-                    &b.client,
-                    &b.server,
-                    b.protocol,
-                ))
+                (a.verdict, &a.client, &a.server, a.protocol)
+                    .cmp(&(b.verdict, &b.client, &b.server, b.protocol))
             });
         }
         for alert in alerts {
@@ -193,37 +240,6 @@ impl ZoneMap {
     pub fn cells(&self) -> impl Iterator<Item = ((usize, usize), &Cell)> {
         self.cells.iter().map(|(k, v)| (*k, v))
     }
-}
-
-/// Whether the conduit between a client's zone and a server's (by name)
-/// permits the client to open it and use a protocol with these request classes.
-fn permits(
-    policy: &Policy,
-    client: &str,
-    server: &str,
-    protocol: Protocol,
-    classes: Classes,
-) -> bool {
-    let (Some(zc), Some(zs)) = (policy.zone_index(client), policy.zone_index(server)) else {
-        // Implicit zones have no conduits; within an implicit zone, nothing to judge.
-        return client == server;
-    };
-    if zc == zs {
-        return true;
-    }
-    let Some(c) = policy.conduit_between(zc, zs) else {
-        return false;
-    };
-    let conduit = &policy.conduits[c];
-    if conduit.initiator.is_some_and(|z| z != zc) {
-        return false;
-    }
-    conduit.allow.iter().any(|allow| {
-        allow.protocols.contains(&protocol)
-            && allow
-                .classes
-                .is_none_or(|allowed| classes.iter().all(|class| allowed.contains(class)))
-    })
 }
 
 fn describe_allow(allow: &policy::Allow) -> String {

@@ -153,6 +153,9 @@ fn alert_row<'a>(
 fn end(end: &EndRecord) -> String {
     let mut text = end.address().to_string();
     let mut about = Vec::new();
+    if let Some(name) = &end.name {
+        about.push(name.clone());
+    }
     if let Some(role) = &end.role {
         about.push(role.clone());
     }

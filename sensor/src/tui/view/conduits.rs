@@ -10,7 +10,7 @@ use ratatui::widgets::{Paragraph, Row, Table, Widget};
 use super::block;
 use super::format::{count, fit};
 use crate::tui::app::App;
-use crate::tui::conduits::Cell;
+use crate::tui::conduits::{Cell, Verdict};
 
 pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
     let zones = &app.snapshot().zones;
@@ -34,8 +34,7 @@ fn cell_text(app: &App, cell: Option<&Cell>, within: bool) -> (String, Style) {
     } else if cell.conduit.is_none() && observed > 0 {
         (format!("! {}", count(observed)), app.theme.alarm())
     } else if cell.conduit.is_some() && observed > 0 {
-        let unpermitted = cell.crossings.iter().any(|c| !c.permitted);
-        if unpermitted {
+        if cell.crossings.iter().any(|c| c.verdict.is_problem()) {
             (format!("! {}", count(observed)), app.theme.alarm())
         } else {
             (format!("✓ {}", count(observed)), app.theme.good())
@@ -51,7 +50,7 @@ fn cell_text(app: &App, cell: Option<&Cell>, within: bool) -> (String, Style) {
 
 fn render_matrix(app: &App, area: Rect, buf: &mut Buffer) {
     let zones = &app.snapshot().zones;
-    let outer = block("Zones × zones: ✓ in use ○ unused ! not permitted ✗ violations");
+    let outer = block("Zones × zones: ✓ in use ○ unused ! no conduit ✗ violations");
     let inner = outer.inner(area);
     outer.render(area, buf);
     if zones.zones.is_empty() {
@@ -163,11 +162,12 @@ fn render_drill(app: &App, area: Rect, buf: &mut Buffer) {
         .take(height)
         .map(|(i, x)| {
             let classes: Vec<&str> = x.classes.iter().map(|c| c.name()).collect();
-            let verdict = if x.permitted {
-                Span::styled("permitted", app.theme.good())
-            } else {
-                Span::styled("NOT PERMITTED", app.theme.alarm())
+            let style = match x.verdict {
+                Verdict::Violation | Verdict::NoConduit => app.theme.alarm(),
+                Verdict::Permitted => app.theme.good(),
+                Verdict::Within => app.theme.dim(),
             };
+            let verdict = Span::styled(x.verdict.name(), style);
             let row = Row::new(vec![
                 Span::raw(x.client.clone()),
                 Span::raw("→"),
