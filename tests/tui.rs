@@ -352,7 +352,7 @@ fn alerts_filter_and_sort_by_severity() {
     key(&mut app, KeyCode::Esc);
     key(&mut app, KeyCode::Char('s'));
     assert_eq!(app.alert_sort.name(), "severity");
-    let severities: Vec<Severity> = app.alert_rows().map(|a| a.severity).collect();
+    let severities: Vec<Severity> = app.alert_rows().map(|a| a.severity()).collect();
     assert!(
         severities.windows(2).all(|w| w[0] >= w[1]),
         "{severities:?}"
@@ -510,7 +510,7 @@ fn an_older_store_gains_the_alert_tables_and_keeps_its_inventory() {
     .unwrap();
     drop(conn);
     let store = Store::open(&db).unwrap();
-    assert!(store.load_alerts(10).unwrap().is_empty());
+    assert!(store.load_alerts().unwrap().is_empty());
     assert!(store.load_marks().unwrap().is_empty());
     let snapshot = Snapshot::of_store(&store, &demo_policy(), "old.db").unwrap();
     assert!(snapshot.assets.is_empty() && snapshot.alerts.is_empty());

@@ -17,55 +17,59 @@ pub fn write_jsonl(alerts: &[Alert], out: &mut impl Write) -> io::Result<()> {
     Ok(())
 }
 
-/// An alert with owned fields, as `alerts.jsonl` writes it: what the store
-/// keeps and the dashboard shows.
+/// An alert as written (same fields as `alerts.jsonl`), owned: what the
+/// store keeps and the dashboard shows.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AlertRecord {
     pub id: String,
     pub ts: Timestamp,
     pub last_ts: Timestamp,
-    #[serde(with = "severity_name")]
-    pub severity: Severity,
+    pub severity: String,
     pub rule: String,
     pub title: String,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub description: String,
     pub src: EndRecord,
+    #[serde(default)]
     pub dst: EndRecord,
+    #[serde(default)]
     pub zones: Vec<String>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub conduit: Option<String>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub protocol: Option<String>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub function: Option<String>,
+    #[serde(default)]
     pub evidence: EvidenceRecord,
+    #[serde(default)]
     pub iec62443: Vec<String>,
+    #[serde(default)]
     pub mitre: Vec<String>,
     pub count: u64,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EndRecord {
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ip: Option<String>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mac: Option<String>,
     /// The name the address was looked up by (DNS answer or TLS server name).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub asset: Option<String>,
     #[serde(default)]
     pub zone: String,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub role: Option<String>,
 }
 
 impl EndRecord {
-    /// The address it names: IP, else MAC, else `-`.
+    /// The address that identifies it: its IP, else its MAC, else empty.
     pub fn address(&self) -> &str {
-        self.ip.as_deref().or(self.mac.as_deref()).unwrap_or("-")
+        self.ip.as_deref().or(self.mac.as_deref()).unwrap_or("")
     }
 }
 
@@ -73,15 +77,20 @@ impl EndRecord {
 pub struct EvidenceRecord {
     #[serde(default)]
     pub packets: Vec<u64>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub capture: Option<u16>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub flow: Option<u64>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub detail: String,
 }
 
 impl AlertRecord {
+    /// Unknown severities (a newer writer) rank lowest.
+    pub fn severity(&self) -> Severity {
+        Severity::from_name(&self.severity).unwrap_or(Severity::Info)
+    }
+
     /// What stays the same when the same thing happens again, in this run or a
     /// later one: rule, ends and function (acknowledgements and mutes key on it).
     pub fn fingerprint(&self) -> String {
@@ -108,13 +117,15 @@ impl From<&AlertEnd> for EndRecord {
     }
 }
 
+/// Field by field rather than through JSON: the dashboard converts the
+/// latest alerts on the analysis thread several times a second.
 impl From<&Alert> for AlertRecord {
     fn from(alert: &Alert) -> AlertRecord {
         AlertRecord {
             id: alert.id.clone(),
             ts: alert.ts,
             last_ts: alert.last_ts,
-            severity: alert.severity,
+            severity: alert.severity.name().to_string(),
             rule: alert.rule.clone(),
             title: alert.title.clone(),
             description: alert.description.clone(),
@@ -134,22 +145,6 @@ impl From<&Alert> for AlertRecord {
             mitre: alert.mitre.clone(),
             count: alert.count,
         }
-    }
-}
-
-mod severity_name {
-    use serde::{Deserialize, Deserializer, Serializer};
-
-    use crate::analysis::policy::Severity;
-
-    pub fn serialize<S: Serializer>(severity: &Severity, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(severity.name())
-    }
-
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Severity, D::Error> {
-        let name = String::deserialize(d)?;
-        Severity::from_name(&name)
-            .ok_or_else(|| serde::de::Error::custom(format!("unknown severity {name:?}")))
     }
 }
 
@@ -206,7 +201,8 @@ mod tests {
         let read: AlertRecord = serde_json::from_slice(&line).unwrap();
         assert_eq!(read, AlertRecord::from(&alert));
         assert_eq!(read.src.mac.as_deref(), Some("00:14:22:5c:7c:29"));
-        assert_eq!(read.severity, Severity::High);
+        assert_eq!(read.severity(), Severity::High);
+        assert_eq!(read.dst.name.as_deref(), Some("plc1.plant.example"));
     }
 
     #[test]

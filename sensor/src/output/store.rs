@@ -222,7 +222,7 @@ impl Store {
                         run,
                         record.id,
                         record.ts.to_string(),
-                        record.severity.name(),
+                        record.severity,
                         record.rule,
                         record.fingerprint(),
                         state
@@ -233,25 +233,22 @@ impl Store {
         tx.commit().map_err(sqlite)
     }
 
-    /// The latest `limit` alerts kept, oldest first, with the run that raised each.
-    pub fn load_alerts(&self, limit: usize) -> Result<Vec<(i64, AlertRecord)>, StoreError> {
+    /// Alerts kept, oldest first.
+    pub fn load_alerts(&self) -> Result<Vec<AlertRecord>, StoreError> {
         let mut stmt = self
             .conn
-            .prepare("SELECT run, state FROM alerts ORDER BY id DESC LIMIT ?1")
+            .prepare("SELECT run, state FROM alerts ORDER BY id")
             .map_err(|e| self.sqlite(e))?;
         let rows = stmt
-            .query_map([limit as i64], |r| {
-                Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?))
-            })
+            .query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)))
             .map_err(|e| self.sqlite(e))?;
         let mut alerts = Vec::new();
         for row in rows {
             let (run, state) = row.map_err(|e| self.sqlite(e))?;
             let record: AlertRecord = serde_json::from_str(&state)
                 .map_err(|e| self.corrupt(format!("alert of run {run}"), e))?;
-            alerts.push((run, record));
+            alerts.push(record);
         }
-        alerts.reverse();
         Ok(alerts)
     }
 

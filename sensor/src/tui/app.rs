@@ -280,7 +280,7 @@ impl App {
         for alert in &self.snapshot.alerts {
             let fingerprint = alert.fingerprint();
             if !self.marks.acknowledged(&fingerprint) && !self.marks.muted(&fingerprint) {
-                counts[alert.severity as usize] += 1;
+                counts[alert.severity() as usize] += 1;
             }
         }
         let mut out = [(Severity::Info, 0); 5];
@@ -330,7 +330,7 @@ impl App {
         rows.reverse();
         match self.alert_sort {
             AlertSort::Time => {}
-            AlertSort::Severity => rows.sort_by_key(|&i| Reverse(alerts[i].severity)),
+            AlertSort::Severity => rows.sort_by_key(|&i| Reverse(alerts[i].severity())),
             AlertSort::Rule => rows.sort_by(|&a, &b| alerts[a].rule.cmp(&alerts[b].rule)),
             AlertSort::Count => rows.sort_by_key(|&i| Reverse(alerts[i].count)),
         }
@@ -658,7 +658,7 @@ fn alert_matches(alert: &AlertRecord, words: &[String]) -> bool {
     let text = format!(
         "{} {} {} {} {} {} {} {} {} {} {}",
         alert.id,
-        alert.severity.name(),
+        alert.severity,
         alert.rule,
         alert.title,
         alert.src.address(),

@@ -197,11 +197,9 @@ impl Snapshot {
     pub fn of_store(store: &Store, policy: &Policy, source: &str) -> Result<Snapshot, StoreError> {
         let inventory = store.load_inventory()?;
         let assets = inventory.assets();
-        let alerts: Vec<AlertRecord> = store
-            .load_alerts(MAX_ALERTS)?
-            .into_iter()
-            .map(|(_, alert)| alert)
-            .collect();
+        let mut alerts = store.load_alerts()?;
+        let older = alerts.len().saturating_sub(MAX_ALERTS);
+        alerts.drain(..older);
         let changes = store.last_run_changes()?;
         let new_or_changed = flags(changes.iter().filter_map(|(host, kind)| {
             let kind: ChangeKind =
@@ -219,6 +217,7 @@ impl Snapshot {
         snapshot.zones = ZoneMap::build(policy, &assets, &alerts);
         snapshot.fill_assets(assets, inventory.untracked_hosts(), policy, &new_or_changed);
         snapshot.alerts = alerts;
+        snapshot.alerts_untracked = older as u64;
         Ok(snapshot)
     }
 

@@ -126,11 +126,14 @@ fn alert_row<'a>(
         .iter()
         .map(|(name, _)| match *name {
             "time" => Span::raw(clock(alert.ts)),
-            "severity" => Span::styled(alert.severity.name(), app.theme.severity(alert.severity)),
+            "severity" => Span::styled(
+                alert.severity().name(),
+                app.theme.severity(alert.severity()),
+            ),
             "rule" => Span::raw(alert.rule.clone()),
             "title" => Span::raw(alert.title.clone()),
-            "source" => Span::raw(alert.src.address().to_string()),
-            "target" => Span::raw(alert.dst.address().to_string()),
+            "source" => Span::raw(or_dash(alert.src.address())),
+            "target" => Span::raw(or_dash(alert.dst.address())),
             "function" => Span::raw(match (&alert.protocol, &alert.function) {
                 (Some(p), Some(f)) => format!("{p} {f}"),
                 (Some(p), None) => p.clone(),
@@ -150,8 +153,16 @@ fn alert_row<'a>(
     }
 }
 
+fn or_dash(text: &str) -> String {
+    if text.is_empty() {
+        "-".into()
+    } else {
+        text.to_string()
+    }
+}
+
 fn end(end: &EndRecord) -> String {
-    let mut text = end.address().to_string();
+    let mut text = or_dash(end.address());
     let mut about = Vec::new();
     if let Some(name) = &end.name {
         about.push(name.clone());
@@ -185,9 +196,9 @@ fn render_detail(app: &App, alert: &AlertRecord, area: Rect, buf: &mut Buffer) {
     let mut lines = vec![
         Line::from(vec![
             Span::styled(
-                format!(" {} ", alert.severity.name()),
+                format!(" {} ", alert.severity().name()),
                 app.theme
-                    .severity(alert.severity)
+                    .severity(alert.severity())
                     .add_modifier(Modifier::REVERSED),
             ),
             Span::raw(" "),

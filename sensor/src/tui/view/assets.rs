@@ -326,8 +326,8 @@ fn alerts_about(app: &App, a: &Asset, lines: &mut Vec<Line<'_>>) {
         lines.push(Line::from(vec![
             Span::raw(format!("  {} ", alert.id)),
             Span::styled(
-                format!("{:<8}", alert.severity.name()),
-                app.theme.severity(alert.severity),
+                format!("{:<8}", alert.severity().name()),
+                app.theme.severity(alert.severity()),
             ),
             Span::raw(fit(&alert.title, 60)),
         ]));
