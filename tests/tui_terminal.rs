@@ -56,17 +56,18 @@ impl Tmux {
         assert!(out.status.success(), "send-keys: {}", common::stderr(&out));
     }
 
-    /// The screen once it shows `text`.
-    fn wait_for(&self, text: &str) -> String {
+    /// The screen once it shows every one of `texts` (a screen captured while
+    /// the terminal is still drawing a frame may show only part of it).
+    fn wait_for(&self, texts: &[&str]) -> String {
         let deadline = Instant::now() + Duration::from_secs(60);
         loop {
             let screen = self.screen();
-            if screen.contains(text) {
+            if texts.iter().all(|text| screen.contains(text)) {
                 return screen;
             }
             assert!(
                 Instant::now() < deadline,
-                "{text:?} never showed; the screen:\n{screen}"
+                "{texts:?} never all showed; the screen:\n{screen}"
             );
             std::thread::sleep(Duration::from_millis(100));
         }
@@ -124,46 +125,35 @@ fn tabs_show_the_captures_assets_and_alerts_and_q_restores_the_terminal() {
     let Some(tmux) = Tmux::start("keys", &command(dir.path(), "--tui --fast")) else {
         return;
     };
-    let overview = tmux.wait_for("replay finished");
-    assert!(overview.contains("13,465 packets"), "{overview}");
-    assert!(overview.contains("modbus"), "{overview}");
+    tmux.wait_for(&["replay finished", "13,465 packets", "modbus"]);
 
     tmux.keys("2");
-    let assets = tmux.wait_for("Assets: 40 of 40");
-    for seen in [
+    tmux.wait_for(&[
+        "Assets: 40 of 40",
         "10.10.1.10",
         "10.10.2.4",
         "Schneider Electric",
         "BMX P34 2020",
-    ] {
-        assert!(assets.contains(seen), "{seen} missing:\n{assets}");
-    }
+    ]);
     tmux.keys("/rockwell");
     tmux.keys("Enter");
-    let rockwell = tmux.wait_for("Assets: 4 of 40 matching \"rockwell\"");
-    for seen in [
+    tmux.wait_for(&[
+        "Assets: 4 of 40 matching \"rockwell\"",
         "10.10.2.20",
         "1756-L71/B LOGIX5571",
         "20.11",
         "PowerFlex 525",
-    ] {
-        assert!(rockwell.contains(seen), "{seen} missing:\n{rockwell}");
-    }
+    ]);
 
     tmux.keys("4");
-    let alerts = tmux.wait_for("Alerts: 9 of 9");
-    assert!(
-        alerts.contains("Traffic the conduit does not permit"),
-        "{alerts}"
-    );
-    assert!(
-        alerts.contains("Unauthenticated DNP3 crosses a zone boundary"),
-        "{alerts}"
-    );
+    tmux.wait_for(&[
+        "Alerts: 9 of 9",
+        "Traffic the conduit does not permit",
+        "Unauthenticated DNP3 crosses a zone boundary",
+    ]);
 
     tmux.keys("3");
-    let conduits = tmux.wait_for("control-center ↔ field: conduit supervisory");
-    assert!(conduits.contains("VIOLATION"), "{conduits}");
+    tmux.wait_for(&["control-center ↔ field: conduit supervisory", "VIOLATION"]);
 
     tmux.keys("q");
     let status = wait_for_file(&dir.path().join("status"));
@@ -185,7 +175,7 @@ fn sigterm_restores_the_terminal() {
     let Some(tmux) = Tmux::start("term", &command(dir.path(), "--tui")) else {
         return;
     };
-    tmux.wait_for("replaying at 1×");
+    tmux.wait_for(&["replaying at 1×"]);
     let pid = wait_for_file(&dir.path().join("pid"));
     let killed = Command::new("kill")
         .args(["-TERM", pid.trim()])
