@@ -915,8 +915,12 @@ impl Engine {
             if context.ts.0 - alert.last_ts.0 <= DEDUP_WINDOW_SECS * 1_000_000_000 {
                 alert.count += 1;
                 alert.last_ts = alert.last_ts.max(context.ts);
-                if alert.evidence.packets.len() < EVIDENCE_PACKETS && context.packet != 0 {
-                    alert.evidence.packets.push(context.packet);
+                let packets = &mut alert.evidence.packets;
+                if packets.len() < EVIDENCE_PACKETS
+                    && context.packet != 0
+                    && packets.last() != Some(&context.packet)
+                {
+                    packets.push(context.packet);
                 }
                 return;
             }
