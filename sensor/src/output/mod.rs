@@ -4,6 +4,7 @@
 
 pub mod alerts;
 pub mod assets;
+pub mod conduits;
 pub mod events;
 pub mod json;
 pub mod stats;

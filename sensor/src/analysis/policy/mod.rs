@@ -13,7 +13,7 @@ use std::net::IpAddr;
 use ipnet::IpNet;
 
 pub use alert::{Alert, AlertEnd, Severity};
-pub use engine::Engine;
+pub use engine::{Engine, is_public};
 pub use load::{PolicyError, PolicyErrors, Source, load};
 
 use crate::analysis::inventory::{ChangeKind, Role};
