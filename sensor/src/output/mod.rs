@@ -7,6 +7,7 @@ pub mod assets;
 pub mod conduits;
 pub mod events;
 pub mod json;
+pub mod report;
 pub mod stats;
 pub mod store;
 pub mod summary;

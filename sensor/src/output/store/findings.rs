@@ -30,6 +30,15 @@ pub struct RunRecord {
     pub last_ts: Option<Timestamp>,
 }
 
+impl RunRecord {
+    /// Whether it replayed the same traffic as `earlier` (same packets, same period).
+    pub fn replays(&self, earlier: &RunRecord) -> bool {
+        self.packets == earlier.packets
+            && self.first_ts.is_some()
+            && (self.first_ts, self.last_ts) == (earlier.first_ts, earlier.last_ts)
+    }
+}
+
 pub(super) enum ReadError {
     Sqlite(rusqlite::Error),
     /// What, and why it cannot be read.
@@ -47,16 +56,26 @@ fn json<T: serde::Serialize>(value: &T) -> String {
 }
 
 pub(super) fn save(tx: &Transaction, run: i64, findings: &RunFindings) -> rusqlite::Result<()> {
+    let (first, last) = (
+        findings.first_ts.map(|t| t.to_string()),
+        findings.last_ts.map(|t| t.to_string()),
+    );
+    // A run over exactly the packets of an earlier one replays the same
+    // traffic: what crossed is on record already.
+    let replayed: bool = tx.query_row(
+        "SELECT EXISTS (SELECT 1 FROM runs r JOIN runs this ON this.id = ?1
+             WHERE r.id != ?1 AND r.packets = this.packets AND r.first_ts IS ?2 AND r.last_ts IS ?3)",
+        params![run, first, last],
+        |r| r.get(0),
+    )?;
     tx.execute(
         "UPDATE runs SET first_ts = ?1, last_ts = ?2 WHERE id = ?3",
-        params![
-            findings.first_ts.map(|t| t.to_string()),
-            findings.last_ts.map(|t| t.to_string()),
-            run
-        ],
+        params![first, last, run],
     )?;
     save_alerts(tx, run, findings.alerts)?;
-    save_pairs(tx, &findings.conduits.pairs)?;
+    if !replayed {
+        save_pairs(tx, &findings.conduits.pairs)?;
+    }
     // A run without zones (no plant policy) leaves the plant's zones on record.
     if !findings.conduits.declared.zones.is_empty() {
         save_policy(tx, &findings.conduits.declared)?;

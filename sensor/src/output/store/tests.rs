@@ -162,11 +162,12 @@ fn alerts_round_trip_and_a_replay_does_not_repeat_them() {
     assert_eq!(kept[1].src.mac.as_deref(), Some("00:14:22:2e:d9:1e"));
     assert_eq!(kept[1].evidence.packets, [7, 9]);
 
-    // Observed conduits add up over the three runs; the policy is the one loaded.
+    // Observed conduits add up over the runs, but the replay of the same
+    // traffic (same packets, same period) adds nothing; the policy is the one loaded.
     let stored = store.load_conduits().unwrap();
     let pair = stored.pair("supervisory", "control").unwrap();
-    assert_eq!(pair.events, 9);
-    assert_eq!(pair.talkers[0].events, 9);
+    assert_eq!(pair.events, 6);
+    assert_eq!(pair.talkers[0].events, 6);
     assert_eq!(pair.conduit.as_ref().unwrap().name, "scada");
     assert_eq!(stored.declared, DeclaredPolicy::from_policy(&policy));
     assert_eq!(
@@ -175,6 +176,7 @@ fn alerts_round_trip_and_a_replay_does_not_repeat_them() {
     );
     let runs = store.load_runs().unwrap();
     assert_eq!(runs.len(), 3);
+    assert!(runs[1].replays(&runs[0]) && !runs[2].replays(&runs[0]));
     assert_eq!(runs[2].first_ts, Some(Timestamp::from_secs(5000)));
     assert_eq!(runs[2].captures, ["plant.pcap"]);
 }
