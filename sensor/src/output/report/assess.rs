@@ -19,6 +19,9 @@ pub enum Status {
     Violated,
     /// Traffic with addresses outside every declared zone (a gap in the policy).
     Unzoned,
+    /// Only layer-2 housekeeping (ARP, LLDP, CDP) crossed: the zones share a
+    /// broadcast domain, though nothing routable crossed.
+    Adjacent,
     /// Traffic on a declared conduit, all of it permitted.
     Observed,
     /// A conduit is declared; nothing was seen on it.
@@ -33,6 +36,7 @@ impl Status {
         match self {
             Status::Violated => "violated",
             Status::Unzoned => "unzoned",
+            Status::Adjacent => "adjacent",
             Status::Observed => "observed",
             Status::Allowed => "allowed",
             Status::Internal => "internal",
@@ -46,6 +50,8 @@ impl Status {
 pub enum Permission {
     /// Inside one zone, or an end outside every zone: no conduit applies.
     NotApplicable,
+    /// Layer-2 housekeeping, which conduits do not list (see [`Status::Adjacent`]).
+    Housekeeping,
     Yes,
     /// Some request classes are not allowed (listed).
     Partly(Vec<String>),
@@ -71,6 +77,9 @@ impl Verdict<'_> {
     pub fn permission(&self, protocol: &ProtocolCrossing) -> Permission {
         if self.from == self.to || !self.both_declared {
             return Permission::NotApplicable;
+        }
+        if HOUSEKEEPING.contains(&protocol.protocol.as_str()) {
+            return Permission::Housekeeping;
         }
         let Some(conduit) = self.conduit else {
             return Permission::No;
@@ -168,10 +177,8 @@ fn judge<'a>(
     let mut boundary_alerts = BTreeMap::new();
     if from != to {
         for alert in alerts {
-            let boundary = alert
-                .iec62443
-                .iter()
-                .any(|r| matches!(sr::base(r), "SR 5.1" | "SR 5.2"));
+            // The policy engine's zone and conduit checks (docs/rules.md).
+            let boundary = alert.rule.starts_with("OT-ZONE-");
             if boundary && alert.src.zone == from && alert.dst.zone == to {
                 *boundary_alerts.entry(alert.rule.as_str()).or_default() += 1;
             }
@@ -212,7 +219,9 @@ fn judge<'a>(
         verdict.status = Status::Unzoned;
         return verdict;
     } else if conduit.is_none() {
-        verdict.reasons.push("no conduit joins these zones".into());
+        if routable(pair) {
+            verdict.reasons.push("no conduit joins these zones".into());
+        }
     } else {
         verdict.reasons.extend(conduit_reasons(&verdict, pair));
     }
@@ -226,13 +235,28 @@ fn judge<'a>(
             .reasons
             .push(format!("boundary alerts: {}", rules.join(", ")));
     }
-    verdict.status = if verdict.reasons.is_empty() {
+    verdict.status = if !verdict.reasons.is_empty() {
+        Status::Violated
+    } else if routable(pair) {
         Status::Observed
     } else {
-        Status::Violated
+        Status::Adjacent
     };
     verdict
 }
+
+/// Whether anything beyond layer-2 housekeeping crossed.
+fn routable(pair: &ZonePair) -> bool {
+    pair.protocols
+        .iter()
+        .any(|p| !HOUSEKEEPING.contains(&p.protocol.as_str()) && (p.events > 0 || p.flows > 0))
+        || !pair.services.is_empty()
+        || pair.other_services.flows > 0
+}
+
+/// The layer-2 protocols of every LAN, which conduits do not list: seen
+/// between two zones, they show a shared broadcast domain, not a conduit use.
+const HOUSEKEEPING: &[&str] = &["arp", "lldp", "cdp"];
 
 /// What crossed a declared conduit that it does not permit.
 fn conduit_reasons(verdict: &Verdict, pair: &ZonePair) -> Vec<String> {
@@ -245,7 +269,7 @@ fn conduit_reasons(verdict: &Verdict, pair: &ZonePair) -> Vec<String> {
             Permission::Partly(classes) => {
                 refused.push(format!("{} ({})", protocol.protocol, classes.join(", ")))
             }
-            Permission::Yes | Permission::NotApplicable => {}
+            Permission::Yes | Permission::NotApplicable | Permission::Housekeeping => {}
         }
     }
     refused.extend(pair.services.iter().map(|s| s.service.clone()));
@@ -561,8 +585,8 @@ pub fn contradictions(
     let mut seen: Vec<(Observation, &str, &str, String)> = Vec::new();
     for f in insecure.iter().filter(|f| f.crosses) {
         let evidence = format!(
-            "{} → {}: {} {} ({})",
-            f.from, f.to, f.protocol, f.finding, f.count
+            "{} → {}: {} ({}, {})",
+            f.from, f.to, f.finding, f.protocol, f.count
         );
         // Commands are unauthenticated traffic too.
         if f.kind == Observation::UnauthenticatedCommands {
@@ -575,12 +599,30 @@ pub fn contradictions(
         }
         seen.push((f.kind, &f.from, &f.to, evidence));
     }
-    for v in verdicts.iter().filter(|v| v.status == Status::Violated) {
+    for v in verdicts.iter().filter(|v| v.from != v.to) {
         let Some(pair) = v.pair else { continue };
+        let l2: Vec<&str> = pair
+            .protocols
+            .iter()
+            .map(|p| p.protocol.as_str())
+            .filter(|p| LAYER2.contains(p))
+            .collect();
+        if !l2.is_empty() && v.both_declared {
+            seen.push((
+                Observation::Layer2Adjacency,
+                v.from,
+                v.to,
+                format!("{} → {}: {}", v.from, v.to, l2.join(", ")),
+            ));
+        }
+        if v.status != Status::Violated {
+            continue;
+        }
         let what: Vec<&str> = pair
             .protocols
             .iter()
             .map(|p| p.protocol.as_str())
+            .filter(|p| !HOUSEKEEPING.contains(p))
             .chain(pair.services.iter().map(|s| s.service.as_str()))
             .collect();
         let what = what.join(", ");
@@ -601,20 +643,6 @@ pub fn contradictions(
             v.to,
             format!("{} → {}: {detail}", v.from, v.to),
         ));
-        let l2: Vec<&str> = pair
-            .protocols
-            .iter()
-            .map(|p| p.protocol.as_str())
-            .filter(|p| LAYER2.contains(p))
-            .collect();
-        if !l2.is_empty() && kind != Observation::Untrusted {
-            seen.push((
-                Observation::Layer2Adjacency,
-                v.from,
-                v.to,
-                format!("{} → {}: {}", v.from, v.to, l2.join(", ")),
-            ));
-        }
     }
     let mut zones = Vec::new();
     for zone in &declared.zones {

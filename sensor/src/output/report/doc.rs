@@ -169,7 +169,7 @@ th, td { border: 1px solid #bbb; padding: .25em .6em; text-align: left; vertical
 th { background: #eef1f5; }
 code { background: #f2f2f2; padding: 0 .25em; border-radius: 3px; }
 td.violated { background: #f8d4d0; font-weight: bold; color: #8a1c12; }
-td.unzoned { background: #fbecc2; }
+td.unzoned, td.adjacent { background: #fbecc2; }
 td.observed { background: #d8efd8; }
 td.allowed { background: #e4ebf5; }
 td.internal { background: #f4f4f4; color: #555; }

@@ -333,6 +333,7 @@ fn conduits(
         text("observed: traffic on a declared conduit, all of it permitted; "),
         text("allowed: a conduit is declared, nothing crossed it; "),
         text("unzoned: traffic with private addresses outside every zone (a gap in the policy); "),
+        text("adjacent: only ARP, LLDP or CDP crossed (the zones share a broadcast domain); "),
         text("internal: traffic inside the zone; ·: nothing."),
     ]);
     let mut header = vec!["Initiating zone"];
@@ -472,6 +473,7 @@ fn pair_section(doc: &mut Document, v: &Verdict, pair: &ZonePair) {
                 }
                 let permitted = match v.permission(p) {
                     Permission::NotApplicable => vec![text("—")],
+                    Permission::Housekeeping => vec![text("— (layer 2)")],
                     Permission::Yes => vec![Span::Status("observed", "yes".into())],
                     Permission::No => vec![Span::Status("violated", "no".into())],
                     Permission::Partly(refused) => vec![Span::Status(
@@ -827,6 +829,9 @@ fn end(end: &crate::output::alerts::EndRecord) -> String {
         return String::new();
     }
     let mut text = address.to_string();
+    if let Some(name) = &end.name {
+        text.push_str(&format!(" “{name}”"));
+    }
     if let Some(role) = &end.role {
         text.push_str(&format!(" ({role})"));
     }

@@ -88,10 +88,11 @@ pub(super) fn save(tx: &Transaction, run: i64, findings: &RunFindings) -> rusqli
 fn save_alerts(tx: &Transaction, run: i64, alerts: &[Alert]) -> rusqlite::Result<()> {
     let mut upsert = tx.prepare(
         "INSERT INTO alerts (rule, src, dst, function, ts, last_ts, severity, title, description,
-             src_ip, src_mac, src_asset, src_zone, src_role, dst_ip, dst_mac, dst_asset, dst_zone, dst_role,
+             src_ip, src_mac, src_name, src_asset, src_zone, src_role,
+             dst_ip, dst_mac, dst_name, dst_asset, dst_zone, dst_role,
              zones, conduit, protocol, evidence, iec62443, mitre, count, first_run, last_run)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19,
-             ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?27)
+             ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?29)
          ON CONFLICT (rule, src, dst, function, ts) DO UPDATE SET
              last_ts = max(last_ts, excluded.last_ts),
              count = max(count, excluded.count),
@@ -112,11 +113,13 @@ fn save_alerts(tx: &Transaction, run: i64, alerts: &[Alert]) -> rusqlite::Result
             a.description,
             a.src.ip,
             a.src.mac,
+            a.src.name,
             a.src.asset,
             a.src.zone,
             a.src.role,
             a.dst.ip,
             a.dst.mac,
+            a.dst.name,
             a.dst.asset,
             a.dst.zone,
             a.dst.role,
@@ -205,7 +208,8 @@ fn timestamp(what: &str, text: &str) -> Result<Timestamp, ReadError> {
 pub(super) fn load_alerts(conn: &rusqlite::Connection) -> Result<Vec<AlertRecord>, ReadError> {
     let mut stmt = conn.prepare(
         "SELECT id, rule, function, ts, last_ts, severity, title, description,
-             src_ip, src_mac, src_asset, src_zone, src_role, dst_ip, dst_mac, dst_asset, dst_zone, dst_role,
+             src_ip, src_mac, src_name, src_asset, src_zone, src_role,
+             dst_ip, dst_mac, dst_name, dst_asset, dst_zone, dst_role,
              zones, conduit, protocol, evidence, iec62443, mitre, count
          FROM alerts ORDER BY ts, rule, src, dst, function",
     )?;
@@ -224,9 +228,10 @@ fn alert(row: &Row) -> Result<AlertRecord, ReadError> {
         Ok(EndRecord {
             ip: row.get(at)?,
             mac: row.get(at + 1)?,
-            asset: row.get(at + 2)?,
-            zone: row.get(at + 3)?,
-            role: row.get(at + 4)?,
+            name: row.get(at + 2)?,
+            asset: row.get(at + 3)?,
+            zone: row.get(at + 4)?,
+            role: row.get(at + 5)?,
         })
     };
     let function: String = row.get(2)?;
@@ -240,14 +245,14 @@ fn alert(row: &Row) -> Result<AlertRecord, ReadError> {
         title: row.get(6)?,
         description: row.get(7)?,
         src: end(8)?,
-        dst: end(13)?,
-        zones: parse(&what, &row.get::<_, String>(18)?)?,
-        conduit: row.get(19)?,
-        protocol: row.get(20)?,
-        evidence: parse::<EvidenceRecord>(&what, &row.get::<_, String>(21)?)?,
-        iec62443: parse(&what, &row.get::<_, String>(22)?)?,
-        mitre: parse(&what, &row.get::<_, String>(23)?)?,
-        count: row.get::<_, i64>(24)?.max(0) as u64,
+        dst: end(14)?,
+        zones: parse(&what, &row.get::<_, String>(20)?)?,
+        conduit: row.get(21)?,
+        protocol: row.get(22)?,
+        evidence: parse::<EvidenceRecord>(&what, &row.get::<_, String>(23)?)?,
+        iec62443: parse(&what, &row.get::<_, String>(24)?)?,
+        mitre: parse(&what, &row.get::<_, String>(25)?)?,
+        count: row.get::<_, i64>(26)?.max(0) as u64,
     })
 }
 

@@ -47,9 +47,11 @@ fn alert(rule: &str, ts: i64, count: u64) -> Alert {
             asset: Some("10.10.1.10".into()),
             zone: "supervisory".into(),
             role: Some("hmi"),
+            ..AlertEnd::default()
         },
         dst: AlertEnd {
             ip: Some("10.10.2.1".parse().unwrap()),
+            name: Some("plc-1.plant.example".into()),
             zone: "control".into(),
             ..AlertEnd::default()
         },
