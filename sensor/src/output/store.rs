@@ -13,6 +13,7 @@ pub use findings::{RunFindings, RunRecord};
 
 use crate::analysis::conduits::{DeclaredPolicy, ObservedConduits};
 use crate::analysis::inventory::{Change, Host, Inventory, MacInfo, format_mac, parse_mac};
+use crate::analysis::policy::baseline::SavedBaseline;
 use crate::output::alerts::AlertRecord;
 
 /// Schema migrations, applied in order; `PRAGMA user_version` counts those applied.
@@ -31,9 +32,13 @@ const MIGRATIONS: &[&str] = &[
      );
      CREATE INDEX changes_by_host ON changes (host);
      CREATE TABLE runs (id INTEGER PRIMARY KEY, captures TEXT NOT NULL, packets INTEGER NOT NULL);",
-    // 2: alerts (one row per alert identity, so that replaying a capture again
+    // 2: the learned baseline (one row, JSON).
+    "CREATE TABLE baseline (id INTEGER PRIMARY KEY CHECK (id = 1), state TEXT NOT NULL);",
+    // 3: alerts (one row per alert identity, so that replaying a capture again
     // does not repeat them), observed conduits merged across runs, the zones
     // and conduits of the policy last loaded, and each run's capture period.
+    // An alert's id stays the same when a run sees it again, so that later
+    // state (acknowledgements, mutes) can refer to it from a table of its own.
     "CREATE TABLE alerts (
          id INTEGER PRIMARY KEY,
          rule TEXT NOT NULL,
@@ -258,6 +263,30 @@ impl Store {
             findings::save(&tx, run, findings).map_err(sqlite)?;
         }
         tx.commit().map_err(sqlite)
+    }
+
+    /// The baseline learned by earlier runs, if any.
+    pub fn load_baseline(&self) -> Result<Option<SavedBaseline>, StoreError> {
+        let state: Option<String> = self
+            .conn
+            .query_row("SELECT state FROM baseline WHERE id = 1", [], |r| r.get(0))
+            .optional()
+            .map_err(|e| self.sqlite(e))?;
+        state
+            .map(|s| serde_json::from_str(&s).map_err(|e| self.corrupt("baseline".into(), e)))
+            .transpose()
+    }
+
+    /// Keeps `baseline` in place of the one stored.
+    pub fn save_baseline(&mut self, baseline: &SavedBaseline) -> Result<(), StoreError> {
+        let state = serde_json::to_string(baseline).expect("baselines serialise");
+        self.conn
+            .execute(
+                "INSERT INTO baseline (id, state) VALUES (1, ?1) ON CONFLICT (id) DO UPDATE SET state = ?1",
+                params![state],
+            )
+            .map_err(|e| self.sqlite(e))?;
+        Ok(())
     }
 
     /// Runs recorded so far.

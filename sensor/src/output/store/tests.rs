@@ -241,3 +241,50 @@ fn a_store_of_the_first_schema_is_migrated_and_keeps_its_runs() {
     assert_eq!(store.load_alerts().unwrap().len(), 1);
     assert_eq!(store.runs().unwrap(), 2);
 }
+
+#[test]
+fn a_store_with_a_learned_baseline_is_migrated_and_keeps_it() {
+    // Schema 2: inventory and runs, and the baseline table, as written by an
+    // otsensor that knew no alerts or conduits.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("learned.db");
+    let learned = SavedBaseline {
+        complete: true,
+        until: Some(Timestamp::from_secs(3600)),
+        pairs: Vec::new(),
+        conduits: Vec::new(),
+    };
+    {
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        conn.execute_batch(MIGRATIONS[0]).unwrap();
+        conn.execute_batch(MIGRATIONS[1]).unwrap();
+        conn.pragma_update(None, "user_version", 2).unwrap();
+        conn.execute(
+            "INSERT INTO runs (captures, packets) VALUES ('learn.pcap', 9)",
+            [],
+        )
+        .unwrap();
+        conn.execute(
+            "INSERT INTO baseline (id, state) VALUES (1, ?1)",
+            [serde_json::to_string(&learned).unwrap()],
+        )
+        .unwrap();
+    }
+    let mut store = Store::open(&path).unwrap();
+    let version: i64 = store
+        .conn
+        .pragma_query_value(None, "user_version", |r| r.get(0))
+        .unwrap();
+    assert_eq!(version, 3);
+    assert_eq!(store.load_baseline().unwrap(), Some(learned));
+    assert_eq!(store.load_runs().unwrap()[0].captures, ["learn.pcap"]);
+    assert!(store.load_alerts().unwrap().is_empty());
+    save(
+        &mut store,
+        &[alert("OT-ZONE-002", 1, 1)],
+        &observed(&policy(), 1),
+        1,
+    );
+    assert_eq!(store.load_alerts().unwrap()[0].rule, "OT-ZONE-002");
+    assert_eq!(store.runs().unwrap(), 2);
+}
