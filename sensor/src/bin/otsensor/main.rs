@@ -30,7 +30,7 @@ enum Command {
     /// Work with policy and detection rules.
     #[command(subcommand)]
     Rules(rules::RulesCommand),
-    /// Write the IEC 62443 compliance report (report.md, report.html) from a store or a replay's output.
+    /// Write the IEC 62443 compliance report (Markdown, HTML) from a store or a replay's output.
     Report(report::ReportArgs),
 }
 

@@ -14,6 +14,15 @@ use crate::{Failure, print};
 const MARKDOWN_FILE: &str = "report.md";
 const HTML_FILE: &str = "report.html";
 
+/// One format of the report.
+#[derive(Clone, Copy, clap::ValueEnum)]
+pub enum Format {
+    /// Markdown.
+    Md,
+    /// Self-contained HTML (styles inline, no scripts, no external resources).
+    Html,
+}
+
 #[derive(clap::Args)]
 pub struct ReportArgs {
     /// The store written by `otsensor replay --db FILE`: every run it recorded.
@@ -31,8 +40,15 @@ pub struct ReportArgs {
     /// the findings recorded. May be repeated.
     #[arg(long, value_name = "PATH")]
     pub policy: Vec<PathBuf>,
-    /// Write report.md and report.html here (default: the --from directory).
-    #[arg(long, value_name = "DIR", required_unless_present = "from")]
+    /// Write one format, to standard output or to --output FILE.
+    #[arg(long, value_enum, conflicts_with = "out")]
+    pub format: Option<Format>,
+    /// With --format: write the report to FILE instead of standard output.
+    #[arg(short = 'o', long, value_name = "FILE", requires = "format")]
+    pub output: Option<PathBuf>,
+    /// Without --format: write report.md and report.html into DIR (default:
+    /// the --from directory).
+    #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
     /// Print nothing but errors.
     #[arg(long, short)]
@@ -56,15 +72,26 @@ pub fn run(args: ReportArgs) -> Result<(), Failure> {
         let policy = crate::rules::load_policy(&args.policy)?;
         input = input.with_policy(DeclaredPolicy::from_policy(&policy));
     }
-    let out = args
-        .out
-        .clone()
-        .or_else(|| args.from.clone())
-        .expect("clap requires --out without --from");
+    let report = Report::new(input);
+    if let Some(format) = args.format {
+        let text = match format {
+            Format::Md => report.markdown(),
+            Format::Html => report.html(),
+        };
+        return match &args.output {
+            Some(path) => fs::write(path, text)
+                .map_err(|e| Failure::Runtime(format!("{}: {e}", path.display()))),
+            None => print(|o| o.write_all(text.as_bytes())),
+        };
+    }
+    let Some(out) = args.out.clone().or_else(|| args.from.clone()) else {
+        return Err(Failure::Input(
+            "give --format md|html (to standard output or -o FILE) or --out DIR".into(),
+        ));
+    };
     fs::create_dir_all(&out).map_err(|e| {
         Failure::Runtime(format!("{}: cannot create directory: {e}", out.display()))
     })?;
-    let report = Report::new(input);
     for (name, text) in [
         (MARKDOWN_FILE, report.markdown()),
         (HTML_FILE, report.html()),

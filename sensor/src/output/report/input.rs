@@ -118,7 +118,11 @@ pub fn from_store(store: &Store, name: &str) -> Result<ReportInput, StoreError> 
         .map(ZoneAsset::from_asset)
         .collect();
     Ok(ReportInput {
-        source: format!("the store {name} ({} runs)", runs.len()),
+        source: format!(
+            "the store {name} ({} run{})",
+            runs.len(),
+            if runs.len() == 1 { "" } else { "s" }
+        ),
         captures,
         // A run that replayed an earlier one's traffic adds no packets.
         packets: runs

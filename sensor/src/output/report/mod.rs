@@ -269,7 +269,12 @@ fn zones(doc: &mut Document, observed: &ObservedConduits, order: &[String]) {
                 );
                 let mut spans = Vec::new();
                 if !zone.description.is_empty() {
-                    spans.push(text(format!("{} ", zone.description)));
+                    let end = if zone.description.ends_with(['.', '!', '?']) {
+                        " "
+                    } else {
+                        ". "
+                    };
+                    spans.push(text(format!("{}{end}", zone.description)));
                 }
                 let mut members: Vec<String> = zone.cidrs.clone();
                 members.extend(zone.macs.iter().cloned());
@@ -676,18 +681,22 @@ fn violations(doc: &mut Document, alerts: &[AlertRecord]) {
 
 /// `10.10.1.10 → 10.10.2.1 modbus write_single_register: detail`.
 fn example(alert: &AlertRecord) -> String {
+    let mut what = String::new();
+    for part in [&alert.protocol, &alert.function].into_iter().flatten() {
+        what.push(' ');
+        what.push_str(part);
+    }
     let mut text = alert.src.address().to_string();
     if !alert.dst.address().is_empty() {
         text.push_str(&format!(" → {}", alert.dst.address()));
     }
-    if let Some(protocol) = &alert.protocol {
-        text.push_str(&format!(" {protocol}"));
-    }
-    if let Some(function) = &alert.function {
-        text.push_str(&format!(" {function}"));
-    }
-    if !alert.evidence.detail.is_empty() {
-        text.push_str(&format!(": {}", alert.evidence.detail));
+    text.push_str(&what);
+    // The detail often repeats protocol and function: say them once.
+    let detail = &alert.evidence.detail;
+    match detail.strip_prefix(what.trim_start()) {
+        Some(rest) if !what.is_empty() => text.push_str(rest),
+        _ if !detail.is_empty() => text.push_str(&format!(": {detail}")),
+        _ => {}
     }
     text
 }
