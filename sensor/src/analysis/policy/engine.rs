@@ -63,7 +63,7 @@ const WRONG_INITIATOR: Builtin = Builtin {
 };
 const WRITER_NOT_ALLOWED: Builtin = Builtin {
     id: "OT-ZONE-004",
-    title: "Write or control across a conduit from an asset not allowed to",
+    title: "Write or control across a conduit by an asset the conduit does not name as a writer",
     severity: Severity::High,
     iec62443: &["SR 2.1", "SR 5.2"],
     mitre: &["T0855", "T0836"],
