@@ -3,6 +3,7 @@
 //! its results are deterministic; it never touches raw bytes.
 
 mod cip_connections;
+pub mod conduits;
 pub mod inventory;
 pub mod policy;
 mod rates;
@@ -26,6 +27,7 @@ pub struct Analyzer {
     inventory: Inventory,
     policy: Engine,
     cip: cip_connections::CipConnections,
+    conduits: conduits::ConduitMap,
     changes: Vec<Change>,
     changes_dropped: u64,
     rates: Rates,
@@ -60,6 +62,10 @@ pub struct Findings {
     pub alerts_dropped: u64,
     /// Packets and bytes by second of packet time (the latest seconds).
     pub rates: Rates,
+    /// What crossed between zones, and the zones' assets.
+    pub conduits: conduits::ObservedConduits,
+    /// The learned baseline, when learning or judging with one.
+    pub baseline: Option<policy::baseline::SavedBaseline>,
 }
 
 impl Analyzer {
@@ -69,6 +75,7 @@ impl Analyzer {
         Analyzer {
             traffic: traffic::Traffic::default(),
             inventory,
+            conduits: conduits::ConduitMap::new(&policy),
             policy: Engine::new(policy),
             cip: cip_connections::CipConnections::default(),
             changes: Vec::new(),
@@ -105,10 +112,14 @@ impl Analyzer {
         events.for_each_mut(|event| self.cip.event(event));
         for start in started {
             self.inventory.flow_started(start);
-            self.policy.flow_started(start, &self.inventory);
         }
         for first in uses {
             self.inventory.first_use(first);
+        }
+        // Judged once the inventory knows what the epoch's flows did, so
+        // that roles are known when a flow rule asks for them.
+        for start in started {
+            self.policy.flow_started(start, &self.inventory);
         }
         for event in events.iter() {
             self.traffic.event(event);
@@ -119,11 +130,15 @@ impl Analyzer {
                 self.inventory.event(event);
             }
             self.policy.event(event, &self.inventory);
+            self.conduits
+                .event(event, self.policy.policy(), &self.inventory);
         }
         for flow in ended {
             self.traffic.flow_ended(flow);
             self.inventory.flow_ended(flow);
             self.policy.flow_ended(flow, &self.inventory);
+            self.conduits
+                .flow_ended(flow, self.policy.policy(), &self.inventory);
         }
         for change in self.inventory.take_changes() {
             self.policy.change(&change, &self.inventory);
@@ -168,13 +183,23 @@ impl Analyzer {
         &self.changes
     }
 
+    /// Learns or judges with `baseline` (see [`policy::baseline`]).
+    pub fn with_baseline(mut self, baseline: policy::baseline::Baseline) -> Analyzer {
+        self.policy.set_baseline(baseline);
+        self
+    }
+
     pub fn finish(self) -> Findings {
-        let (alerts, alerts_dropped) = self.policy.finish();
+        let assets = self.inventory.assets();
+        let conduits = self.conduits.finish(self.policy.policy(), &assets);
+        let outcome = self.policy.finish();
         Findings {
-            alerts,
-            alerts_dropped,
+            conduits,
+            alerts: outcome.alerts,
+            alerts_dropped: outcome.alerts_dropped,
+            baseline: outcome.baseline,
             traffic: self.traffic.finish(),
-            assets: self.inventory.assets(),
+            assets,
             inventory: self.inventory,
             changes: self.changes,
             changes_dropped: self.changes_dropped,

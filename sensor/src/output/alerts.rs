@@ -1,5 +1,5 @@
-//! `alerts.jsonl`: one JSON object per alert, in the order they first happened;
-//! and [`AlertRecord`], an alert as written, read back (from the store).
+//! `alerts.jsonl`: one JSON object per alert, in the order they first
+//! happened; and [`AlertRecord`], an alert as read back from it or from the store.
 
 use std::io::{self, Write};
 
@@ -86,6 +86,11 @@ pub struct EvidenceRecord {
 }
 
 impl AlertRecord {
+    /// The record `alerts.jsonl` reads back as (field by field: see the `From` impl).
+    pub fn from_alert(alert: &Alert) -> AlertRecord {
+        AlertRecord::from(alert)
+    }
+
     /// Unknown severities (a newer writer) rank lowest.
     pub fn severity(&self) -> Severity {
         Severity::from_name(&self.severity).unwrap_or(Severity::Info)
@@ -102,6 +107,27 @@ impl AlertRecord {
             self.function.as_deref().unwrap_or_default()
         )
     }
+
+    /// What makes an alert the same one in another run over the same traffic:
+    /// its rule, its ends, its function and when it first happened.
+    pub fn identity(&self) -> (String, String, String, String, String) {
+        (
+            self.rule.clone(),
+            self.src.address().to_string(),
+            self.dst.address().to_string(),
+            self.function.clone().unwrap_or_default(),
+            self.ts.to_string(),
+        )
+    }
+}
+
+/// Reads `alerts.jsonl`; a bad line is an error naming its line number.
+pub fn read_jsonl(text: &str) -> Result<Vec<AlertRecord>, String> {
+    text.lines()
+        .enumerate()
+        .filter(|(_, line)| !line.trim().is_empty())
+        .map(|(n, line)| serde_json::from_str(line).map_err(|e| format!("line {}: {e}", n + 1)))
+        .collect()
 }
 
 impl From<&AlertEnd> for EndRecord {

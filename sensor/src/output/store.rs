@@ -7,8 +7,13 @@ use std::path::Path;
 
 use rusqlite::{Connection, OptionalExtension, params};
 
+mod findings;
+
+pub use findings::{RunFindings, RunRecord};
+
+use crate::analysis::conduits::{DeclaredPolicy, ObservedConduits};
 use crate::analysis::inventory::{Change, Host, Inventory, MacInfo, format_mac, parse_mac};
-use crate::analysis::policy::Alert;
+use crate::analysis::policy::baseline::SavedBaseline;
 use crate::output::alerts::AlertRecord;
 
 /// Schema migrations, applied in order; `PRAGMA user_version` counts those applied.
@@ -27,19 +32,66 @@ const MIGRATIONS: &[&str] = &[
      );
      CREATE INDEX changes_by_host ON changes (host);
      CREATE TABLE runs (id INTEGER PRIMARY KEY, captures TEXT NOT NULL, packets INTEGER NOT NULL);",
-    // 2: the alerts of each run, as alerts.jsonl writes them.
+    // 2: the learned baseline (one row, JSON).
+    "CREATE TABLE baseline (id INTEGER PRIMARY KEY CHECK (id = 1), state TEXT NOT NULL);",
+    // 3: alerts (one row per alert identity, so that replaying a capture again
+    // does not repeat them), observed conduits merged across runs, the zones
+    // and conduits of the policy last loaded, and each run's capture period.
+    // An alert's id stays the same when a run sees it again, so that later
+    // state (acknowledgements, mutes) can refer to it from a table of its own.
     "CREATE TABLE alerts (
          id INTEGER PRIMARY KEY,
-         run INTEGER NOT NULL,
-         alert TEXT NOT NULL,
-         ts TEXT NOT NULL,
-         severity TEXT NOT NULL,
          rule TEXT NOT NULL,
-         fingerprint TEXT NOT NULL,
-         state TEXT NOT NULL
+         src TEXT NOT NULL,
+         dst TEXT NOT NULL,
+         function TEXT NOT NULL,
+         ts TEXT NOT NULL,
+         last_ts TEXT NOT NULL,
+         severity TEXT NOT NULL,
+         title TEXT NOT NULL,
+         description TEXT NOT NULL,
+         src_ip TEXT, src_mac TEXT, src_name TEXT, src_asset TEXT, src_zone TEXT NOT NULL, src_role TEXT,
+         dst_ip TEXT, dst_mac TEXT, dst_name TEXT, dst_asset TEXT, dst_zone TEXT NOT NULL, dst_role TEXT,
+         zones TEXT NOT NULL,
+         conduit TEXT,
+         protocol TEXT,
+         evidence TEXT NOT NULL,
+         iec62443 TEXT NOT NULL,
+         mitre TEXT NOT NULL,
+         count INTEGER NOT NULL,
+         first_run INTEGER NOT NULL,
+         last_run INTEGER NOT NULL,
+         UNIQUE (rule, src, dst, function, ts)
      );
-     CREATE INDEX alerts_by_fingerprint ON alerts (fingerprint);",
-    // 3: what operators did with alerts (by fingerprint, so that it holds for repeats).
+     CREATE INDEX alerts_by_ts ON alerts (ts);
+     CREATE TABLE observed_conduits (
+         from_zone TEXT NOT NULL,
+         to_zone TEXT NOT NULL,
+         state TEXT NOT NULL,
+         PRIMARY KEY (from_zone, to_zone)
+     );
+     CREATE TABLE policy_zones (
+         position INTEGER PRIMARY KEY,
+         name TEXT NOT NULL UNIQUE,
+         description TEXT NOT NULL,
+         cidrs TEXT NOT NULL,
+         macs TEXT NOT NULL,
+         security_level INTEGER NOT NULL,
+         purdue_level INTEGER
+     );
+     CREATE TABLE policy_conduits (
+         position INTEGER PRIMARY KEY,
+         name TEXT NOT NULL UNIQUE,
+         description TEXT NOT NULL,
+         zone_a TEXT NOT NULL,
+         zone_b TEXT NOT NULL,
+         initiator TEXT,
+         allow TEXT NOT NULL
+     );
+     ALTER TABLE runs ADD COLUMN first_ts TEXT;
+     ALTER TABLE runs ADD COLUMN last_ts TEXT;",
+    // 4: what operators did with alerts, by fingerprint (rule, ends and
+    // function) so that it holds for the same alert in later runs.
     "CREATE TABLE alert_marks (
          fingerprint TEXT PRIMARY KEY,
          acknowledged INTEGER NOT NULL,
@@ -154,14 +206,26 @@ impl Store {
         Ok(Inventory::restore(hosts, macs))
     }
 
-    /// Saves the inventory and this run's changes and alerts, in one transaction.
+    /// Saves the inventory and this run's changes, in one transaction.
     pub fn save(
         &mut self,
         inventory: &Inventory,
         changes: &[Change],
-        alerts: &[Alert],
         captures: &[String],
         packets: u64,
+    ) -> Result<(), StoreError> {
+        self.save_run(inventory, changes, captures, packets, None)
+    }
+
+    /// Saves the inventory, this run's changes and, when given, its alerts,
+    /// observed conduits and policy, in one transaction.
+    pub fn save_run(
+        &mut self,
+        inventory: &Inventory,
+        changes: &[Change],
+        captures: &[String],
+        packets: u64,
+        findings: Option<&RunFindings>,
     ) -> Result<(), StoreError> {
         let path = self.path.clone();
         let sqlite = |source| StoreError::Sqlite {
@@ -211,45 +275,35 @@ impl Store {
                     ])
                     .map_err(sqlite)?;
             }
-            let mut insert = tx
-                .prepare("INSERT INTO alerts (run, alert, ts, severity, rule, fingerprint, state) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)")
-                .map_err(sqlite)?;
-            for alert in alerts {
-                let record = AlertRecord::from(alert);
-                let state = serde_json::to_string(&record).expect("alerts serialise");
-                insert
-                    .execute(params![
-                        run,
-                        record.id,
-                        record.ts.to_string(),
-                        record.severity,
-                        record.rule,
-                        record.fingerprint(),
-                        state
-                    ])
-                    .map_err(sqlite)?;
-            }
+        }
+        if let Some(findings) = findings {
+            findings::save(&tx, run, findings).map_err(sqlite)?;
         }
         tx.commit().map_err(sqlite)
     }
 
-    /// Alerts kept, oldest first.
-    pub fn load_alerts(&self) -> Result<Vec<AlertRecord>, StoreError> {
-        let mut stmt = self
+    /// The baseline learned by earlier runs, if any.
+    pub fn load_baseline(&self) -> Result<Option<SavedBaseline>, StoreError> {
+        let state: Option<String> = self
             .conn
-            .prepare("SELECT run, state FROM alerts ORDER BY id")
+            .query_row("SELECT state FROM baseline WHERE id = 1", [], |r| r.get(0))
+            .optional()
             .map_err(|e| self.sqlite(e))?;
-        let rows = stmt
-            .query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)))
+        state
+            .map(|s| serde_json::from_str(&s).map_err(|e| self.corrupt("baseline".into(), e)))
+            .transpose()
+    }
+
+    /// Keeps `baseline` in place of the one stored.
+    pub fn save_baseline(&mut self, baseline: &SavedBaseline) -> Result<(), StoreError> {
+        let state = serde_json::to_string(baseline).expect("baselines serialise");
+        self.conn
+            .execute(
+                "INSERT INTO baseline (id, state) VALUES (1, ?1) ON CONFLICT (id) DO UPDATE SET state = ?1",
+                params![state],
+            )
             .map_err(|e| self.sqlite(e))?;
-        let mut alerts = Vec::new();
-        for row in rows {
-            let (run, state) = row.map_err(|e| self.sqlite(e))?;
-            let record: AlertRecord = serde_json::from_str(&state)
-                .map_err(|e| self.corrupt(format!("alert of run {run}"), e))?;
-            alerts.push(record);
-        }
-        Ok(alerts)
+        Ok(())
     }
 
     /// The hosts the latest run changed, with what changed.
@@ -308,6 +362,40 @@ impl Store {
         Ok(count.unwrap_or(0) as u64)
     }
 
+    /// Alerts kept, oldest first.
+    pub fn load_alerts(&self) -> Result<Vec<AlertRecord>, StoreError> {
+        findings::load_alerts(&self.conn).map_err(|e| self.read_error(e))
+    }
+
+    /// What crossed between zones over all runs, with the policy last loaded
+    /// (the zones' assets are left for the caller to place).
+    pub fn load_conduits(&self) -> Result<ObservedConduits, StoreError> {
+        let declared = self.load_policy()?;
+        let pairs = findings::load_pairs(&self.conn).map_err(|e| self.read_error(e))?;
+        Ok(ObservedConduits {
+            declared,
+            zones: Vec::new(),
+            pairs,
+        })
+    }
+
+    /// The zones and conduits of the policy last loaded.
+    pub fn load_policy(&self) -> Result<DeclaredPolicy, StoreError> {
+        findings::load_policy(&self.conn).map_err(|e| self.read_error(e))
+    }
+
+    /// The runs recorded, in order.
+    pub fn load_runs(&self) -> Result<Vec<RunRecord>, StoreError> {
+        findings::load_runs(&self.conn).map_err(|e| self.read_error(e))
+    }
+
+    fn read_error(&self, error: findings::ReadError) -> StoreError {
+        match error {
+            findings::ReadError::Sqlite(e) => self.sqlite(e),
+            findings::ReadError::Corrupt(what, reason) => self.corrupt(what, reason),
+        }
+    }
+
     fn sqlite(&self, source: rusqlite::Error) -> StoreError {
         StoreError::Sqlite {
             path: self.path.clone(),
@@ -323,3 +411,6 @@ impl Store {
         }
     }
 }
+
+#[cfg(test)]
+mod tests;

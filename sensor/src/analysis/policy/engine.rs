@@ -7,11 +7,14 @@ use std::collections::{HashMap, VecDeque};
 use std::net::IpAddr;
 
 use super::alert::{AlertEnd, EVIDENCE_PACKETS, Evidence};
+use super::baseline::{
+    Addr, Baseline, Deviation, Request, SavedBaseline, UNTRUSTED, UNZONED, ZoneId,
+};
 use super::{
     ACTING, Alert, AlertPer, By, Distinct, FieldValue, Matcher, Policy, Principal, Severity,
     Threshold, Trigger,
 };
-use crate::analysis::inventory::{Change, HostKey, Inventory, Role};
+use crate::analysis::inventory::{Change, ChangeKind, HostKey, Inventory, Role};
 use crate::event::{Event, Mac, Nest, Protocol, Value, Visitor};
 use crate::flow::Side;
 use crate::pipeline::{FlowRecord, FlowStart};
@@ -60,10 +63,60 @@ const WRONG_INITIATOR: Builtin = Builtin {
 };
 const WRITER_NOT_ALLOWED: Builtin = Builtin {
     id: "OT-ZONE-004",
-    title: "Write or control across a conduit from an asset not allowed to",
+    title: "Write or control across a conduit by an asset the conduit does not name as a writer",
     severity: Severity::High,
     iec62443: &["SR 2.1", "SR 5.2"],
     mitre: &["T0855", "T0836"],
+};
+
+const NEW_ASSET: Builtin = Builtin {
+    id: "OT-BASE-001",
+    title: "New asset after the baseline",
+    severity: Severity::Medium,
+    iec62443: &["SR 7.8", "SR 6.2"],
+    mitre: &["T0848"],
+};
+const NEW_TALKER: Builtin = Builtin {
+    id: "OT-BASE-002",
+    title: "New talker pair after the baseline",
+    severity: Severity::Medium,
+    iec62443: &["SR 6.2", "SR 5.1"],
+    mitre: &["T0886"],
+};
+const NEW_FUNCTION: Builtin = Builtin {
+    id: "OT-BASE-003",
+    title: "New function between known talkers",
+    severity: Severity::Medium,
+    iec62443: &["SR 6.2", "SR 2.1"],
+    mitre: &["T0855"],
+};
+const NEW_CONDUIT: Builtin = Builtin {
+    id: "OT-BASE-004",
+    title: "New conduit: zones that did not talk while learning",
+    severity: Severity::High,
+    iec62443: &["SR 5.1", "SR 5.2"],
+    mitre: &["T0886"],
+};
+const NEW_PROTOCOL: Builtin = Builtin {
+    id: "OT-BASE-005",
+    title: "New protocol on a conduit",
+    severity: Severity::Medium,
+    iec62443: &["SR 5.2", "SR 6.2"],
+    mitre: &["T0869"],
+};
+const RATE_ABOVE: Builtin = Builtin {
+    id: "OT-BASE-006",
+    title: "Message rate far above the baseline",
+    severity: Severity::Medium,
+    iec62443: &["SR 7.1", "SR 6.2"],
+    mitre: &["T0814", "T0806"],
+};
+const SILENCE: Builtin = Builtin {
+    id: "OT-BASE-007",
+    title: "Cyclic traffic resumed after a silence far beyond the baseline",
+    severity: Severity::Low,
+    iec62443: &["SR 6.2"],
+    mitre: &["T0815"],
 };
 
 /// The two ends of what is being judged.
@@ -102,6 +155,18 @@ pub struct Engine {
     /// Names of addresses, from DNS answers and TLS server names, to say
     /// which Internet service an alert is about.
     names: HashMap<IpAddr, String>,
+    /// The learned baseline, when learning or judging.
+    baseline: Option<Baseline>,
+    deviations: Vec<Deviation>,
+}
+
+/// What the engine leaves when the input ends.
+pub struct Outcome {
+    /// In the order they first happened.
+    pub alerts: Vec<Alert>,
+    /// Alerts not kept because [`MAX_ALERTS`] were.
+    pub alerts_dropped: u64,
+    pub baseline: Option<SavedBaseline>,
 }
 
 /// A match held until its rule's clearing window has passed.
@@ -150,6 +215,141 @@ impl Engine {
             pending: Vec::new(),
             next_deadline: Timestamp(i64::MAX),
             names: HashMap::new(),
+            baseline: None,
+            deviations: Vec::new(),
+        }
+    }
+
+    /// Learns or judges with `baseline` from now on.
+    pub fn set_baseline(&mut self, baseline: Baseline) {
+        self.baseline = Some(baseline);
+    }
+
+    pub fn baseline(&self) -> Option<&Baseline> {
+        self.baseline.as_ref()
+    }
+
+    /// A zone for the baseline: declared, or the untrusted or unzoned rest.
+    fn zone_id(&self, ip: Option<IpAddr>, mac: Option<Mac>) -> ZoneId {
+        match self.policy.zone_of(ip, mac) {
+            Some(z) => z as ZoneId,
+            None if ip.is_some_and(is_public) => UNTRUSTED,
+            None => UNZONED,
+        }
+    }
+
+    /// A request against the baseline; deviations become alerts.
+    fn judge_baseline(&mut self, event: &Event, ends: &Ends, inventory: &Inventory) {
+        let pdu = &event.pdu;
+        if pdu.is_response || is_chatter(pdu.protocol) {
+            return;
+        }
+        let (Some(src), Some(dst)) = (
+            Addr::of(ends.src_ip, ends.src_mac),
+            Addr::of(ends.dst_ip, ends.dst_mac),
+        ) else {
+            return;
+        };
+        if !is_one_host(dst) {
+            return;
+        }
+        let request = Request {
+            ts: event.header.ts,
+            src,
+            dst,
+            protocol: pdu.protocol,
+            function: pdu.function,
+            zones: [
+                self.zone_id(ends.src_ip, ends.src_mac),
+                self.zone_id(ends.dst_ip, ends.dst_mac),
+            ],
+        };
+        let mut deviations = std::mem::take(&mut self.deviations);
+        deviations.clear();
+        if let Some(baseline) = &mut self.baseline {
+            baseline.request(&request, &mut deviations);
+        }
+        for deviation in deviations.drain(..) {
+            let (builtin, detail) = self.deviation_detail(&deviation, event, ends);
+            self.raise_builtin(builtin, ends, event_context(event), None, detail, inventory);
+        }
+        self.deviations = deviations;
+    }
+
+    fn deviation_detail(
+        &self,
+        deviation: &Deviation,
+        event: &Event,
+        ends: &Ends,
+    ) -> (&'static Builtin, String) {
+        let what = describe(event);
+        let zones = || {
+            format!(
+                "{} and {}",
+                zone_label(
+                    &self.policy,
+                    self.policy.zone_of(ends.src_ip, ends.src_mac),
+                    ends.src_ip
+                ),
+                zone_label(
+                    &self.policy,
+                    self.policy.zone_of(ends.dst_ip, ends.dst_mac),
+                    ends.dst_ip
+                )
+            )
+        };
+        match deviation {
+            Deviation::NewTalker => (
+                &NEW_TALKER,
+                format!(
+                    "{what}: this pair did not talk {} while learning",
+                    event.pdu.protocol.name()
+                ),
+            ),
+            Deviation::NewFunction { learned } => (
+                &NEW_FUNCTION,
+                format!(
+                    "{what}: while learning this pair used only {}",
+                    learned.join(", ")
+                ),
+            ),
+            Deviation::NewConduit => (
+                &NEW_CONDUIT,
+                format!("{what}: first traffic between {}", zones()),
+            ),
+            Deviation::NewProtocolOnConduit { learned } => {
+                let learned: Vec<&str> = learned.iter().map(|p| p.name()).collect();
+                (
+                    &NEW_PROTOCOL,
+                    format!(
+                        "{what}: between {} only {} while learning",
+                        zones(),
+                        learned.join(", ")
+                    ),
+                )
+            }
+            Deviation::RateAbove {
+                count,
+                learned_max,
+                learned_p99,
+            } => (
+                &RATE_ABOVE,
+                format!(
+                    "{what}: {count} requests within {}s; learned at most {learned_max} (p99 {learned_p99})",
+                    super::baseline::RATE_WINDOW.0 / 1_000_000_000
+                ),
+            ),
+            Deviation::Silence {
+                gap_ms,
+                learned_p99_ms,
+            } => (
+                &SILENCE,
+                format!(
+                    "{what}: first request after {:.1}s; learned gaps p99 {:.1}s",
+                    *gap_ms as f64 / 1000.0,
+                    *learned_p99_ms as f64 / 1000.0
+                ),
+            ),
         }
     }
 
@@ -186,6 +386,9 @@ impl Engine {
             self.clear_pending(event, &ends, inventory);
         }
         self.learn_names(event);
+        if self.baseline.is_some() {
+            self.judge_baseline(event, &ends, inventory);
+        }
         for at in 0..self.by_protocol[p].len() {
             let rule = self.by_protocol[p][at];
             if self.policy.rules[rule].fires_on_event(event, &self.policy, inventory)
@@ -358,7 +561,8 @@ impl Engine {
         }
     }
 
-    /// A change in the inventory: the change rules.
+    /// A change in the inventory: the change rules, and a new asset once
+    /// the baseline is established.
     pub fn change(&mut self, change: &Change, inventory: &Inventory) {
         let (ip, mac) = match change.host {
             HostKey::Ip(ip) => (Some(ip), None),
@@ -379,6 +583,18 @@ impl Engine {
             protocol: None,
             function: None,
         };
+        if change.kind == ChangeKind::NewAsset
+            && self
+                .baseline
+                .as_ref()
+                .is_some_and(|b| b.judges_at(change.seen.ts))
+        {
+            let detail = format!(
+                "{} first seen after the baseline was learned",
+                addr(ends.src_ip, ends.src_mac)
+            );
+            self.raise_builtin(&NEW_ASSET, &ends, context.clone(), None, detail, inventory);
+        }
         for at in 0..self.change_rules.len() {
             let rule = self.change_rules[at];
             if self.policy.rules[rule].fires_on_change(change, &ends, &self.policy, inventory) {
@@ -454,7 +670,7 @@ impl Engine {
     /// All alerts raised, in the order they first happened. Matches still
     /// inside their clearing window when the input ends are not raised: the
     /// capture ended before it could tell.
-    pub fn finish(mut self) -> (Vec<Alert>, u64) {
+    pub fn finish(mut self) -> Outcome {
         self.alerts.sort_by_key(|a| (a.seq, a.ts));
         // Names learned after an alert was raised (a TLS server name follows the connection).
         for alert in &mut self.alerts {
@@ -469,7 +685,19 @@ impl Engine {
         for (n, alert) in self.alerts.iter_mut().enumerate() {
             alert.id = format!("A{:06}", n + 1);
         }
-        (self.alerts, self.alerts_dropped)
+        let policy = &self.policy;
+        let baseline = self.baseline.as_ref().map(|b| {
+            b.save(|zone| match zone {
+                UNTRUSTED => super::UNTRUSTED.to_string(),
+                UNZONED => "unzoned".to_string(),
+                z => policy.zone_name(Some(z as usize)).to_string(),
+            })
+        });
+        Outcome {
+            alerts: self.alerts,
+            alerts_dropped: self.alerts_dropped,
+            baseline,
+        }
     }
 
     /// What a flow rule saw: the transport and server port, or the ethertype.
@@ -692,8 +920,12 @@ impl Engine {
             if context.ts.0 - alert.last_ts.0 <= DEDUP_WINDOW_SECS * 1_000_000_000 {
                 alert.count += 1;
                 alert.last_ts = alert.last_ts.max(context.ts);
-                if alert.evidence.packets.len() < EVIDENCE_PACKETS && context.packet != 0 {
-                    alert.evidence.packets.push(context.packet);
+                let packets = &mut alert.evidence.packets;
+                if packets.len() < EVIDENCE_PACKETS
+                    && context.packet != 0
+                    && packets.last() != Some(&context.packet)
+                {
+                    packets.push(context.packet);
                 }
                 return;
             }
@@ -817,6 +1049,32 @@ fn describe(event: &Event) -> String {
     match pdu.function_code {
         Some(code) => format!("{} {} ({code})", pdu.protocol.name(), pdu.function),
         None => format!("{} {}", pdu.protocol.name(), pdu.function),
+    }
+}
+
+/// Discovery and name-service chatter, which the baseline leaves out.
+fn is_chatter(protocol: Protocol) -> bool {
+    matches!(
+        protocol,
+        Protocol::Arp
+            | Protocol::Lldp
+            | Protocol::Cdp
+            | Protocol::Dhcp
+            | Protocol::Mdns
+            | Protocol::Llmnr
+            | Protocol::Nbns
+            | Protocol::Nbdgm
+    )
+}
+
+/// An address of one host (not broadcast or multicast).
+fn is_one_host(addr: Addr) -> bool {
+    match addr {
+        Addr::Ip(IpAddr::V4(v4)) => {
+            !(v4.is_multicast() || v4.is_broadcast() || v4.octets()[3] == 255)
+        }
+        Addr::Ip(IpAddr::V6(v6)) => !v6.is_multicast(),
+        Addr::Mac(mac) => mac[0] & 1 == 0,
     }
 }
 

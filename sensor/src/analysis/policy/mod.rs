@@ -4,6 +4,7 @@
 //! ([`Engine`]) evaluates it over events, in packet order, and raises alerts.
 
 mod alert;
+pub mod baseline;
 mod engine;
 pub mod load;
 mod schema;
@@ -13,7 +14,7 @@ use std::net::IpAddr;
 use ipnet::IpNet;
 
 pub use alert::{Alert, AlertEnd, Evidence as AlertEvidence, Severity};
-pub use engine::{Engine, is_public};
+pub use engine::{Engine, Outcome, is_public};
 pub use load::{PolicyError, PolicyErrors, Source, load};
 
 use crate::analysis::inventory::{ChangeKind, Role};

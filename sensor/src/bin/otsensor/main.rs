@@ -5,6 +5,7 @@ mod assets;
 mod dashboard;
 mod progress;
 mod replay;
+mod report;
 mod rules;
 
 use std::io;
@@ -32,6 +33,8 @@ enum Command {
     Rules(rules::RulesCommand),
     /// Browse a store's inventory and alert history in the terminal dashboard.
     Tui(dashboard::TuiArgs),
+    /// Write the IEC 62443 compliance report (Markdown, HTML) from a store or a replay's output.
+    Report(report::ReportArgs),
 }
 
 #[derive(clap::Args)]
@@ -55,9 +58,15 @@ pub struct ReplayArgs {
     /// pack: TOML files, or directories of them. May be repeated.
     #[arg(long, value_name = "PATH")]
     pub policy: Vec<PathBuf>,
-    /// Keep the asset inventory in this SQLite file, merged with what earlier runs put there.
+    /// Keep the asset inventory (and the learned baseline) in this SQLite file,
+    /// merged with what earlier runs put there.
     #[arg(long, value_name = "FILE")]
     pub db: Option<PathBuf>,
+    /// Learn a baseline over the first DURATION of packet time (`30s`, `10m`, `2h`),
+    /// then alert on what falls outside it. With --db the baseline is kept, and later
+    /// runs judge against it without learning again; --learn starts a new one.
+    #[arg(long, value_name = "DURATION", value_parser = parse_learn)]
+    pub learn: Option<otsensor::time::Timestamp>,
     /// Write cleartext credentials seen on the wire (SNMP communities, passwords) into
     /// events instead of redacting them.
     #[arg(long)]
@@ -77,6 +86,11 @@ pub struct ReplayArgs {
 }
 
 /// Exit codes: 0 success, 1 runtime failure or invalid policy, 2 bad input or usage.
+fn parse_learn(text: &str) -> Result<otsensor::time::Timestamp, String> {
+    otsensor::analysis::policy::load::parse_duration(text)
+        .ok_or_else(|| format!("{text:?} is not a duration like 30s, 10m, 2h or 1d"))
+}
+
 pub enum Failure {
     Runtime(String),
     Input(String),
@@ -93,6 +107,7 @@ fn main() -> ExitCode {
         Command::Assets(args) => assets::run(args),
         Command::Rules(command) => rules::run(command),
         Command::Tui(args) => dashboard::browse(args),
+        Command::Report(args) => report::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

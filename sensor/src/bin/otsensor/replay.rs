@@ -6,12 +6,16 @@ use std::path::Path;
 
 use otsensor::analysis::Analyzer;
 use otsensor::analysis::inventory::Inventory;
-use otsensor::analysis::policy::Policy;
+use otsensor::analysis::policy::{
+    self, Policy,
+    baseline::{Baseline, UNTRUSTED, UNZONED, ZoneId},
+};
 use otsensor::capture::{CaptureFile, Input, OpenError, expand_inputs};
 use otsensor::output::events::{EventLog, Renderer};
-use otsensor::output::store::Store;
-use otsensor::output::{alerts, assets, stats, summary};
+use otsensor::output::store::{RunFindings, Store};
+use otsensor::output::{alerts, assets, conduits, stats, summary};
 use otsensor::pipeline::{ReplayConfig, ReplayReport, Sink, replay};
+use otsensor::time::Timestamp;
 
 use crate::progress::Progress;
 use crate::{Failure, ReplayArgs, print};
@@ -21,6 +25,7 @@ const STATS_FILE: &str = "stats.json";
 const ASSETS_FILE: &str = "assets.json";
 const ASSETS_CSV_FILE: &str = "assets.csv";
 const ALERTS_FILE: &str = "alerts.jsonl";
+const CONDUITS_FILE: &str = "conduits.json";
 
 /// What a replay needs, checked before it starts.
 pub struct Setup {
@@ -30,6 +35,7 @@ pub struct Setup {
     pub sink: Option<Box<dyn Sink>>,
     pub store: Option<Store>,
     pub inventory: Inventory,
+    pub baseline: Option<Baseline>,
     pub total_bytes: u64,
 }
 
@@ -76,6 +82,7 @@ impl Setup {
                 .map_err(|e| Failure::Runtime(e.to_string()))?,
             None => Inventory::new(),
         };
+        let baseline = baseline(args, &policy, store.as_ref())?;
         Ok(Setup {
             policy,
             inputs,
@@ -83,19 +90,49 @@ impl Setup {
             sink,
             store,
             inventory,
+            baseline,
             total_bytes,
         })
     }
 
-    /// The analyzer, continuing from the store's inventory, and what is left to run the replay.
+    /// The analyzer, continuing from the store's inventory (and learning or
+    /// judging by the baseline), leaving the rest to run the replay.
     pub fn analyzer(&mut self) -> Analyzer {
         let inventory = std::mem::take(&mut self.inventory);
-        Analyzer::new(inventory, self.policy.clone())
+        let analyzer = Analyzer::new(inventory, self.policy.clone());
+        match self.baseline.take() {
+            Some(baseline) => analyzer.with_baseline(baseline),
+            None => analyzer,
+        }
     }
 
     pub fn names(&self) -> Vec<String> {
         self.inputs.iter().map(|i| i.name.clone()).collect()
     }
+}
+
+/// The baseline to learn (`--learn`) or to judge by (the store's), if any.
+fn baseline(
+    args: &ReplayArgs,
+    policy: &Policy,
+    store: Option<&Store>,
+) -> Result<Option<Baseline>, Failure> {
+    Ok(match (&args.learn, store) {
+        (Some(duration), _) => Some(Baseline::learn(*duration)),
+        (None, Some(store)) => store
+            .load_baseline()
+            .map_err(|e| Failure::Runtime(e.to_string()))?
+            .map(|saved| {
+                Baseline::restore(saved, Timestamp::ZERO, |name| {
+                    policy.zone_index(name).map(|z| z as ZoneId).or(match name {
+                        policy::UNTRUSTED => Some(UNTRUSTED),
+                        "unzoned" => Some(UNZONED),
+                        _ => None,
+                    })
+                })
+            }),
+        (None, None) => None,
+    })
 }
 
 pub fn run(args: ReplayArgs) -> Result<(), Failure> {
@@ -153,15 +190,26 @@ pub fn save(
 ) -> Result<(), Failure> {
     if let Some(store) = store {
         let findings = &report.findings;
+        let run = RunFindings {
+            alerts: &findings.alerts,
+            conduits: &findings.conduits,
+            first_ts: report.first_ts,
+            last_ts: report.last_ts,
+        };
         store
-            .save(
+            .save_run(
                 &findings.inventory,
                 &findings.changes,
-                &findings.alerts,
                 names,
                 report.packets.packets,
+                Some(&run),
             )
             .map_err(|e| Failure::Runtime(e.to_string()))?;
+        if let Some(baseline) = &findings.baseline {
+            store
+                .save_baseline(baseline)
+                .map_err(|e| Failure::Runtime(e.to_string()))?;
+        }
     }
     if let Some(dir) = out {
         write_file(dir, STATS_FILE, |out| stats::write(report, out))?;
@@ -177,6 +225,9 @@ pub fn save(
         })?;
         write_file(dir, ALERTS_FILE, |out| {
             alerts::write_jsonl(&report.findings.alerts, out)
+        })?;
+        write_file(dir, CONDUITS_FILE, |out| {
+            conduits::write_json(&report.findings.conduits, out)
         })?;
     }
     Ok(())
