@@ -109,6 +109,11 @@ impl Analyzer {
         }
     }
 
+    /// PDUs decoded so far, by protocol (for live statistics).
+    pub fn pdus_by_protocol(&self) -> impl Iterator<Item = (Protocol, u64)> + '_ {
+        self.traffic.pdus_by_protocol()
+    }
+
     pub fn finish(self) -> Findings {
         let (alerts, alerts_dropped) = self.policy.finish();
         Findings {
