@@ -7,10 +7,11 @@
 #![no_main]
 
 use aya_ebpf::bindings::xdp_action;
+use aya_ebpf::helpers::{bpf_skb_load_bytes, bpf_xdp_load_bytes};
 use aya_ebpf::macros::{map, socket_filter, xdp};
 use aya_ebpf::maps::{Array, HashMap, PerCpuArray};
 use aya_ebpf::programs::{SkBuffContext, XdpContext};
-use otsensor_prefilter::{Counter, Frame, MAX_PROTOCOLS, NOT_LISTED, PassList, Verdict, classify};
+use otsensor_prefilter::{Counter, MAX_PROTOCOLS, NOT_LISTED, PassList, Verdict, classify};
 
 /// TCP port → protocol id (0: not listed). Filled by the sensor.
 #[map]
@@ -64,31 +65,38 @@ fn count(verdict: Verdict, bytes: u64) {
     }
 }
 
-/// The packet between `data` and `data_end`, every read checked against the end.
-struct XdpFrame {
-    start: usize,
-    end: usize,
+/// Bytes of a frame's headers the decision may need: two VLAN tags, an IPv4
+/// header with the most options, and the ports (86), rounded up to a power
+/// of two for [`load_length`].
+const HEADERS: usize = 128;
+
+/// Classifies a copy of the frame's first bytes: reads from a stack buffer
+/// with a bounded index satisfy the verifier where variable offsets into the
+/// packet itself (VLAN tags, IP options) do not.
+#[inline(always)]
+fn decide(headers: &[u8; HEADERS], len: usize) -> Verdict {
+    let len = len.min(HEADERS);
+    classify(&headers[..len], &Maps)
 }
 
-impl Frame for XdpFrame {
-    #[inline(always)]
-    fn u8_at(&self, offset: usize) -> Option<u8> {
-        if self.start + offset + 1 > self.end {
-            return None;
-        }
-        // SAFETY: inside the packet (checked just above).
-        Some(unsafe { *((self.start + offset) as *const u8) })
-    }
+/// How many bytes to copy from a frame of `frame_len`, in a form the verifier
+/// can prove is within 1..=HEADERS. An empty frame asks for HEADERS bytes,
+/// which the load helper refuses: the frame then counts as unparsed.
+#[inline(always)]
+fn load_length(frame_len: usize) -> usize {
+    (frame_len.min(HEADERS).wrapping_sub(1) & (HEADERS - 1)) + 1
 }
 
 #[xdp]
 pub fn otsensor_xdp(ctx: XdpContext) -> u32 {
-    let frame = XdpFrame {
-        start: ctx.data(),
-        end: ctx.data_end(),
-    };
-    let verdict = classify(&frame, &Maps);
-    count(verdict, (frame.end - frame.start) as u64);
+    let frame_len = ctx.data_end() - ctx.data();
+    let mut headers = [0u8; HEADERS];
+    let copied = load_length(frame_len);
+    // SAFETY: copies at most HEADERS bytes into the buffer; the helper checks the frame's end.
+    let loaded =
+        unsafe { bpf_xdp_load_bytes(ctx.ctx, 0, headers.as_mut_ptr().cast(), copied as u32) } == 0;
+    let verdict = decide(&headers, if loaded { copied } else { 0 });
+    count(verdict, frame_len as u64);
     if verdict.pass {
         xdp_action::XDP_PASS
     } else {
@@ -96,22 +104,21 @@ pub fn otsensor_xdp(ctx: XdpContext) -> u32 {
     }
 }
 
-/// The frame of a packet socket (MAC header first), read with bpf_skb_load_bytes.
-struct SkbFrame<'a> {
-    ctx: &'a SkBuffContext,
-}
-
-impl Frame for SkbFrame<'_> {
-    #[inline(always)]
-    fn u8_at(&self, offset: usize) -> Option<u8> {
-        self.ctx.load::<u8>(offset).ok()
-    }
-}
-
 #[socket_filter]
 pub fn otsensor_socket(ctx: SkBuffContext) -> i64 {
-    let verdict = classify(&SkbFrame { ctx: &ctx }, &Maps);
     let len = ctx.len();
+    let mut headers = [0u8; HEADERS];
+    let copied = load_length(len as usize);
+    // SAFETY: as in the XDP program; the helper checks the frame's end.
+    let loaded = unsafe {
+        bpf_skb_load_bytes(
+            ctx.skb.skb.cast(),
+            0,
+            headers.as_mut_ptr().cast(),
+            copied as u32,
+        )
+    } == 0;
+    let verdict = decide(&headers, if loaded { copied } else { 0 });
     count(verdict, u64::from(len));
     // A socket filter keeps this many bytes of the frame: all of it, or none.
     if verdict.pass { i64::from(len) } else { 0 }

@@ -68,6 +68,9 @@ pub struct LiveArgs {
     /// XDP attach mode: `auto` tries the driver first, then generic (skb) mode.
     #[arg(long, value_enum, default_value_t = prefilter::XdpMode::Auto)]
     pub xdp_mode: prefilter::XdpMode,
+    /// An extra port for the prefilter's pass list, e.g. `tcp/5020=modbus` (may be repeated).
+    #[arg(long, value_name = "T/PORT[=PROTO]", value_parser = prefilter::parse_pass_port)]
+    pub pass_port: Vec<prefilter::PassPort>,
     /// Write events.jsonl, stats.json (rewritten every second), assets and alerts to this directory.
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,

@@ -10,6 +10,7 @@ mod afpacket;
 mod interface;
 #[cfg(feature = "pcap")]
 mod libpcap;
+pub mod prefilter;
 mod source;
 
 use std::io;
