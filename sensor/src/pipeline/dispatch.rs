@@ -5,8 +5,9 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
 
-use crossbeam_channel::{Sender, TrySendError};
+use crossbeam_channel::{SendTimeoutError, Sender};
 
 use super::recycle::Recycler;
 use super::source::FrameSource;
@@ -103,13 +104,18 @@ fn min_some(a: Option<Timestamp>, b: Option<Timestamp>) -> Option<Timestamp> {
     }
 }
 
+/// How long a live dispatcher waits for room in a worker's queue before it
+/// drops the batch (counted).
+const LIVE_QUEUE_WAIT: Duration = Duration::from_millis(100);
+
 /// What a dispatcher does when a worker's queue is full.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Backpressure {
     /// Wait for the worker (replay: nothing is ever lost).
     Wait,
-    /// Drop the frames and count them, except at an epoch's end, which the
-    /// workers wait for (live capture: the source must keep reading).
+    /// Wait a little, then drop the frames and count them; an epoch's end is
+    /// never dropped, the workers wait for it (live capture: the source must
+    /// keep reading).
     DropAndCount,
 }
 
@@ -189,16 +195,17 @@ impl Dispatcher {
         if self.backpressure == Backpressure::Wait || batch.ends_epoch {
             return worker.send(batch).is_ok();
         }
-        match worker.try_send(batch) {
+        // Wait up to an epoch: the capture ring absorbs a short burst better than dropping here.
+        match worker.send_timeout(batch, LIVE_QUEUE_WAIT) {
             Ok(()) => true,
-            Err(TrySendError::Full(batch)) => {
+            Err(SendTimeoutError::Timeout(batch)) => {
                 let lost = batch.frames.len() as u64;
                 report.queue_dropped += lost;
                 self.queue_drops.fetch_add(lost, Ordering::Relaxed);
                 self.frames.give(batch.frames);
                 true
             }
-            Err(TrySendError::Disconnected(_)) => false,
+            Err(SendTimeoutError::Disconnected(_)) => false,
         }
     }
 }

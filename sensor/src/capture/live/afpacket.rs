@@ -406,8 +406,8 @@ impl Capture for RingSocket {
         }
     }
 
-    fn max_batch_bytes(&self) -> usize {
-        self.config.block_size as usize
+    fn max_frame_bytes(&self) -> usize {
+        self.config.snaplen.min(self.config.block_size) as usize + 4
     }
 }
 

@@ -7,8 +7,6 @@ use super::{Capture, Interface, LiveCounters, LiveError, RawFrame, bump};
 use crate::time::Timestamp;
 
 const SNAPLEN: i32 = 65_535;
-/// Frames copied per call at most (bounded chunk size).
-const BATCH_BYTES: usize = 1 << 20;
 
 pub struct PcapCapture {
     handle: pcap::Capture<pcap::Active>,
@@ -66,34 +64,31 @@ impl PcapCapture {
 }
 
 impl Capture for PcapCapture {
+    /// Hands over one frame: libpcap cannot keep one back, so the source
+    /// calls this only while a frame of any size fits.
     fn next_frames(
         &mut self,
         _timeout_ms: i32,
         each: &mut dyn FnMut(&RawFrame<'_>) -> bool,
     ) -> io::Result<()> {
-        let mut handed = 0usize;
-        while handed + SNAPLEN as usize + 4 <= BATCH_BYTES {
-            match self.handle.next_packet() {
-                Ok(packet) => {
-                    let ts = Timestamp::from_parts(
-                        packet.header.ts.tv_sec,
-                        (packet.header.ts.tv_usec as u32).saturating_mul(1000),
-                    );
-                    handed += packet.data.len() + 4;
-                    let frame = RawFrame {
-                        bytes: packet.data,
-                        orig_len: packet.header.len,
-                        ts,
-                        stripped_vlan: None,
-                    };
-                    // The batch is sized so that every frame fits.
-                    each(&frame);
-                }
-                Err(pcap::Error::TimeoutExpired) => return Ok(()),
-                Err(e) => return Err(io::Error::other(e.to_string())),
+        match self.handle.next_packet() {
+            Ok(packet) => {
+                let ts = Timestamp::from_parts(
+                    packet.header.ts.tv_sec,
+                    (packet.header.ts.tv_usec as u32).saturating_mul(1000),
+                );
+                let frame = RawFrame {
+                    bytes: packet.data,
+                    orig_len: packet.header.len,
+                    ts,
+                    stripped_vlan: None,
+                };
+                each(&frame);
+                Ok(())
             }
+            Err(pcap::Error::TimeoutExpired) => Ok(()),
+            Err(e) => Err(io::Error::other(e.to_string())),
         }
-        Ok(())
     }
 
     fn update_drops(&mut self, counters: &LiveCounters) {
@@ -110,7 +105,7 @@ impl Capture for PcapCapture {
         }
     }
 
-    fn max_batch_bytes(&self) -> usize {
-        BATCH_BYTES
+    fn max_frame_bytes(&self) -> usize {
+        SNAPLEN as usize
     }
 }

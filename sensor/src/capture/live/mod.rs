@@ -39,7 +39,8 @@ pub struct RawFrame<'a> {
 pub trait Capture: Send {
     /// Waits at most `timeout_ms` for frames and calls `each` for each one
     /// delivered, stopping early once `each` returns `false` (no room left);
-    /// frames not yet handed over stay for the next call.
+    /// frames not yet handed over stay for the next call. It is called only
+    /// while there is room for at least [`Capture::max_frame_bytes`].
     fn next_frames(
         &mut self,
         timeout_ms: i32,
@@ -49,9 +50,8 @@ pub trait Capture: Send {
     /// Adds the kernel's drop counts since the last call to `counters`.
     fn update_drops(&mut self, counters: &LiveCounters);
 
-    /// The largest number of bytes one call to `next_frames` can hand over,
-    /// with room for re-inserted VLAN tags (the chunk size a source needs).
-    fn max_batch_bytes(&self) -> usize;
+    /// The largest frame this backend hands over, with room for a re-inserted VLAN tag.
+    fn max_frame_bytes(&self) -> usize;
 }
 
 /// What the live sources counted, shared by all sockets and read every

@@ -15,6 +15,8 @@ use crate::time::Timestamp;
 pub const EPOCH: Duration = Duration::from_millis(100);
 /// How long one wait for frames may block, so that a stop is seen promptly.
 const POLL_MS: i32 = 50;
+/// Bytes of frames gathered into one batch at most.
+const CHUNK_BYTES: usize = 1 << 20;
 
 pub struct LiveSource<C: Capture> {
     capture: C,
@@ -33,7 +35,7 @@ impl<C: Capture> LiveSource<C> {
         stop: Arc<AtomicBool>,
         spares: usize,
     ) -> LiveSource<C> {
-        let pool = ChunkPool::new(capture.max_batch_bytes(), spares);
+        let pool = ChunkPool::new(CHUNK_BYTES, spares);
         LiveSource {
             capture,
             pool,
@@ -91,37 +93,49 @@ fn wall_clock() -> Timestamp {
 }
 
 impl<C: Capture> FrameSource for LiveSource<C> {
+    /// Gathers frames until the chunk is full or the epoch is over, so that
+    /// a batch carries many frames even at low rates.
     fn pull(&mut self, records: &mut Vec<Record>) -> Option<Pulled> {
         if self.stop.load(Ordering::Relaxed) {
             self.capture.update_drops(&self.counters);
             return None;
         }
-        let mut buf = self.pool.take(0);
+        let mut buf = self.pool.take(CHUNK_BYTES);
         let mut filled = 0;
         let (mut packets, mut bytes, mut truncated) = (0u64, 0u64, 0u64);
-        let result = self.capture.next_frames(POLL_MS, &mut |frame| {
-            if !copy_frame(frame, &mut buf, &mut filled, records) {
-                return false;
+        let deadline = self.epoch_started + EPOCH;
+        let max_frame = self.capture.max_frame_bytes();
+        let mut ends_epoch = false;
+        while buf.len() - filled >= max_frame && !self.stop.load(Ordering::Relaxed) {
+            let now = Instant::now();
+            if now >= deadline {
+                ends_epoch = true;
+                break;
             }
-            packets += 1;
-            bytes += frame.bytes.len() as u64;
-            truncated += u64::from((frame.bytes.len() as u32) < frame.orig_len);
-            true
-        });
+            let wait = (deadline - now).as_millis().clamp(1, POLL_MS as u128) as i32;
+            let result = self.capture.next_frames(wait, &mut |frame| {
+                if !copy_frame(frame, &mut buf, &mut filled, records) {
+                    return false;
+                }
+                packets += 1;
+                bytes += frame.bytes.len() as u64;
+                truncated += u64::from((frame.bytes.len() as u32) < frame.orig_len);
+                true
+            });
+            if let Err(e) = result {
+                // The interface went away or the socket broke: end this source, loudly.
+                eprintln!("otsensor: capture stopped: {e}");
+                self.stop.store(true, Ordering::Relaxed);
+            }
+        }
         bump(&self.counters.packets, packets);
         bump(&self.counters.bytes, bytes);
         bump(&self.counters.truncated, truncated);
-        if let Err(e) = result {
-            // The interface went away or the socket broke: end this source, loudly.
-            eprintln!("otsensor: capture stopped: {e}");
-            self.stop.store(true, Ordering::Relaxed);
-        }
         let now = Instant::now();
         if now.duration_since(self.last_drop_check) >= EPOCH {
             self.capture.update_drops(&self.counters);
             self.last_drop_check = now;
         }
-        let ends_epoch = now.duration_since(self.epoch_started) >= EPOCH;
         if ends_epoch {
             self.epoch_started = now;
         }
