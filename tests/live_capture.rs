@@ -506,3 +506,37 @@ fn without_cap_net_raw_the_capability_is_named() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("needs CAP_NET_RAW"), "{stderr}");
 }
+
+#[cfg(feature = "pcap")]
+#[test]
+#[ignore = "needs root, iproute2, tcpreplay and libpcap; CI runs it with --include-ignored"]
+fn pcap_backend_applies_the_bpf_expression() {
+    let Some(lab) = lab_or_skip("pcap", false) else {
+        return;
+    };
+    let demo = common::demo_capture();
+    let out = tempfile::tempdir().unwrap();
+    let sensor = lab.start_sensor(out.path(), &["--backend", "pcap", "--bpf", "tcp port 502"]);
+    assert_unprivileged(sensor.pid());
+    lab.send(&demo, Some(OT_RATE));
+    // The Modbus/TCP frames of the demo capture (those `tcp port 502` keeps).
+    const MODBUS_FRAMES: u64 = 12_064;
+    sensor.wait_for(MODBUS_FRAMES);
+    let stderr = sensor.stop();
+    let live = serde_json::from_str::<Value>(
+        &std::fs::read_to_string(out.path().join("stats.json")).unwrap(),
+    )
+    .unwrap()["live"]
+        .clone();
+    assert_eq!(live["packets"], MODBUS_FRAMES, "{stderr}");
+    assert!(
+        drops(&live).values().all(|&n| n == 0),
+        "drops: {:?}",
+        drops(&live)
+    );
+    let modbus_only: BTreeMap<_, _> = replayed_event_counts(&demo)
+        .into_iter()
+        .filter(|((protocol, _), _)| protocol == "modbus")
+        .collect();
+    assert_eq!(event_counts(&out.path().join("events.jsonl")), modbus_only);
+}

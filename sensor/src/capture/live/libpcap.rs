@@ -2,6 +2,7 @@
 //! to apply a `--bpf` filter expression. One handle, no fanout.
 
 use std::io;
+use std::os::fd::AsRawFd;
 
 use super::{Capture, Interface, LiveCounters, LiveError, RawFrame, bump};
 use crate::time::Timestamp;
@@ -13,6 +14,8 @@ pub struct PcapCapture {
     /// Drop counts already reported (libpcap's are totals).
     dropped: u64,
     if_dropped: u64,
+    /// The last read found a frame: read again before waiting.
+    waited: bool,
 }
 
 impl PcapCapture {
@@ -34,7 +37,7 @@ impl PcapCapture {
                 source: io::Error::other(e.to_string()),
             },
         };
-        let mut handle = pcap::Capture::from_device(interface.name.as_str())
+        let handle = pcap::Capture::from_device(interface.name.as_str())
             .map_err(map)?
             .promisc(true)
             .snaplen(SNAPLEN)
@@ -50,6 +53,9 @@ impl PcapCapture {
             )));
         }
         handle.direction(pcap::Direction::In).map_err(map)?;
+        // Non-blocking, polled with our own timeout: with TPACKET_V3, a
+        // blocking libpcap read waits forever while the wire is quiet.
+        let mut handle = handle.setnonblock().map_err(map)?;
         if let Some(expr) = filter {
             handle
                 .filter(expr, true)
@@ -59,6 +65,7 @@ impl PcapCapture {
             handle,
             dropped: 0,
             if_dropped: 0,
+            waited: false,
         })
     }
 }
@@ -68,10 +75,22 @@ impl Capture for PcapCapture {
     /// calls this only while a frame of any size fits.
     fn next_frames(
         &mut self,
-        _timeout_ms: i32,
+        timeout_ms: i32,
         each: &mut dyn FnMut(&RawFrame<'_>) -> bool,
     ) -> io::Result<()> {
-        match self.handle.next_packet() {
+        if !self.waited {
+            let mut pfd = libc::pollfd {
+                fd: self.handle.as_raw_fd(),
+                events: libc::POLLIN,
+                revents: 0,
+            };
+            // SAFETY: one valid pollfd.
+            unsafe { libc::poll(&mut pfd, 1, timeout_ms) };
+        }
+        let packet = self.handle.next_packet();
+        // Poll again only once the buffer is drained.
+        self.waited = packet.is_ok();
+        match packet {
             Ok(packet) => {
                 let ts = Timestamp::from_parts(
                     packet.header.ts.tv_sec,
