@@ -540,3 +540,24 @@ fn pcap_backend_applies_the_bpf_expression() {
         .collect();
     assert_eq!(event_counts(&out.path().join("events.jsonl")), modbus_only);
 }
+
+#[test]
+#[ignore = "needs root and iproute2; CI runs it with --include-ignored"]
+fn an_interface_that_is_down_is_refused_with_the_command_to_bring_it_up() {
+    let Some(lab) = lab_or_skip("down", false) else {
+        return;
+    };
+    run(Command::new("ip").args(["-n", &lab.sensor, "link", "set", CAPTURE_IF, "down"]));
+    let output = Command::new("ip")
+        .args(["netns", "exec", &lab.sensor])
+        .arg(env!("CARGO_BIN_EXE_otsensor"))
+        .args(["live", "--interface", CAPTURE_IF, "--duration", "1"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("interface \"cap0\" is down: bring it up first (`ip link set cap0 up`)"),
+        "{stderr}"
+    );
+}

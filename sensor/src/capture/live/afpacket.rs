@@ -127,6 +127,8 @@ pub struct RingSocket {
     /// handed over in several calls when the caller runs out of room).
     block_done: u32,
     block_offset: usize,
+    /// Outgoing frames skipped since the last `update_drops`.
+    outgoing: u64,
 }
 
 // SAFETY: the ring is owned by this socket alone; the kernel is the only other party.
@@ -202,6 +204,7 @@ impl RingSocket {
             next_block: 0,
             block_done: 0,
             block_offset: 0,
+            outgoing: 0,
         };
         socket.bind(interface)?;
         let mreq = PacketMreq {
@@ -344,7 +347,9 @@ impl Capture for RingSocket {
             if at + mac + snaplen > block_size {
                 break;
             }
-            if pkttype != PACKET_OUTGOING {
+            if pkttype == PACKET_OUTGOING {
+                self.outgoing += 1;
+            } else {
                 let stripped_vlan = (pkt_status & TP_STATUS_VLAN_VALID != 0).then(|| {
                     // SAFETY: inside the header, checked above.
                     let (tci, tpid) = unsafe {
@@ -404,6 +409,10 @@ impl Capture for RingSocket {
         if rc == 0 {
             bump(&counters.ring_dropped, u64::from(stats.drops));
         }
+        bump(
+            &counters.outgoing_skipped,
+            std::mem::take(&mut self.outgoing),
+        );
     }
 
     fn max_frame_bytes(&self) -> usize {

@@ -186,7 +186,7 @@ impl Prefilter {
         };
         let ebpf = Ebpf::load_file(&path).map_err(|e| {
             let reason = e.to_string();
-            if reason.contains("EPERM") || reason.contains("ermission") {
+            if reason.contains("not permitted") || reason.contains("os error 1)") {
                 PrefilterError::Permission
             } else {
                 PrefilterError::Load {
@@ -360,7 +360,11 @@ fn map_error<E: std::fmt::Display>(what: &'static str) -> impl Fn(E) -> Prefilte
     }
 }
 
-/// An aya error with its causes (the verifier's or the kernel's reason).
+/// Lines of a verifier log kept in an error message (its end says why).
+const VERIFIER_LINES: usize = 8;
+
+/// An aya error with its causes (the verifier's or the kernel's reason),
+/// a long verifier log cut to its last lines.
 fn describe(e: &dyn std::error::Error) -> String {
     let mut text = e.to_string();
     let mut source = e.source();
@@ -368,6 +372,15 @@ fn describe(e: &dyn std::error::Error) -> String {
         text.push_str(": ");
         text.push_str(&cause.to_string());
         source = cause.source();
+    }
+    let lines: Vec<&str> = text.lines().collect();
+    if lines.len() > VERIFIER_LINES + 1 {
+        let tail = &lines[lines.len() - VERIFIER_LINES..];
+        text = format!(
+            "{}\n  [… verifier log cut …]\n{}",
+            lines[0],
+            tail.join("\n")
+        );
     }
     text
 }
