@@ -211,7 +211,14 @@ pub fn run_live(args: LiveArgs) -> Result<(), Failure> {
         stats_file: outputs.as_ref().map(|o| &o.stats),
         backend: args.backend,
     };
-    let analyzer = Analyzer::new(inventory, policy);
+    let baseline = match &store {
+        Some(store) => crate::replay::saved_baseline(store, &policy)?,
+        None => None,
+    };
+    let mut analyzer = Analyzer::new(inventory, policy);
+    if let Some(baseline) = baseline {
+        analyzer = analyzer.with_baseline(baseline);
+    }
     let report = run(sources, &config, &options, analyzer, sink, &mut |a| {
         monitor.epoch(a)
     })
@@ -240,6 +247,11 @@ pub fn run_live(args: LiveArgs) -> Result<(), Failure> {
                 report.packets.packets,
             )
             .map_err(|e| Failure::Runtime(e.to_string()))?;
+        if let Some(baseline) = &report.findings.baseline {
+            store
+                .save_baseline(baseline)
+                .map_err(|e| Failure::Runtime(e.to_string()))?;
+        }
     }
     if let Some(outputs) = outputs {
         write_outputs(outputs, &report, &last)?;

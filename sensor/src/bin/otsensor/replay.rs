@@ -6,11 +6,16 @@ use std::path::Path;
 
 use otsensor::analysis::Analyzer;
 use otsensor::analysis::inventory::Inventory;
+use otsensor::analysis::policy::{
+    self, Policy,
+    baseline::{Baseline, UNTRUSTED, UNZONED, ZoneId},
+};
 use otsensor::capture::{CaptureFile, Input, OpenError, expand_inputs};
 use otsensor::output::events::{EventLog, Renderer};
 use otsensor::output::store::Store;
 use otsensor::output::{alerts, assets, stats, summary};
 use otsensor::pipeline::{ReplayConfig, ReplayReport, Sink, replay};
+use otsensor::time::Timestamp;
 
 use crate::progress::Progress;
 use crate::{Failure, ReplayArgs, print};
@@ -66,7 +71,15 @@ pub fn run(args: ReplayArgs) -> Result<(), Failure> {
             .map_err(|e| Failure::Runtime(e.to_string()))?,
         None => Inventory::new(),
     };
-    let analyzer = Analyzer::new(inventory, policy);
+    let baseline = match (&args.learn, &store) {
+        (Some(duration), _) => Some(Baseline::learn(*duration)),
+        (None, Some(store)) => saved_baseline(store, &policy)?,
+        (None, None) => None,
+    };
+    let mut analyzer = Analyzer::new(inventory, policy);
+    if let Some(baseline) = baseline {
+        analyzer = analyzer.with_baseline(baseline);
+    }
     let report = replay(&inputs, &config, analyzer, sink, &mut |read| {
         progress.update(read)
     })
@@ -86,6 +99,11 @@ pub fn run(args: ReplayArgs) -> Result<(), Failure> {
                 report.packets.packets,
             )
             .map_err(|e| Failure::Runtime(e.to_string()))?;
+        if let Some(baseline) = &findings.baseline {
+            store
+                .save_baseline(baseline)
+                .map_err(|e| Failure::Runtime(e.to_string()))?;
+        }
     }
     if let Some(dir) = &args.out {
         write_file(dir, STATS_FILE, |out| stats::write(&report, out))?;
@@ -134,6 +152,22 @@ pub fn run(args: ReplayArgs) -> Result<(), Failure> {
         ));
     }
     Ok(())
+}
+
+/// The baseline kept in `store` by an earlier `--learn`, to judge against.
+pub fn saved_baseline(store: &Store, policy: &Policy) -> Result<Option<Baseline>, Failure> {
+    let saved = store
+        .load_baseline()
+        .map_err(|e| Failure::Runtime(e.to_string()))?;
+    Ok(saved.map(|saved| {
+        Baseline::restore(saved, Timestamp::ZERO, |name| {
+            policy.zone_index(name).map(|z| z as ZoneId).or(match name {
+                policy::UNTRUSTED => Some(UNTRUSTED),
+                "unzoned" => Some(UNZONED),
+                _ => None,
+            })
+        })
+    }))
 }
 
 /// Writes `dir/name` with `write`, reporting the path on failure.
