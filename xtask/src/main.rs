@@ -3,6 +3,10 @@
 //! - `bench-e2e [SIZE_MB]`: generate the benchmark capture with
 //!   `../shared/tools/gen-ot-pcap` (if missing) and time `otsensor replay --stats`
 //!   on it, three times, with and without `--out`.
+//! - `build-ebpf`: build the live prefilter's kernel programs (`ebpf/`) with
+//!   nightly for the BPF target and copy the object to `target/bpf/otsensor-prefilter.o`,
+//!   where `otsensor live --xdp` looks for it. Needs rust-src for nightly and
+//!   bpf-linker (README, "Live capture").
 //! - `demo-capture`: regenerate `captures/demo-plant.pcap` (deterministic).
 //! - `fuzz [SECONDS]`: build every fuzz target and run each for SECONDS (default 60).
 //! - `vendors`: regenerate `sensor/data/{cip,bacnet}_vendors.tsv`, the ODVA and
@@ -19,6 +23,7 @@ fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
         Some("bench-e2e") => bench_e2e(args.get(1).map_or("300", String::as_str)),
+        Some("build-ebpf") => build_ebpf(),
         Some("demo-capture") => demo_capture(),
         Some("fuzz") => fuzz(args.get(1).map_or("60", String::as_str)),
         Some("vendors") => vendors(),
@@ -26,7 +31,7 @@ fn main() -> ExitCode {
             args.get(1).map_or("/usr/share/ieee-data", String::as_str),
         )),
         _ => Err(
-            "usage: cargo xtask <bench-e2e [SIZE_MB] | demo-capture | fuzz [SECONDS] | oui [DIR] | vendors>"
+            "usage: cargo xtask <bench-e2e [SIZE_MB] | build-ebpf | demo-capture | fuzz [SECONDS] | oui [DIR] | vendors>"
                 .into(),
         ),
     };
@@ -67,6 +72,41 @@ fn run(cmd: &mut Command) -> Result<(), String> {
     } else {
         Err(format!("{cmd:?} failed: {status}"))
     }
+}
+
+/// Where `otsensor live --xdp` finds the prefilter object by default.
+const EBPF_OBJECT: &str = "target/bpf/otsensor-prefilter.o";
+
+fn build_ebpf() -> Result<(), String> {
+    let dir = root().join("ebpf");
+    let mut cargo = Command::new("cargo");
+    cargo
+        .current_dir(&dir)
+        .args(["+nightly", "build", "--release", "--locked"])
+        .args(["--target", "bpfel-unknown-none", "-Z", "build-std=core"]);
+    // The outer cargo's toolchain must not leak into the nightly build.
+    for var in [
+        "RUSTC",
+        "RUSTUP_TOOLCHAIN",
+        "CARGO",
+        "RUSTC_WRAPPER",
+        "RUSTFLAGS",
+    ] {
+        cargo.env_remove(var);
+    }
+    run(&mut cargo).map_err(|e| {
+        format!(
+            "{e}\nThe eBPF build needs nightly with rust-src and bpf-linker 0.13 built against \
+             nightly's LLVM: see README.md, \"Live capture\"."
+        )
+    })?;
+    let built = dir.join("target/bpfel-unknown-none/release/otsensor-prefilter");
+    let object = root().join(EBPF_OBJECT);
+    std::fs::create_dir_all(object.parent().unwrap()).map_err(|e| e.to_string())?;
+    std::fs::copy(&built, &object)
+        .map_err(|e| format!("copying {} to {}: {e}", built.display(), object.display()))?;
+    eprintln!("eBPF object: {}", object.display());
+    Ok(())
 }
 
 fn bench_e2e(size_mb: &str) -> Result<(), String> {

@@ -183,6 +183,11 @@ impl Analyzer {
         &self.changes
     }
 
+    /// PDUs decoded so far, by protocol (for live statistics).
+    pub fn pdus_by_protocol(&self) -> impl Iterator<Item = (Protocol, u64)> + '_ {
+        self.traffic.pdus_by_protocol()
+    }
+
     /// Learns or judges with `baseline` (see [`policy::baseline`]).
     pub fn with_baseline(mut self, baseline: policy::baseline::Baseline) -> Analyzer {
         self.policy.set_baseline(baseline);

@@ -83,6 +83,10 @@ impl Traffic {
         }
     }
 
+    pub fn pdus_by_protocol(&self) -> impl Iterator<Item = (Protocol, u64)> + '_ {
+        self.report.protocols.iter().map(|(p, s)| (*p, s.pdus))
+    }
+
     pub fn flow_ended(&mut self, flow: &FlowRecord) {
         if let Some(protocol) = flow.protocol {
             self.report.protocols.entry(protocol).or_default().flows += 1;

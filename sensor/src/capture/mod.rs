@@ -1,4 +1,4 @@
-//! Capture: reading frames from files (and, later, from rings and libpcap),
+//! Capture: reading frames from files, and live from AF_PACKET rings or libpcap,
 //! never parsing above layer 2.
 //!
 //! Files are read in large chunks that are shared, not copied, with the
@@ -7,6 +7,8 @@
 mod chunk;
 mod file;
 mod linktype;
+#[cfg(target_os = "linux")]
+pub mod live;
 mod timeline;
 pub mod write;
 

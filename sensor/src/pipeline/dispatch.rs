@@ -1,17 +1,19 @@
-//! The dispatcher: reads the timeline's files in order, parses each frame's
+//! The dispatcher: pulls frames from a source (files or a live socket), parses each frame's
 //! layers 2–4 once, counts what it sees, and sends every frame that belongs to a
 //! flow to the worker that owns the flow's shard.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
 
-use crossbeam_channel::Sender;
+use crossbeam_channel::{SendTimeoutError, Sender};
 
 use super::recycle::Recycler;
+use super::source::FrameSource;
 use super::tally::{SecondCount, Tally};
 use super::{Frame, SHARDS};
-use crate::capture::{CaptureFile, Chunk, ChunkPool, Damage, Input, Record};
+use crate::capture::{Chunk, Damage, Record};
 use crate::flow::FlowKey;
 use crate::packet::{Network, Packet, Transport};
 use crate::time::Timestamp;
@@ -22,6 +24,8 @@ pub(super) struct Batch {
     pub frames: Vec<Frame>,
     /// The latest packet time seen so far in the timeline.
     pub now: Timestamp,
+    /// The last batch of an epoch from its dispatcher.
+    pub ends_epoch: bool,
     /// Packets of the chunk by second (in the first worker's batch only).
     pub tally: Vec<SecondCount>,
 }
@@ -78,79 +82,139 @@ pub(super) struct DispatchReport {
     pub malformed: BTreeMap<&'static str, u64>,
     pub first_ts: Option<Timestamp>,
     pub last_ts: Option<Timestamp>,
+    /// Frames dropped because a worker's queue was full (live capture only).
+    pub queue_dropped: u64,
+}
+
+impl DispatchReport {
+    /// Adds up the reports of several dispatchers.
+    pub fn merge(&mut self, other: DispatchReport) {
+        self.captures.extend(other.captures);
+        self.packets.merge(&other.packets);
+        for (reason, n) in other.malformed {
+            *self.malformed.entry(reason).or_default() += n;
+        }
+        self.first_ts = min_some(self.first_ts, other.first_ts);
+        self.last_ts = self.last_ts.max(other.last_ts);
+        self.queue_dropped += other.queue_dropped;
+    }
+}
+
+fn min_some(a: Option<Timestamp>, b: Option<Timestamp>) -> Option<Timestamp> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    }
+}
+
+/// How long a live dispatcher waits for room in a worker's queue before it
+/// drops the batch (counted).
+const LIVE_QUEUE_WAIT: Duration = Duration::from_millis(100);
+
+/// What a dispatcher does when a worker's queue is full.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backpressure {
+    /// Wait for the worker (replay: nothing is ever lost).
+    Wait,
+    /// Wait a little, then drop the frames and count them; an epoch's end is
+    /// never dropped, the workers wait for it (live capture: the source must
+    /// keep reading).
+    DropAndCount,
 }
 
 pub(super) struct Dispatcher {
     pub workers: Vec<Sender<Batch>>,
-    pub pool: ChunkPool,
     /// Spare frame vectors, handed back by the workers.
     pub frames: Recycler<Frame>,
-    /// File bytes read so far, for the progress bar.
-    pub progress: Arc<AtomicU64>,
+    /// The timeline's packet counter, shared by all dispatchers so that
+    /// sequence numbers are unique.
+    pub seqs: Arc<AtomicU64>,
+    pub backpressure: Backpressure,
+    /// Frames dropped at full worker queues, as they happen (for live statistics).
+    pub queue_drops: Arc<AtomicU64>,
 }
 
 impl Dispatcher {
-    pub fn run(self, inputs: &[Input]) -> DispatchReport {
+    pub fn run(self, source: &mut dyn FrameSource) -> DispatchReport {
         let mut report = DispatchReport::default();
         let mut records: Vec<Record> = Vec::new();
-        let mut seq = 0u64;
         let mut now = Timestamp(i64::MIN);
         let mut tally = Tally::default();
         let workers = self.workers.len();
-        for (capture, input) in inputs.iter().enumerate() {
-            let mut file = match CaptureFile::open(&input.path) {
-                Ok(file) => file,
-                Err(e) => {
-                    report.captures.push(CaptureReport {
-                        name: input.name.clone(),
-                        error: Some(e.to_string()),
-                        ..CaptureReport::default()
-                    });
+        let mut epoch_open = false;
+        while let Some(pulled) = source.pull(&mut records) {
+            epoch_open = !pulled.ends_epoch;
+            let mut seq = self.seqs.fetch_add(records.len() as u64, Ordering::Relaxed);
+            let mut batches: Vec<Vec<Frame>> = (0..workers).map(|_| self.frames.take()).collect();
+            for record in records.drain(..) {
+                seq += 1;
+                let frame = classify(&pulled.chunk, &record, pulled.capture, seq, &mut report);
+                now = now.max(record.ts);
+                tally.add(now, record.orig_len);
+                if frame.key.is_some() {
+                    report.packets.dispatched += 1;
+                    batches[frame.shard as usize % workers].push(frame);
+                }
+            }
+            if let Some(clock) = pulled.clock {
+                now = now.max(clock);
+            }
+            let mut counted = tally.take();
+            for (worker, frames) in self.workers.iter().zip(batches) {
+                if frames.is_empty() && !pulled.ends_epoch && counted.is_empty() {
+                    self.frames.give(frames);
                     continue;
                 }
-            };
-            let mut last_read = 0;
-            while let Some(chunk) = file.next_chunk(&self.pool, &mut records) {
-                let mut batches: Vec<Vec<Frame>> =
-                    (0..workers).map(|_| self.frames.take()).collect();
-                for record in records.drain(..) {
-                    seq += 1;
-                    let frame = classify(&chunk, &record, capture as u16, seq, &mut report);
-                    now = now.max(record.ts);
-                    tally.add(now, record.orig_len);
-                    if frame.key.is_some() {
-                        report.packets.dispatched += 1;
-                        batches[frame.shard as usize % workers].push(frame);
-                    }
+                let batch = Batch {
+                    chunk: pulled.chunk.clone(),
+                    frames,
+                    now,
+                    ends_epoch: pulled.ends_epoch,
+                    tally: std::mem::take(&mut counted),
+                };
+                if !self.send(worker, batch, &mut report) {
+                    // A worker is gone (it panicked): stop feeding the pipeline.
+                    report.captures = source.finish();
+                    return report;
                 }
-                let mut counted = tally.take();
-                for (worker, frames) in self.workers.iter().zip(batches) {
-                    let batch = Batch {
-                        chunk: chunk.clone(),
-                        frames,
-                        now,
-                        tally: std::mem::take(&mut counted),
-                    };
-                    if worker.send(batch).is_err() {
-                        // A worker is gone (it panicked): stop feeding the pipeline.
-                        return report;
-                    }
-                }
-                let read = file.bytes_read();
-                self.progress.fetch_add(read - last_read, Ordering::Relaxed);
-                last_read = read;
             }
-            report.captures.push(CaptureReport {
-                name: input.name.clone(),
-                format: Some(file.format().name()),
-                packets: file.packets(),
-                bytes_read: file.bytes_read(),
-                error: None,
-                damage: file.damage().cloned(),
-                unsupported_link_types: file.unsupported().to_vec(),
-            });
         }
+        if epoch_open {
+            // Close the last epoch, so that every worker sees the same epochs.
+            for worker in &self.workers {
+                let batch = Batch {
+                    chunk: Chunk::from_vec(Vec::new()),
+                    frames: Vec::new(),
+                    now,
+                    ends_epoch: true,
+                    tally: Vec::new(),
+                };
+                if worker.send(batch).is_err() {
+                    break;
+                }
+            }
+        }
+        report.captures = source.finish();
         report
+    }
+
+    /// Sends `batch` to `worker`; `false` if the worker is gone.
+    fn send(&self, worker: &Sender<Batch>, batch: Batch, report: &mut DispatchReport) -> bool {
+        if self.backpressure == Backpressure::Wait || batch.ends_epoch {
+            return worker.send(batch).is_ok();
+        }
+        // Wait up to an epoch: the capture ring absorbs a short burst better than dropping here.
+        match worker.send_timeout(batch, LIVE_QUEUE_WAIT) {
+            Ok(()) => true,
+            Err(SendTimeoutError::Timeout(batch)) => {
+                let lost = batch.frames.len() as u64;
+                report.queue_dropped += lost;
+                self.queue_drops.fetch_add(lost, Ordering::Relaxed);
+                self.frames.give(batch.frames);
+                true
+            }
+            Err(SendTimeoutError::Disconnected(_)) => false,
+        }
     }
 }
 
@@ -180,7 +244,11 @@ fn classify(
         orig_len: record.orig_len,
         ts: record.ts,
         capture,
-        packet_index: record.packet,
+        packet_index: if record.packet == 0 {
+            seq
+        } else {
+            record.packet
+        },
         seq,
         packet,
         key,

@@ -1,4 +1,5 @@
-//! The replay pipeline: the dispatcher reads capture files chunk by chunk,
+//! The pipeline: the dispatcher reads frames from a source (capture files
+//! chunk by chunk, or live sockets),
 //! parses layers 2–4 of each frame once and sends it, by flow hash, to the
 //! worker owning its shard; workers decode; the analyzer, on the calling
 //! thread, merges their output back into packet order.
@@ -13,6 +14,7 @@ mod dispatch;
 mod merge;
 mod recycle;
 mod replay;
+mod source;
 mod tally;
 mod worker;
 
@@ -21,9 +23,12 @@ use crate::flow::{FlowKey, FlowStats, Side, TcpStats};
 use crate::packet::Packet;
 use crate::time::Timestamp;
 
-pub use dispatch::{CaptureReport, PacketStats};
+pub use dispatch::{Backpressure, CaptureReport, PacketStats};
 pub use merge::EpochEvents;
-pub use replay::{ReplayConfig, ReplayError, ReplayReport, Sink, replay};
+pub use replay::{
+    ReplayConfig, ReplayError, ReplayReport, RunOptions, Sink, in_flight, replay, run,
+};
+pub use source::{FileSource, FrameSource, Pulled};
 pub use tally::SecondCount;
 pub use worker::{Timeouts, Worker, WorkerConfig};
 

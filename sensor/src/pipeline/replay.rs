@@ -1,5 +1,7 @@
-//! Runs a replay: dispatcher and workers on their own threads, the sink on
-//! another, and the merge and analysis on the calling thread.
+//! Runs the pipeline: one dispatcher per frame source and the workers on
+//! their own threads, the sink on another, and the merge and analysis on the
+//! calling thread. A replay is one [`FileSource`]; live capture is one
+//! source per socket.
 
 use std::io;
 use std::sync::Arc;
@@ -9,9 +11,10 @@ use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Receiver, Sender, bounded};
 
-use super::dispatch::{Batch, DispatchReport, Dispatcher};
+use super::dispatch::{Backpressure, Batch, DispatchReport, Dispatcher};
 use super::merge::EpochEvents;
 use super::recycle::Recycler;
+use super::source::{FileSource, FrameSource};
 use super::{
     CaptureReport, FirstUse, FlowStart, Frame, PacketStats, Produced, SHARDS, Timeouts, Worker,
     WorkerConfig, WorkerStats,
@@ -77,6 +80,15 @@ pub struct ReplayReport {
     pub workers: WorkerStats,
     pub findings: Findings,
     pub elapsed: Duration,
+    /// Frames dropped because a worker's queue was full (live capture only; 0 in a replay).
+    pub queue_dropped: u64,
+}
+
+/// How a pipeline run treats its sources.
+pub struct RunOptions {
+    pub backpressure: Backpressure,
+    /// Frames dropped at full worker queues, counted as they happen.
+    pub queue_drops: Arc<AtomicU64>,
 }
 
 enum WorkerOutput {
@@ -94,6 +106,40 @@ pub fn replay(
     sink: Option<Box<dyn Sink>>,
     progress: &mut dyn FnMut(u64),
 ) -> Result<ReplayReport, ReplayError> {
+    let workers = config.threads.clamp(1, SHARDS);
+    let bytes_read = Arc::new(AtomicU64::new(0));
+    let pool = ChunkPool::new(config.chunk_size, in_flight(workers));
+    let source = FileSource::new(inputs, pool, bytes_read.clone());
+    let options = RunOptions {
+        backpressure: Backpressure::Wait,
+        queue_drops: Arc::default(),
+    };
+    run(
+        vec![Box::new(source)],
+        config,
+        &options,
+        analyzer,
+        sink,
+        &mut |_| progress(bytes_read.load(Ordering::Relaxed)),
+    )
+}
+
+/// Buffers of each kind worth keeping spare: every batch in flight holds one.
+pub fn in_flight(workers: usize) -> usize {
+    QUEUE_DEPTH * (workers + 2) * 2
+}
+
+/// Runs `sources` (one dispatcher thread each) through the workers and
+/// `analyzer` until every source is exhausted. `on_epoch` sees the analyzer
+/// after each merged epoch.
+pub fn run(
+    sources: Vec<Box<dyn FrameSource + '_>>,
+    config: &ReplayConfig,
+    options: &RunOptions,
+    analyzer: Analyzer,
+    sink: Option<Box<dyn Sink>>,
+    on_epoch: &mut dyn FnMut(&Analyzer),
+) -> Result<ReplayReport, ReplayError> {
     let started = Instant::now();
     let workers = config.threads.clamp(1, SHARDS);
     let worker_config = WorkerConfig {
@@ -101,18 +147,36 @@ pub fn replay(
         timeouts: config.timeouts,
         limits: config.limits,
     };
-    let bytes_read = Arc::new(AtomicU64::new(0));
-    // Every batch in flight holds a buffer of each kind; more spares are not worth keeping.
-    let in_flight = QUEUE_DEPTH * (workers + 2) * 2;
-    let pool = ChunkPool::new(config.chunk_size, in_flight);
-    let frames = Recycler::new(in_flight);
-    let events = Recycler::new(in_flight);
+    let frames = Recycler::new(in_flight(workers));
+    let events = Recycler::new(in_flight(workers));
+    let seqs = Arc::new(AtomicU64::new(0));
 
     thread::scope(|scope| {
-        let mut batch_senders = Vec::new();
+        // inputs[worker][dispatcher]
+        let mut inputs: Vec<Vec<Receiver<Batch>>> = (0..workers).map(|_| Vec::new()).collect();
+        let mut dispatchers = Vec::new();
+        for (index, mut source) in sources.into_iter().enumerate() {
+            let mut senders = Vec::new();
+            for input in &mut inputs {
+                let (batch_tx, batch_rx) = bounded::<Batch>(QUEUE_DEPTH);
+                senders.push(batch_tx);
+                input.push(batch_rx);
+            }
+            let dispatcher = Dispatcher {
+                workers: senders,
+                frames: frames.clone(),
+                seqs: seqs.clone(),
+                backpressure: options.backpressure,
+                queue_drops: options.queue_drops.clone(),
+            };
+            let handle = thread::Builder::new()
+                .name(format!("dispatch-{index}"))
+                .spawn_scoped(scope, move || dispatcher.run(source.as_mut()))
+                .expect("spawning a dispatcher thread");
+            dispatchers.push(handle);
+        }
         let mut outputs = Vec::new();
-        for index in 0..workers {
-            let (batch_tx, batch_rx) = bounded::<Batch>(QUEUE_DEPTH);
+        for (index, batch_rx) in inputs.into_iter().enumerate() {
             let (out_tx, out_rx) = bounded::<WorkerOutput>(QUEUE_DEPTH);
             let worker = Worker::new(worker_config, index, workers, SHARDS);
             let (frames, events) = (frames.clone(), events.clone());
@@ -122,19 +186,8 @@ pub fn replay(
                     run_worker(worker, batch_rx, out_tx, frames, events)
                 })
                 .expect("spawning a worker thread");
-            batch_senders.push(batch_tx);
             outputs.push(out_rx);
         }
-        let dispatcher = Dispatcher {
-            workers: batch_senders,
-            pool,
-            frames,
-            progress: bytes_read.clone(),
-        };
-        let dispatch = thread::Builder::new()
-            .name("dispatch".into())
-            .spawn_scoped(scope, move || dispatcher.run(inputs))
-            .expect("spawning the dispatcher thread");
 
         let (sink_tx, sink_thread) = match sink {
             Some(sink) => {
@@ -149,8 +202,11 @@ pub fn replay(
             None => (None, None),
         };
 
-        let merged = merge(analyzer, &outputs, sink_tx, &events, &bytes_read, progress);
-        let dispatch = dispatch.join().map_err(|_| ReplayError::ThreadLost)?;
+        let merged = merge(analyzer, &outputs, sink_tx, &events, on_epoch);
+        let mut dispatch = DispatchReport::default();
+        for handle in dispatchers {
+            dispatch.merge(handle.join().map_err(|_| ReplayError::ThreadLost)?);
+        }
         let sink_result = match sink_thread {
             Some(handle) => handle.join().map_err(|_| ReplayError::ThreadLost)?,
             None => Ok(()),
@@ -176,33 +232,55 @@ fn report(
         workers,
         findings: analyzer.finish(),
         elapsed,
+        queue_dropped: dispatch.queue_dropped,
     }
 }
 
 fn run_worker(
     mut worker: Worker,
-    batches: Receiver<Batch>,
+    inputs: Vec<Receiver<Batch>>,
     out: Sender<WorkerOutput>,
     frames: Recycler<Frame>,
     events: Recycler<Event>,
 ) {
-    for batch in batches {
+    let mut open = vec![true; inputs.len()];
+    // An epoch is every dispatcher's batches up to its epoch end, taken
+    // dispatcher by dispatcher (a flow's frames all come through one).
+    while open.iter().any(|&o| o) {
         let mut produced = Produced {
             events: events.take(),
-            tally: batch.tally,
             ..Produced::default()
         };
-        let bytes = batch.chunk.bytes();
-        for frame in &batch.frames {
-            let start = frame.start as usize;
-            worker.frame(
-                frame,
-                &bytes[start..start + frame.len as usize],
-                &mut produced,
-            );
+        let mut now = None;
+        for (input, open) in inputs.iter().zip(&mut open) {
+            while *open {
+                let Ok(mut batch) = input.recv() else {
+                    *open = false;
+                    break;
+                };
+                produced.tally.append(&mut batch.tally);
+                let bytes = batch.chunk.bytes();
+                for frame in &batch.frames {
+                    let start = frame.start as usize;
+                    worker.frame(
+                        frame,
+                        &bytes[start..start + frame.len as usize],
+                        &mut produced,
+                    );
+                }
+                now = now.max(Some(batch.now));
+                frames.give(batch.frames);
+                if batch.ends_epoch {
+                    break;
+                }
+            }
         }
-        worker.end_epoch(batch.now, &mut produced);
-        frames.give(batch.frames);
+        let Some(now) = now else {
+            // Every dispatcher had finished: this was not an epoch.
+            events.give(produced.events);
+            break;
+        };
+        worker.end_epoch(now, &mut produced);
         if out.send(WorkerOutput::Epoch(produced)).is_err() {
             return;
         }
@@ -219,8 +297,7 @@ fn merge(
     outputs: &[Receiver<WorkerOutput>],
     sink: Option<Sender<EpochEvents>>,
     spares: &Recycler<Event>,
-    bytes_read: &AtomicU64,
-    progress: &mut dyn FnMut(u64),
+    on_epoch: &mut dyn FnMut(&Analyzer),
 ) -> Result<(Analyzer, WorkerStats), ReplayError> {
     let mut totals = WorkerStats::default();
     let mut sink = sink;
@@ -262,7 +339,7 @@ fn merge(
             }
             _ => recycle(epoch, spares),
         }
-        progress(bytes_read.load(Ordering::Relaxed));
+        on_epoch(&analyzer);
         if finished == outputs.len() {
             return Ok((analyzer, totals));
         }

@@ -449,36 +449,99 @@ const DATAGRAM_PROTOCOLS: &[Candidate<DatagramDecoder>] = &[
 /// A protocol carried directly over Ethernet: recognised by its ethertype
 /// (or LLC header) and payload.
 struct FrameCandidate {
+    /// The ethertypes `matches` accepts ([`LLC`] for 802.3 frames with an LLC header).
+    ether_types: &'static [u16],
     matches: fn(ether_type: u16, payload: &[u8]) -> bool,
     start: fn() -> FrameDecoder,
 }
 
 const FRAME_PROTOCOLS: &[FrameCandidate] = &[
     FrameCandidate {
+        ether_types: &[goose::ETHERTYPE_GOOSE, goose::ETHERTYPE_GSE_MANAGEMENT],
         matches: goose::matches,
         start: || FrameDecoder::Goose(Box::default()),
     },
     FrameCandidate {
+        ether_types: &[goose::ETHERTYPE_SV],
         matches: goose::sv::matches,
         start: || FrameDecoder::Sv(Box::default()),
     },
     FrameCandidate {
+        ether_types: &[profinet::ETHER_TYPE],
         matches: profinet::matches_frame,
         start: || FrameDecoder::Profinet(profinet::ProfinetParser::new()),
     },
     FrameCandidate {
+        ether_types: &[arp::ETHER_TYPE],
         matches: arp::matches,
         start: || FrameDecoder::Arp(arp::ArpParser::new()),
     },
     FrameCandidate {
+        ether_types: &[lldp::ETHER_TYPE],
         matches: lldp::matches,
         start: || FrameDecoder::Lldp(lldp::LldpParser::new()),
     },
     FrameCandidate {
+        ether_types: &[LLC],
         matches: cdp::matches,
         start: || FrameDecoder::Cdp(cdp::CdpParser::new()),
     },
 ];
+
+/// The key under which 802.3 frames with an LLC header (length field below
+/// 0x0600) are listed in [`WireSignature::ether_types`].
+pub const LLC: u16 = 0;
+
+/// Where a decoded protocol is found on the wire: its well-known ports and
+/// ethertypes, for the live prefilter's pass list.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WireSignature {
+    pub protocol: Protocol,
+    pub tcp_ports: Vec<u16>,
+    pub udp_ports: Vec<u16>,
+    /// Ethertypes ([`LLC`] for LLC frames).
+    pub ether_types: Vec<u16>,
+}
+
+/// Every decoder of the registry, by protocol, with the ports and ethertypes
+/// it is registered for.
+pub fn wire_signatures() -> Vec<WireSignature> {
+    let mut signatures: Vec<WireSignature> = Vec::new();
+    let mut entry = |protocol: Protocol| -> usize {
+        match signatures.iter().position(|s| s.protocol == protocol) {
+            Some(at) => at,
+            None => {
+                signatures.push(WireSignature {
+                    protocol,
+                    tcp_ports: Vec::new(),
+                    udp_ports: Vec::new(),
+                    ether_types: Vec::new(),
+                });
+                signatures.len() - 1
+            }
+        }
+    };
+    let mut added = Vec::new();
+    for c in STREAM_PROTOCOLS {
+        added.push((entry((c.start)().protocol()), 0, c.ports));
+    }
+    for c in DATAGRAM_PROTOCOLS {
+        added.push((entry((c.start)().protocol()), 1, c.ports));
+    }
+    for c in FRAME_PROTOCOLS {
+        added.push((entry((c.start)().protocol()), 2, c.ether_types));
+    }
+    for (at, kind, values) in added {
+        let signature = &mut signatures[at];
+        let list = match kind {
+            0 => &mut signature.tcp_ports,
+            1 => &mut signature.udp_ports,
+            _ => &mut signature.ether_types,
+        };
+        list.extend_from_slice(values);
+    }
+    signatures
+}
 
 /// The outcome of trying to recognise a conversation from its first bytes.
 #[derive(Debug)]
@@ -620,4 +683,34 @@ pub fn is_known_server_port(port: u16) -> bool {
     let known = |ports: &[u16]| ports.contains(&port);
     STREAM_PROTOCOLS.iter().any(|c| known(c.ports))
         || DATAGRAM_PROTOCOLS.iter().any(|c| known(c.ports))
+}
+
+#[cfg(test)]
+mod wire_signature_tests {
+    use super::*;
+
+    fn signature(protocol: Protocol) -> WireSignature {
+        wire_signatures()
+            .into_iter()
+            .find(|s| s.protocol == protocol)
+            .unwrap_or_else(|| panic!("{protocol:?} is not in the registry"))
+    }
+
+    #[test]
+    fn every_decoder_is_listed_with_its_ports_and_ethertypes() {
+        assert_eq!(signature(Protocol::Modbus).tcp_ports, [502]);
+        assert!(signature(Protocol::Modbus).udp_ports.is_empty());
+        assert_eq!(signature(Protocol::Bacnet).udp_ports, [47808]);
+        let enip = signature(Protocol::Enip);
+        assert_eq!(
+            (enip.tcp_ports, enip.udp_ports),
+            (vec![44818], vec![44818, 2222])
+        );
+        assert_eq!(signature(Protocol::Arp).ether_types, [0x0806]);
+        assert_eq!(signature(Protocol::Goose).ether_types, [0x88b8, 0x88b9]);
+        assert_eq!(signature(Protocol::Cdp).ether_types, [LLC]);
+        let dns = signature(Protocol::Dns);
+        assert_eq!((dns.tcp_ports, dns.udp_ports), (vec![53], vec![53]));
+        assert_eq!(signature(Protocol::Dhcp).udp_ports, [67, 68]);
+    }
 }

@@ -3,6 +3,12 @@
 
 mod assets;
 mod dashboard;
+#[cfg(target_os = "linux")]
+mod live;
+#[cfg(target_os = "linux")]
+mod prefilter;
+#[cfg(target_os = "linux")]
+mod privilege;
 mod progress;
 mod replay;
 mod report;
@@ -26,6 +32,10 @@ struct Cli {
 enum Command {
     /// Replay capture files (pcap, pcapng) and decode every industrial message.
     Replay(ReplayArgs),
+    /// Capture live from a network interface (a SPAN or TAP port); needs CAP_NET_RAW
+    /// (and CAP_NET_ADMIN + CAP_BPF for --xdp), then runs unprivileged.
+    #[cfg(target_os = "linux")]
+    Live(Box<live::LiveArgs>),
     /// List the asset inventory kept in a store.
     Assets(assets::AssetsArgs),
     /// Work with policy and detection rules.
@@ -104,6 +114,8 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Replay(args) => replay::run(args),
+        #[cfg(target_os = "linux")]
+        Command::Live(args) => live::run_live(*args),
         Command::Assets(args) => assets::run(args),
         Command::Rules(command) => rules::run(command),
         Command::Tui(args) => dashboard::browse(args),

@@ -119,18 +119,7 @@ fn baseline(
 ) -> Result<Option<Baseline>, Failure> {
     Ok(match (&args.learn, store) {
         (Some(duration), _) => Some(Baseline::learn(*duration)),
-        (None, Some(store)) => store
-            .load_baseline()
-            .map_err(|e| Failure::Runtime(e.to_string()))?
-            .map(|saved| {
-                Baseline::restore(saved, Timestamp::ZERO, |name| {
-                    policy.zone_index(name).map(|z| z as ZoneId).or(match name {
-                        policy::UNTRUSTED => Some(UNTRUSTED),
-                        "unzoned" => Some(UNZONED),
-                        _ => None,
-                    })
-                })
-            }),
+        (None, Some(store)) => saved_baseline(store, policy)?,
         (None, None) => None,
     })
 }
@@ -246,6 +235,22 @@ pub fn nothing_read(report: &ReplayReport) -> Result<(), Failure> {
         ));
     }
     Ok(())
+}
+
+/// The baseline kept in `store` by an earlier `--learn`, to judge against.
+pub fn saved_baseline(store: &Store, policy: &Policy) -> Result<Option<Baseline>, Failure> {
+    let saved = store
+        .load_baseline()
+        .map_err(|e| Failure::Runtime(e.to_string()))?;
+    Ok(saved.map(|saved| {
+        Baseline::restore(saved, Timestamp::ZERO, |name| {
+            policy.zone_index(name).map(|z| z as ZoneId).or(match name {
+                policy::UNTRUSTED => Some(UNTRUSTED),
+                "unzoned" => Some(UNZONED),
+                _ => None,
+            })
+        })
+    }))
 }
 
 /// Writes `dir/name` with `write`, reporting the path on failure.

@@ -1,0 +1,555 @@
+//! `otsensor live`: captures from an interface (a SPAN or TAP port) through
+//! the same pipeline as replay, printing statistics every second, until
+//! `--duration` runs out or SIGINT/SIGTERM arrives.
+
+use std::fs::{self, File};
+use std::io::{Seek, Write};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use otsensor::analysis::Analyzer;
+use otsensor::analysis::inventory::Inventory;
+use otsensor::capture::live::{
+    Capture, Interface, InterfaceCounters, LiveCounters, LiveError, LiveSource, RingConfig,
+    RingSocket,
+};
+use otsensor::output::events::{EventLog, Renderer};
+use otsensor::output::store::Store;
+use otsensor::output::{alerts, assets, stats, summary};
+use otsensor::pipeline::{
+    Backpressure, FrameSource, ReplayConfig, ReplayReport, RunOptions, Sink, in_flight, run,
+};
+use serde::Serialize;
+
+use crate::prefilter::{self, PrefilterSetup};
+use crate::privilege;
+use crate::{Failure, print};
+
+const EVENTS_FILE: &str = "events.jsonl";
+const STATS_FILE: &str = "stats.json";
+const ASSETS_FILE: &str = "assets.json";
+const ASSETS_CSV_FILE: &str = "assets.csv";
+const ALERTS_FILE: &str = "alerts.jsonl";
+const STATS_EVERY: Duration = Duration::from_secs(1);
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Backend {
+    /// AF_PACKET TPACKET_V3 ring, one socket per worker in a fanout group.
+    Afpacket,
+    /// libpcap (build with `--features pcap`); needed for `--bpf`.
+    Pcap,
+}
+
+#[derive(clap::Args)]
+pub struct LiveArgs {
+    /// Network interface to capture on (a SPAN or TAP port).
+    #[arg(long, short, value_name = "IF")]
+    pub interface: String,
+    /// Capture sockets and decoding workers (default: one per CPU beyond the first).
+    #[arg(long, value_name = "N")]
+    pub threads: Option<usize>,
+    #[arg(long, value_enum, default_value_t = Backend::Afpacket)]
+    pub backend: Backend,
+    /// Receive ring (AF_PACKET) or buffer (libpcap) size per socket, in MiB.
+    #[arg(long, value_name = "MIB", default_value_t = 64)]
+    pub ring_mb: u32,
+    /// A BPF filter expression applied in the kernel (libpcap backend only).
+    #[arg(long, value_name = "EXPR")]
+    pub bpf: Option<String>,
+    /// Drop bulk traffic in the kernel with the eBPF prefilter (XDP; a socket
+    /// filter where XDP is not available). Build it first: `cargo xtask build-ebpf`.
+    #[arg(long)]
+    pub xdp: bool,
+    /// The prefilter's eBPF object (default: next to the binary, or target/bpf/).
+    #[arg(long, value_name = "FILE")]
+    pub xdp_object: Option<PathBuf>,
+    /// XDP attach mode: `auto` tries the driver first, then generic (skb) mode.
+    #[arg(long, value_enum, default_value_t = prefilter::XdpMode::Auto)]
+    pub xdp_mode: prefilter::XdpMode,
+    /// An extra port for the prefilter's pass list, e.g. `tcp/5020=modbus` (may be repeated).
+    #[arg(long, value_name = "T/PORT[=PROTO]", value_parser = prefilter::parse_pass_port)]
+    pub pass_port: Vec<prefilter::PassPort>,
+    /// Write events.jsonl, stats.json (rewritten every second), assets and alerts to this directory.
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Keep the asset inventory in this SQLite file, merged with what earlier runs put there.
+    #[arg(long, value_name = "FILE")]
+    pub db: Option<PathBuf>,
+    /// Stop after this many seconds (default: run until SIGINT or SIGTERM).
+    #[arg(long, value_name = "SECS")]
+    pub duration: Option<u64>,
+    /// After opening the sockets, run as this user (default when started as root: nobody).
+    #[arg(long, value_name = "NAME")]
+    pub user: Option<String>,
+    /// Plant policy (zones, conduits, rules) on top of the built-in rule pack. May be repeated.
+    #[arg(long, value_name = "PATH")]
+    pub policy: Vec<PathBuf>,
+    /// Write cleartext credentials seen on the wire into events instead of redacting them.
+    #[arg(long)]
+    pub show_secrets: bool,
+    /// Most flows tracked at once; beyond it the least recently seen are evicted (counted).
+    #[arg(long, value_name = "N", default_value_t = 256 * 1024)]
+    pub max_flows: usize,
+    /// No statistics line every second, no summary: only warnings and errors.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+/// Output files, opened before privileges are dropped so that the
+/// unprivileged process can still write them.
+struct Outputs {
+    dir: PathBuf,
+    stats: File,
+    assets: File,
+    assets_csv: File,
+    alerts: File,
+}
+
+pub fn run_live(args: LiveArgs) -> Result<(), Failure> {
+    let policy = crate::rules::load_policy(&args.policy)?;
+    let threads = match args.threads {
+        Some(0) => return Err(Failure::Input("--threads must be at least 1".into())),
+        Some(n) => n,
+        None => ReplayConfig::default().threads,
+    };
+    if args.bpf.is_some() && args.backend != Backend::Pcap {
+        return Err(Failure::Input(
+            "--bpf needs the libpcap backend (--backend pcap)".into(),
+        ));
+    }
+    let interface = Interface::open(&args.interface).map_err(live_failure)?;
+    let counters = Arc::new(LiveCounters::default());
+    let stop = Arc::new(AtomicBool::new(false));
+    privilege::catch_stop_signals();
+
+    let captures = open_captures(&args, &interface, threads)?;
+    let mut prefilter = if args.xdp {
+        let fds: Vec<_> = captures.iter().map(|c| c.fd()).collect();
+        Some(
+            prefilter::setup(&args, &interface, &fds)
+                .map_err(|e| Failure::Runtime(e.to_string()))?,
+        )
+    } else {
+        None
+    };
+    if let Some(p) = &prefilter
+        && !args.quiet
+    {
+        eprintln!("otsensor: prefilter: {}", p.describe());
+    }
+
+    let outputs = args.out.as_deref().map(prepare_outputs).transpose()?;
+    let sink: Option<Box<dyn Sink>> = match &outputs {
+        Some(o) => {
+            let path = o.dir.join(EVENTS_FILE);
+            let file = File::create(&path)
+                .map_err(|e| Failure::Runtime(format!("{}: {e}", path.display())))?;
+            let renderer =
+                Renderer::new(vec![interface.name.clone()]).show_secrets(args.show_secrets);
+            Some(Box::new(EventLog::new(file, renderer)))
+        }
+        None => None,
+    };
+    let mut store = match &args.db {
+        Some(path) => Some(Store::open(path).map_err(|e| Failure::Runtime(e.to_string()))?),
+        None => None,
+    };
+    let inventory = match &store {
+        Some(store) => store
+            .load_inventory()
+            .map_err(|e| Failure::Runtime(e.to_string()))?,
+        None => Inventory::new(),
+    };
+
+    // Everything privileged is done: sockets open, prefilter attached, files open.
+    let user = match (&args.user, is_root()) {
+        (Some(user), _) => Some(user.as_str()),
+        (None, true) => Some("nobody"),
+        (None, false) => None,
+    };
+    let dropped = privilege::drop_privileges(user).map_err(Failure::Runtime)?;
+    if !args.quiet {
+        eprintln!(
+            "otsensor: capturing on {} ({} socket{}, {:?}) as {}; no capabilities kept",
+            interface.name,
+            captures.len(),
+            if captures.len() == 1 { "" } else { "s" },
+            args.backend,
+            dropped.user
+        );
+    }
+
+    let spares = in_flight(threads);
+    let sources: Vec<Box<dyn FrameSource>> = captures
+        .into_iter()
+        .map(|c| c.into_source(counters.clone(), stop.clone(), spares))
+        .collect();
+    let config = ReplayConfig {
+        threads,
+        max_flows: args.max_flows,
+        ..ReplayConfig::default()
+    };
+    let options = RunOptions {
+        backpressure: Backpressure::DropAndCount,
+        queue_drops: Arc::new(AtomicU64::new(0)),
+    };
+    let mut monitor = Monitor {
+        started: Instant::now(),
+        last_print: Instant::now(),
+        deadline: args
+            .duration
+            .map(|s| Instant::now() + Duration::from_secs(s)),
+        interface: &interface,
+        start_counters: interface.counters(),
+        counters: &counters,
+        queue_drops: options.queue_drops.clone(),
+        prefilter: prefilter.as_ref(),
+        stop: &stop,
+        quiet: args.quiet,
+        stats_file: outputs.as_ref().map(|o| &o.stats),
+        backend: args.backend,
+    };
+    let baseline = match &store {
+        Some(store) => crate::replay::saved_baseline(store, &policy)?,
+        None => None,
+    };
+    let mut analyzer = Analyzer::new(inventory, policy);
+    if let Some(baseline) = baseline {
+        analyzer = analyzer.with_baseline(baseline);
+    }
+    let report = run(sources, &config, &options, analyzer, sink, &mut |a| {
+        monitor.epoch(a)
+    })
+    .map_err(|e| Failure::Runtime(e.to_string()))?;
+    let mut last = monitor.snapshot(None);
+    last.protocols = report
+        .findings
+        .traffic
+        .protocols
+        .iter()
+        .map(|(p, s)| (p.name(), s.pdus))
+        .collect();
+    last.drops.worker_queue = report.queue_dropped;
+    // Detach before writing the outputs: the wire is no longer watched.
+    if let Some(p) = prefilter.take() {
+        p.detach();
+    }
+
+    if let Some(store) = &mut store {
+        let names = vec![format!("live:{}", interface.name)];
+        store
+            .save(
+                &report.findings.inventory,
+                &report.findings.changes,
+                &names,
+                report.packets.packets,
+            )
+            .map_err(|e| Failure::Runtime(e.to_string()))?;
+        if let Some(baseline) = &report.findings.baseline {
+            store
+                .save_baseline(baseline)
+                .map_err(|e| Failure::Runtime(e.to_string()))?;
+        }
+    }
+    if let Some(outputs) = outputs {
+        write_outputs(outputs, &report, &last)?;
+    } else if !args.quiet {
+        print(|out| summary::write(&report, out))?;
+    }
+    if !args.quiet {
+        eprintln!("otsensor: {}", last.line());
+    }
+    Ok(())
+}
+
+fn is_root() -> bool {
+    // SAFETY: plain getter.
+    unsafe { libc::geteuid() == 0 }
+}
+
+fn live_failure(e: LiveError) -> Failure {
+    match e {
+        LiveError::NoSuchInterface(_) | LiveError::InterfaceDown(_) => {
+            Failure::Input(e.to_string())
+        }
+        _ => Failure::Runtime(e.to_string()),
+    }
+}
+
+/// A capture socket of either backend, before it becomes a pipeline source.
+pub enum OpenCapture {
+    Ring(RingSocket),
+    #[cfg(feature = "pcap")]
+    Pcap(otsensor::capture::live::PcapCapture),
+}
+
+impl OpenCapture {
+    pub fn fd(&self) -> Option<libc::c_int> {
+        match self {
+            OpenCapture::Ring(r) => Some(r.fd()),
+            #[cfg(feature = "pcap")]
+            OpenCapture::Pcap(_) => None,
+        }
+    }
+
+    fn into_source(
+        self,
+        counters: Arc<LiveCounters>,
+        stop: Arc<AtomicBool>,
+        spares: usize,
+    ) -> Box<dyn FrameSource> {
+        fn boxed<C: Capture + 'static>(
+            c: C,
+            counters: Arc<LiveCounters>,
+            stop: Arc<AtomicBool>,
+            spares: usize,
+        ) -> Box<dyn FrameSource> {
+            Box::new(LiveSource::new(c, counters, stop, spares))
+        }
+        match self {
+            OpenCapture::Ring(r) => boxed(r, counters, stop, spares),
+            #[cfg(feature = "pcap")]
+            OpenCapture::Pcap(p) => boxed(p, counters, stop, spares),
+        }
+    }
+}
+
+fn open_captures(
+    args: &LiveArgs,
+    interface: &Interface,
+    threads: usize,
+) -> Result<Vec<OpenCapture>, Failure> {
+    match args.backend {
+        Backend::Afpacket => {
+            let ring = RingConfig::with_size_mb(args.ring_mb);
+            // One group per process: the id only has to differ from other captures' groups.
+            let group = (std::process::id() & 0xffff) as u16;
+            let fanout = (threads > 1).then_some(group);
+            (0..threads)
+                .map(|_| {
+                    RingSocket::open(interface, ring, fanout)
+                        .map(OpenCapture::Ring)
+                        .map_err(live_failure)
+                })
+                .collect()
+        }
+        #[cfg(feature = "pcap")]
+        Backend::Pcap => {
+            if threads > 1 {
+                eprintln!("otsensor: the libpcap backend reads with one socket; {threads} workers decode");
+            }
+            let capture = otsensor::capture::live::PcapCapture::open(
+                interface,
+                args.bpf.as_deref(),
+                args.ring_mb,
+            )
+            .map_err(live_failure)?;
+            Ok(vec![OpenCapture::Pcap(capture)])
+        }
+        #[cfg(not(feature = "pcap"))]
+        Backend::Pcap => Err(Failure::Input(
+            "this otsensor was built without libpcap: rebuild with `cargo build --release --features pcap` (needs libpcap-dev)".into(),
+        )),
+    }
+}
+
+fn prepare_outputs(dir: &Path) -> Result<Outputs, Failure> {
+    fs::create_dir_all(dir).map_err(|e| {
+        Failure::Runtime(format!("{}: cannot create directory: {e}", dir.display()))
+    })?;
+    let create = |name: &str| {
+        let path = dir.join(name);
+        File::create(&path).map_err(|e| Failure::Runtime(format!("{}: {e}", path.display())))
+    };
+    Ok(Outputs {
+        dir: dir.to_path_buf(),
+        stats: create(STATS_FILE)?,
+        assets: create(ASSETS_FILE)?,
+        assets_csv: create(ASSETS_CSV_FILE)?,
+        alerts: create(ALERTS_FILE)?,
+    })
+}
+
+fn write_outputs(outputs: Outputs, report: &ReplayReport, live: &LiveStats) -> Result<(), Failure> {
+    let fail = |name: &str, e: std::io::Error| {
+        Failure::Runtime(format!("{}: {e}", outputs.dir.join(name).display()))
+    };
+    let mut doc = Vec::new();
+    stats::write(report, &mut doc).map_err(|e| fail(STATS_FILE, e))?;
+    let mut doc: serde_json::Value =
+        serde_json::from_slice(&doc).map_err(|e| fail(STATS_FILE, e.into()))?;
+    doc["live"] = serde_json::to_value(live).map_err(|e| fail(STATS_FILE, e.into()))?;
+    rewrite(&outputs.stats, |out| {
+        serde_json::to_writer_pretty(&mut *out, &doc)?;
+        out.write_all(b"\n")
+    })
+    .map_err(|e| fail(STATS_FILE, e))?;
+    rewrite(&outputs.assets, |out| {
+        assets::write_json(
+            &report.findings.assets,
+            report.findings.inventory.untracked_hosts(),
+            out,
+        )
+    })
+    .map_err(|e| fail(ASSETS_FILE, e))?;
+    rewrite(&outputs.assets_csv, |out| {
+        assets::write_csv(&report.findings.assets, out)
+    })
+    .map_err(|e| fail(ASSETS_CSV_FILE, e))?;
+    rewrite(&outputs.alerts, |out| {
+        alerts::write_jsonl(&report.findings.alerts, out)
+    })
+    .map_err(|e| fail(ALERTS_FILE, e))?;
+    Ok(())
+}
+
+/// Replaces the contents of an open file.
+fn rewrite(
+    file: &File,
+    write: impl FnOnce(&mut std::io::BufWriter<&File>) -> std::io::Result<()>,
+) -> std::io::Result<()> {
+    file.set_len(0)?;
+    let mut handle = file;
+    handle.rewind()?;
+    let mut out = std::io::BufWriter::new(file);
+    write(&mut out)?;
+    out.flush()
+}
+
+/// Every counted loss, by the stage where it happened.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Drops {
+    /// The NIC had no room (rx_missed_errors + rx_fifo_errors).
+    pub nic: u64,
+    /// The kernel's receive path (rx_dropped).
+    pub kernel: u64,
+    /// The capture ring or libpcap buffer was full (PACKET_STATISTICS).
+    pub ring: u64,
+    /// Dropped on purpose by the prefilter (bulk traffic, by policy).
+    pub prefilter_policy: u64,
+    /// A decoding worker's queue was full.
+    pub worker_queue: u64,
+}
+
+/// The live statistics, printed every second and kept in stats.json.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct LiveStats {
+    pub interface: String,
+    pub backend: String,
+    pub elapsed_secs: f64,
+    pub packets: u64,
+    pub bytes: u64,
+    /// Outgoing frames of this host, ignored.
+    pub outgoing_skipped: u64,
+    /// Frames longer than the ring's frames, cut (their events may be incomplete).
+    pub truncated: u64,
+    pub drops: Drops,
+    /// Decoded PDUs by protocol.
+    pub protocols: std::collections::BTreeMap<&'static str, u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub prefilter: Option<prefilter::PrefilterStats>,
+}
+
+impl LiveStats {
+    pub fn line(&self) -> String {
+        let mut line = format!(
+            "{:.0}s {}: {} packets, {}; ",
+            self.elapsed_secs,
+            self.interface,
+            summary::count(self.packets),
+            summary::bytes(self.bytes),
+        );
+        if self.protocols.is_empty() {
+            line.push_str("no PDUs yet");
+        } else {
+            let parts: Vec<String> = self
+                .protocols
+                .iter()
+                .map(|(p, n)| format!("{p} {}", summary::count(*n)))
+                .collect();
+            line.push_str(&parts.join(", "));
+        }
+        let d = &self.drops;
+        line.push_str(&format!(
+            "; drops: nic {}, kernel {}, ring {}, prefilter (policy) {}, worker queue {}",
+            summary::count(d.nic),
+            summary::count(d.kernel),
+            summary::count(d.ring),
+            summary::count(d.prefilter_policy),
+            summary::count(d.worker_queue)
+        ));
+        line
+    }
+}
+
+/// Called after every merged epoch: stops the capture when asked, and prints
+/// (and writes) the statistics every second.
+struct Monitor<'a> {
+    started: Instant,
+    last_print: Instant,
+    deadline: Option<Instant>,
+    interface: &'a Interface,
+    start_counters: InterfaceCounters,
+    counters: &'a LiveCounters,
+    queue_drops: Arc<AtomicU64>,
+    prefilter: Option<&'a PrefilterSetup>,
+    stop: &'a AtomicBool,
+    quiet: bool,
+    stats_file: Option<&'a File>,
+    backend: Backend,
+}
+
+impl Monitor<'_> {
+    fn epoch(&mut self, analyzer: &Analyzer) {
+        let now = Instant::now();
+        if privilege::stop_requested() || self.deadline.is_some_and(|d| now >= d) {
+            self.stop.store(true, Ordering::Relaxed);
+        }
+        if now.duration_since(self.last_print) < STATS_EVERY {
+            return;
+        }
+        self.last_print = now;
+        let stats = self.snapshot(Some(analyzer));
+        if !self.quiet {
+            eprintln!("{}", stats.line());
+        }
+        if let Some(file) = self.stats_file {
+            let written = rewrite(file, |out| {
+                serde_json::to_writer_pretty(&mut *out, &serde_json::json!({ "live": stats }))?;
+                out.write_all(b"\n")
+            });
+            if let Err(e) = written {
+                eprintln!("otsensor: writing {STATS_FILE}: {e}");
+            }
+        }
+    }
+
+    fn snapshot(&self, analyzer: Option<&Analyzer>) -> LiveStats {
+        let load = |c: &AtomicU64| c.load(Ordering::Relaxed);
+        let c = self.counters;
+        let interface = self.interface.counters().since(self.start_counters);
+        let prefilter = self.prefilter.map(PrefilterSetup::stats);
+        LiveStats {
+            interface: self.interface.name.clone(),
+            backend: format!("{:?}", self.backend).to_lowercase(),
+            elapsed_secs: self.started.elapsed().as_secs_f64(),
+            packets: load(&c.packets),
+            bytes: load(&c.bytes),
+            outgoing_skipped: load(&c.outgoing_skipped),
+            truncated: load(&c.truncated),
+            drops: Drops {
+                nic: interface.nic_dropped,
+                kernel: interface.kernel_dropped + load(&c.filter_dropped),
+                ring: load(&c.ring_dropped),
+                prefilter_policy: prefilter.as_ref().map_or(0, |p| p.dropped_packets),
+                worker_queue: self.queue_drops.load(Ordering::Relaxed),
+            },
+            protocols: analyzer
+                .map(|a| a.pdus_by_protocol().map(|(p, n)| (p.name(), n)).collect())
+                .unwrap_or_default(),
+            prefilter,
+        }
+    }
+}

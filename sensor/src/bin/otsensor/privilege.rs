@@ -1,0 +1,129 @@
+//! Least privilege for live capture: once the sockets are open and the
+//! prefilter attached, the process becomes an unprivileged user and keeps
+//! no capability; stop signals only raise a flag that the pipeline polls.
+
+use std::ffi::CString;
+use std::fs;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+/// Set by SIGINT or SIGTERM.
+static STOP_SIGNAL: AtomicBool = AtomicBool::new(false);
+
+extern "C" fn on_stop_signal(_: libc::c_int) {
+    STOP_SIGNAL.store(true, Ordering::Relaxed);
+}
+
+/// SIGINT and SIGTERM end the capture cleanly (outputs written, prefilter detached).
+pub fn catch_stop_signals() {
+    for signal in [libc::SIGINT, libc::SIGTERM] {
+        // SAFETY: installs an async-signal-safe handler (one atomic store).
+        unsafe {
+            let mut action: libc::sigaction = std::mem::zeroed();
+            action.sa_sigaction = on_stop_signal as *const () as libc::sighandler_t;
+            libc::sigemptyset(&mut action.sa_mask);
+            libc::sigaction(signal, &action, std::ptr::null_mut());
+        }
+    }
+}
+
+pub fn stop_requested() -> bool {
+    STOP_SIGNAL.load(Ordering::Relaxed)
+}
+
+/// Who the process runs as after [`drop_privileges`].
+pub struct Dropped {
+    pub user: String,
+}
+
+/// Becomes `user` (when running as root) and drops every capability.
+/// `None` user keeps the current one (still dropping capabilities).
+pub fn drop_privileges(user: Option<&str>) -> Result<Dropped, String> {
+    // SAFETY: plain getters.
+    let (uid, euid) = unsafe { (libc::getuid(), libc::geteuid()) };
+    let dropped = match user {
+        Some(name) if uid == 0 || euid == 0 => {
+            let (to_uid, to_gid) = lookup_user(name)?;
+            // SAFETY: plain syscalls; glibc applies set*id to every thread.
+            unsafe {
+                if libc::setgroups(0, std::ptr::null()) != 0 {
+                    return Err(format!("dropping supplementary groups: {}", last_error()));
+                }
+                if libc::setgid(to_gid) != 0 {
+                    return Err(format!("becoming group {to_gid}: {}", last_error()));
+                }
+                if libc::setuid(to_uid) != 0 {
+                    return Err(format!("becoming user {name}: {}", last_error()));
+                }
+            }
+            Dropped {
+                user: name.to_string(),
+            }
+        }
+        _ => {
+            clear_capabilities()?;
+            Dropped {
+                user: format!("uid {uid}"),
+            }
+        }
+    };
+    // SAFETY: plain prctl; no new privileges through exec from here on.
+    unsafe { libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) };
+    match effective_capabilities() {
+        Some(0) => Ok(dropped),
+        Some(caps) => Err(format!(
+            "capabilities still held after dropping privileges: {caps:#x}"
+        )),
+        None => Ok(dropped),
+    }
+}
+
+fn lookup_user(name: &str) -> Result<(u32, u32), String> {
+    let c_name = CString::new(name).map_err(|_| format!("bad user name {name:?}"))?;
+    // SAFETY: getpwnam returns a pointer to static storage or null; read at once.
+    let entry = unsafe { libc::getpwnam(c_name.as_ptr()) };
+    if entry.is_null() {
+        return Err(format!("--user {name}: no such user"));
+    }
+    // SAFETY: non-null entry from getpwnam.
+    Ok(unsafe { ((*entry).pw_uid, (*entry).pw_gid) })
+}
+
+/// Clears the permitted, effective and inheritable sets (for a non-root
+/// process given capabilities with setcap).
+fn clear_capabilities() -> Result<(), String> {
+    #[repr(C)]
+    struct Header {
+        version: u32,
+        pid: i32,
+    }
+    #[repr(C)]
+    #[derive(Default, Clone, Copy)]
+    struct Data {
+        effective: u32,
+        permitted: u32,
+        inheritable: u32,
+    }
+    const VERSION_3: u32 = 0x2008_0522;
+    let mut header = Header {
+        version: VERSION_3,
+        pid: 0,
+    };
+    let data = [Data::default(); 2];
+    // SAFETY: capset with a v3 header and two data words, as the kernel expects.
+    let rc = unsafe { libc::syscall(libc::SYS_capset, &mut header, data.as_ptr()) };
+    if rc != 0 {
+        return Err(format!("dropping capabilities: {}", last_error()));
+    }
+    Ok(())
+}
+
+/// CapEff from /proc/self/status.
+fn effective_capabilities() -> Option<u64> {
+    let status = fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("CapEff:"))?;
+    u64::from_str_radix(line.split_whitespace().nth(1)?, 16).ok()
+}
+
+fn last_error() -> std::io::Error {
+    std::io::Error::last_os_error()
+}

@@ -1,0 +1,563 @@
+//! `otsensor live` end to end: in two network namespaces that each test makes
+//! itself, joined by a veth pair, `tcpreplay` sends a capture into one end
+//! and the sensor listens on the other. Traffic never leaves the pair.
+//!
+//! These need root, `ip` (iproute2) and `tcpreplay`, and the prefilter tests
+//! the eBPF object (`cargo xtask build-ebpf`): they are `#[ignore]`d, and CI
+//! runs them as root with `--include-ignored`. Run by someone without root,
+//! they print why they skip; in CI (`CI` set) a missing tool fails them.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use otsensor::capture::write::PcapWriter;
+use otsensor::time::Timestamp;
+use serde_json::Value;
+
+/// Frames per second tcpreplay sends the OT capture at: a moderate rate
+/// that the sensor must take without a single drop.
+const OT_RATE: &str = "5000";
+/// The bundled demo capture's frames.
+const DEMO_FRAMES: u64 = 13_465;
+/// Bulk frames per transport in the prefilter tests.
+const BULK_FRAMES: u32 = 5_000;
+/// How long to wait for the sensor to have seen every frame sent.
+const SETTLE: Duration = Duration::from_secs(60);
+
+/// Why the lab cannot run here, or `None` when it can.
+fn missing_prerequisite(needs_prefilter: bool) -> Option<String> {
+    // SAFETY: plain getter.
+    if unsafe { libc::geteuid() } != 0 {
+        return Some("needs root (network namespaces, packet sockets)".into());
+    }
+    for tool in ["ip", "tcpreplay"] {
+        let found = Command::new("sh")
+            .arg("-c")
+            .arg(format!("command -v {tool}"))
+            .output()
+            .is_ok_and(|o| o.status.success());
+        if !found {
+            return Some(format!(
+                "{tool} is not installed (apt-get install iproute2 tcpreplay)"
+            ));
+        }
+    }
+    if needs_prefilter && !prefilter_object().is_file() {
+        return Some(format!(
+            "the eBPF prefilter is not built ({}): cargo xtask build-ebpf",
+            prefilter_object().display()
+        ));
+    }
+    None
+}
+
+/// Skips (printing why) where the lab cannot run; in CI, fails instead.
+fn lab_or_skip(name: &str, needs_prefilter: bool) -> Option<Lab> {
+    if let Some(reason) = missing_prerequisite(needs_prefilter) {
+        if std::env::var_os("CI").is_some() && unsafe { libc::geteuid() } == 0 {
+            panic!("{name}: cannot run in CI: {reason}");
+        }
+        eprintln!("SKIPPED {name}: {reason}");
+        return None;
+    }
+    Some(Lab::new(name))
+}
+
+fn prefilter_object() -> PathBuf {
+    common::repo().join("target/bpf/otsensor-prefilter.o")
+}
+
+fn run(cmd: &mut Command) -> String {
+    let output = cmd.output().unwrap_or_else(|e| panic!("{cmd:?}: {e}"));
+    assert!(
+        output.status.success(),
+        "{cmd:?} failed: {}\n{}",
+        output.status,
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+/// Two namespaces, `sender` with `snd0` and `sensor` with `cap0`, a veth
+/// pair between them, no addresses and no IPv6 (so that only the frames
+/// tcpreplay sends cross). Removed on drop, also when a test fails.
+struct Lab {
+    sender: String,
+    sensor: String,
+}
+
+const SEND_IF: &str = "snd0";
+const CAPTURE_IF: &str = "cap0";
+
+impl Lab {
+    fn new(name: &str) -> Lab {
+        let tag = format!("{}-{}", std::process::id(), name);
+        let lab = Lab {
+            sender: format!("otsl-tx-{tag}"),
+            sensor: format!("otsl-rx-{tag}"),
+        };
+        for ns in [&lab.sender, &lab.sensor] {
+            run(Command::new("ip").args(["netns", "add", ns]));
+            for scope in ["all", "default"] {
+                run(Command::new("ip")
+                    .args(["netns", "exec", ns, "sysctl", "-qw"])
+                    .arg(format!("net.ipv6.conf.{scope}.disable_ipv6=1")));
+            }
+        }
+        run(Command::new("ip").args([
+            "link",
+            "add",
+            SEND_IF,
+            "netns",
+            &lab.sender,
+            "type",
+            "veth",
+            "peer",
+            "name",
+            CAPTURE_IF,
+            "netns",
+            &lab.sensor,
+        ]));
+        for (ns, dev) in [(&lab.sender, SEND_IF), (&lab.sensor, CAPTURE_IF)] {
+            run(Command::new("ip").args(["-n", ns, "link", "set", dev, "mtu", "9000", "up"]));
+        }
+        lab
+    }
+
+    /// Starts `otsensor live` on the capture end; returns once it is capturing.
+    fn start_sensor(&self, out: &Path, extra: &[&str]) -> Sensor {
+        let mut child = Command::new("ip")
+            .args(["netns", "exec", &self.sensor])
+            .arg(env!("CARGO_BIN_EXE_otsensor"))
+            .args(["live", "--interface", CAPTURE_IF, "--threads", "2", "--out"])
+            .arg(out)
+            .args(extra)
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("starting otsensor live");
+        let mut stderr = BufReader::new(child.stderr.take().unwrap());
+        let mut seen = String::new();
+        loop {
+            let mut line = String::new();
+            if stderr.read_line(&mut line).unwrap_or(0) == 0 {
+                let _ = child.wait();
+                panic!("otsensor live ended before capturing:\n{seen}");
+            }
+            seen.push_str(&line);
+            if line.contains("capturing on") {
+                break;
+            }
+        }
+        // Keep draining stderr so that the sensor never blocks on it.
+        let drain = std::thread::spawn(move || {
+            let mut rest = seen;
+            for line in stderr.lines().map_while(Result::ok) {
+                rest.push_str(&line);
+                rest.push('\n');
+            }
+            rest
+        });
+        Sensor {
+            child: Some(child),
+            out: out.to_path_buf(),
+            stderr: Some(drain),
+        }
+    }
+
+    /// Sends `capture` from the sender end at `rate` frames/s (`None`: top speed).
+    fn send(&self, capture: &Path, rate: Option<&str>) {
+        let mut cmd = Command::new("ip");
+        cmd.args([
+            "netns",
+            "exec",
+            &self.sender,
+            "tcpreplay",
+            "-q",
+            "-i",
+            SEND_IF,
+        ]);
+        match rate {
+            Some(pps) => cmd.args(["--pps", pps]),
+            None => cmd.arg("--topspeed"),
+        };
+        run(cmd.arg(capture));
+    }
+
+    /// `ip -d link show` of the capture interface (shows an attached XDP program).
+    fn capture_link(&self) -> String {
+        run(Command::new("ip").args(["-d", "-n", &self.sensor, "link", "show", CAPTURE_IF]))
+    }
+}
+
+impl Drop for Lab {
+    fn drop(&mut self) {
+        for ns in [&self.sender, &self.sensor] {
+            let _ = Command::new("ip").args(["netns", "del", ns]).status();
+        }
+    }
+}
+
+struct Sensor {
+    child: Option<Child>,
+    out: PathBuf,
+    stderr: Option<std::thread::JoinHandle<String>>,
+}
+
+impl Sensor {
+    fn pid(&self) -> u32 {
+        self.child.as_ref().unwrap().id()
+    }
+
+    /// The live statistics as last written to stats.json.
+    fn live_stats(&self) -> Option<Value> {
+        let text = std::fs::read_to_string(self.out.join("stats.json")).ok()?;
+        let doc: Value = serde_json::from_str(&text).ok()?;
+        Some(doc["live"].clone())
+    }
+
+    /// Waits until the sensor has counted `frames` frames (received, or
+    /// dropped by the prefilter), or [`SETTLE`] has passed.
+    fn wait_for(&self, frames: u64) {
+        let started = Instant::now();
+        while started.elapsed() < SETTLE {
+            if let Some(live) = self.live_stats() {
+                let seen = live["packets"].as_u64().unwrap_or(0)
+                    + live["drops"]["prefilter_policy"].as_u64().unwrap_or(0);
+                if seen >= frames {
+                    return;
+                }
+            }
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    }
+
+    /// Stops the sensor with SIGTERM, as an operator would; returns its stderr.
+    fn stop(mut self) -> String {
+        let mut child = self.child.take().unwrap();
+        // SAFETY: signals our own child.
+        unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+        let status = child.wait().unwrap();
+        let stderr = self.stderr.take().unwrap().join().unwrap();
+        assert!(status.success(), "otsensor live failed: {status}\n{stderr}");
+        stderr
+    }
+}
+
+impl Drop for Sensor {
+    fn drop(&mut self) {
+        if let Some(child) = &mut self.child {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+/// Events by (protocol, function), as a user compares two runs.
+fn event_counts(events_jsonl: &Path) -> BTreeMap<(String, String), u64> {
+    let text = std::fs::read_to_string(events_jsonl).unwrap();
+    let mut counts = BTreeMap::new();
+    for line in text.lines() {
+        let event: Value = serde_json::from_str(line).unwrap();
+        let key = (
+            event["protocol"].as_str().unwrap_or("").to_string(),
+            event["function"].as_str().unwrap_or("").to_string(),
+        );
+        *counts.entry(key).or_default() += 1;
+    }
+    counts
+}
+
+fn replayed_event_counts(capture: &Path) -> BTreeMap<(String, String), u64> {
+    let run = common::replay(&[capture], &[]);
+    event_counts(&run.dir.path().join("events.jsonl"))
+}
+
+/// Checks that the sensor process runs as `nobody` with no capability.
+fn assert_unprivileged(pid: u32) {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    let field = |name: &str| {
+        status
+            .lines()
+            .find(|l| l.starts_with(name))
+            .unwrap_or_else(|| panic!("no {name} in /proc/{pid}/status"))
+            .split_whitespace()
+            .skip(1)
+            .map(str::to_string)
+            .collect::<Vec<_>>()
+    };
+    assert!(
+        field("Uid:").iter().all(|uid| uid == "65534"),
+        "not running as nobody: {:?}",
+        field("Uid:")
+    );
+    for caps in ["CapEff:", "CapPrm:"] {
+        assert_eq!(field(caps), ["0000000000000000"], "{caps} not empty");
+    }
+}
+
+fn drops(live: &Value) -> BTreeMap<String, u64> {
+    live["drops"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .map(|(k, v)| (k.clone(), v.as_u64().unwrap()))
+        .collect()
+}
+
+/// A capture of bulk transfers on ports no decoder handles: UDP datagrams to
+/// port 9000 and TCP segments of a transfer to port 5001, 1400 bytes each.
+fn write_bulk_capture(path: &Path) {
+    let file = std::io::BufWriter::new(std::fs::File::create(path).unwrap());
+    let mut pcap = PcapWriter::new(file, 1, false, false).unwrap();
+    let payload = [0x5au8; 1400];
+    for i in 0..BULK_FRAMES {
+        let ts = Timestamp::from_parts(1_700_000_000, i * 1000);
+        for tcp in [false, true] {
+            let mut f = Vec::with_capacity(1500);
+            f.extend([0x02, 0, 0, 0, 0, 0x02]); // destination MAC
+            f.extend([0x02, 0, 0, 0, 0, 0x01]); // source MAC
+            f.extend([0x08, 0x00]); // IPv4
+            let l4_len = if tcp { 20 } else { 8 } + payload.len();
+            f.extend([0x45, 0x00]);
+            f.extend(((20 + l4_len) as u16).to_be_bytes()); // total length
+            f.extend([0x00, 0x00, 0x40, 0x00]); // id, don't fragment
+            f.extend([64, if tcp { 6 } else { 17 }, 0, 0]); // TTL, protocol, checksum
+            f.extend([192, 0, 2, 1, 192, 0, 2, 2]); // documentation addresses (TEST-NET-1)
+            if tcp {
+                f.extend(40_000u16.to_be_bytes());
+                f.extend(5001u16.to_be_bytes());
+                f.extend((1 + i * payload.len() as u32).to_be_bytes()); // sequence
+                f.extend(1u32.to_be_bytes()); // acknowledgement
+                f.extend([0x50, 0x18, 0xff, 0xff, 0, 0, 0, 0]); // offset 5, ACK|PSH, window
+            } else {
+                f.extend(40_001u16.to_be_bytes());
+                f.extend(9000u16.to_be_bytes());
+                f.extend((l4_len as u16).to_be_bytes());
+                f.extend([0, 0]);
+            }
+            f.extend(payload);
+            pcap.packet(ts, &f, f.len() as u32).unwrap();
+        }
+    }
+}
+
+#[test]
+#[ignore = "needs root, iproute2 and tcpreplay; CI runs it with --include-ignored"]
+fn live_capture_decodes_what_replay_decodes_without_drops_and_runs_unprivileged() {
+    let Some(lab) = lab_or_skip("afpacket", false) else {
+        return;
+    };
+    let demo = common::demo_capture();
+    let out = tempfile::tempdir().unwrap();
+    let sensor = lab.start_sensor(out.path(), &[]);
+    assert_unprivileged(sensor.pid());
+    lab.send(&demo, Some(OT_RATE));
+    sensor.wait_for(DEMO_FRAMES);
+    let stderr = sensor.stop();
+
+    let live = serde_json::from_str::<Value>(
+        &std::fs::read_to_string(out.path().join("stats.json")).unwrap(),
+    )
+    .unwrap()["live"]
+        .clone();
+    assert_eq!(live["packets"], DEMO_FRAMES, "{stderr}");
+    assert!(
+        drops(&live).values().all(|&n| n == 0),
+        "drops: {:?}",
+        drops(&live)
+    );
+    assert_eq!(
+        event_counts(&out.path().join("events.jsonl")),
+        replayed_event_counts(&demo),
+        "live and replay events differ"
+    );
+    assert!(
+        stderr.contains("drops: nic 0, kernel 0, ring 0"),
+        "{stderr}"
+    );
+}
+
+/// Sends the demo capture and a bulk capture through the prefilter in `mode`;
+/// checks that bulk is dropped and counted, OT complete, nothing left attached.
+fn prefilter_drops_bulk_and_keeps_ot(mode: &str) {
+    let Some(lab) = lab_or_skip(&format!("prefilter-{mode}"), true) else {
+        return;
+    };
+    let demo = common::demo_capture();
+    let out = tempfile::tempdir().unwrap();
+    let bulk = out.path().join("bulk.pcap");
+    write_bulk_capture(&bulk);
+    let object = prefilter_object();
+    let sensor = lab.start_sensor(
+        out.path(),
+        &[
+            "--xdp",
+            "--xdp-mode",
+            mode,
+            "--xdp-object",
+            object.to_str().unwrap(),
+        ],
+    );
+    assert_unprivileged(sensor.pid());
+    if mode == "skb" {
+        assert!(
+            lab.capture_link().contains("prog/xdp"),
+            "XDP not attached:\n{}",
+            lab.capture_link()
+        );
+    }
+    lab.send(&bulk, None);
+    lab.send(&demo, Some(OT_RATE));
+    sensor.wait_for(DEMO_FRAMES + 2 * u64::from(BULK_FRAMES));
+    let stderr = sensor.stop();
+    assert!(
+        !lab.capture_link().contains("prog/xdp"),
+        "an XDP program is left on the interface:\n{}",
+        lab.capture_link()
+    );
+
+    let doc: Value =
+        serde_json::from_str(&std::fs::read_to_string(out.path().join("stats.json")).unwrap())
+            .unwrap();
+    let live = &doc["live"];
+    let bulk_frames = 2 * u64::from(BULK_FRAMES);
+    assert_eq!(live["drops"]["prefilter_policy"], bulk_frames, "{stderr}");
+    assert_eq!(
+        live["packets"], DEMO_FRAMES,
+        "only OT reached the sensor: {stderr}"
+    );
+    let by_class: BTreeMap<&str, &Value> = live["prefilter"]["protocols"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| (p["name"].as_str().unwrap(), p))
+        .collect();
+    assert_eq!(
+        by_class["other_udp"]["dropped_packets"],
+        u64::from(BULK_FRAMES)
+    );
+    assert_eq!(
+        by_class["other_tcp"]["dropped_packets"],
+        u64::from(BULK_FRAMES)
+    );
+    assert_eq!(by_class["modbus"]["dropped_packets"], 0);
+    assert_eq!(live["prefilter"]["passed_packets"], DEMO_FRAMES);
+    let other = drops(live);
+    assert_eq!(
+        (
+            other["nic"],
+            other["kernel"],
+            other["ring"],
+            other["worker_queue"]
+        ),
+        (0, 0, 0, 0)
+    );
+    assert_eq!(
+        event_counts(&out.path().join("events.jsonl")),
+        replayed_event_counts(&demo),
+        "OT events are not complete behind the prefilter"
+    );
+}
+
+#[test]
+#[ignore = "needs root, iproute2, tcpreplay and the eBPF object; CI runs it with --include-ignored"]
+fn xdp_prefilter_drops_bulk_traffic_keeps_ot_complete_and_detaches() {
+    prefilter_drops_bulk_and_keeps_ot("skb");
+}
+
+#[test]
+#[ignore = "needs root, iproute2, tcpreplay and the eBPF object; CI runs it with --include-ignored"]
+fn socket_filter_fallback_drops_bulk_traffic_and_keeps_ot_complete() {
+    prefilter_drops_bulk_and_keeps_ot("socket");
+}
+
+#[test]
+fn a_missing_interface_is_named_with_exit_code_2() {
+    let output = common::otsensor()
+        .args(["live", "--interface", "no-such-if0", "--duration", "1"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("interface \"no-such-if0\" does not exist"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn without_cap_net_raw_the_capability_is_named() {
+    // SAFETY: plain getter.
+    if unsafe { libc::geteuid() } == 0 {
+        eprintln!("SKIPPED: runs as root, which has CAP_NET_RAW");
+        return;
+    }
+    let output = common::otsensor()
+        .args(["live", "--interface", "lo", "--duration", "1"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("needs CAP_NET_RAW"), "{stderr}");
+}
+
+#[cfg(feature = "pcap")]
+#[test]
+#[ignore = "needs root, iproute2, tcpreplay and libpcap; CI runs it with --include-ignored"]
+fn pcap_backend_applies_the_bpf_expression() {
+    let Some(lab) = lab_or_skip("pcap", false) else {
+        return;
+    };
+    let demo = common::demo_capture();
+    let out = tempfile::tempdir().unwrap();
+    let sensor = lab.start_sensor(out.path(), &["--backend", "pcap", "--bpf", "tcp port 502"]);
+    assert_unprivileged(sensor.pid());
+    lab.send(&demo, Some(OT_RATE));
+    // The Modbus/TCP frames of the demo capture (those `tcp port 502` keeps).
+    const MODBUS_FRAMES: u64 = 12_064;
+    sensor.wait_for(MODBUS_FRAMES);
+    let stderr = sensor.stop();
+    let live = serde_json::from_str::<Value>(
+        &std::fs::read_to_string(out.path().join("stats.json")).unwrap(),
+    )
+    .unwrap()["live"]
+        .clone();
+    assert_eq!(live["packets"], MODBUS_FRAMES, "{stderr}");
+    assert!(
+        drops(&live).values().all(|&n| n == 0),
+        "drops: {:?}",
+        drops(&live)
+    );
+    let modbus_only: BTreeMap<_, _> = replayed_event_counts(&demo)
+        .into_iter()
+        .filter(|((protocol, _), _)| protocol == "modbus")
+        .collect();
+    assert_eq!(event_counts(&out.path().join("events.jsonl")), modbus_only);
+}
+
+#[test]
+#[ignore = "needs root and iproute2; CI runs it with --include-ignored"]
+fn an_interface_that_is_down_is_refused_with_the_command_to_bring_it_up() {
+    let Some(lab) = lab_or_skip("down", false) else {
+        return;
+    };
+    run(Command::new("ip").args(["-n", &lab.sensor, "link", "set", CAPTURE_IF, "down"]));
+    let output = Command::new("ip")
+        .args(["netns", "exec", &lab.sensor])
+        .arg(env!("CARGO_BIN_EXE_otsensor"))
+        .args(["live", "--interface", CAPTURE_IF, "--duration", "1"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("interface \"cap0\" is down: bring it up first (`ip link set cap0 up`)"),
+        "{stderr}"
+    );
+}
