@@ -10,7 +10,8 @@
 //! Checks: each flow ends exactly once, with every packet dispatched to it
 //! counted; events belong to packets already seen and come out of the merge
 //! in packet order; reassembly delivers no more bytes than the segments
-//! carried; every event renders as a JSON object.
+//! carried; every event renders as a JSON object; the analyzer (with the
+//! built-in rule pack) counts every event.
 #![no_main]
 
 use std::collections::HashSet;
@@ -62,12 +63,17 @@ struct Output {
 
 impl Output {
     fn epoch(&mut self, produced: Produced, frames_seen: u64) {
-        let Produced { events, mut ended } = produced;
+        let Produced {
+            events,
+            mut started,
+            mut uses,
+            mut ended,
+        } = produced;
         for event in &events {
             assert!(event.header.seq >= 1 && event.header.seq <= frames_seen);
             assert!(event.header.flow <= event.header.seq, "{:?}", event.header);
         }
-        let epoch = EpochEvents::new(vec![events]);
+        let mut epoch = EpochEvents::new(vec![events]);
         let mut last = 0;
         for event in epoch.iter() {
             assert!(event.header.seq >= last, "merge out of packet order");
@@ -75,11 +81,14 @@ impl Output {
             self.events += 1;
             self.render(event);
         }
+        // Sorted as the replay's merge sorts them.
+        started.sort_by_key(|f| f.seq);
+        uses.sort_by_key(|u| u.seq);
         ended.sort_by_key(|f| f.id);
         for flow in &ended {
             self.flow_ended(flow);
         }
-        self.analyzer.epoch(&epoch, &ended);
+        self.analyzer.epoch(&mut epoch, &started, &uses, &ended);
     }
 
     fn render(&mut self, event: &Event) {
@@ -104,7 +113,7 @@ fuzz_target!(|data: &[u8]| {
     let pool = ChunkPool::new(512, 2);
     let mut worker = Worker::new(CONFIG, 0, 1, 1);
     let mut out = Output {
-        analyzer: Analyzer::new(),
+        analyzer: Analyzer::default(),
         renderer: Renderer::new(vec!["fuzz".into()]),
         json: Vec::new(),
         ended: HashSet::new(),
@@ -152,7 +161,7 @@ fuzz_target!(|data: &[u8]| {
         "{} bytes delivered from {tcp_payload} bytes of payload",
         stats.tcp.bytes_delivered
     );
-    let traffic = out.analyzer.finish();
+    let traffic = out.analyzer.finish().traffic;
     assert_eq!(
         traffic.events, out.events,
         "the analyzer counts every event"
