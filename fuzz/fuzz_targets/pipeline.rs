@@ -16,9 +16,12 @@
 
 use std::collections::HashSet;
 use std::io::Cursor;
+use std::sync::LazyLock;
 
 use libfuzzer_sys::fuzz_target;
 use otsensor::analysis::Analyzer;
+use otsensor::analysis::inventory::Inventory;
+use otsensor::analysis::policy::Policy;
 use otsensor::capture::{CaptureFile, ChunkPool};
 use otsensor::event::Event;
 use otsensor::flow::tcp::ReassemblyLimits;
@@ -50,6 +53,10 @@ const CONFIG: WorkerConfig = WorkerConfig {
         window: 1 << 16,
     },
 };
+
+/// The built-in rule pack, loaded once: loading it for every input would
+/// take most of the target's time.
+static DEFAULT_PACK: LazyLock<Policy> = LazyLock::new(Policy::default_pack);
 
 /// What the analyzer side sees, with the checks on it.
 struct Output {
@@ -113,7 +120,7 @@ fuzz_target!(|data: &[u8]| {
     let pool = ChunkPool::new(512, 2);
     let mut worker = Worker::new(CONFIG, 0, 1, 1);
     let mut out = Output {
-        analyzer: Analyzer::default(),
+        analyzer: Analyzer::new(Inventory::new(), DEFAULT_PACK.clone()),
         renderer: Renderer::new(vec!["fuzz".into()]),
         json: Vec::new(),
         ended: HashSet::new(),
