@@ -3,6 +3,7 @@
 //! its results are deterministic; it never touches raw bytes.
 
 mod cip_connections;
+pub mod conduits;
 pub mod inventory;
 pub mod policy;
 mod traffic;
@@ -24,6 +25,7 @@ pub struct Analyzer {
     inventory: Inventory,
     policy: Engine,
     cip: cip_connections::CipConnections,
+    conduits: conduits::ConduitMap,
     changes: Vec<Change>,
     changes_dropped: u64,
 }
@@ -47,6 +49,8 @@ pub struct Findings {
     /// Alerts, in the order they first happened.
     pub alerts: Vec<Alert>,
     pub alerts_dropped: u64,
+    /// What crossed between zones, and the zones' assets.
+    pub conduits: conduits::ObservedConduits,
     /// The learned baseline, when learning or judging with one.
     pub baseline: Option<policy::baseline::SavedBaseline>,
 }
@@ -58,6 +62,7 @@ impl Analyzer {
         Analyzer {
             traffic: traffic::Traffic::default(),
             inventory,
+            conduits: conduits::ConduitMap::new(&policy),
             policy: Engine::new(policy),
             cip: cip_connections::CipConnections::default(),
             changes: Vec::new(),
@@ -99,11 +104,15 @@ impl Analyzer {
                 self.inventory.event(event);
             }
             self.policy.event(event, &self.inventory);
+            self.conduits
+                .event(event, self.policy.policy(), &self.inventory);
         }
         for flow in ended {
             self.traffic.flow_ended(flow);
             self.inventory.flow_ended(flow);
             self.policy.flow_ended(flow, &self.inventory);
+            self.conduits
+                .flow_ended(flow, self.policy.policy(), &self.inventory);
         }
         for change in self.inventory.take_changes() {
             self.policy.change(&change, &self.inventory);
@@ -122,13 +131,16 @@ impl Analyzer {
     }
 
     pub fn finish(self) -> Findings {
+        let assets = self.inventory.assets();
+        let conduits = self.conduits.finish(self.policy.policy(), &assets);
         let outcome = self.policy.finish();
         Findings {
+            conduits,
             alerts: outcome.alerts,
             alerts_dropped: outcome.alerts_dropped,
             baseline: outcome.baseline,
             traffic: self.traffic.finish(),
-            assets: self.inventory.assets(),
+            assets,
             inventory: self.inventory,
             changes: self.changes,
             changes_dropped: self.changes_dropped,

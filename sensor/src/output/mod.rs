@@ -4,8 +4,10 @@
 
 pub mod alerts;
 pub mod assets;
+pub mod conduits;
 pub mod events;
 pub mod json;
+pub mod report;
 pub mod stats;
 pub mod store;
 pub mod summary;

@@ -7,8 +7,14 @@ use std::path::Path;
 
 use rusqlite::{Connection, OptionalExtension, params};
 
+mod findings;
+
+pub use findings::{RunFindings, RunRecord};
+
+use crate::analysis::conduits::{DeclaredPolicy, ObservedConduits};
 use crate::analysis::inventory::{Change, Host, Inventory, MacInfo, format_mac, parse_mac};
 use crate::analysis::policy::baseline::SavedBaseline;
+use crate::output::alerts::AlertRecord;
 
 /// Schema migrations, applied in order; `PRAGMA user_version` counts those applied.
 const MIGRATIONS: &[&str] = &[
@@ -28,6 +34,62 @@ const MIGRATIONS: &[&str] = &[
      CREATE TABLE runs (id INTEGER PRIMARY KEY, captures TEXT NOT NULL, packets INTEGER NOT NULL);",
     // 2: the learned baseline (one row, JSON).
     "CREATE TABLE baseline (id INTEGER PRIMARY KEY CHECK (id = 1), state TEXT NOT NULL);",
+    // 3: alerts (one row per alert identity, so that replaying a capture again
+    // does not repeat them), observed conduits merged across runs, the zones
+    // and conduits of the policy last loaded, and each run's capture period.
+    // An alert's id stays the same when a run sees it again, so that later
+    // state (acknowledgements, mutes) can refer to it from a table of its own.
+    "CREATE TABLE alerts (
+         id INTEGER PRIMARY KEY,
+         rule TEXT NOT NULL,
+         src TEXT NOT NULL,
+         dst TEXT NOT NULL,
+         function TEXT NOT NULL,
+         ts TEXT NOT NULL,
+         last_ts TEXT NOT NULL,
+         severity TEXT NOT NULL,
+         title TEXT NOT NULL,
+         description TEXT NOT NULL,
+         src_ip TEXT, src_mac TEXT, src_name TEXT, src_asset TEXT, src_zone TEXT NOT NULL, src_role TEXT,
+         dst_ip TEXT, dst_mac TEXT, dst_name TEXT, dst_asset TEXT, dst_zone TEXT NOT NULL, dst_role TEXT,
+         zones TEXT NOT NULL,
+         conduit TEXT,
+         protocol TEXT,
+         evidence TEXT NOT NULL,
+         iec62443 TEXT NOT NULL,
+         mitre TEXT NOT NULL,
+         count INTEGER NOT NULL,
+         first_run INTEGER NOT NULL,
+         last_run INTEGER NOT NULL,
+         UNIQUE (rule, src, dst, function, ts)
+     );
+     CREATE INDEX alerts_by_ts ON alerts (ts);
+     CREATE TABLE observed_conduits (
+         from_zone TEXT NOT NULL,
+         to_zone TEXT NOT NULL,
+         state TEXT NOT NULL,
+         PRIMARY KEY (from_zone, to_zone)
+     );
+     CREATE TABLE policy_zones (
+         position INTEGER PRIMARY KEY,
+         name TEXT NOT NULL UNIQUE,
+         description TEXT NOT NULL,
+         cidrs TEXT NOT NULL,
+         macs TEXT NOT NULL,
+         security_level INTEGER NOT NULL,
+         purdue_level INTEGER
+     );
+     CREATE TABLE policy_conduits (
+         position INTEGER PRIMARY KEY,
+         name TEXT NOT NULL UNIQUE,
+         description TEXT NOT NULL,
+         zone_a TEXT NOT NULL,
+         zone_b TEXT NOT NULL,
+         initiator TEXT,
+         allow TEXT NOT NULL
+     );
+     ALTER TABLE runs ADD COLUMN first_ts TEXT;
+     ALTER TABLE runs ADD COLUMN last_ts TEXT;",
 ];
 
 #[derive(Debug, thiserror::Error)]
@@ -135,6 +197,19 @@ impl Store {
         captures: &[String],
         packets: u64,
     ) -> Result<(), StoreError> {
+        self.save_run(inventory, changes, captures, packets, None)
+    }
+
+    /// Saves the inventory, this run's changes and, when given, its alerts,
+    /// observed conduits and policy, in one transaction.
+    pub fn save_run(
+        &mut self,
+        inventory: &Inventory,
+        changes: &[Change],
+        captures: &[String],
+        packets: u64,
+        findings: Option<&RunFindings>,
+    ) -> Result<(), StoreError> {
         let path = self.path.clone();
         let sqlite = |source| StoreError::Sqlite {
             path: path.clone(),
@@ -184,6 +259,9 @@ impl Store {
                     .map_err(sqlite)?;
             }
         }
+        if let Some(findings) = findings {
+            findings::save(&tx, run, findings).map_err(sqlite)?;
+        }
         tx.commit().map_err(sqlite)
     }
 
@@ -221,6 +299,40 @@ impl Store {
         Ok(count.unwrap_or(0) as u64)
     }
 
+    /// Alerts kept, oldest first.
+    pub fn load_alerts(&self) -> Result<Vec<AlertRecord>, StoreError> {
+        findings::load_alerts(&self.conn).map_err(|e| self.read_error(e))
+    }
+
+    /// What crossed between zones over all runs, with the policy last loaded
+    /// (the zones' assets are left for the caller to place).
+    pub fn load_conduits(&self) -> Result<ObservedConduits, StoreError> {
+        let declared = self.load_policy()?;
+        let pairs = findings::load_pairs(&self.conn).map_err(|e| self.read_error(e))?;
+        Ok(ObservedConduits {
+            declared,
+            zones: Vec::new(),
+            pairs,
+        })
+    }
+
+    /// The zones and conduits of the policy last loaded.
+    pub fn load_policy(&self) -> Result<DeclaredPolicy, StoreError> {
+        findings::load_policy(&self.conn).map_err(|e| self.read_error(e))
+    }
+
+    /// The runs recorded, in order.
+    pub fn load_runs(&self) -> Result<Vec<RunRecord>, StoreError> {
+        findings::load_runs(&self.conn).map_err(|e| self.read_error(e))
+    }
+
+    fn read_error(&self, error: findings::ReadError) -> StoreError {
+        match error {
+            findings::ReadError::Sqlite(e) => self.sqlite(e),
+            findings::ReadError::Corrupt(what, reason) => self.corrupt(what, reason),
+        }
+    }
+
     fn sqlite(&self, source: rusqlite::Error) -> StoreError {
         StoreError::Sqlite {
             path: self.path.clone(),
@@ -236,3 +348,6 @@ impl Store {
         }
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -394,6 +394,15 @@ impl Inventory {
             .map(|h| assets::single(&self.hosts[h]).role)
     }
 
+    /// The IP addresses seen at a MAC address, unless it forwards for many
+    /// (a router's MAC says nothing about where a frame came from).
+    pub fn ips_at(&self, mac: &Mac) -> &[IpAddr] {
+        match self.macs.get(mac) {
+            Some(info) if !info.is_router() => &info.ips,
+            _ => &[],
+        }
+    }
+
     fn host_of(&self, ip: Option<IpAddr>, mac: Option<Mac>) -> Option<usize> {
         let by_ip = ip.and_then(|ip| self.index.get(&HostKey::Ip(ip)));
         by_ip

@@ -63,7 +63,7 @@ const WRONG_INITIATOR: Builtin = Builtin {
 };
 const WRITER_NOT_ALLOWED: Builtin = Builtin {
     id: "OT-ZONE-004",
-    title: "Write or control across a conduit from an asset not allowed to",
+    title: "Write or control across a conduit by an asset the conduit does not name as a writer",
     severity: Severity::High,
     iec62443: &["SR 2.1", "SR 5.2"],
     mitre: &["T0855", "T0836"],
@@ -915,8 +915,12 @@ impl Engine {
             if context.ts.0 - alert.last_ts.0 <= DEDUP_WINDOW_SECS * 1_000_000_000 {
                 alert.count += 1;
                 alert.last_ts = alert.last_ts.max(context.ts);
-                if alert.evidence.packets.len() < EVIDENCE_PACKETS && context.packet != 0 {
-                    alert.evidence.packets.push(context.packet);
+                let packets = &mut alert.evidence.packets;
+                if packets.len() < EVIDENCE_PACKETS
+                    && context.packet != 0
+                    && packets.last() != Some(&context.packet)
+                {
+                    packets.push(context.packet);
                 }
                 return;
             }

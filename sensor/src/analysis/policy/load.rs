@@ -32,6 +32,10 @@ pub struct PolicyError {
 
 impl fmt::Display for PolicyError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Line 0: the file as a whole (it could not be read).
+        if self.line == 0 {
+            return write!(f, "{}: {}", self.file, self.message);
+        }
         write!(
             f,
             "{}:{}:{}: {}",
@@ -86,6 +90,9 @@ impl Source {
                 }
             }
             files.sort();
+            if files.is_empty() {
+                return Err(fail("no .toml policy files in this directory".into()));
+            }
         } else {
             files.push(path.to_path_buf());
         }

@@ -14,7 +14,7 @@ use std::net::IpAddr;
 use ipnet::IpNet;
 
 pub use alert::{Alert, AlertEnd, Severity};
-pub use engine::{Engine, Outcome};
+pub use engine::{Engine, Outcome, is_public};
 pub use load::{PolicyError, PolicyErrors, Source, load};
 
 use crate::analysis::inventory::{ChangeKind, Role};

@@ -4,6 +4,7 @@
 mod assets;
 mod progress;
 mod replay;
+mod report;
 mod rules;
 
 use std::io;
@@ -29,6 +30,8 @@ enum Command {
     /// Work with policy and detection rules.
     #[command(subcommand)]
     Rules(rules::RulesCommand),
+    /// Write the IEC 62443 compliance report (Markdown, HTML) from a store or a replay's output.
+    Report(report::ReportArgs),
 }
 
 #[derive(clap::Args)]
@@ -89,6 +92,7 @@ fn main() -> ExitCode {
         Command::Replay(args) => replay::run(args),
         Command::Assets(args) => assets::run(args),
         Command::Rules(command) => rules::run(command),
+        Command::Report(args) => report::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

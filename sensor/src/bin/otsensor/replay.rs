@@ -12,8 +12,8 @@ use otsensor::analysis::policy::{
 };
 use otsensor::capture::{CaptureFile, Input, OpenError, expand_inputs};
 use otsensor::output::events::{EventLog, Renderer};
-use otsensor::output::store::Store;
-use otsensor::output::{alerts, assets, stats, summary};
+use otsensor::output::store::{RunFindings, Store};
+use otsensor::output::{alerts, assets, conduits, stats, summary};
 use otsensor::pipeline::{ReplayConfig, ReplayReport, Sink, replay};
 use otsensor::time::Timestamp;
 
@@ -25,6 +25,7 @@ const STATS_FILE: &str = "stats.json";
 const ASSETS_FILE: &str = "assets.json";
 const ASSETS_CSV_FILE: &str = "assets.csv";
 const ALERTS_FILE: &str = "alerts.jsonl";
+const CONDUITS_FILE: &str = "conduits.json";
 
 pub fn run(args: ReplayArgs) -> Result<(), Failure> {
     let policy = crate::rules::load_policy(&args.policy)?;
@@ -102,12 +103,19 @@ pub fn run(args: ReplayArgs) -> Result<(), Failure> {
     if let Some(store) = &mut store {
         let names: Vec<String> = inputs.iter().map(|i| i.name.clone()).collect();
         let findings = &report.findings;
+        let run = RunFindings {
+            alerts: &findings.alerts,
+            conduits: &findings.conduits,
+            first_ts: report.first_ts,
+            last_ts: report.last_ts,
+        };
         store
-            .save(
+            .save_run(
                 &findings.inventory,
                 &findings.changes,
                 &names,
                 report.packets.packets,
+                Some(&run),
             )
             .map_err(|e| Failure::Runtime(e.to_string()))?;
         if let Some(baseline) = &findings.baseline {
@@ -130,6 +138,9 @@ pub fn run(args: ReplayArgs) -> Result<(), Failure> {
         })?;
         write_file(dir, ALERTS_FILE, |out| {
             alerts::write_jsonl(&report.findings.alerts, out)
+        })?;
+        write_file(dir, CONDUITS_FILE, |out| {
+            conduits::write_json(&report.findings.conduits, out)
         })?;
         if !args.quiet {
             print(|out| {
