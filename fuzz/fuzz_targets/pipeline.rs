@@ -10,14 +10,18 @@
 //! Checks: each flow ends exactly once, with every packet dispatched to it
 //! counted; events belong to packets already seen and come out of the merge
 //! in packet order; reassembly delivers no more bytes than the segments
-//! carried; every event renders as a JSON object.
+//! carried; every event renders as a JSON object; the analyzer (with the
+//! built-in rule pack) counts every event.
 #![no_main]
 
 use std::collections::HashSet;
 use std::io::Cursor;
+use std::sync::LazyLock;
 
 use libfuzzer_sys::fuzz_target;
 use otsensor::analysis::Analyzer;
+use otsensor::analysis::inventory::Inventory;
+use otsensor::analysis::policy::Policy;
 use otsensor::capture::{CaptureFile, ChunkPool};
 use otsensor::event::Event;
 use otsensor::flow::tcp::ReassemblyLimits;
@@ -50,6 +54,10 @@ const CONFIG: WorkerConfig = WorkerConfig {
     },
 };
 
+/// The built-in rule pack, loaded once: loading it for every input would
+/// take most of the target's time.
+static DEFAULT_PACK: LazyLock<Policy> = LazyLock::new(Policy::default_pack);
+
 /// What the analyzer side sees, with the checks on it.
 struct Output {
     analyzer: Analyzer,
@@ -62,12 +70,17 @@ struct Output {
 
 impl Output {
     fn epoch(&mut self, produced: Produced, frames_seen: u64) {
-        let Produced { events, mut ended } = produced;
+        let Produced {
+            events,
+            mut started,
+            mut uses,
+            mut ended,
+        } = produced;
         for event in &events {
             assert!(event.header.seq >= 1 && event.header.seq <= frames_seen);
             assert!(event.header.flow <= event.header.seq, "{:?}", event.header);
         }
-        let epoch = EpochEvents::new(vec![events]);
+        let mut epoch = EpochEvents::new(vec![events]);
         let mut last = 0;
         for event in epoch.iter() {
             assert!(event.header.seq >= last, "merge out of packet order");
@@ -75,11 +88,14 @@ impl Output {
             self.events += 1;
             self.render(event);
         }
+        // Sorted as the replay's merge sorts them.
+        started.sort_by_key(|f| f.seq);
+        uses.sort_by_key(|u| u.seq);
         ended.sort_by_key(|f| f.id);
         for flow in &ended {
             self.flow_ended(flow);
         }
-        self.analyzer.epoch(&epoch, &ended);
+        self.analyzer.epoch(&mut epoch, &started, &uses, &ended);
     }
 
     fn render(&mut self, event: &Event) {
@@ -104,7 +120,7 @@ fuzz_target!(|data: &[u8]| {
     let pool = ChunkPool::new(512, 2);
     let mut worker = Worker::new(CONFIG, 0, 1, 1);
     let mut out = Output {
-        analyzer: Analyzer::new(),
+        analyzer: Analyzer::new(Inventory::new(), DEFAULT_PACK.clone()),
         renderer: Renderer::new(vec!["fuzz".into()]),
         json: Vec::new(),
         ended: HashSet::new(),
@@ -152,7 +168,7 @@ fuzz_target!(|data: &[u8]| {
         "{} bytes delivered from {tcp_payload} bytes of payload",
         stats.tcp.bytes_delivered
     );
-    let traffic = out.analyzer.finish();
+    let traffic = out.analyzer.finish().traffic;
     assert_eq!(
         traffic.events, out.events,
         "the analyzer counts every event"

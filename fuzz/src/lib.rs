@@ -1,6 +1,11 @@
 //! What the fuzz targets share: turning a capture record into the `Frame` a
 //! worker receives, as the dispatcher does, and the checks on layers 2–4 that
-//! every target makes.
+//! every target makes. [`decoding`] holds what the decoder targets share.
+
+pub mod decoding;
+/// Sample conversations, shared with the decoder benchmarks.
+#[path = "../../sensor/benches/samples/mod.rs"]
+pub mod samples;
 
 use otsensor::capture::{Chunk, Record};
 use otsensor::flow::FlowKey;

@@ -312,12 +312,13 @@ impl FrameDecoder {
 }
 
 /// A protocol the sensor can recognise on TCP or UDP: its well-known ports and its probe.
-struct Candidate<D> {
-    ports: &'static [u16],
+pub struct Candidate<D> {
+    pub ports: &'static [u16],
     /// `on_known_port` tells the probe whether the server port is one of `ports`,
     /// so that it can demand stronger evidence elsewhere.
-    probe: fn(data: &[u8], direction: Direction, on_known_port: bool) -> Probe,
-    start: fn() -> D,
+    pub probe: fn(data: &[u8], direction: Direction, on_known_port: bool) -> Probe,
+    /// A fresh decoder for a conversation of this protocol.
+    pub start: fn() -> D,
 }
 
 const STREAM_PROTOCOLS: &[Candidate<StreamDecoder>] = &[
@@ -448,11 +449,12 @@ const DATAGRAM_PROTOCOLS: &[Candidate<DatagramDecoder>] = &[
 
 /// A protocol carried directly over Ethernet: recognised by its ethertype
 /// (or LLC header) and payload.
-struct FrameCandidate {
+pub struct FrameCandidate {
     /// The ethertypes `matches` accepts ([`LLC`] for 802.3 frames with an LLC header).
-    ether_types: &'static [u16],
-    matches: fn(ether_type: u16, payload: &[u8]) -> bool,
-    start: fn() -> FrameDecoder,
+    pub ether_types: &'static [u16],
+    pub matches: fn(ether_type: u16, payload: &[u8]) -> bool,
+    /// A fresh decoder for a conversation of this protocol.
+    pub start: fn() -> FrameDecoder,
 }
 
 const FRAME_PROTOCOLS: &[FrameCandidate] = &[
@@ -541,6 +543,22 @@ pub fn wire_signatures() -> Vec<WireSignature> {
         list.extend_from_slice(values);
     }
     signatures
+}
+
+/// The TCP protocols in the order they are tried (for fuzz targets and
+/// benchmarks, so that a protocol added here is exercised without naming it).
+pub fn stream_candidates() -> &'static [Candidate<StreamDecoder>] {
+    STREAM_PROTOCOLS
+}
+
+/// The UDP protocols in the order they are tried (for fuzz targets and benchmarks).
+pub fn datagram_candidates() -> &'static [Candidate<DatagramDecoder>] {
+    DATAGRAM_PROTOCOLS
+}
+
+/// The layer-2 protocols in the order they are tried (for fuzz targets and benchmarks).
+pub fn frame_candidates() -> &'static [FrameCandidate] {
+    FRAME_PROTOCOLS
 }
 
 /// The outcome of trying to recognise a conversation from its first bytes.
@@ -644,8 +662,8 @@ pub fn function_names(protocol: Protocol) -> Vec<&'static str> {
 }
 
 /// The anomaly names events of `protocol` carry (for validating rules).
-pub fn anomaly_names(protocol: Protocol) -> &'static [&'static str] {
-    match protocol {
+pub fn anomaly_names(protocol: Protocol) -> Vec<&'static str> {
+    let own = match protocol {
         Protocol::Modbus => modbus::anomaly::ALL,
         Protocol::Iec104 => iec104::anomaly::ALL,
         Protocol::Enip | Protocol::Cip => enip::anomaly::ALL,
@@ -674,7 +692,21 @@ pub fn anomaly_names(protocol: Protocol) -> &'static [&'static str] {
         Protocol::Cdp => cdp::anomaly::ALL,
         Protocol::Snmp => snmp::anomaly::ALL,
         Protocol::Nbns | Protocol::Nbdgm => netbios::anomaly::ALL,
+    };
+    let mut names = own.to_vec();
+    // The protocols above COTP report the oddities of their TPDUs' TPKT/COTP
+    // framing in their own events.
+    if matches!(
+        protocol,
+        Protocol::S7comm | Protocol::S7commPlus | Protocol::Mms
+    ) {
+        for name in cotp::anomaly::ALL {
+            if !names.contains(name) {
+                names.push(name);
+            }
+        }
     }
+    names
 }
 
 /// Whether `port` is the well-known server port of a decoded protocol; used to

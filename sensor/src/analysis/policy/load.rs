@@ -682,7 +682,7 @@ impl Checker {
                 Vec::new()
             } else {
                 self.names(source, names, "anomaly", &scope, |p| {
-                    protocols::anomaly_names(p).to_vec()
+                    protocols::anomaly_names(p)
                 })
             }
         });

@@ -75,7 +75,9 @@ pub mod anomaly {
     /// The TPDU size parameter is outside 2^7..2^13.
     pub const INVALID_TPDU_SIZE: &str = "invalid_tpdu_size";
 
-    /// Every anomaly name, for rule validation.
+    /// Every anomaly name, for rule validation. COTP data events also carry
+    /// S7comm's `invalid_s7comm_header` (a TSDU starting 0x32 that is not
+    /// S7comm: see `iso_on_tcp`), so rules on `cotp` may name it.
     pub const ALL: &[&str] = &[
         INVALID_TPKT_HEADER,
         INVALID_TPKT_VERSION,
@@ -88,6 +90,7 @@ pub mod anomaly {
         UNEXPECTED_USER_DATA,
         TSDU_TOO_LONG,
         INVALID_TPDU_SIZE,
+        crate::protocols::s7comm::anomaly::INVALID_S7COMM_HEADER,
     ];
 }
 use anomaly::*;

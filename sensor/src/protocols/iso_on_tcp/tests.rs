@@ -322,4 +322,9 @@ fn a_tsdu_starting_with_0x32_that_is_not_s7comm_is_cotp_data() {
     assert_eq!(events[0].function, "data");
     let names: Vec<_> = events[0].anomalies.iter().collect();
     assert_eq!(names, [s7comm::anomaly::INVALID_S7COMM_HEADER]);
+    // Found by fuzzing: rules on `cotp` could not name the anomaly its events carry.
+    assert!(
+        crate::protocols::anomaly_names(Protocol::Cotp)
+            .contains(&s7comm::anomaly::INVALID_S7COMM_HEADER)
+    );
 }

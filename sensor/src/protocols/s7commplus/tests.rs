@@ -356,3 +356,27 @@ fn response_pairs_with_its_request_by_sequence() {
         assert!(c.telegram(ToServer, &t).anomalies.is_empty());
     }
 }
+
+// Found by fuzzing: an S7comm-plus event carries the TPKT/COTP framing
+// anomalies of its TPDU, and rules on `s7commplus` could not name them.
+#[test]
+fn framing_anomalies_of_the_tpdu_can_be_named_by_rules() {
+    let mut c = Conn::default();
+    let mut tsdu_anomalies = Anomalies::new();
+    tsdu_anomalies.add(crate::protocols::cotp::anomaly::TPKT_RESERVED_NONZERO);
+    let t = telegram(1, &[0x31, 0x00, 0x00, 0x04, 0xca]); // request, CreateObject
+    let mut out = Emitter::new(header(1), ToServer, &mut c.events);
+    let tsdu = Tsdu {
+        data: &t,
+        segments: 1,
+        anomalies: tsdu_anomalies,
+    };
+    c.state.telegram(&tsdu, &mut out);
+    let pdu = &c.events.last().unwrap().pdu;
+    assert_eq!(pdu.protocol, Protocol::S7commPlus);
+    assert!(anomalies(pdu).contains(&"tpkt_reserved_nonzero"));
+    let declared = crate::protocols::anomaly_names(Protocol::S7commPlus);
+    for name in anomalies(pdu) {
+        assert!(declared.contains(&name), "{name} not declared");
+    }
+}

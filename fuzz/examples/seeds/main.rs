@@ -1,10 +1,21 @@
 //! Writes the seed inputs of the fuzz targets into `seeds/<target>/`:
-//! small, valid captures and Modbus streams for the fuzzer to mutate.
+//! small, valid captures and Modbus streams for the fuzzer to mutate; for
+//! the decoder targets, the conversations of `captures/demo-plant.pcap` and
+//! crafted ones of the protocols it lacks (`crafted.rs`).
 //!
 //! cargo run --manifest-path fuzz/Cargo.toml --example seeds
+//!
+//! With `--from DIR --to OUT`, instead turns every capture under DIR (e.g.
+//! ../shared/pcaps) into decoder target inputs under `OUT/<target>/`, an
+//! extra corpus for a campaign that is never committed.
 
+mod targets;
+
+use otsensor_fuzz::samples::crafted;
+
+use std::collections::HashMap;
 use std::fs;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use otsensor::capture::write::{PcapNgWriter, PcapWriter};
 use otsensor::time::Timestamp;
@@ -247,8 +258,173 @@ fn write(dir: &Path, name: &str, bytes: &[u8]) {
     fs::write(dir.join(name), bytes).unwrap();
 }
 
+/// Conversations kept of each protocol from a capture.
+const PER_PROTOCOL: usize = 3;
+/// Payloads kept of each conversation.
+const MAX_PIECES: usize = 16;
+
+/// Writes the decoder target inputs of `conversations` under `out/<target>/`,
+/// at most `per_protocol` of each protocol, named after `prefix`.
+fn decoder_seeds(
+    out: &Path,
+    prefix: &str,
+    conversations: &[otsensor_fuzz::samples::Conversation],
+    per_protocol: usize,
+) -> usize {
+    let mut written: HashMap<(&'static str, String), usize> = HashMap::new();
+    for conv in conversations {
+        let Some(seed) = targets::seed(conv) else {
+            continue;
+        };
+        let n = written
+            .entry((seed.target, seed.protocol.clone()))
+            .or_default();
+        if *n >= per_protocol {
+            continue;
+        }
+        let name = format!("{prefix}{}_{}", seed.protocol, *n);
+        write(&out.join(seed.target), &name, &seed.input);
+        *n += 1;
+    }
+    written.values().sum()
+}
+
+/// Every `.pcap`/`.pcapng` file under `dir`.
+fn captures(dir: &Path, found: &mut Vec<PathBuf>) {
+    let Ok(entries) = fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            captures(&path, found);
+        } else if path
+            .extension()
+            .is_some_and(|e| e == "pcap" || e == "pcapng")
+        {
+            found.push(path);
+        }
+    }
+}
+
+/// `--from DIR --to OUT`: decoder inputs from every capture under DIR.
+fn convert(from: &Path, to: &Path) {
+    let mut files = Vec::new();
+    captures(from, &mut files);
+    files.sort();
+    for file in files {
+        match otsensor_fuzz::samples::read(&file, MAX_PIECES) {
+            Ok(conversations) => {
+                let stem = file.file_stem().unwrap_or_default().to_string_lossy();
+                let n = decoder_seeds(to, &format!("{stem}_"), &conversations, 20);
+                eprintln!("{}: {n} inputs", file.display());
+            }
+            Err(e) => eprintln!("skipped {e}"),
+        }
+    }
+}
+
+/// Inputs of the targets that hit inner parsers directly.
+fn inner_parser_seeds(seeds: &Path) {
+    let ber = seeds.join("ber");
+    let mms = crafted::mms_tsdu(&crafted::mms_get_name_list());
+    write(&ber, "mms_tsdu", &[&[0u8][..], &mms].concat());
+    write(
+        &ber,
+        "goose_all_data",
+        &[&[1u8][..], &crafted::goose_all_data()].concat(),
+    );
+    write(
+        &ber,
+        "goose_frame",
+        &[&[1u8][..], &crafted::goose_frame()[8..]].concat(),
+    );
+    write(
+        &ber,
+        "snmp_get",
+        &[&[2u8][..], &crafted::snmp_get()].concat(),
+    );
+
+    // dns_name: offset, mode (bit 0: keep text; bits 1–2: name, question,
+    // record, every record), message.
+    let dns = seeds.join("dns_name");
+    let answer = crafted::dns_answer(&["historian", "plant"]);
+    write(&dns, "question", &[&[12u8, 0b011][..], &answer].concat());
+    write(&dns, "name", &[&[12u8, 0b001][..], &answer].concat());
+    // The answer record starts after the question (12 + 17 + 4).
+    write(&dns, "record", &[&[33u8, 0b101][..], &answer].concat());
+    write(&dns, "records", &[&[33u8, 0b111][..], &answer].concat());
+
+    // tls_hello: control (bit 0: ServerHello), cut offset, body.
+    let tls = seeds.join("tls_hello");
+    let body = crafted::tls_client_hello_body();
+    write(&tls, "client_hello", &[&[0u8, 0][..], &body].concat());
+    write(&tls, "client_hello_cut", &[&[2u8, 20][..], &body].concat());
+    let mut server = vec![1u8, 0, 0x03, 0x03];
+    server.extend_from_slice(&[0x5a; 32]);
+    server.extend_from_slice(&[
+        0x00, 0x13, 0x01, 0x00, 0x00, 0x06, 0x00, 0x2b, 0x00, 0x02, 0x03, 0x04,
+    ]);
+    write(&tls, "server_hello", &server);
+
+    let policy = seeds.join("policy_loader");
+    write(
+        &policy,
+        "default_pack",
+        otsensor::analysis::policy::load::DEFAULT_PACK.1.as_bytes(),
+    );
+    write(&policy, "zones", POLICY_ZONES.as_bytes());
+}
+
+/// A small plant policy: two zones, a conduit, a rule with a threshold,
+/// one that switches a default rule off.
+const POLICY_ZONES: &str = r#"[[zone]]
+name = "control"
+cidrs = ["10.0.0.0/24"]
+macs = ["00:1b:1b:00:00:05"]
+security_level = 3
+purdue_level = 1
+
+[[zone]]
+name = "enterprise"
+cidrs = ["192.168.0.0/16"]
+security_level = 1
+
+[[conduit]]
+name = "historian"
+zones = ["enterprise", "control"]
+initiator = "enterprise"
+allow = [{ protocols = ["modbus"], classes = ["read"], function_codes = [3, 4] },
+         { protocols = ["s7comm"], writers = ["10.0.0.5", "role:engineering"] }]
+
+[[rule]]
+id = "FUZZ-001"
+title = "Many writes from the enterprise zone"
+severity = "high"
+match = { protocol = "modbus", class = "write", src_zone = "enterprise", dst_port = 502 }
+unless = { src = "192.168.1.10" }
+threshold = { count = 5, window = "1m", by = "src" }
+
+[[rule]]
+id = "OT-CPU-001"
+enabled = false
+"#;
+
 fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if let [flag_from, from, flag_to, to] = args.as_slice()
+        && flag_from == "--from"
+        && flag_to == "--to"
+    {
+        convert(Path::new(from), Path::new(to));
+        return;
+    }
     let seeds = Path::new(env!("CARGO_MANIFEST_DIR")).join("seeds");
+    let demo = Path::new(env!("CARGO_MANIFEST_DIR")).join("../captures/demo-plant.pcap");
+    let demo = otsensor_fuzz::samples::read(&demo, MAX_PIECES).expect("the demo capture");
+    decoder_seeds(&seeds, "demo_", &demo, PER_PROTOCOL);
+    decoder_seeds(&seeds, "crafted_", &crafted::conversations(), PER_PROTOCOL);
+    inner_parser_seeds(&seeds);
     let conversation = conversation();
     let reordered = reordered();
 
