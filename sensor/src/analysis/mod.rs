@@ -109,6 +109,16 @@ impl Analyzer {
         }
     }
 
+    /// Alerts raised so far, in the order they were raised (counts so far; ids come at the end).
+    pub fn alerts(&self) -> &[Alert] {
+        self.policy.raised()
+    }
+
+    /// Changes seen so far, in the order they happened (the first [`MAX_CHANGES`]).
+    pub fn changes(&self) -> &[Change] {
+        &self.changes
+    }
+
     pub fn finish(self) -> Findings {
         let (alerts, alerts_dropped) = self.policy.finish();
         Findings {

@@ -22,7 +22,9 @@ use crate::time::Timestamp;
 
 pub use dispatch::{CaptureReport, PacketStats};
 pub use merge::EpochEvents;
-pub use replay::{ReplayConfig, ReplayError, ReplayReport, Sink, replay};
+pub use replay::{
+    Observer, ReplayConfig, ReplayError, ReplayReport, Sink, replay, replay_observed,
+};
 pub use worker::{Timeouts, Worker, WorkerConfig};
 
 /// Logical shards of the flow table (and so the most workers that help).

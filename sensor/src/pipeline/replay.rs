@@ -85,6 +85,12 @@ enum WorkerOutput {
     Final(Produced, WorkerStats),
 }
 
+/// Sees the analyzer after each epoch, on the analysis thread: exporters
+/// take the alerts and changes it raised from here.
+pub trait Observer {
+    fn epoch(&mut self, analyzer: &Analyzer);
+}
+
 /// Replays `inputs` as one timeline through `analyzer`. `progress` is called
 /// now and then with the number of file bytes read so far.
 pub fn replay(
@@ -92,6 +98,18 @@ pub fn replay(
     config: &ReplayConfig,
     analyzer: Analyzer,
     sink: Option<Box<dyn Sink>>,
+    progress: &mut dyn FnMut(u64),
+) -> Result<ReplayReport, ReplayError> {
+    replay_observed(inputs, config, analyzer, sink, None, progress)
+}
+
+/// [`replay`], showing the analyzer to `observer` after each epoch.
+pub fn replay_observed(
+    inputs: &[Input],
+    config: &ReplayConfig,
+    analyzer: Analyzer,
+    sink: Option<Box<dyn Sink>>,
+    mut observer: Option<&mut dyn Observer>,
     progress: &mut dyn FnMut(u64),
 ) -> Result<ReplayReport, ReplayError> {
     let started = Instant::now();
@@ -149,7 +167,15 @@ pub fn replay(
             None => (None, None),
         };
 
-        let merged = merge(analyzer, &outputs, sink_tx, &events, &bytes_read, progress);
+        let merged = merge(
+            analyzer,
+            &outputs,
+            sink_tx,
+            &events,
+            &bytes_read,
+            &mut observer,
+            progress,
+        );
         let dispatch = dispatch.join().map_err(|_| ReplayError::ThreadLost)?;
         let sink_result = match sink_thread {
             Some(handle) => handle.join().map_err(|_| ReplayError::ThreadLost)?,
@@ -219,6 +245,7 @@ fn merge(
     sink: Option<Sender<EpochEvents>>,
     spares: &Recycler<Event>,
     bytes_read: &AtomicU64,
+    observer: &mut Option<&mut dyn Observer>,
     progress: &mut dyn FnMut(u64),
 ) -> Result<(Analyzer, WorkerStats), ReplayError> {
     let mut totals = WorkerStats::default();
@@ -248,6 +275,9 @@ fn merge(
         uses.sort_by_key(|u: &FirstUse| u.seq);
         ended.sort_by_key(|f| f.id);
         analyzer.epoch(&mut epoch, &started, &uses, &ended);
+        if let Some(observer) = observer.as_deref_mut() {
+            observer.epoch(&analyzer);
+        }
         match &sink {
             Some(tx) if !epoch.is_empty() => {
                 if let Err(failed) = tx.send(epoch) {

@@ -343,6 +343,11 @@ impl Engine {
         }
     }
 
+    /// The alerts raised so far, in the order they were raised.
+    pub fn raised(&self) -> &[Alert] {
+        &self.alerts
+    }
+
     /// All alerts raised, in the order they first happened.
     pub fn finish(mut self) -> (Vec<Alert>, u64) {
         self.alerts.sort_by_key(|a| (a.seq, a.ts));

@@ -2,6 +2,8 @@
 //! arguments, maps errors to exit codes and treats a closed stdout as success.
 
 mod assets;
+mod export;
+mod hub;
 mod progress;
 mod replay;
 mod rules;
@@ -29,6 +31,8 @@ enum Command {
     /// Work with policy and detection rules.
     #[command(subcommand)]
     Rules(rules::RulesCommand),
+    /// Keep the fleet's inventory and alerts in PostgreSQL, fed by the sensors through NATS JetStream.
+    Hub(hub::HubArgs),
 }
 
 #[derive(clap::Args)]
@@ -62,6 +66,10 @@ pub struct ReplayArgs {
     /// Most flows tracked at once; beyond it the least recently seen are evicted (counted).
     #[arg(long, value_name = "N", default_value_t = 256 * 1024)]
     pub max_flows: usize,
+    /// Export alerts, asset changes and events to the sinks (syslog, MQTT, NATS) this
+    /// file configures, with the sensor's id (docs/export.md).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
 }
 
 /// Exit codes: 0 success, 1 runtime failure or invalid policy, 2 bad input or usage.
@@ -78,6 +86,7 @@ fn main() -> ExitCode {
         Command::Replay(args) => replay::run(args),
         Command::Assets(args) => assets::run(args),
         Command::Rules(command) => rules::run(command),
+        Command::Hub(args) => hub::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -10,7 +10,7 @@ use otsensor::capture::{CaptureFile, Input, OpenError, expand_inputs};
 use otsensor::output::events::{EventLog, Renderer};
 use otsensor::output::store::Store;
 use otsensor::output::{alerts, assets, stats, summary};
-use otsensor::pipeline::{ReplayConfig, ReplayReport, Sink, replay};
+use otsensor::pipeline::{Observer, ReplayConfig, ReplayReport, Sink, replay_observed};
 
 use crate::progress::Progress;
 use crate::{Failure, ReplayArgs, print};
@@ -23,6 +23,10 @@ const ALERTS_FILE: &str = "alerts.jsonl";
 
 pub fn run(args: ReplayArgs) -> Result<(), Failure> {
     let policy = crate::rules::load_policy(&args.policy)?;
+    let mut exporter = match &args.config {
+        Some(path) => Some(crate::export::start(path)?),
+        None => None,
+    };
     let inputs = readable_inputs(&args)?;
     let mut config = ReplayConfig {
         max_flows: args.max_flows,
@@ -49,6 +53,16 @@ pub fn run(args: ReplayArgs) -> Result<(), Failure> {
         }
         None => None,
     };
+    let sink = match exporter.as_ref().and_then(|e| {
+        let names = inputs.iter().map(|i| i.name.clone()).collect();
+        e.events(Renderer::new(names).show_secrets(args.show_secrets))
+    }) {
+        Some(events) => match sink {
+            Some(log) => Some(Box::new(otsensor::export::Tee(vec![log, events])) as Box<dyn Sink>),
+            None => Some(events),
+        },
+        None => sink,
+    };
 
     let total_bytes = inputs
         .iter()
@@ -67,12 +81,21 @@ pub fn run(args: ReplayArgs) -> Result<(), Failure> {
         None => Inventory::new(),
     };
     let analyzer = Analyzer::new(inventory, policy);
-    let report = replay(&inputs, &config, analyzer, sink, &mut |read| {
+    let observer = exporter.as_mut().map(|e| e as &mut dyn Observer);
+    let report = replay_observed(&inputs, &config, analyzer, sink, observer, &mut |read| {
         progress.update(read)
     })
     .map_err(|e| Failure::Runtime(e.to_string()));
     progress.finish();
     let report = report?;
+    if let Some(exporter) = exporter {
+        let exported = exporter.finish(&report.findings);
+        for line in exported.lines() {
+            if !args.quiet || !exported.complete() {
+                eprintln!("otsensor: {line}");
+            }
+        }
+    }
 
     warn_about_captures(&report);
     if let Some(store) = &mut store {
