@@ -94,6 +94,8 @@ pub struct Mqtt {
     pub password: Option<String>,
     /// The topic's first part (`<prefix>/<sensor_id>/alerts`).
     pub topic_prefix: String,
+    /// 1 or 2. Either way delivery is at least once across outages (see `export::mqtt`).
+    pub qos: u8,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -212,6 +214,7 @@ struct SinkSpec {
     version: Option<Spanned<String>>,
     client_id: Option<Spanned<String>>,
     topic_prefix: Option<Spanned<String>>,
+    qos: Option<Spanned<u64>>,
     // mqtt and nats
     username: Option<Spanned<String>>,
     password: Option<Spanned<String>>,
@@ -368,6 +371,7 @@ impl Checker<'_> {
             "syslog" => &["format", "app_name", "facility", "url"],
             "mqtt" => &[
                 "version",
+                "qos",
                 "client_id",
                 "topic_prefix",
                 "username",
@@ -658,6 +662,15 @@ impl Checker<'_> {
         };
         let (username, password) = self.credentials(spanned);
         let topic_prefix = self.prefix(spec.topic_prefix.as_ref(), "otsensor", &['/', '+', '#']);
+        let qos = spec.qos.as_ref().map_or(1, |q| *q.get_ref());
+        if let Some(q) = &spec.qos
+            && !(1..=2).contains(&qos)
+        {
+            self.at(
+                q,
+                format!("qos {qos} is not 1 or 2 (records are never sent at most once)"),
+            );
+        }
         let (scheme, host, port) = url?;
         let tls = matches!(scheme.as_str(), "mqtts" | "ssl") || spec.tls.is_some();
         Some(Target::Mqtt(Mqtt {
@@ -671,6 +684,7 @@ impl Checker<'_> {
             username,
             password,
             topic_prefix,
+            qos: qos.clamp(1, 2) as u8,
         }))
     }
 
@@ -834,6 +848,7 @@ impl SinkSpec {
             ("version", at(&self.version)),
             ("client_id", at(&self.client_id)),
             ("topic_prefix", at(&self.topic_prefix)),
+            ("qos", at(&self.qos)),
             ("username", at(&self.username)),
             ("password", at(&self.password)),
             ("stream", at(&self.stream)),

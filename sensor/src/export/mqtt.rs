@@ -1,7 +1,16 @@
-//! MQTT 3.1.1 and 5 (rumqttc): records are published with QoS 1 on
-//! `<prefix>/<sensor_id>/{alerts,assets,events}`; a record counts as
-//! delivered once the broker acknowledged it (PUBACK, which brokers send in
-//! the order they received the messages).
+//! MQTT 3.1.1 and 5 (rumqttc): records are published on
+//! `<prefix>/<sensor_id>/{alerts,assets,events}` with QoS 1 (or 2).
+//!
+//! A record leaves the spool once its flow completed (PUBACK, or PUBCOMP
+//! for QoS 2; brokers complete them in the order they received them). After
+//! a failure the sink starts a clean session and sends again, from the
+//! spool, what was not acknowledged: delivery is at least once, and a
+//! broker that took a message but went down before its acknowledgement
+//! left the connection delivers that message twice (at most the in-flight
+//! window, 32 messages, per outage). Records carry a `key` to drop such
+//! repeats. (Resuming the session instead would avoid them with QoS 2, but
+//! rumqttc 0.25 drops a resumed session when the broker repeats its own
+//! acknowledgements, as mosquitto does.)
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -14,6 +23,8 @@ use super::worker::{Failed, Transport};
 
 /// Requests the client may queue for its event loop.
 const QUEUE: usize = 1024;
+/// Messages awaiting acknowledgement at once: the most a broker outage can repeat.
+const IN_FLIGHT: u16 = 32;
 
 enum Session {
     V4(rumqttc::Client, Box<rumqttc::Connection>),
@@ -32,7 +43,8 @@ pub struct MqttSink {
 enum Seen {
     Connected,
     Refused(String),
-    Acked,
+    /// A message's flow completed.
+    Done,
     AckRefused(String),
     Other,
 }
@@ -66,10 +78,46 @@ impl MqttSink {
         )
     }
 
-    fn transport(&self) -> Option<rumqttc::Transport> {
-        self.tls
+    fn session(&self, clean: bool) -> Session {
+        let c = &self.config;
+        let keep_alive = Duration::from_secs(30);
+        let transport = self
+            .tls
             .as_ref()
-            .map(|c| rumqttc::Transport::Tls(TlsConfiguration::Rustls(c.clone())))
+            .map(|c| rumqttc::Transport::Tls(TlsConfiguration::Rustls(c.clone())));
+        match c.version {
+            MqttVersion::V311 => {
+                let mut options = rumqttc::MqttOptions::new(&c.client_id, &c.host, c.port);
+                options
+                    .set_keep_alive(keep_alive)
+                    .set_clean_session(clean)
+                    .set_inflight(IN_FLIGHT);
+                options.set_max_packet_size(1 << 20, 1 << 20);
+                if let Some(user) = &c.username {
+                    options.set_credentials(user, c.password.clone().unwrap_or_default());
+                }
+                if let Some(transport) = transport {
+                    options.set_transport(transport);
+                }
+                let (client, connection) = rumqttc::Client::new(options, QUEUE);
+                Session::V4(client, Box::new(connection))
+            }
+            MqttVersion::V5 => {
+                let mut options = rumqttc::v5::MqttOptions::new(&c.client_id, &c.host, c.port);
+                options
+                    .set_keep_alive(keep_alive)
+                    .set_clean_start(clean)
+                    .set_outgoing_inflight_upper_limit(IN_FLIGHT);
+                if let Some(user) = &c.username {
+                    options.set_credentials(user, c.password.clone().unwrap_or_default());
+                }
+                if let Some(transport) = transport {
+                    options.set_transport(transport);
+                }
+                let (client, connection) = rumqttc::v5::Client::new(options, QUEUE);
+                Session::V5(client, Box::new(connection))
+            }
+        }
     }
 
     /// The next event, or `None` when none came within `wait`.
@@ -87,6 +135,65 @@ impl MqttSink {
             },
         }
     }
+
+    /// Polls until the broker accepts the connection (or `timeout` passes).
+    fn await_connack(&mut self) -> Result<(), String> {
+        let until = Instant::now() + self.timeout;
+        let host = format!("{}:{}", self.config.host, self.config.port);
+        loop {
+            let left = until.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return Err(format!("{host}: no CONNACK in time"));
+            }
+            match self.next(left) {
+                Some(Ok(Seen::Connected)) => return Ok(()),
+                Some(Ok(Seen::Refused(code))) => {
+                    return Err(format!("{host}: broker refused the connection: {code}"));
+                }
+                Some(Err(e)) => return Err(format!("{host}: {e}")),
+                _ => {}
+            }
+        }
+    }
+
+    fn publish(&self, record: &Record) -> bool {
+        let payload = record.json.to_vec();
+        let topic = self.topic(record);
+        match self.session.as_ref() {
+            Some(Session::V4(client, _)) => {
+                let qos = if self.config.qos == 2 {
+                    rumqttc::QoS::ExactlyOnce
+                } else {
+                    rumqttc::QoS::AtLeastOnce
+                };
+                client.try_publish(topic, qos, false, payload).is_ok()
+            }
+            Some(Session::V5(client, _)) => {
+                use rumqttc::v5::mqttbytes::QoS;
+                let qos = if self.config.qos == 2 {
+                    QoS::ExactlyOnce
+                } else {
+                    QoS::AtLeastOnce
+                };
+                client.try_publish(topic, qos, false, payload).is_ok()
+            }
+            None => false,
+        }
+    }
+
+    fn end_session(&mut self) {
+        match self.session.take() {
+            Some(Session::V4(client, mut connection)) => {
+                let _ = client.try_disconnect();
+                let _ = connection.recv_timeout(Duration::from_millis(100));
+            }
+            Some(Session::V5(client, mut connection)) => {
+                let _ = client.try_disconnect();
+                let _ = connection.recv_timeout(Duration::from_millis(100));
+            }
+            None => {}
+        }
+    }
 }
 
 fn seen_v4(event: rumqttc::Event) -> Seen {
@@ -96,140 +203,75 @@ fn seen_v4(event: rumqttc::Event) -> Seen {
             Seen::Connected
         }
         Event::Incoming(Packet::ConnAck(ack)) => Seen::Refused(format!("{:?}", ack.code)),
-        Event::Incoming(Packet::PubAck(_)) => Seen::Acked,
+        Event::Incoming(Packet::PubAck(_)) | Event::Incoming(Packet::PubComp(_)) => Seen::Done,
         _ => Seen::Other,
     }
 }
 
 fn seen_v5(event: rumqttc::v5::Event) -> Seen {
     use rumqttc::v5::Event;
-    use rumqttc::v5::mqttbytes::v5::{ConnectReturnCode, Packet, PubAckReason};
+    use rumqttc::v5::mqttbytes::v5::{ConnectReturnCode, Packet, PubAckReason, PubRecReason};
     match event {
         Event::Incoming(Packet::ConnAck(ack)) if ack.code == ConnectReturnCode::Success => {
             Seen::Connected
         }
         Event::Incoming(Packet::ConnAck(ack)) => Seen::Refused(format!("{:?}", ack.code)),
         Event::Incoming(Packet::PubAck(ack)) => match ack.reason {
-            PubAckReason::Success | PubAckReason::NoMatchingSubscribers => Seen::Acked,
+            PubAckReason::Success | PubAckReason::NoMatchingSubscribers => Seen::Done,
             other => Seen::AckRefused(format!("{other:?}")),
         },
+        Event::Incoming(Packet::PubRec(rec)) => match rec.reason {
+            PubRecReason::Success | PubRecReason::NoMatchingSubscribers => Seen::Other,
+            other => Seen::AckRefused(format!("{other:?}")),
+        },
+        // PacketIdentifierNotFound: the broker had finished this flow already.
+        Event::Incoming(Packet::PubComp(_)) => Seen::Done,
         _ => Seen::Other,
     }
 }
 
 impl Transport for MqttSink {
     fn connect(&mut self) -> Result<(), String> {
-        self.disconnect();
-        let c = &self.config;
-        let keep_alive = Duration::from_secs(30);
-        self.session = Some(match c.version {
-            MqttVersion::V311 => {
-                let mut options = rumqttc::MqttOptions::new(&c.client_id, &c.host, c.port);
-                options.set_keep_alive(keep_alive).set_clean_session(true);
-                options.set_max_packet_size(1 << 20, 1 << 20);
-                if let Some(user) = &c.username {
-                    options.set_credentials(user, c.password.clone().unwrap_or_default());
-                }
-                if let Some(transport) = self.transport() {
-                    options.set_transport(transport);
-                }
-                let (client, connection) = rumqttc::Client::new(options, QUEUE);
-                Session::V4(client, Box::new(connection))
-            }
-            MqttVersion::V5 => {
-                let mut options = rumqttc::v5::MqttOptions::new(&c.client_id, &c.host, c.port);
-                options.set_keep_alive(keep_alive).set_clean_start(true);
-                if let Some(user) = &c.username {
-                    options.set_credentials(user, c.password.clone().unwrap_or_default());
-                }
-                if let Some(transport) = self.transport() {
-                    options.set_transport(transport);
-                }
-                let (client, connection) = rumqttc::v5::Client::new(options, QUEUE);
-                Session::V5(client, Box::new(connection))
-            }
-        });
-        let until = Instant::now() + self.timeout;
-        loop {
-            let left = until.saturating_duration_since(Instant::now());
-            if left.is_zero() {
-                self.disconnect();
-                return Err(format!(
-                    "{}:{}: no CONNACK in time",
-                    c_host(&self.config),
-                    self.config.port
-                ));
-            }
-            match self.next(left) {
-                Some(Ok(Seen::Connected)) => return Ok(()),
-                Some(Ok(Seen::Refused(code))) => {
-                    self.disconnect();
-                    return Err(format!("broker refused the connection: {code}"));
-                }
-                Some(Err(e)) => {
-                    self.session = None;
-                    return Err(format!(
-                        "{}:{}: {e}",
-                        c_host(&self.config),
-                        self.config.port
-                    ));
-                }
-                _ => {}
+        self.end_session();
+        self.session = Some(self.session(true));
+        match self.await_connack() {
+            Ok(_) => Ok(()),
+            Err(e) => {
+                self.session = None;
+                Err(e)
             }
         }
     }
 
     fn send(&mut self, records: &[Record]) -> Result<(), Failed> {
-        let topics: Vec<String> = records.iter().map(|r| self.topic(r)).collect();
-        let mut acked = 0;
         let mut published = 0;
+        let mut done = 0;
         let mut last_progress = Instant::now();
-        while acked < records.len() {
-            // Keep the client's queue fed without blocking on it.
-            while published < records.len() {
-                let payload = records[published].json.to_vec();
-                let topic = topics[published].clone();
-                let queued = match self.session.as_ref() {
-                    Some(Session::V4(client, _)) => client
-                        .try_publish(topic, rumqttc::QoS::AtLeastOnce, false, payload)
-                        .is_ok(),
-                    Some(Session::V5(client, _)) => client
-                        .try_publish(
-                            topic,
-                            rumqttc::v5::mqttbytes::QoS::AtLeastOnce,
-                            false,
-                            payload,
-                        )
-                        .is_ok(),
-                    None => false,
-                };
-                if !queued {
-                    break;
-                }
+        while done < records.len() {
+            while published < records.len() && self.publish(&records[published]) {
                 published += 1;
             }
             match self.next(Duration::from_millis(200)) {
-                Some(Ok(Seen::Acked)) => {
-                    acked += 1;
+                Some(Ok(Seen::Done)) => {
+                    done += 1;
                     last_progress = Instant::now();
                 }
                 Some(Ok(Seen::AckRefused(reason))) => {
                     return Err(Failed {
-                        delivered: acked,
+                        delivered: done,
                         reason: format!("broker refused a message: {reason}"),
                     });
                 }
                 Some(Err(e)) => {
-                    self.session = None;
                     return Err(Failed {
-                        delivered: acked,
+                        delivered: done,
                         reason: e,
                     });
                 }
                 Some(Ok(_)) => {}
                 None if last_progress.elapsed() > self.timeout => {
                     return Err(Failed {
-                        delivered: acked,
+                        delivered: done,
                         reason: "no acknowledgement in time".into(),
                     });
                 }
@@ -240,20 +282,6 @@ impl Transport for MqttSink {
     }
 
     fn disconnect(&mut self) {
-        match self.session.take() {
-            Some(Session::V4(client, mut connection)) => {
-                let _ = client.try_disconnect();
-                let _ = connection.recv_timeout(Duration::from_millis(50));
-            }
-            Some(Session::V5(client, mut connection)) => {
-                let _ = client.try_disconnect();
-                let _ = connection.recv_timeout(Duration::from_millis(50));
-            }
-            None => {}
-        }
+        self.end_session();
     }
-}
-
-fn c_host(config: &Mqtt) -> &str {
-    &config.host
 }

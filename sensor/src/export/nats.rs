@@ -4,6 +4,7 @@
 //! stored once (within the stream's duplicate window; the hub's writes are
 //! idempotent beyond it). A record is delivered when the stream acknowledged it.
 
+use std::future::IntoFuture;
 use std::time::Duration;
 
 use async_nats::jetstream::{self, context::PublishAckFuture, message::PublishMessage};
@@ -162,23 +163,20 @@ impl Transport for NatsSink {
     }
 }
 
-/// Waits for the acknowledgements in order; the first missing one ends the delivered run.
+/// Waits for the acknowledgements (together: each has its own timeout); the
+/// first missing one ends the delivered run.
 async fn settle(
     pending: Vec<PublishAckFuture>,
     sent: usize,
     failure: Option<String>,
 ) -> Result<(), Failed> {
-    let mut delivered = 0;
-    let mut first_error = None;
-    for ack in pending {
-        match ack.await {
-            Ok(_) if first_error.is_none() => delivered += 1,
-            Ok(_) => {}
-            Err(e) => {
-                first_error.get_or_insert(e.to_string());
-            }
-        }
-    }
+    let acks =
+        futures_util::future::join_all(pending.into_iter().map(|ack| ack.into_future())).await;
+    let delivered = acks.iter().take_while(|ack| ack.is_ok()).count();
+    let first_error = acks
+        .into_iter()
+        .find_map(|ack| ack.err())
+        .map(|e| e.to_string());
     match first_error.or(failure) {
         None if delivered == sent => Ok(()),
         None => Err(Failed {

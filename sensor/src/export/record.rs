@@ -66,7 +66,7 @@ pub fn alert(sensor_id: &str, alert: &Alert, state: AlertState) -> Record {
     }
     let state = state.name();
     let head = format!(
-        r#"{{"type":"alert","sensor_id":{},"key":"{key}","state":"{state}","#,
+        r#"{{"record":"alert","sensor_id":{},"key":"{key}","state":"{state}","#,
         quote(sensor_id)
     );
     Record {
@@ -80,7 +80,7 @@ pub fn change(sensor_id: &str, change: &Change) -> Record {
     let body = serde_json::to_vec(change).expect("changes serialize");
     let key = format!("c{}", short_hash(&body));
     let head = format!(
-        r#"{{"type":"change","sensor_id":{},"key":"{key}","#,
+        r#"{{"record":"change","sensor_id":{},"key":"{key}","#,
         quote(sensor_id)
     );
     Record {
@@ -95,7 +95,7 @@ pub fn asset(sensor_id: &str, asset: &Asset) -> Record {
     let body = serde_json::to_vec(asset).expect("assets serialize");
     let key = format!("s{}", short_hash(&body));
     let head = format!(
-        r#"{{"type":"asset","sensor_id":{},"key":"{key}","#,
+        r#"{{"record":"asset","sensor_id":{},"key":"{key}","#,
         quote(sensor_id)
     );
     Record {
@@ -109,7 +109,7 @@ pub fn asset(sensor_id: &str, asset: &Asset) -> Record {
 /// named by `key` (its packet and place among that packet's events).
 pub fn event(sensor_id: &str, key: &str, rendered: &[u8]) -> Record {
     let head = format!(
-        r#"{{"type":"event","sensor_id":{},"key":"{key}","#,
+        r#"{{"record":"event","sensor_id":{},"key":"{key}","#,
         quote(sensor_id)
     );
     Record {

@@ -57,7 +57,7 @@ fn msgid(record: &Record) -> &'static str {
     match record.kind {
         Kind::Alerts => "alert",
         Kind::Events => "event",
-        Kind::Assets if record.json.starts_with(br#"{"type":"change""#) => "change",
+        Kind::Assets if record.json.starts_with(br#"{"record":"change""#) => "change",
         Kind::Assets => "asset",
     }
 }
@@ -286,7 +286,7 @@ mod tests {
 
     fn alert() -> Value {
         json!({
-            "type": "alert", "sensor_id": "s1", "key": "a12", "state": "raised",
+            "record": "alert", "sensor_id": "s1", "key": "a12", "state": "raised",
             "id": "A000007",
             "ts": "2024-01-15T08:00:01.239032Z", "last_ts": "2024-01-15T08:00:02.000000Z",
             "severity": "high", "rule": "OT-CMD-001", "title": "Write | to a PLC",
@@ -344,11 +344,11 @@ mod tests {
         let change = Record {
             kind: Kind::Assets,
             id: "s1.cabc".into(),
-            json: std::sync::Arc::from(&br#"{"type":"change","sensor_id":"s1"}"#[..]),
+            json: std::sync::Arc::from(&br#"{"record":"change","sensor_id":"s1"}"#[..]),
         };
         let message = render(&change);
         assert!(
-            message.ends_with(r#" change - {"type":"change","sensor_id":"s1"}"#),
+            message.ends_with(r#" change - {"record":"change","sensor_id":"s1"}"#),
             "{message}"
         );
         assert!(message.starts_with("<134>1 "), "{message}");

@@ -30,6 +30,10 @@ pub trait Transport: Send {
     fn send(&mut self, records: &[Record]) -> Result<(), Failed>;
     /// Drops the connection (after a failure).
     fn disconnect(&mut self);
+    /// Ends the session at the end of the run.
+    fn close(&mut self) {
+        self.disconnect();
+    }
 }
 
 #[derive(Debug)]
@@ -215,9 +219,7 @@ pub fn run(
         }
     }
     let _ = spool.flush();
-    if connected {
-        transport.disconnect();
-    }
+    transport.close();
     let last_error = counters
         .last_error
         .lock()

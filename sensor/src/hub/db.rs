@@ -112,7 +112,7 @@ pub async fn write(
     )
     .await
     .map_err(fail)?;
-    match text("type").as_str() {
+    match text("record").as_str() {
         "alert" => {
             let end = |side: &str| {
                 record

@@ -131,7 +131,7 @@ pub fn merge(assets: &[SensorAsset]) -> Vec<FleetAsset> {
             groups.join(first, i);
         }
         if let (Some((vendor, _)), Some((serial, _))) =
-            (asset.identity("vendor"), asset.identity("serial_number"))
+            (asset.identity("vendor"), asset.identity("serial"))
         {
             let first = *by_serial.entry((vendor, serial)).or_insert(i);
             groups.join(first, i);
@@ -342,7 +342,7 @@ mod tests {
 
     #[test]
     fn vendor_and_serial_number_identify_a_device_whose_macs_differ() {
-        let id = json!({"vendor": said("Rockwell", "x"), "serial_number": said("0x00c0ffee", "x")});
+        let id = json!({"vendor": said("Rockwell", "x"), "serial": said("0x00c0ffee", "x")});
         let assets = [
             asset(
                 "a",
