@@ -12,6 +12,7 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{Shutdown, TcpListener};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -235,13 +236,23 @@ fn two_sensors_and_a_hub_add_up_to_the_fleet_through_a_nats_node_failure() {
 
     // The hub wrote every alert, final, with the id and count the sensor gave it.
     let total_alerts: usize = expected.values().map(|(_, a)| a.len()).sum();
-    wait_for(
-        "the hub to write every final alert",
-        Duration::from_secs(120),
-        || {
-            services::psql(&pg.url, "SELECT count(*) FROM alerts WHERE state = 'final'")
-                == [total_alerts.to_string()]
-        },
+    // The hub wrote every final alert and every sensor's view of each asset
+    // (in the stream, a sensor's last asset changes may follow its final alerts).
+    let total_views: usize = expected.values().map(|(out, _)| assets_of(out).len()).sum();
+    let written = || {
+        services::psql(
+            &pg.url,
+            "SELECT (SELECT count(*) FROM alerts WHERE state = 'final') || ' final alerts, ' \
+             || (SELECT count(*) FROM sensor_assets) || ' asset views'",
+        )
+        .concat()
+    };
+    let want = format!("{total_alerts} final alerts, {total_views} asset views");
+    assert!(
+        services::poll(Duration::from_secs(120), || written() == want),
+        "the hub wrote {} of {want}; its log:\n{}",
+        written(),
+        std::fs::read_to_string(dir.path().join("hub.log")).unwrap_or_default()
     );
     hub.stop();
     for (id, (out, alerts)) in &expected {
@@ -568,15 +579,348 @@ fn mqtt_restart(version: &str) {
         );
         *records.entry(key).or_default() += 1;
     }
-    // Every record arrived; QoS 1 repeats at most what was in flight when the broker went.
+    // Every record arrived. QoS 1 repeats at most what was in flight: the
+    // sensor's window (32) per failed attempt (a slow acknowledgement on a
+    // busy machine is one too), and the broker's window towards the
+    // subscriber (mosquitto's default, 20) once, at its restart.
     assert_eq!(records.len() as u64, queued, "MQTT {version}: every record");
-    let repeats = messages.len() - records.len();
-    assert!(repeats <= 64, "MQTT {version}: {repeats} repeats");
+    let repeats = (messages.len() - records.len()) as u64;
+    let failures = count_before(&line, " failed attempts");
+    assert!(
+        repeats <= 32 * failures + 20,
+        "MQTT {version}: {repeats} repeats: {line}"
+    );
     let expected = jsonl(&out.join("alerts.jsonl")).len();
     let alerts = records.keys().filter(|(kind, ..)| kind == "alert").count();
     assert_eq!(
         alerts,
         expected * 2,
         "MQTT {version}: each alert raised and final"
+    );
+}
+
+/// A CA and a certificate it signed for 127.0.0.1, made with openssl in `dir`.
+fn certificates(dir: &Path, ca_name: &str) -> Option<()> {
+    let Some(openssl) = services::program("openssl", &[]) else {
+        services::unavailable("openssl");
+        return None;
+    };
+    let run = |args: &[&str]| {
+        let output = Command::new(&openssl)
+            .current_dir(dir)
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(
+            output.status.success(),
+            "openssl {args:?}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    };
+    std::fs::write(dir.join("san.ext"), "subjectAltName=IP:127.0.0.1\n").unwrap();
+    let ec = [
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:P-256",
+        "-nodes",
+    ];
+    run(&[
+        &["req", "-x509"][..],
+        &ec,
+        &[
+            "-keyout",
+            "ca.key",
+            "-out",
+            "ca.pem",
+            "-days",
+            "2",
+            "-subj",
+            &format!("/CN={ca_name}"),
+        ],
+    ]
+    .concat());
+    run(&[
+        &["req"][..],
+        &ec,
+        &[
+            "-keyout",
+            "server.key",
+            "-out",
+            "server.csr",
+            "-subj",
+            "/CN=127.0.0.1",
+        ],
+    ]
+    .concat());
+    run(&[
+        "x509",
+        "-req",
+        "-in",
+        "server.csr",
+        "-CA",
+        "ca.pem",
+        "-CAkey",
+        "ca.key",
+        "-CAcreateserial",
+        "-out",
+        "server.pem",
+        "-days",
+        "2",
+        "-extfile",
+        "san.ext",
+    ]);
+    Some(())
+}
+
+/// A TLS syslog receiver with `dir`'s server certificate: it serves one
+/// connection after another (each handshake the sensor retries meets the same
+/// certificate) until `stop`, and returns the frames of all of them.
+struct TlsReceiver {
+    port: u16,
+    stopping: Arc<AtomicBool>,
+    thread: std::thread::JoinHandle<Vec<String>>,
+}
+
+impl TlsReceiver {
+    fn start(dir: &Path) -> TlsReceiver {
+        use rustls::pki_types::pem::PemObject;
+        use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+        let chain: Vec<CertificateDer<'static>> =
+            CertificateDer::pem_file_iter(dir.join("server.pem"))
+                .unwrap()
+                .map(Result::unwrap)
+                .collect();
+        let key = PrivateKeyDer::from_pem_file(dir.join("server.key")).unwrap();
+        let config = Arc::new(
+            rustls::ServerConfig::builder_with_provider(Arc::new(
+                rustls::crypto::ring::default_provider(),
+            ))
+            .with_safe_default_protocol_versions()
+            .unwrap()
+            .with_no_client_auth()
+            .with_single_cert(chain, key)
+            .unwrap(),
+        );
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let stopping = Arc::new(AtomicBool::new(false));
+        let stop = stopping.clone();
+        let thread = std::thread::spawn(move || {
+            let mut frames = Vec::new();
+            for stream in listener.incoming() {
+                if stop.load(Ordering::SeqCst) {
+                    break;
+                }
+                let Ok(stream) = stream else { continue };
+                stream
+                    .set_read_timeout(Some(Duration::from_secs(30)))
+                    .unwrap();
+                let connection = rustls::ServerConnection::new(config.clone()).unwrap();
+                let mut reader = BufReader::new(rustls::StreamOwned::new(connection, stream));
+                while let Some(frame) = read_frame(&mut reader) {
+                    frames.push(frame);
+                }
+            }
+            frames
+        });
+        TlsReceiver {
+            port,
+            stopping,
+            thread,
+        }
+    }
+
+    /// Stops listening (a last connection wakes the thread) and returns every frame received.
+    fn stop(self) -> Vec<String> {
+        self.stopping.store(true, Ordering::SeqCst);
+        let _ = std::net::TcpStream::connect(("127.0.0.1", self.port));
+        self.thread.join().unwrap()
+    }
+}
+
+/// One octet-counted frame (RFC 6587); `None` at the end of the connection
+/// or when it is not syslog over TLS (a failed handshake).
+fn read_frame(reader: &mut impl BufRead) -> Option<String> {
+    let mut length = Vec::new();
+    if reader.read_until(b' ', &mut length).unwrap_or(0) == 0 {
+        return None;
+    }
+    let len: usize = String::from_utf8_lossy(&length).trim().parse().ok()?;
+    let mut frame = vec![0u8; len];
+    reader.read_exact(&mut frame).ok()?;
+    String::from_utf8(frame).ok()
+}
+
+#[test]
+fn a_tls_syslog_sink_checks_the_receiver_and_sends_leef_alerts() {
+    let dir = tempfile::tempdir().unwrap();
+    if certificates(dir.path(), "plant SIEM CA").is_none() {
+        return;
+    }
+    let receiver = TlsReceiver::start(dir.path());
+    let port = receiver.port;
+    let policy = write(&dir.path().join("policy.toml"), POLICY);
+    let config = write(
+        &dir.path().join("otsensor.toml"),
+        &format!(
+            "sensor_id = \"plant-1\"\ndrain_timeout_secs = 60\n\n[[sink]]\nname = \"siem\"\n\
+             type = \"syslog\"\nurl = \"tls://127.0.0.1:{port}\"\nformat = \"leef\"\n\
+             [sink.tls]\nca = \"ca.pem\"\n"
+        ),
+    );
+    let out = dir.path().join("out");
+    let output = sensor(&demo_capture(), &policy, &config, &out)
+        .wait_with_output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let (queued, delivered, line) = exported(&output)["siem"].clone();
+    assert_eq!(delivered, queued, "{line}");
+    let frames = receiver.stop();
+    assert_eq!(frames.len() as u64, queued);
+    let alerts = jsonl(&out.join("alerts.jsonl"));
+    let leef: Vec<&String> = frames
+        .iter()
+        .filter(|f| f.contains(" alert - LEEF:2.0|otsensor|"))
+        .collect();
+    assert_eq!(leef.len(), alerts.len() * 2, "each alert raised and final");
+    let first = &alerts[0];
+    assert!(
+        leef.iter().any(
+            |f| f.contains(&format!("|{}|^|", first["rule"].as_str().unwrap()))
+                && f.contains(&format!("^alertId={}^", first["id"].as_str().unwrap()))
+                && f.contains("^cat=final")
+        ),
+        "the first alert's final LEEF message"
+    );
+}
+
+#[test]
+fn a_tls_syslog_sink_refuses_a_receiver_it_cannot_trust() {
+    let dir = tempfile::tempdir().unwrap();
+    let other = dir.path().join("other");
+    std::fs::create_dir_all(&other).unwrap();
+    if certificates(dir.path(), "plant SIEM CA").is_none()
+        || certificates(&other, "someone else").is_none()
+    {
+        return;
+    }
+    // The receiver presents a certificate from a CA the sensor does not trust.
+    let receiver = TlsReceiver::start(&other);
+    let port = receiver.port;
+    let policy = write(&dir.path().join("policy.toml"), POLICY);
+    let config = write(
+        &dir.path().join("otsensor.toml"),
+        &format!(
+            "sensor_id = \"plant-1\"\ndrain_timeout_secs = 1\n\n[[sink]]\nname = \"siem\"\n\
+             type = \"syslog\"\nurl = \"tls://127.0.0.1:{port}\"\n[sink.tls]\nca = \"ca.pem\"\n"
+        ),
+    );
+    let output = sensor(&demo_capture(), &policy, &config, &dir.path().join("out"))
+        .wait_with_output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let (queued, delivered, line) = exported(&output)["siem"].clone();
+    assert_eq!(delivered, 0, "{line}");
+    assert!(
+        line.contains(&format!("{queued} left in the spool")),
+        "{line}"
+    );
+    assert!(line.contains("invalid peer certificate"), "{line}");
+    assert!(receiver.stop().is_empty());
+}
+
+/// The numbers before `what` in an export line (`… 12 left in the spool …`).
+fn count_before(line: &str, what: &str) -> u64 {
+    let Some(at) = line.find(what) else {
+        return 0;
+    };
+    let number = line[..at].trim_end();
+    let digits = number.rsplit(|c: char| !c.is_ascii_digit()).next().unwrap();
+    digits.parse().unwrap()
+}
+
+#[test]
+fn a_receiver_that_is_down_fills_a_bounded_spool_counts_the_overflow_and_gets_the_rest_later() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = services::free_port();
+    let policy = write(&dir.path().join("policy.toml"), POLICY);
+    let config = |records: &str, drain: u64| {
+        write(
+            &dir.path().join("otsensor.toml"),
+            &format!(
+                "sensor_id = \"plant-1\"\nspool_dir = \"spool\"\ndrain_timeout_secs = {drain}\n\n\
+                 [[sink]]\nname = \"siem\"\ntype = \"syslog\"\nurl = \"tcp://127.0.0.1:{port}\"\n\
+                 records = [{records}]\nspool_max_mb = 1\ntimeout_secs = 2\n"
+            ),
+        )
+    };
+
+    // The receiver is down for the whole run: the spool fills to its bound, the rest is counted.
+    let down = config(r#""alerts", "assets", "events""#, 1);
+    let output = sensor(&demo_capture(), &policy, &down, &dir.path().join("out-1"))
+        .wait_with_output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let (queued, delivered, line) = exported(&output)["siem"].clone();
+    assert_eq!(delivered, 0, "{line}");
+    let left = count_before(&line, " left in the spool");
+    let dropped = count_before(&line, " DROPPED (spool full)");
+    assert!(left > 0 && dropped > 0, "{line}");
+    assert_eq!(
+        left + dropped,
+        queued,
+        "every record spooled or counted: {line}"
+    );
+    let spooled: u64 = std::fs::read_dir(dir.path().join("spool/siem"))
+        .unwrap()
+        .map(|e| e.unwrap().metadata().unwrap().len())
+        .sum();
+    assert!(spooled <= (1 << 20) + 4096, "{spooled} bytes on disk");
+
+    // The next run, with the receiver back, sends what the spool kept first, then its own.
+    let frames = Arc::new(Mutex::new(Vec::new()));
+    let receiver = SyslogReceiver::serve(port, frames.clone(), None);
+    let up = config(r#""alerts""#, 120);
+    let out = dir.path().join("out-2");
+    let output = sensor(&demo_capture(), &policy, &up, &out)
+        .wait_with_output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    receiver.join().unwrap();
+    let (queued_now, delivered, line) = exported(&output)["siem"].clone();
+    assert_eq!(delivered, left + queued_now, "{line}");
+    assert!(
+        !line.contains("DROPPED") && !line.contains("left in"),
+        "{line}"
+    );
+    let frames = frames.lock().unwrap();
+    assert_eq!(frames.len() as u64, left + queued_now);
+    let alerts = jsonl(&out.join("alerts.jsonl")).len();
+    assert_eq!(
+        queued_now as usize,
+        alerts * 2,
+        "each alert raised and final"
+    );
+    let this_run = frames.iter().skip(left as usize);
+    assert!(
+        this_run.filter(|f| cef_alert(f).is_some()).count() as u64 == queued_now,
+        "this run's alerts come after what the spool kept"
     );
 }

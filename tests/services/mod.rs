@@ -53,15 +53,20 @@ pub fn free_port() -> u16 {
 }
 
 /// Waits (at most `limit`) for `ready`, failing the test with `what` if it never is.
-pub fn wait_for(what: &str, limit: Duration, mut ready: impl FnMut() -> bool) {
+pub fn wait_for(what: &str, limit: Duration, ready: impl FnMut() -> bool) {
+    assert!(poll(limit, ready), "gave up waiting for {what}");
+}
+
+/// Whether `ready` became true within `limit`.
+pub fn poll(limit: Duration, mut ready: impl FnMut() -> bool) -> bool {
     let until = Instant::now() + limit;
     while Instant::now() < until {
         if ready() {
-            return;
+            return true;
         }
         std::thread::sleep(Duration::from_millis(100));
     }
-    panic!("gave up waiting for {what}");
+    false
 }
 
 /// A child process ended (killed) when dropped.

@@ -77,6 +77,18 @@ pub async fn ensure_stream(
     subject_prefix: &str,
     replicas: usize,
 ) -> Result<(), String> {
+    create_stream(context, name, subject_prefix, replicas)
+        .await
+        .map_err(|e| format!("stream {name}: {e}"))
+}
+
+/// The stream, created if missing, with the error's kind for callers that retry.
+pub async fn create_stream(
+    context: &jetstream::Context,
+    name: &str,
+    subject_prefix: &str,
+    replicas: usize,
+) -> Result<(), jetstream::context::CreateStreamError> {
     context
         .get_or_create_stream(jetstream::stream::Config {
             name: name.to_string(),
@@ -87,7 +99,6 @@ pub async fn ensure_stream(
         })
         .await
         .map(|_| ())
-        .map_err(|e| format!("stream {name}: {e}"))
 }
 
 impl Transport for NatsSink {

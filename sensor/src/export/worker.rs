@@ -236,3 +236,126 @@ pub fn run(
         spool_error,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::AtomicBool;
+
+    use crossbeam_channel::bounded;
+
+    use super::*;
+    use crate::export::config::Kind;
+
+    /// A destination the test takes down and brings back.
+    struct Switchable {
+        up: Arc<AtomicBool>,
+        received: Arc<Mutex<Vec<String>>>,
+    }
+
+    impl Transport for Switchable {
+        fn connect(&mut self) -> Result<(), String> {
+            if self.up.load(Ordering::SeqCst) {
+                Ok(())
+            } else {
+                Err("connection refused".into())
+            }
+        }
+
+        fn send(&mut self, records: &[Record]) -> Result<(), Failed> {
+            if !self.up.load(Ordering::SeqCst) {
+                return Err(Failed {
+                    delivered: 0,
+                    reason: "connection reset".into(),
+                });
+            }
+            let mut received = self.received.lock().unwrap();
+            received.extend(records.iter().map(|r| r.id.clone()));
+            Ok(())
+        }
+
+        fn disconnect(&mut self) {}
+    }
+
+    fn record(n: usize) -> Record {
+        Record {
+            kind: Kind::Alerts,
+            id: format!("r{n:04}"),
+            json: Arc::from(vec![b'x'; 1000]),
+        }
+    }
+
+    /// Bytes of the spool's segment files on disk.
+    fn spooled_bytes(dir: &std::path::Path) -> u64 {
+        std::fs::read_dir(dir)
+            .unwrap()
+            .filter_map(|e| e.ok())
+            .filter(|e| e.path().extension().is_some_and(|x| x == "seg"))
+            .map(|e| e.metadata().unwrap().len())
+            .sum()
+    }
+
+    fn wait_until(what: &str, mut done: impl FnMut() -> bool) {
+        let until = Instant::now() + Duration::from_secs(60);
+        while !done() {
+            assert!(Instant::now() < until, "gave up waiting for {what}");
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+
+    #[test]
+    fn a_sink_that_is_down_spools_up_to_its_bound_counts_the_rest_and_drains_when_back() {
+        let dir = tempfile::tempdir().unwrap();
+        // Room for exactly 100 of the test's records (1012 bytes each, framed).
+        let max_bytes = 100 * 1012;
+        let spool = Spool::open(dir.path(), max_bytes).unwrap();
+        let up = Arc::new(AtomicBool::new(false));
+        let received = Arc::new(Mutex::new(Vec::new()));
+        let transport = Switchable {
+            up: up.clone(),
+            received: received.clone(),
+        };
+        let counters = Arc::new(Counters::default());
+        let (sender, channel) = bounded(16);
+        let thread = {
+            let counters = counters.clone();
+            std::thread::spawn(move || {
+                run("test".into(), spool, Box::new(transport), channel, counters)
+            })
+        };
+
+        // Down: 250 records go to the spool until it is full; the rest are counted.
+        for n in 0..250 {
+            sender.send(Message::Record(record(n))).unwrap();
+        }
+        wait_until("the 150 that do not fit to be counted", || {
+            counters.overflowed.load(Ordering::SeqCst) == 150
+        });
+        let (spooled, overflowed) = (100, 150);
+        assert_eq!(counters.queued.load(Ordering::SeqCst), 250);
+        assert!(spooled_bytes(dir.path()) <= max_bytes);
+        assert_eq!(counters.delivered.load(Ordering::SeqCst), 0);
+        assert!(counters.failures.load(Ordering::SeqCst) >= 1);
+
+        // Back: the spool drains in order, then the records that come after.
+        up.store(true, Ordering::SeqCst);
+        wait_until("the spool to drain", || {
+            received.lock().unwrap().len() == spooled
+        });
+        for n in 250..260 {
+            sender.send(Message::Record(record(n))).unwrap();
+        }
+        sender
+            .send(Message::Finish(Instant::now() + Duration::from_secs(60)))
+            .unwrap();
+        let report = thread.join().unwrap();
+
+        let expected: Vec<String> = (0..spooled).chain(250..260).map(|n| record(n).id).collect();
+        assert_eq!(*received.lock().unwrap(), expected);
+        assert_eq!(report.queued, 260);
+        assert_eq!(report.overflowed, overflowed);
+        assert_eq!(report.delivered, 260 - overflowed);
+        assert_eq!(report.left_in_spool, 0);
+        assert_eq!(report.last_error.as_deref(), Some("connection refused"));
+        assert_eq!(spooled_bytes(dir.path()), 0);
+    }
+}

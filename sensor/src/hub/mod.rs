@@ -58,14 +58,7 @@ pub async fn run(config: &HubConfig) -> Result<HubReport, String> {
         .await
         .map_err(|e| format!("NATS {}: {e}", config.nats_urls.join(",")))?;
     let js = jetstream::new(nats);
-    crate::export::nats::ensure_stream(
-        &js,
-        &config.stream,
-        &config.subject_prefix,
-        config.replicas,
-    )
-    .await?;
-    let consumer = consumer(&js, config).await?;
+    let consumer = set_up(&js, config).await?;
     let mut report = HubReport::default();
     let mut last_record = Instant::now();
     loop {
@@ -99,14 +92,66 @@ pub async fn run(config: &HubConfig) -> Result<HubReport, String> {
     }
 }
 
-async fn consumer(
+/// How long the hub keeps trying to set up its stream and consumer while the
+/// cluster cannot answer yet (electing leaders, a node restarting).
+const SETUP_PATIENCE: Duration = Duration::from_secs(120);
+
+/// A setup step's failure, and whether it may pass by itself.
+struct SetupError {
+    reason: String,
+    transient: bool,
+}
+
+/// The stream (created if missing) and the hub's durable consumer, retried
+/// while the failures are ones a cluster recovers from.
+async fn set_up(
     js: &jetstream::Context,
     config: &HubConfig,
 ) -> Result<jetstream::consumer::Consumer<pull::Config>, String> {
+    let give_up = Instant::now() + SETUP_PATIENCE;
+    loop {
+        match try_set_up(js, config).await {
+            Ok(consumer) => return Ok(consumer),
+            Err(e) if e.transient && Instant::now() < give_up => {
+                eprintln!("otsensor hub: {}; retrying", e.reason);
+                tokio::time::sleep(Duration::from_secs(1)).await;
+            }
+            Err(e) => return Err(e.reason),
+        }
+    }
+}
+
+async fn try_set_up(
+    js: &jetstream::Context,
+    config: &HubConfig,
+) -> Result<jetstream::consumer::Consumer<pull::Config>, SetupError> {
+    use jetstream::context::{CreateStreamErrorKind, GetStreamErrorKind};
+    use jetstream::stream::ConsumerErrorKind;
+    // JetStream answers 503 while it has no leader for the request.
+    let unavailable = |e: &jetstream::Error| e.code() == 503;
+    crate::export::nats::create_stream(js, &config.stream, &config.subject_prefix, config.replicas)
+        .await
+        .map_err(|e| SetupError {
+            transient: match e.kind() {
+                CreateStreamErrorKind::TimedOut | CreateStreamErrorKind::JetStreamUnavailable => {
+                    true
+                }
+                CreateStreamErrorKind::JetStream(e) => unavailable(&e),
+                _ => false,
+            },
+            reason: format!("stream {}: {e}", config.stream),
+        })?;
     let stream = js
         .get_stream(&config.stream)
         .await
-        .map_err(|e| format!("stream {}: {e}", config.stream))?;
+        .map_err(|e| SetupError {
+            transient: match e.kind() {
+                GetStreamErrorKind::Request => true,
+                GetStreamErrorKind::JetStream(e) => unavailable(&e),
+                _ => false,
+            },
+            reason: format!("stream {}: {e}", config.stream),
+        })?;
     stream
         .get_or_create_consumer(
             &config.durable,
@@ -118,7 +163,14 @@ async fn consumer(
             },
         )
         .await
-        .map_err(|e| format!("consumer {}: {e}", config.durable))
+        .map_err(|e| SetupError {
+            transient: match e.kind() {
+                ConsumerErrorKind::TimedOut | ConsumerErrorKind::Request => true,
+                ConsumerErrorKind::JetStream(e) => unavailable(&e),
+                _ => false,
+            },
+            reason: format!("consumer {}: {e}", config.durable),
+        })
 }
 
 async fn fetch(
