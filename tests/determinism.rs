@@ -41,3 +41,26 @@ fn a_small_flow_table_evicts_the_same_flows_whatever_the_thread_count() {
         "events.jsonl differs"
     );
 }
+
+#[test]
+fn alerts_and_assets_do_not_depend_on_threads() {
+    let demo = demo_capture();
+    let policy = repo().join("rules/example-plant");
+    let policy = ["--policy", policy.to_str().unwrap()];
+    let one = replay(&[&demo], &[&["--threads", "1"][..], &policy].concat());
+    let three = replay(&[&demo], &[&["--threads", "3"][..], &policy].concat());
+    let read =
+        |run: &Replay, name: &str| std::fs::read_to_string(run.dir.path().join(name)).unwrap();
+    assert!(
+        read(&one, "alerts.jsonl").lines().count() > 0,
+        "the example policy raises alerts"
+    );
+    assert!(
+        read(&one, "alerts.jsonl") == read(&three, "alerts.jsonl"),
+        "alerts.jsonl differs"
+    );
+    assert!(
+        read(&one, "assets.json") == read(&three, "assets.json"),
+        "assets.json differs"
+    );
+}

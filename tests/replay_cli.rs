@@ -246,3 +246,53 @@ fn stats_flag_reports_throughput_and_peak_memory() {
     assert!(err.contains("packets/s") && err.contains("Gbit/s"), "{err}");
     assert!(err.contains("peak memory (RSS):"), "{err}");
 }
+
+/// The example plant policy on the demo capture: what the README shows.
+#[test]
+fn the_example_policy_raises_its_alerts_in_the_summary_alerts_and_stats() {
+    let demo = demo_capture();
+    let policy = repo().join("rules/example-plant");
+    let args = ["--policy", policy.to_str().unwrap()];
+    let out = run(&[&["replay", demo.to_str().unwrap()][..], &args].concat());
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(text.contains("\nAlerts: 9 (6 high, 3 low)\n"), "{text}");
+    let line = text
+        .lines()
+        .find(|l| l.contains("OT-ZONE-004") && l.contains("10.10.2.1 "))
+        .expect("the historian's write to 10.10.2.1 is listed");
+    assert!(line.contains("10.10.1.60 -> 10.10.2.1"), "{line}");
+    assert!(line.contains("modbus"), "{line}");
+
+    let run = replay(&[&demo], &args);
+    let alerts: Vec<Value> = std::fs::read_to_string(run.dir.path().join("alerts.jsonl"))
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let by_rule = counts(alerts.iter().map(|a| &a["rule"]));
+    let expected: BTreeMap<String, u64> =
+        [("OT-SEC-002", 3), ("OT-ZONE-002", 3), ("OT-ZONE-004", 3)]
+            .into_iter()
+            .map(|(r, n)| (r.to_string(), n))
+            .collect();
+    assert_eq!(by_rule, expected);
+    for alert in &alerts {
+        assert_eq!(
+            alert["zones"],
+            serde_json::json!(["control-center", "field"]),
+            "{alert}"
+        );
+        assert_eq!(alert["conduit"], "supervisory", "{alert}");
+        assert!(
+            alert["evidence"]["packets"]
+                .as_array()
+                .is_some_and(|p| !p.is_empty()),
+            "{alert}"
+        );
+    }
+    let stats = run.stats();
+    assert_eq!(stats["alerts"]["total"], 9);
+    assert_eq!(stats["alerts"]["by_severity"]["high"], 6);
+    assert_eq!(stats["alerts"]["by_rule"]["OT-ZONE-004"], 3);
+}

@@ -2,6 +2,8 @@
 //! reading what it wrote, and reading Wireshark's `.tshark.json` oracles.
 #![allow(dead_code)] // each test file uses a different subset
 
+pub mod craft;
+
 use std::collections::BTreeMap;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};

@@ -47,6 +47,8 @@ pub struct Findings {
     /// Alerts, in the order they first happened.
     pub alerts: Vec<Alert>,
     pub alerts_dropped: u64,
+    /// The learned baseline, when learning or judging with one.
+    pub baseline: Option<policy::baseline::SavedBaseline>,
 }
 
 impl Analyzer {
@@ -79,10 +81,14 @@ impl Analyzer {
         events.for_each_mut(|event| self.cip.event(event));
         for start in started {
             self.inventory.flow_started(start);
-            self.policy.flow_started(start, &self.inventory);
         }
         for first in uses {
             self.inventory.first_use(first);
+        }
+        // Judged once the inventory knows what the epoch's flows did, so
+        // that roles are known when a flow rule asks for them.
+        for start in started {
+            self.policy.flow_started(start, &self.inventory);
         }
         for event in events.iter() {
             self.traffic.event(event);
@@ -119,11 +125,18 @@ impl Analyzer {
         &self.changes
     }
 
+    /// Learns or judges with `baseline` (see [`policy::baseline`]).
+    pub fn with_baseline(mut self, baseline: policy::baseline::Baseline) -> Analyzer {
+        self.policy.set_baseline(baseline);
+        self
+    }
+
     pub fn finish(self) -> Findings {
-        let (alerts, alerts_dropped) = self.policy.finish();
+        let outcome = self.policy.finish();
         Findings {
-            alerts,
-            alerts_dropped,
+            alerts: outcome.alerts,
+            alerts_dropped: outcome.alerts_dropped,
+            baseline: outcome.baseline,
             traffic: self.traffic.finish(),
             assets: self.inventory.assets(),
             inventory: self.inventory,

@@ -6,6 +6,7 @@ use std::io::{self, Write};
 
 use serde::Serialize;
 
+use crate::analysis::policy::Alert;
 use crate::analysis::{ProtocolStats, Talker};
 use crate::capture::{Damage, dlt_name};
 use crate::flow::{FlowStats, TcpStats};
@@ -55,6 +56,33 @@ struct StatsDoc<'a> {
     anomalies: BTreeMap<String, u64>,
     hosts: u64,
     top_talkers: &'a [Talker],
+    alerts: AlertsDoc,
+}
+
+/// Alert counts; the alerts themselves are in alerts.jsonl.
+#[derive(Serialize)]
+struct AlertsDoc {
+    total: usize,
+    /// Raised but not kept once the per-run limit was reached.
+    dropped: u64,
+    by_severity: BTreeMap<&'static str, usize>,
+    by_rule: BTreeMap<String, usize>,
+}
+
+impl AlertsDoc {
+    fn new(alerts: &[Alert], dropped: u64) -> AlertsDoc {
+        let mut doc = AlertsDoc {
+            total: alerts.len(),
+            dropped,
+            by_severity: BTreeMap::new(),
+            by_rule: BTreeMap::new(),
+        };
+        for alert in alerts {
+            *doc.by_severity.entry(alert.severity.name()).or_default() += 1;
+            *doc.by_rule.entry(alert.rule.clone()).or_default() += 1;
+        }
+        doc
+    }
 }
 
 /// Writes the statistics document of `report` as pretty JSON.
@@ -108,6 +136,7 @@ pub fn write(report: &ReplayReport, out: &mut impl Write) -> io::Result<()> {
             .collect(),
         hosts: report.findings.traffic.hosts,
         top_talkers: &report.findings.traffic.top_talkers,
+        alerts: AlertsDoc::new(&report.findings.alerts, report.findings.alerts_dropped),
     };
     serde_json::to_writer_pretty(&mut *out, &doc)?;
     out.write_all(b"\n")

@@ -8,6 +8,7 @@ use std::path::Path;
 use rusqlite::{Connection, OptionalExtension, params};
 
 use crate::analysis::inventory::{Change, Host, Inventory, MacInfo, format_mac, parse_mac};
+use crate::analysis::policy::baseline::SavedBaseline;
 
 /// Schema migrations, applied in order; `PRAGMA user_version` counts those applied.
 const MIGRATIONS: &[&str] = &[
@@ -25,6 +26,8 @@ const MIGRATIONS: &[&str] = &[
      );
      CREATE INDEX changes_by_host ON changes (host);
      CREATE TABLE runs (id INTEGER PRIMARY KEY, captures TEXT NOT NULL, packets INTEGER NOT NULL);",
+    // 2: the learned baseline (one row, JSON).
+    "CREATE TABLE baseline (id INTEGER PRIMARY KEY CHECK (id = 1), state TEXT NOT NULL);",
 ];
 
 #[derive(Debug, thiserror::Error)]
@@ -182,6 +185,30 @@ impl Store {
             }
         }
         tx.commit().map_err(sqlite)
+    }
+
+    /// The baseline learned by earlier runs, if any.
+    pub fn load_baseline(&self) -> Result<Option<SavedBaseline>, StoreError> {
+        let state: Option<String> = self
+            .conn
+            .query_row("SELECT state FROM baseline WHERE id = 1", [], |r| r.get(0))
+            .optional()
+            .map_err(|e| self.sqlite(e))?;
+        state
+            .map(|s| serde_json::from_str(&s).map_err(|e| self.corrupt("baseline".into(), e)))
+            .transpose()
+    }
+
+    /// Keeps `baseline` in place of the one stored.
+    pub fn save_baseline(&mut self, baseline: &SavedBaseline) -> Result<(), StoreError> {
+        let state = serde_json::to_string(baseline).expect("baselines serialise");
+        self.conn
+            .execute(
+                "INSERT INTO baseline (id, state) VALUES (1, ?1) ON CONFLICT (id) DO UPDATE SET state = ?1",
+                params![state],
+            )
+            .map_err(|e| self.sqlite(e))?;
+        Ok(())
     }
 
     /// Runs recorded so far.

@@ -3,6 +3,7 @@
 use std::collections::BTreeMap;
 use std::io::{self, Write};
 
+use crate::analysis::policy::{Alert, AlertEnd, Severity};
 use crate::capture::dlt_name;
 use crate::pipeline::ReplayReport;
 
@@ -10,6 +11,8 @@ use crate::pipeline::ReplayReport;
 const TOP_FUNCTIONS: usize = 5;
 /// Identified assets listed.
 const TOP_ASSETS: usize = 10;
+/// Alerts listed, most severe first.
+const TOP_ALERTS: usize = 15;
 
 pub fn write(report: &ReplayReport, out: &mut impl Write) -> io::Result<()> {
     let p = &report.packets;
@@ -94,6 +97,8 @@ pub fn write(report: &ReplayReport, out: &mut impl Write) -> io::Result<()> {
         )?;
     }
 
+    write_alerts(report, out)?;
+
     writeln!(out, "\nTop talkers (bytes)")?;
     for t in &report.findings.traffic.top_talkers {
         writeln!(
@@ -153,6 +158,60 @@ pub fn write(report: &ReplayReport, out: &mut impl Write) -> io::Result<()> {
                 dlt_name(dlt)
             )?;
         }
+    }
+    Ok(())
+}
+
+fn write_alerts(report: &ReplayReport, out: &mut impl Write) -> io::Result<()> {
+    let alerts = &report.findings.alerts;
+    let mut by_severity: BTreeMap<Severity, usize> = BTreeMap::new();
+    for alert in alerts {
+        *by_severity.entry(alert.severity).or_default() += 1;
+    }
+    let severities: Vec<String> = by_severity
+        .iter()
+        .rev()
+        .map(|(severity, n)| format!("{n} {}", severity.name()))
+        .collect();
+    write!(out, "\nAlerts: {}", alerts.len())?;
+    if !severities.is_empty() {
+        write!(out, " ({})", severities.join(", "))?;
+    }
+    if report.findings.alerts_dropped > 0 {
+        write!(
+            out,
+            "; {} more not kept (limit reached)",
+            count(report.findings.alerts_dropped)
+        )?;
+    }
+    writeln!(out)?;
+    let mut ranked: Vec<&Alert> = alerts.iter().collect();
+    // Stable sort: alerts of equal severity stay in the order they happened.
+    ranked.sort_by_key(|a| std::cmp::Reverse(a.severity));
+    for alert in ranked.iter().take(TOP_ALERTS) {
+        let end = |e: &AlertEnd| match (e.ip, e.mac) {
+            (Some(ip), _) => ip.to_string(),
+            (None, Some(mac)) => crate::analysis::inventory::format_mac(&mac),
+            (None, None) => "-".into(),
+        };
+        writeln!(
+            out,
+            "  {:<8} {:<12} {:>15} -> {:<15} {:<8} x{:<5} {}",
+            alert.severity.name(),
+            alert.rule,
+            end(&alert.src),
+            end(&alert.dst),
+            alert.protocol.unwrap_or("-"),
+            alert.count,
+            alert.title
+        )?;
+    }
+    if alerts.len() > TOP_ALERTS {
+        writeln!(
+            out,
+            "  … {} more in alerts.jsonl (--out DIR)",
+            alerts.len() - TOP_ALERTS
+        )?;
     }
     Ok(())
 }

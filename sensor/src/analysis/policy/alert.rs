@@ -51,6 +51,9 @@ pub struct AlertEnd {
         serialize_with = "serialize_mac"
     )]
     pub mac: Option<Mac>,
+    /// The name the address was looked up by (DNS answer or TLS server name).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
     /// The inventory's asset id (its first address).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub asset: Option<String>,

@@ -7,11 +7,14 @@ use std::collections::{HashMap, VecDeque};
 use std::net::IpAddr;
 
 use super::alert::{AlertEnd, EVIDENCE_PACKETS, Evidence};
-use super::{
-    ACTING, Alert, By, Distinct, FieldValue, Matcher, Policy, Principal, Severity, Threshold,
-    Trigger,
+use super::baseline::{
+    Addr, Baseline, Deviation, Request, SavedBaseline, UNTRUSTED, UNZONED, ZoneId,
 };
-use crate::analysis::inventory::{Change, HostKey, Inventory, Role};
+use super::{
+    ACTING, Alert, AlertPer, By, Distinct, FieldValue, Matcher, Policy, Principal, Severity,
+    Threshold, Trigger,
+};
+use crate::analysis::inventory::{Change, ChangeKind, HostKey, Inventory, Role};
 use crate::event::{Event, Mac, Nest, Protocol, Value, Visitor};
 use crate::flow::Side;
 use crate::pipeline::{FlowRecord, FlowStart};
@@ -23,6 +26,10 @@ const DEDUP_WINDOW_SECS: i64 = 300;
 const MAX_ALERTS: usize = 100_000;
 /// Threshold groups tracked at once per rule.
 const MAX_GROUPS: usize = 65_536;
+/// Matches waiting for their clearing window; beyond, matches alert at once.
+const MAX_PENDING: usize = 10_000;
+/// Addresses whose DNS or TLS names are remembered.
+const MAX_NAMES: usize = 65_536;
 
 /// The built-in conduit checks (they apply once zones and conduits are declared).
 struct Builtin {
@@ -56,13 +63,64 @@ const WRONG_INITIATOR: Builtin = Builtin {
 };
 const WRITER_NOT_ALLOWED: Builtin = Builtin {
     id: "OT-ZONE-004",
-    title: "Write or control across a conduit from an asset not allowed to",
+    title: "Write or control across a conduit by an asset the conduit does not name as a writer",
     severity: Severity::High,
     iec62443: &["SR 2.1", "SR 5.2"],
     mitre: &["T0855", "T0836"],
 };
 
+const NEW_ASSET: Builtin = Builtin {
+    id: "OT-BASE-001",
+    title: "New asset after the baseline",
+    severity: Severity::Medium,
+    iec62443: &["SR 7.8", "SR 6.2"],
+    mitre: &["T0848"],
+};
+const NEW_TALKER: Builtin = Builtin {
+    id: "OT-BASE-002",
+    title: "New talker pair after the baseline",
+    severity: Severity::Medium,
+    iec62443: &["SR 6.2", "SR 5.1"],
+    mitre: &["T0886"],
+};
+const NEW_FUNCTION: Builtin = Builtin {
+    id: "OT-BASE-003",
+    title: "New function between known talkers",
+    severity: Severity::Medium,
+    iec62443: &["SR 6.2", "SR 2.1"],
+    mitre: &["T0855"],
+};
+const NEW_CONDUIT: Builtin = Builtin {
+    id: "OT-BASE-004",
+    title: "New conduit: zones that did not talk while learning",
+    severity: Severity::High,
+    iec62443: &["SR 5.1", "SR 5.2"],
+    mitre: &["T0886"],
+};
+const NEW_PROTOCOL: Builtin = Builtin {
+    id: "OT-BASE-005",
+    title: "New protocol on a conduit",
+    severity: Severity::Medium,
+    iec62443: &["SR 5.2", "SR 6.2"],
+    mitre: &["T0869"],
+};
+const RATE_ABOVE: Builtin = Builtin {
+    id: "OT-BASE-006",
+    title: "Message rate far above the baseline",
+    severity: Severity::Medium,
+    iec62443: &["SR 7.1", "SR 6.2"],
+    mitre: &["T0814", "T0806"],
+};
+const SILENCE: Builtin = Builtin {
+    id: "OT-BASE-007",
+    title: "Cyclic traffic resumed after a silence far beyond the baseline",
+    severity: Severity::Low,
+    iec62443: &["SR 6.2"],
+    mitre: &["T0815"],
+};
+
 /// The two ends of what is being judged.
+#[derive(Clone, Copy, PartialEq, Eq)]
 struct Ends {
     src_ip: Option<IpAddr>,
     dst_ip: Option<IpAddr>,
@@ -90,6 +148,34 @@ pub struct Engine {
     alerts_dropped: u64,
     /// Conduit verdicts already reached per (flow, function code, class, direction).
     verdicts: HashMap<(u64, u32, u8, bool), Option<&'static Builtin>>,
+    /// Matches of rules with `cleared_by`, waiting out their window.
+    pending: Vec<Pending>,
+    /// The earliest deadline among `pending`.
+    next_deadline: Timestamp,
+    /// Names of addresses, from DNS answers and TLS server names, to say
+    /// which Internet service an alert is about.
+    names: HashMap<IpAddr, String>,
+    /// The learned baseline, when learning or judging.
+    baseline: Option<Baseline>,
+    deviations: Vec<Deviation>,
+}
+
+/// What the engine leaves when the input ends.
+pub struct Outcome {
+    /// In the order they first happened.
+    pub alerts: Vec<Alert>,
+    /// Alerts not kept because [`MAX_ALERTS`] were.
+    pub alerts_dropped: u64,
+    pub baseline: Option<SavedBaseline>,
+}
+
+/// A match held until its rule's clearing window has passed.
+struct Pending {
+    rule: usize,
+    deadline: Timestamp,
+    ends: Ends,
+    context: Context,
+    detail: String,
 }
 
 impl Engine {
@@ -126,6 +212,144 @@ impl Engine {
             alerts: Vec::new(),
             alerts_dropped: 0,
             verdicts: HashMap::new(),
+            pending: Vec::new(),
+            next_deadline: Timestamp(i64::MAX),
+            names: HashMap::new(),
+            baseline: None,
+            deviations: Vec::new(),
+        }
+    }
+
+    /// Learns or judges with `baseline` from now on.
+    pub fn set_baseline(&mut self, baseline: Baseline) {
+        self.baseline = Some(baseline);
+    }
+
+    pub fn baseline(&self) -> Option<&Baseline> {
+        self.baseline.as_ref()
+    }
+
+    /// A zone for the baseline: declared, or the untrusted or unzoned rest.
+    fn zone_id(&self, ip: Option<IpAddr>, mac: Option<Mac>) -> ZoneId {
+        match self.policy.zone_of(ip, mac) {
+            Some(z) => z as ZoneId,
+            None if ip.is_some_and(is_public) => UNTRUSTED,
+            None => UNZONED,
+        }
+    }
+
+    /// A request against the baseline; deviations become alerts.
+    fn judge_baseline(&mut self, event: &Event, ends: &Ends, inventory: &Inventory) {
+        let pdu = &event.pdu;
+        if pdu.is_response || is_chatter(pdu.protocol) {
+            return;
+        }
+        let (Some(src), Some(dst)) = (
+            Addr::of(ends.src_ip, ends.src_mac),
+            Addr::of(ends.dst_ip, ends.dst_mac),
+        ) else {
+            return;
+        };
+        if !is_one_host(dst) {
+            return;
+        }
+        let request = Request {
+            ts: event.header.ts,
+            src,
+            dst,
+            protocol: pdu.protocol,
+            function: pdu.function,
+            zones: [
+                self.zone_id(ends.src_ip, ends.src_mac),
+                self.zone_id(ends.dst_ip, ends.dst_mac),
+            ],
+        };
+        let mut deviations = std::mem::take(&mut self.deviations);
+        deviations.clear();
+        if let Some(baseline) = &mut self.baseline {
+            baseline.request(&request, &mut deviations);
+        }
+        for deviation in deviations.drain(..) {
+            let (builtin, detail) = self.deviation_detail(&deviation, event, ends);
+            self.raise_builtin(builtin, ends, event_context(event), None, detail, inventory);
+        }
+        self.deviations = deviations;
+    }
+
+    fn deviation_detail(
+        &self,
+        deviation: &Deviation,
+        event: &Event,
+        ends: &Ends,
+    ) -> (&'static Builtin, String) {
+        let what = describe(event);
+        let zones = || {
+            format!(
+                "{} and {}",
+                zone_label(
+                    &self.policy,
+                    self.policy.zone_of(ends.src_ip, ends.src_mac),
+                    ends.src_ip
+                ),
+                zone_label(
+                    &self.policy,
+                    self.policy.zone_of(ends.dst_ip, ends.dst_mac),
+                    ends.dst_ip
+                )
+            )
+        };
+        match deviation {
+            Deviation::NewTalker => (
+                &NEW_TALKER,
+                format!(
+                    "{what}: this pair did not talk {} while learning",
+                    event.pdu.protocol.name()
+                ),
+            ),
+            Deviation::NewFunction { learned } => (
+                &NEW_FUNCTION,
+                format!(
+                    "{what}: while learning this pair used only {}",
+                    learned.join(", ")
+                ),
+            ),
+            Deviation::NewConduit => (
+                &NEW_CONDUIT,
+                format!("{what}: first traffic between {}", zones()),
+            ),
+            Deviation::NewProtocolOnConduit { learned } => {
+                let learned: Vec<&str> = learned.iter().map(|p| p.name()).collect();
+                (
+                    &NEW_PROTOCOL,
+                    format!(
+                        "{what}: between {} only {} while learning",
+                        zones(),
+                        learned.join(", ")
+                    ),
+                )
+            }
+            Deviation::RateAbove {
+                count,
+                learned_max,
+                learned_p99,
+            } => (
+                &RATE_ABOVE,
+                format!(
+                    "{what}: {count} requests within {}s; learned at most {learned_max} (p99 {learned_p99})",
+                    super::baseline::RATE_WINDOW.0 / 1_000_000_000
+                ),
+            ),
+            Deviation::Silence {
+                gap_ms,
+                learned_p99_ms,
+            } => (
+                &SILENCE,
+                format!(
+                    "{what}: first request after {:.1}s; learned gaps p99 {:.1}s",
+                    *gap_ms as f64 / 1000.0,
+                    *learned_p99_ms as f64 / 1000.0
+                ),
+            ),
         }
     }
 
@@ -152,13 +376,34 @@ impl Engine {
             dst_port: h.dst_port,
             event: Some(event),
         };
+        if !self.pending.is_empty() {
+            self.expire_pending(h.ts, inventory);
+            self.clear_pending(event, &ends, inventory);
+        }
+        self.learn_names(event);
+        if self.baseline.is_some() {
+            self.judge_baseline(event, &ends, inventory);
+        }
         for at in 0..self.by_protocol[p].len() {
             let rule = self.by_protocol[p][at];
             if self.policy.rules[rule].fires_on_event(event, &self.policy, inventory)
                 && self.threshold_reached(rule, &seen, &ends)
             {
                 let detail = describe(event);
-                self.raise_rule(rule, &ends, event_context(event), detail, inventory);
+                match &self.policy.rules[rule].cleared_by {
+                    Some(clearing) if self.pending.len() < MAX_PENDING => {
+                        let deadline = Timestamp(h.ts.0 + clearing.within.0);
+                        self.next_deadline = self.next_deadline.min(deadline);
+                        self.pending.push(Pending {
+                            rule,
+                            deadline,
+                            ends,
+                            context: event_context(event),
+                            detail,
+                        });
+                    }
+                    _ => self.raise_rule(rule, &ends, event_context(event), detail, inventory),
+                }
             }
         }
         if !self.policy.conduits.is_empty() || !self.policy.zones.is_empty() {
@@ -173,6 +418,9 @@ impl Engine {
             (start.key.ether_type == 0)
                 .then(|| std::net::Ipv6Addr::from(start.key.endpoint(side).addr).to_canonical())
         };
+        if !self.pending.is_empty() {
+            self.expire_pending(start.ts, inventory);
+        }
         let from_client = start.first == start.client;
         let (client_mac, server_mac) = if from_client {
             (start.src_mac, start.dst_mac)
@@ -308,7 +556,8 @@ impl Engine {
         }
     }
 
-    /// A change in the inventory: the change rules.
+    /// A change in the inventory: the change rules, and a new asset once
+    /// the baseline is established.
     pub fn change(&mut self, change: &Change, inventory: &Inventory) {
         let (ip, mac) = match change.host {
             HostKey::Ip(ip) => (Some(ip), None),
@@ -329,6 +578,18 @@ impl Engine {
             protocol: None,
             function: None,
         };
+        if change.kind == ChangeKind::NewAsset
+            && self
+                .baseline
+                .as_ref()
+                .is_some_and(|b| b.judges_at(change.seen.ts))
+        {
+            let detail = format!(
+                "{} first seen after the baseline was learned",
+                addr(ends.src_ip, ends.src_mac)
+            );
+            self.raise_builtin(&NEW_ASSET, &ends, context.clone(), None, detail, inventory);
+        }
         for at in 0..self.change_rules.len() {
             let rule = self.change_rules[at];
             if self.policy.rules[rule].fires_on_change(change, &ends, &self.policy, inventory) {
@@ -348,13 +609,95 @@ impl Engine {
         &self.alerts
     }
 
-    /// All alerts raised, in the order they first happened.
-    pub fn finish(mut self) -> (Vec<Alert>, u64) {
+    /// Remembers the names DNS answers give addresses, and the server name a
+    /// TLS client asks its server for.
+    fn learn_names(&mut self, event: &Event) {
+        let pdu = &event.pdu;
+        let mut learned = Vec::new();
+        match pdu.protocol {
+            Protocol::Dns | Protocol::Mdns | Protocol::Llmnr if pdu.is_response => {
+                learned = dns_answers(event);
+            }
+            Protocol::Tls if !pdu.is_response => {
+                if let (Some(server), Some(sni)) = (event.header.dst_ip, field_value(event, "sni"))
+                {
+                    learned.push((server, sni));
+                }
+            }
+            _ => return,
+        }
+        for (ip, name) in learned {
+            if self.names.len() < MAX_NAMES || self.names.contains_key(&ip) {
+                self.names.insert(ip, name);
+            }
+        }
+    }
+
+    /// Raises the held matches whose clearing window ended before `now`.
+    fn expire_pending(&mut self, now: Timestamp, inventory: &Inventory) {
+        if now <= self.next_deadline {
+            return;
+        }
+        let (due, waiting): (Vec<Pending>, Vec<Pending>) = std::mem::take(&mut self.pending)
+            .into_iter()
+            .partition(|p| p.deadline < now);
+        self.pending = waiting;
+        self.next_deadline = self
+            .pending
+            .iter()
+            .map(|p| p.deadline)
+            .min()
+            .unwrap_or(Timestamp(i64::MAX));
+        for held in due {
+            self.raise_rule(held.rule, &held.ends, held.context, held.detail, inventory);
+        }
+    }
+
+    /// Drops the held matches that this event, between the same hosts, takes back.
+    fn clear_pending(&mut self, event: &Event, ends: &Ends, inventory: &Inventory) {
+        let rules = &self.policy.rules;
+        let policy = &self.policy;
+        self.pending.retain(|held| {
+            let clears = held.ends == *ends
+                && rules[held.rule]
+                    .cleared_by
+                    .as_ref()
+                    .is_some_and(|c| c.matcher.matches_event(event, policy, inventory));
+            !clears
+        });
+    }
+
+    /// All alerts raised, in the order they first happened. Matches still
+    /// inside their clearing window when the input ends are not raised: the
+    /// capture ended before it could tell.
+    pub fn finish(mut self) -> Outcome {
         self.alerts.sort_by_key(|a| (a.seq, a.ts));
+        // Names learned after an alert was raised (a TLS server name follows the connection).
+        for alert in &mut self.alerts {
+            for end in [&mut alert.src, &mut alert.dst] {
+                if end.name.is_none()
+                    && let Some(ip) = end.ip
+                {
+                    end.name = self.names.get(&ip).cloned();
+                }
+            }
+        }
         for (n, alert) in self.alerts.iter_mut().enumerate() {
             alert.id = format!("A{:06}", n + 1);
         }
-        (self.alerts, self.alerts_dropped)
+        let policy = &self.policy;
+        let baseline = self.baseline.as_ref().map(|b| {
+            b.save(|zone| match zone {
+                UNTRUSTED => super::UNTRUSTED.to_string(),
+                UNZONED => "unzoned".to_string(),
+                z => policy.zone_name(Some(z as usize)).to_string(),
+            })
+        });
+        Outcome {
+            alerts: self.alerts,
+            alerts_dropped: self.alerts_dropped,
+            baseline,
+        }
     }
 
     /// What a flow rule saw: the transport and server port, or the ethertype.
@@ -412,9 +755,22 @@ impl Engine {
         count_in_window(window, threshold, seen.ts, value)
     }
 
-    /// Checks an event against the conduit its ends' zones share.
+    /// Checks an event against the conduit its ends' zones share. A response
+    /// is judged as part of its exchange: from the client to the server.
     fn judge_conduit(&mut self, event: &Event, ends: &Ends, inventory: &Inventory) {
         let pdu = &event.pdu;
+        let swapped;
+        let ends = if pdu.is_response {
+            swapped = Ends {
+                src_ip: ends.dst_ip,
+                dst_ip: ends.src_ip,
+                src_mac: ends.dst_mac,
+                dst_mac: ends.src_mac,
+            };
+            &swapped
+        } else {
+            ends
+        };
         let key = (
             event.header.flow,
             pdu.function_code.unwrap_or(u32::MAX),
@@ -508,6 +864,7 @@ impl Engine {
         };
         let source = Raise {
             id: rule.id.clone(),
+            per: rule.alert_per,
             title: rule.title.clone(),
             description: rule.description.clone(),
             severity: rule.severity,
@@ -528,6 +885,7 @@ impl Engine {
     ) {
         let source = Raise {
             id: builtin.id.to_string(),
+            per: AlertPer::Function,
             title: builtin.title.to_string(),
             description: String::new(),
             severity: builtin.severity,
@@ -546,12 +904,16 @@ impl Engine {
         detail: String,
         inventory: &Inventory,
     ) {
-        let about = format!(
-            "{}>{}|{}",
+        let (src, dst) = (
             addr(ends.src_ip, ends.src_mac),
             addr(ends.dst_ip, ends.dst_mac),
-            context.function.unwrap_or_default()
         );
+        let about = match source.per {
+            AlertPer::Function => format!("{src}>{dst}|{}", context.function.unwrap_or_default()),
+            AlertPer::Pair => format!("{src}>{dst}"),
+            AlertPer::Src => src,
+            AlertPer::Dst => dst,
+        };
         let key = (source.id.clone(), about);
         if let Some(&open) = self.open.get(&key) {
             let alert = &mut self.alerts[open];
@@ -573,9 +935,11 @@ impl Engine {
             policy.zone_of(ends.src_ip, ends.src_mac),
             policy.zone_of(ends.dst_ip, ends.dst_mac),
         );
+        let names = &self.names;
         let end = |ip: Option<IpAddr>, mac: Option<Mac>, zone: Option<usize>| AlertEnd {
             ip,
             mac,
+            name: ip.and_then(|ip| names.get(&ip).cloned()),
             asset: inventory.asset_id(ip, mac),
             zone: zone_label(policy, zone, ip),
             role: inventory
@@ -633,6 +997,7 @@ impl Engine {
 /// Where an alert comes from.
 struct Raise {
     id: String,
+    per: AlertPer,
     title: String,
     description: String,
     severity: Severity,
@@ -680,6 +1045,32 @@ fn describe(event: &Event) -> String {
     match pdu.function_code {
         Some(code) => format!("{} {} ({code})", pdu.protocol.name(), pdu.function),
         None => format!("{} {}", pdu.protocol.name(), pdu.function),
+    }
+}
+
+/// Discovery and name-service chatter, which the baseline leaves out.
+fn is_chatter(protocol: Protocol) -> bool {
+    matches!(
+        protocol,
+        Protocol::Arp
+            | Protocol::Lldp
+            | Protocol::Cdp
+            | Protocol::Dhcp
+            | Protocol::Mdns
+            | Protocol::Llmnr
+            | Protocol::Nbns
+            | Protocol::Nbdgm
+    )
+}
+
+/// An address of one host (not broadcast or multicast).
+fn is_one_host(addr: Addr) -> bool {
+    match addr {
+        Addr::Ip(IpAddr::V4(v4)) => {
+            !(v4.is_multicast() || v4.is_broadcast() || v4.octets()[3] == 255)
+        }
+        Addr::Ip(IpAddr::V6(v6)) => !v6.is_multicast(),
+        Addr::Mac(mac) => mac[0] & 1 == 0,
     }
 }
 
@@ -775,6 +1166,59 @@ fn count_in_window(
         true
     } else {
         false
+    }
+}
+
+/// The address records of a DNS answer, named by the question asked (the
+/// name a user looked up, not the end of a CNAME chain): (address, name).
+fn dns_answers(event: &Event) -> Vec<(IpAddr, String)> {
+    #[derive(Default)]
+    struct Answers {
+        path: Vec<String>,
+        question: Option<String>,
+        name: Option<String>,
+        address: Option<IpAddr>,
+        found: Vec<(IpAddr, String)>,
+    }
+    impl Visitor for Answers {
+        fn field(&mut self, name: &str, value: Value<'_>) {
+            let list = self.path.first().map(String::as_str);
+            if list == Some("questions") && name == "name" && self.question.is_none() {
+                if let Value::Str(v) = value {
+                    self.question = Some(v.to_string());
+                }
+                return;
+            }
+            if list != Some("answers") {
+                return;
+            }
+            match (name, value) {
+                ("name", Value::Str(v)) => self.name = Some(v.to_string()),
+                ("data", Value::Str(v)) => self.address = v.parse().ok(),
+                _ => {}
+            }
+        }
+        fn begin(&mut self, name: &str, _: Nest) {
+            self.path.push(name.to_string());
+            self.name = None;
+            self.address = None;
+        }
+        fn end(&mut self) {
+            if let (Some(ip), Some(name)) = (self.address.take(), self.name.take()) {
+                self.found.push((ip, name));
+            }
+            self.path.pop();
+        }
+    }
+    let mut answers = Answers::default();
+    event.pdu.fields.visit(&mut answers);
+    match answers.question {
+        Some(question) => answers
+            .found
+            .into_iter()
+            .map(|(ip, _)| (ip, question.clone()))
+            .collect(),
+        None => answers.found,
     }
 }
 

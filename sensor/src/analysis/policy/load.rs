@@ -13,8 +13,8 @@ use super::schema::{
     AllowSpec, ConduitSpec, MatchSpec, OneOrMany, PolicyFile, RuleSpec, ThresholdSpec, ZoneSpec,
 };
 use super::{
-    Allow, By, Conduit, Distinct, FieldValue, Matcher, Policy, Principal, Rule, Severity,
-    Threshold, Trigger, UNTRUSTED, Zone,
+    AlertPer, Allow, By, Clearing, Conduit, Distinct, FieldValue, Matcher, Policy, Principal, Rule,
+    Severity, Threshold, Trigger, UNTRUSTED, Zone,
 };
 use crate::analysis::inventory::{ChangeKind, Role, parse_mac};
 use crate::event::{Classes, FunctionClass, Protocol};
@@ -32,6 +32,10 @@ pub struct PolicyError {
 
 impl fmt::Display for PolicyError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Line 0: the file as a whole (it could not be read).
+        if self.line == 0 {
+            return write!(f, "{}: {}", self.file, self.message);
+        }
         write!(
             f,
             "{}:{}:{}: {}",
@@ -86,6 +90,9 @@ impl Source {
                 }
             }
             files.sort();
+            if files.is_empty() {
+                return Err(fail("no .toml policy files in this directory".into()));
+            }
         } else {
             files.push(path.to_path_buf());
         }
@@ -527,6 +534,21 @@ impl Checker {
                 .map(|u| self.matcher(source, u, trigger, policy))
                 .collect()
         });
+        let cleared_by = self.clearing(source, spec, trigger, policy);
+        let alert_per = match spec.alert_per.as_ref().map(|a| (a, a.get_ref().as_str())) {
+            None | Some((_, "function")) => AlertPer::Function,
+            Some((_, "pair")) => AlertPer::Pair,
+            Some((_, "src")) => AlertPer::Src,
+            Some((_, "dst")) => AlertPer::Dst,
+            Some((at, other)) => {
+                self.error_at(
+                    source,
+                    at,
+                    format!("unknown alert_per {other:?} (function, pair, src, dst)"),
+                );
+                AlertPer::Function
+            }
+        };
         let threshold = spec
             .threshold
             .as_ref()
@@ -574,10 +596,65 @@ impl Checker {
             trigger,
             matcher,
             unless,
+            cleared_by,
+            alert_per,
             threshold,
             iec62443: spec.iec62443.iter().map(|s| s.get_ref().clone()).collect(),
             mitre: spec.mitre.iter().map(|s| s.get_ref().clone()).collect(),
         })
+    }
+
+    fn clearing(
+        &mut self,
+        source: &Source,
+        spec: &RuleSpec,
+        trigger: Trigger,
+        policy: &Policy,
+    ) -> Option<Clearing> {
+        match (&spec.cleared_by, &spec.clear_within) {
+            (None, None) => None,
+            (Some(_), None) => {
+                self.error_at(
+                    source,
+                    &spec.id,
+                    format!(
+                        "rule {:?}: cleared_by needs clear_within (like \"30s\")",
+                        spec.id.get_ref()
+                    ),
+                );
+                None
+            }
+            (None, Some(within)) => {
+                self.error_at(source, within, "clear_within needs cleared_by".into());
+                None
+            }
+            (Some(_), Some(within)) if trigger != Trigger::Event || spec.threshold.is_some() => {
+                self.error_at(
+                    source,
+                    within,
+                    "cleared_by applies only to rules on events without a threshold".into(),
+                );
+                None
+            }
+            (Some(clear), Some(within)) => {
+                let matcher = self.matcher(source, clear, trigger, policy);
+                let within = match parse_duration(within.get_ref()) {
+                    Some(d) => d,
+                    None => {
+                        self.error_at(
+                            source,
+                            within,
+                            format!(
+                                "bad clear_within {:?} (like \"30s\", \"5m\")",
+                                within.get_ref()
+                            ),
+                        );
+                        return None;
+                    }
+                };
+                Some(Clearing { matcher, within })
+            }
+        }
     }
 
     fn matcher(

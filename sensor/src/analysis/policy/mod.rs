@@ -4,6 +4,7 @@
 //! ([`Engine`]) evaluates it over events, in packet order, and raises alerts.
 
 mod alert;
+pub mod baseline;
 mod engine;
 pub mod load;
 mod schema;
@@ -13,7 +14,7 @@ use std::net::IpAddr;
 use ipnet::IpNet;
 
 pub use alert::{Alert, AlertEnd, Severity};
-pub use engine::Engine;
+pub use engine::{Engine, Outcome};
 pub use load::{PolicyError, PolicyErrors, Source, load};
 
 use crate::analysis::inventory::{ChangeKind, Role};
@@ -123,6 +124,10 @@ pub struct Rule {
     pub matcher: Matcher,
     /// Exceptions to `matcher`: the rule does not fire when any matches.
     pub unless: Vec<Matcher>,
+    /// What takes a match back before it becomes an alert.
+    pub cleared_by: Option<Clearing>,
+    /// What one alert stands for; repeats within the deduplication window count on it.
+    pub alert_per: AlertPer,
     pub threshold: Option<Threshold>,
     pub iec62443: Vec<String>,
     pub mitre: Vec<String>,
@@ -140,11 +145,32 @@ impl Rule {
             trigger: Trigger::Event,
             matcher: Matcher::default(),
             unless: Vec::new(),
+            cleared_by: None,
+            alert_per: AlertPer::Function,
             threshold: None,
             iec62443: Vec::new(),
             mitre: Vec::new(),
         }
     }
+}
+
+/// An event that, seen between the same two hosts within `within` of a
+/// match, takes the match back.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Clearing {
+    pub matcher: Matcher,
+    pub within: Timestamp,
+}
+
+/// What one alert of a rule stands for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AlertPer {
+    /// A source, a destination and a function (the default).
+    Function,
+    /// A source and a destination.
+    Pair,
+    Src,
+    Dst,
 }
 
 /// What a rule looks at.

@@ -80,6 +80,13 @@ pub struct RuleSpec {
     pub matches: MatchSpec,
     /// Exceptions: the rule does not fire when any of these matches.
     pub unless: Option<Unless>,
+    /// A match is held for `clear_within` and dropped if an event between the
+    /// same two hosts matches this (e.g. unsolicited reporting enabled again).
+    pub cleared_by: Option<MatchSpec>,
+    pub clear_within: Option<Spanned<String>>,
+    /// What one alert stands for: `"function"` (source, destination and
+    /// function; the default), `"pair"`, `"src"` or `"dst"`.
+    pub alert_per: Option<Spanned<String>>,
     pub threshold: Option<ThresholdSpec>,
     #[serde(default)]
     pub iec62443: Vec<Spanned<String>>,

@@ -56,9 +56,15 @@ pub struct ReplayArgs {
     /// pack: TOML files, or directories of them. May be repeated.
     #[arg(long, value_name = "PATH")]
     pub policy: Vec<PathBuf>,
-    /// Keep the asset inventory in this SQLite file, merged with what earlier runs put there.
+    /// Keep the asset inventory (and the learned baseline) in this SQLite file,
+    /// merged with what earlier runs put there.
     #[arg(long, value_name = "FILE")]
     pub db: Option<PathBuf>,
+    /// Learn a baseline over the first DURATION of packet time (`30s`, `10m`, `2h`),
+    /// then alert on what falls outside it. With --db the baseline is kept, and later
+    /// runs judge against it without learning again; --learn starts a new one.
+    #[arg(long, value_name = "DURATION", value_parser = parse_learn)]
+    pub learn: Option<otsensor::time::Timestamp>,
     /// Write cleartext credentials seen on the wire (SNMP communities, passwords) into
     /// events instead of redacting them.
     #[arg(long)]
@@ -73,6 +79,11 @@ pub struct ReplayArgs {
 }
 
 /// Exit codes: 0 success, 1 runtime failure or invalid policy, 2 bad input or usage.
+fn parse_learn(text: &str) -> Result<otsensor::time::Timestamp, String> {
+    otsensor::analysis::policy::load::parse_duration(text)
+        .ok_or_else(|| format!("{text:?} is not a duration like 30s, 10m, 2h or 1d"))
+}
+
 pub enum Failure {
     Runtime(String),
     Input(String),

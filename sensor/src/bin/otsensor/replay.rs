@@ -6,11 +6,16 @@ use std::path::Path;
 
 use otsensor::analysis::Analyzer;
 use otsensor::analysis::inventory::Inventory;
+use otsensor::analysis::policy::{
+    self,
+    baseline::{Baseline, UNTRUSTED, UNZONED, ZoneId},
+};
 use otsensor::capture::{CaptureFile, Input, OpenError, expand_inputs};
 use otsensor::output::events::{EventLog, Renderer};
 use otsensor::output::store::Store;
 use otsensor::output::{alerts, assets, stats, summary};
 use otsensor::pipeline::{Observer, ReplayConfig, ReplayReport, Sink, replay_observed};
+use otsensor::time::Timestamp;
 
 use crate::progress::Progress;
 use crate::{Failure, ReplayArgs, print};
@@ -80,7 +85,26 @@ pub fn run(args: ReplayArgs) -> Result<(), Failure> {
             .map_err(|e| Failure::Runtime(e.to_string()))?,
         None => Inventory::new(),
     };
-    let analyzer = Analyzer::new(inventory, policy);
+    let baseline = match (&args.learn, &store) {
+        (Some(duration), _) => Some(Baseline::learn(*duration)),
+        (None, Some(store)) => store
+            .load_baseline()
+            .map_err(|e| Failure::Runtime(e.to_string()))?
+            .map(|saved| {
+                Baseline::restore(saved, Timestamp::ZERO, |name| {
+                    policy.zone_index(name).map(|z| z as ZoneId).or(match name {
+                        policy::UNTRUSTED => Some(UNTRUSTED),
+                        "unzoned" => Some(UNZONED),
+                        _ => None,
+                    })
+                })
+            }),
+        (None, None) => None,
+    };
+    let mut analyzer = Analyzer::new(inventory, policy);
+    if let Some(baseline) = baseline {
+        analyzer = analyzer.with_baseline(baseline);
+    }
     let observer = exporter.as_mut().map(|e| e as &mut dyn Observer);
     let report = replay_observed(&inputs, &config, analyzer, sink, observer, &mut |read| {
         progress.update(read)
@@ -109,6 +133,11 @@ pub fn run(args: ReplayArgs) -> Result<(), Failure> {
                 report.packets.packets,
             )
             .map_err(|e| Failure::Runtime(e.to_string()))?;
+        if let Some(baseline) = &findings.baseline {
+            store
+                .save_baseline(baseline)
+                .map_err(|e| Failure::Runtime(e.to_string()))?;
+        }
     }
     if let Some(dir) = &args.out {
         write_file(dir, STATS_FILE, |out| stats::write(&report, out))?;
