@@ -26,7 +26,8 @@ use crate::time::Timestamp;
 pub use dispatch::{Backpressure, CaptureReport, PacketStats};
 pub use merge::EpochEvents;
 pub use replay::{
-    ReplayConfig, ReplayError, ReplayReport, RunOptions, Sink, in_flight, replay, run,
+    Observer, ReplayConfig, ReplayError, ReplayReport, RunOptions, Sink, in_flight, replay,
+    replay_observed, run,
 };
 pub use source::{FileSource, FrameSource, Pulled};
 pub use tally::SecondCount;

@@ -97,6 +97,12 @@ enum WorkerOutput {
     Final(Produced, WorkerStats),
 }
 
+/// Sees the analyzer after each epoch, on the analysis thread: exporters
+/// take the alerts and changes it raised from here.
+pub trait Observer {
+    fn epoch(&mut self, analyzer: &Analyzer);
+}
+
 /// Replays `inputs` as one timeline through `analyzer`. `progress` is called
 /// now and then with the number of file bytes read so far.
 pub fn replay(
@@ -104,6 +110,18 @@ pub fn replay(
     config: &ReplayConfig,
     analyzer: Analyzer,
     sink: Option<Box<dyn Sink>>,
+    progress: &mut dyn FnMut(u64),
+) -> Result<ReplayReport, ReplayError> {
+    replay_observed(inputs, config, analyzer, sink, None, progress)
+}
+
+/// [`replay`], showing the analyzer to `observer` after each epoch.
+pub fn replay_observed(
+    inputs: &[Input],
+    config: &ReplayConfig,
+    analyzer: Analyzer,
+    sink: Option<Box<dyn Sink>>,
+    mut observer: Option<&mut dyn Observer>,
     progress: &mut dyn FnMut(u64),
 ) -> Result<ReplayReport, ReplayError> {
     let workers = config.threads.clamp(1, SHARDS);
@@ -120,7 +138,12 @@ pub fn replay(
         &options,
         analyzer,
         sink,
-        &mut |_| progress(bytes_read.load(Ordering::Relaxed)),
+        &mut |analyzer| {
+            if let Some(observer) = observer.as_deref_mut() {
+                observer.epoch(analyzer);
+            }
+            progress(bytes_read.load(Ordering::Relaxed))
+        },
     )
 }
 

@@ -3,6 +3,8 @@
 
 mod assets;
 mod dashboard;
+mod export;
+mod hub;
 #[cfg(target_os = "linux")]
 mod live;
 #[cfg(target_os = "linux")]
@@ -45,6 +47,8 @@ enum Command {
     Tui(dashboard::TuiArgs),
     /// Write the IEC 62443 compliance report (Markdown, HTML) from a store or a replay's output.
     Report(report::ReportArgs),
+    /// Keep the fleet's inventory and alerts in PostgreSQL, fed by the sensors through NATS JetStream.
+    Hub(hub::HubArgs),
 }
 
 #[derive(clap::Args)]
@@ -93,6 +97,10 @@ pub struct ReplayArgs {
     /// With --tui: replay as fast as possible, then browse what was found.
     #[arg(long, requires = "tui")]
     pub fast: bool,
+    /// Export alerts, asset changes and events to the sinks (syslog, MQTT, NATS) this
+    /// file configures, with the sensor's id (docs/export.md).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
 }
 
 /// Exit codes: 0 success, 1 runtime failure or invalid policy, 2 bad input or usage.
@@ -120,6 +128,7 @@ fn main() -> ExitCode {
         Command::Rules(command) => rules::run(command),
         Command::Tui(args) => dashboard::browse(args),
         Command::Report(args) => report::run(args),
+        Command::Hub(args) => hub::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

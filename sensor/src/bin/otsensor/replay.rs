@@ -14,7 +14,7 @@ use otsensor::capture::{CaptureFile, Input, OpenError, expand_inputs};
 use otsensor::output::events::{EventLog, Renderer};
 use otsensor::output::store::{RunFindings, Store};
 use otsensor::output::{alerts, assets, conduits, stats, summary};
-use otsensor::pipeline::{ReplayConfig, ReplayReport, Sink, replay};
+use otsensor::pipeline::{Observer, ReplayConfig, ReplayReport, Sink, replay_observed};
 use otsensor::time::Timestamp;
 
 use crate::progress::Progress;
@@ -126,21 +126,51 @@ fn baseline(
 
 pub fn run(args: ReplayArgs) -> Result<(), Failure> {
     let mut setup = Setup::new(&args)?;
+    if args.tui && args.config.is_some() {
+        return Err(Failure::Input(
+            "--config (export) cannot be combined with --tui yet".into(),
+        ));
+    }
     if args.tui {
         return crate::dashboard::replay(args, setup);
     }
+    let mut exporter = match &args.config {
+        Some(path) => Some(crate::export::start(path)?),
+        None => None,
+    };
+    let sink = setup.sink.take();
+    let sink = match exporter
+        .as_ref()
+        .and_then(|e| e.events(Renderer::new(setup.names()).show_secrets(args.show_secrets)))
+    {
+        Some(events) => match sink {
+            Some(log) => Some(Box::new(otsensor::export::Tee(vec![log, events])) as Box<dyn Sink>),
+            None => Some(events),
+        },
+        None => sink,
+    };
     let mut progress = Progress::new(setup.total_bytes, args.quiet);
     let analyzer = setup.analyzer();
-    let report = replay(
+    let observer = exporter.as_mut().map(|e| e as &mut dyn Observer);
+    let report = replay_observed(
         &setup.inputs,
         &setup.config,
         analyzer,
-        setup.sink.take(),
+        sink,
+        observer,
         &mut |read| progress.update(read),
     )
     .map_err(|e| Failure::Runtime(e.to_string()));
     progress.finish();
     let report = report?;
+    if let Some(exporter) = exporter {
+        let exported = exporter.finish(&report.findings);
+        for line in exported.lines() {
+            if !args.quiet || !exported.complete() {
+                eprintln!("otsensor: {line}");
+            }
+        }
+    }
 
     warn_about_captures(&report);
     let names = setup.names();
