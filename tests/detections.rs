@@ -12,7 +12,7 @@ use otsensor::analysis::Analyzer;
 use otsensor::analysis::inventory::Inventory;
 use otsensor::analysis::policy::baseline::Baseline;
 use otsensor::analysis::policy::load::parse_duration;
-use otsensor::analysis::policy::{Alert, Source, load};
+use otsensor::analysis::policy::{Alert, Severity, Source, load};
 use otsensor::capture::expand_inputs;
 use otsensor::pipeline::{ReplayConfig, replay};
 
@@ -972,5 +972,64 @@ fn baseline_rate_far_above_learned() {
             .contains("within 10s; learned at most 10"),
         "{}",
         rate.evidence.detail
+    );
+}
+
+// ------------------------------------------------------------------ storms
+
+#[test]
+fn broadcast_storm_but_not_goose_streams_or_ordinary_broadcasts() {
+    let looping = host("10.0.1.77");
+    let everyone = Host {
+        mac: [0xff; 6],
+        ip: "10.0.1.255".parse().unwrap(),
+    };
+    let mut craft = Craft::new();
+    // A busy but healthy second: 900 broadcasts.
+    craft.gap(0.001);
+    for _ in 0..900 {
+        craft.udp(host(HMI), everyone, 40000, 9, b"hello");
+    }
+    craft.wait(2.0);
+    // 4,000 GOOSE frames a second from an IED are its design, not a storm.
+    craft.gap(0.00025);
+    for _ in 0..2000 {
+        craft.ethernet(
+            [0x00, 0x30, 0xa7, 1, 2, 3],
+            [0x01, 0x0c, 0xcd, 1, 0, 1],
+            0x88b8,
+            &[0; 40],
+        );
+    }
+    craft.wait(2.0);
+    // A loop: the same broadcast 3,000 times within 0.6 s.
+    craft.gap(0.0002);
+    for _ in 0..3000 {
+        craft.udp(looping, everyone, 40001, 9, b"again");
+    }
+    let alerts = run(&craft, "", None);
+    let storms = only(&alerts, "OT-NET-001");
+    assert_eq!(storms.len(), 1, "{:?}", rules(&alerts));
+    let storm = storms[0];
+    assert_eq!(storm.src.mac, Some(looping.mac));
+    assert_eq!(storm.severity, Severity::High);
+    let frames: u64 = storm
+        .evidence
+        .detail
+        .split(' ')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1000..=3000).contains(&frames), "{}", storm.evidence.detail);
+    assert!(
+        storm.evidence.detail.ends_with("most from the source"),
+        "{}",
+        storm.evidence.detail
+    );
+    assert!(
+        storm.evidence.packets[0] > 2900,
+        "points into the storm: {:?}",
+        storm.evidence
     );
 }

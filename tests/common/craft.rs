@@ -39,6 +39,8 @@ pub struct Tcp {
 pub struct Craft {
     frames: Vec<(Timestamp, Vec<u8>)>,
     now: i64,
+    /// Packet time between one frame and the next.
+    gap: i64,
 }
 
 impl Default for Craft {
@@ -52,6 +54,7 @@ impl Craft {
         Craft {
             frames: Vec::new(),
             now: 1_705_400_000_000_000_000,
+            gap: 1_000_000,
         }
     }
 
@@ -60,8 +63,13 @@ impl Craft {
         self.now += (seconds * 1e9) as i64;
     }
 
+    /// Sets the packet time between frames (1 ms unless set).
+    pub fn gap(&mut self, seconds: f64) {
+        self.gap = (seconds * 1e9) as i64;
+    }
+
     fn push(&mut self, frame: Vec<u8>) {
-        self.now += 1_000_000;
+        self.now += self.gap;
         self.frames.push((Timestamp(self.now), frame));
     }
 

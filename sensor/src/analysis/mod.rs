@@ -94,6 +94,7 @@ impl Analyzer {
     /// (before the epoch that analyses them).
     pub fn count_packets(&mut self, counted: &[SecondCount]) {
         self.rates.add(counted);
+        self.policy.seconds(counted, &self.inventory);
     }
 
     /// One epoch, each part in packet order: the flows whose sides sent

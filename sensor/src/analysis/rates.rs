@@ -30,6 +30,7 @@ impl Rates {
                     last.packets += count.packets;
                     last.bytes += count.bytes;
                     last.last = last.last.max(count.last);
+                    last.group.merge(&count.group);
                 }
                 Some(last) if last.second > count.second => {
                     late(&mut self.history, count);
@@ -82,6 +83,7 @@ mod tests {
             packets,
             bytes: packets * 100,
             last: Timestamp::from_secs(second),
+            ..SecondCount::default()
         }
     }
 

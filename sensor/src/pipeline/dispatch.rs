@@ -151,6 +151,9 @@ impl Dispatcher {
                 let frame = classify(&pulled.chunk, &record, pulled.capture, seq, &mut report);
                 now = now.max(record.ts);
                 tally.add(now, record.orig_len);
+                if let Some(sender) = storm_frame(&frame.packet) {
+                    tally.group(sender, seq, frame.capture, frame.packet_index);
+                }
                 if frame.key.is_some() {
                     report.packets.dispatched += 1;
                     batches[frame.shard as usize % workers].push(frame);
@@ -216,6 +219,15 @@ impl Dispatcher {
             Err(SendTimeoutError::Disconnected(_)) => false,
         }
     }
+}
+
+/// The sender of a broadcast or multicast frame that is not one of the
+/// multicast streams OT protocols publish by design (GOOSE, SV, PROFINET RT).
+fn storm_frame(packet: &Packet) -> Option<crate::event::Mac> {
+    const STREAMS: [u16; 3] = [0x88b8, 0x88ba, 0x8892];
+    let dst = packet.dst_mac?;
+    let group = dst[0] & 1 == 1;
+    (group && !STREAMS.contains(&packet.ether_type)).then_some(packet.src_mac?)
 }
 
 /// Parses one record and counts what it is.

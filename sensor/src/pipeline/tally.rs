@@ -2,6 +2,7 @@
 //! and carried in order with the batches, so that analysis can tell rates
 //! (packets/s, Mbit/s) that are the same on every replay of a capture.
 
+use crate::event::Mac;
 use crate::time::Timestamp;
 
 /// What one second of packet time carried (or the part of it one chunk carried).
@@ -14,6 +15,53 @@ pub struct SecondCount {
     pub bytes: u64,
     /// The latest packet time counted in it.
     pub last: Timestamp,
+    /// Broadcast and multicast frames, but for the multicast streams OT is
+    /// built on (GOOSE, Sampled Values, PROFINET RT): what a storm is made of.
+    pub group: GroupFrames,
+}
+
+/// Group-addressed frames of one second, and who sent most of them.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct GroupFrames {
+    pub frames: u64,
+    /// The sender with a majority of the frames, if one has (Boyer–Moore vote).
+    pub sender: Option<Mac>,
+    pub votes: u64,
+    /// The last of them: its global index, capture and packet number there.
+    pub seq: u64,
+    pub capture: u16,
+    pub packet: u64,
+}
+
+impl GroupFrames {
+    fn add(&mut self, sender: Mac, seq: u64, capture: u16, packet: u64) {
+        self.frames += 1;
+        if self.sender == Some(sender) {
+            self.votes += 1;
+        } else if self.votes == 0 {
+            self.sender = Some(sender);
+            self.votes = 1;
+        } else {
+            self.votes -= 1;
+        }
+        (self.seq, self.capture, self.packet) = (seq, capture, packet);
+    }
+
+    /// Adds the count of another part of the same second.
+    pub fn merge(&mut self, other: &GroupFrames) {
+        self.frames += other.frames;
+        if other.seq >= self.seq {
+            (self.seq, self.capture, self.packet) = (other.seq, other.capture, other.packet);
+        }
+        if self.sender == other.sender {
+            self.votes += other.votes;
+        } else if other.votes > self.votes {
+            self.sender = other.sender;
+            self.votes = other.votes - self.votes;
+        } else {
+            self.votes -= other.votes;
+        }
+    }
 }
 
 /// Counts packets into seconds as the timeline's clock advances.
@@ -46,6 +94,12 @@ impl Tally {
         self.current.last = now;
     }
 
+    /// A group-addressed frame from `sender`, counted by [`Tally::add`] already.
+    #[inline]
+    pub fn group(&mut self, sender: Mac, seq: u64, capture: u16, packet: u64) {
+        self.current.group.add(sender, seq, capture, packet);
+    }
+
     fn roll(&mut self, now: Timestamp) {
         if self.current.packets > 0 {
             self.closed.push(self.current);
@@ -63,8 +117,10 @@ impl Tally {
     pub fn take(&mut self) -> Vec<SecondCount> {
         if self.current.packets > 0 {
             self.closed.push(self.current);
-            self.current.packets = 0;
-            self.current.bytes = 0;
+            self.current = SecondCount {
+                second: self.current.second,
+                ..SecondCount::default()
+            };
         }
         std::mem::take(&mut self.closed)
     }

@@ -17,7 +17,7 @@ use super::{
 use crate::analysis::inventory::{Change, ChangeKind, HostKey, Inventory, Role};
 use crate::event::{Event, Mac, Nest, Protocol, Value, Visitor};
 use crate::flow::Side;
-use crate::pipeline::{FlowRecord, FlowStart};
+use crate::pipeline::{FlowRecord, FlowStart, SecondCount};
 use crate::time::Timestamp;
 
 /// Repeats of one alert within this much packet time are counted on it.
@@ -68,6 +68,20 @@ const WRITER_NOT_ALLOWED: Builtin = Builtin {
     iec62443: &["SR 2.1", "SR 5.2"],
     mitre: &["T0855", "T0836"],
 };
+
+const STORM: Builtin = Builtin {
+    id: "OT-NET-001",
+    title: "Broadcast or multicast storm",
+    severity: Severity::High,
+    iec62443: &["SR 7.1", "SR 7.2"],
+    mitre: &["T0814"],
+};
+
+/// Group-addressed frames in one second of packet time from which a storm
+/// is raised. The multicast streams OT publishes by design (GOOSE, SV,
+/// PROFINET RT) are not counted; ARP, DHCP, discovery and IP multicast
+/// of a healthy cell stay far below it, a switching loop far above.
+pub const STORM_FRAMES_PER_SECOND: u64 = 1000;
 
 const NEW_ASSET: Builtin = Builtin {
     id: "OT-BASE-001",
@@ -158,6 +172,9 @@ pub struct Engine {
     /// The learned baseline, when learning or judging.
     baseline: Option<Baseline>,
     deviations: Vec<Deviation>,
+    /// Group-addressed frames of the second being counted, and whether it
+    /// was raised already.
+    storm: (SecondCount, bool),
 }
 
 /// What the engine leaves when the input ends.
@@ -217,6 +234,7 @@ impl Engine {
             names: HashMap::new(),
             baseline: None,
             deviations: Vec::new(),
+            storm: (SecondCount::default(), false),
         }
     }
 
@@ -606,6 +624,52 @@ impl Engine {
                     inventory,
                 );
             }
+        }
+    }
+
+    /// Packets by second of packet time, as the dispatcher counted them (a
+    /// second may come in parts): raises a storm once a second's
+    /// group-addressed frames reach [`STORM_FRAMES_PER_SECOND`].
+    pub fn seconds(&mut self, counted: &[SecondCount], inventory: &Inventory) {
+        for count in counted {
+            let (current, raised) = &mut self.storm;
+            if count.second != current.second {
+                (*current, *raised) = (*count, false);
+            } else {
+                current.group.merge(&count.group);
+                current.last = current.last.max(count.last);
+            }
+            let group = current.group;
+            if *raised || group.frames < STORM_FRAMES_PER_SECOND {
+                continue;
+            }
+            *raised = true;
+            let sender = group.sender.filter(|_| group.votes > 0);
+            let ends = Ends {
+                src_ip: None,
+                dst_ip: None,
+                src_mac: sender,
+                dst_mac: None,
+            };
+            let context = Context {
+                ts: current.last,
+                seq: group.seq,
+                capture: group.capture,
+                packet: group.packet,
+                flow: None,
+                protocol: None,
+                function: None,
+            };
+            let detail = format!(
+                "{} broadcast/multicast frames within one second (limit {STORM_FRAMES_PER_SECOND}){}",
+                group.frames,
+                if sender.is_some() {
+                    "; most from the source"
+                } else {
+                    "; from many sources"
+                }
+            );
+            self.raise_builtin(&STORM, &ends, context, None, detail, inventory);
         }
     }
 
