@@ -125,19 +125,20 @@ fn baseline(
 }
 
 pub fn run(args: ReplayArgs) -> Result<(), Failure> {
-    let mut setup = Setup::new(&args)?;
     if args.tui && args.config.is_some() {
         return Err(Failure::Input(
             "--config (export) cannot be combined with --tui yet".into(),
         ));
     }
-    if args.tui {
-        return crate::dashboard::replay(args, setup);
-    }
+    // A bad export configuration stops the replay before anything is written.
     let mut exporter = match &args.config {
         Some(path) => Some(crate::export::start(path)?),
         None => None,
     };
+    let mut setup = Setup::new(&args)?;
+    if args.tui {
+        return crate::dashboard::replay(args, setup);
+    }
     let sink = setup.sink.take();
     let sink = match exporter
         .as_ref()
