@@ -83,16 +83,29 @@ fn replays_into_one_store_merge_and_record_a_firmware_change() {
     let upgrade = dir.path().join("upgrade.pcap");
     write_identity_capture(&upgrade, "v5.2.0");
     let demo = demo_capture();
-    for capture in [&demo, &upgrade] {
+    for (n, capture) in [&demo, &upgrade].into_iter().enumerate() {
+        let results = dir.path().join(format!("run-{n}"));
         let out = run(&[
             "replay",
             capture.to_str().unwrap(),
             "--db",
             db.to_str().unwrap(),
+            "--out",
+            results.to_str().unwrap(),
             "--quiet",
         ]);
         assert!(out.status.success(), "{}", stderr(&out));
     }
+    // The default pack turns the recorded change into an alert (OT-FW-002).
+    let alerts = std::fs::read_to_string(dir.path().join("run-1/alerts.jsonl")).unwrap();
+    let firmware: Vec<Value> = alerts
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap())
+        .filter(|a| a["rule"] == "OT-FW-002")
+        .collect();
+    assert_eq!(firmware.len(), 1, "{alerts}");
+    assert_eq!(firmware[0]["src"]["ip"], "10.10.2.1");
+    assert_eq!(firmware[0]["severity"], "high");
     let doc = assets_json(&db);
     assert_eq!(
         doc["assets"].as_array().unwrap().len(),
