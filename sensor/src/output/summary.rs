@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 use std::io::{self, Write};
 
-use crate::analysis::policy::{Alert, AlertEnd, Severity};
+use crate::analysis::policy::{Alert, Severity};
 use crate::capture::dlt_name;
 use crate::pipeline::ReplayReport;
 
@@ -189,18 +189,13 @@ fn write_alerts(report: &ReplayReport, out: &mut impl Write) -> io::Result<()> {
     // Stable sort: alerts of equal severity stay in the order they happened.
     ranked.sort_by_key(|a| std::cmp::Reverse(a.severity));
     for alert in ranked.iter().take(TOP_ALERTS) {
-        let end = |e: &AlertEnd| match (e.ip, e.mac) {
-            (Some(ip), _) => ip.to_string(),
-            (None, Some(mac)) => crate::analysis::inventory::format_mac(&mac),
-            (None, None) => "-".into(),
-        };
         writeln!(
             out,
             "  {:<8} {:<12} {:>15} -> {:<15} {:<8} x{:<5} {}",
             alert.severity.name(),
             alert.rule,
-            end(&alert.src),
-            end(&alert.dst),
+            alert.src.label(),
+            alert.dst.label(),
             alert.protocol.unwrap_or("-"),
             alert.count,
             alert.title

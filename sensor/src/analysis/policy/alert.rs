@@ -62,6 +62,22 @@ pub struct AlertEnd {
     pub role: Option<&'static str>,
 }
 
+impl AlertEnd {
+    /// The address an alert names this end by: its IP, else its MAC.
+    pub fn label(&self) -> String {
+        addr(self.ip, self.mac)
+    }
+}
+
+/// An end's IP, else its MAC, else `-`.
+pub fn addr(ip: Option<IpAddr>, mac: Option<Mac>) -> String {
+    match (ip, mac) {
+        (Some(ip), _) => ip.to_string(),
+        (None, Some(mac)) => crate::analysis::inventory::format_mac(&mac),
+        (None, None) => "-".into(),
+    }
+}
+
 /// Where an alert's evidence is.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct Evidence {

@@ -6,7 +6,7 @@
 use std::collections::{HashMap, VecDeque};
 use std::net::IpAddr;
 
-use super::alert::{AlertEnd, EVIDENCE_PACKETS, Evidence};
+use super::alert::{AlertEnd, EVIDENCE_PACKETS, Evidence, addr};
 use super::baseline::{
     Addr, Baseline, Deviation, Request, SavedBaseline, UNTRUSTED, UNZONED, ZoneId,
 };
@@ -1139,14 +1139,6 @@ fn is_one_host(addr: Addr) -> bool {
         }
         Addr::Ip(IpAddr::V6(v6)) => !v6.is_multicast(),
         Addr::Mac(mac) => mac[0] & 1 == 0,
-    }
-}
-
-fn addr(ip: Option<IpAddr>, mac: Option<Mac>) -> String {
-    match (ip, mac) {
-        (Some(ip), _) => ip.to_string(),
-        (None, Some(mac)) => crate::analysis::inventory::format_mac(&mac),
-        (None, None) => "-".into(),
     }
 }
 
