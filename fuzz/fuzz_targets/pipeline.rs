@@ -75,6 +75,7 @@ impl Output {
             mut started,
             mut uses,
             mut ended,
+            tally,
         } = produced;
         for event in &events {
             assert!(event.header.seq >= 1 && event.header.seq <= frames_seen);
@@ -95,6 +96,7 @@ impl Output {
         for flow in &ended {
             self.flow_ended(flow);
         }
+        self.analyzer.count_packets(&tally);
         self.analyzer.epoch(&mut epoch, &started, &uses, &ended);
     }
 
