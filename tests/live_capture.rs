@@ -15,6 +15,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use common::tmux::{Tmux, cooked, wait_for_file};
 use otsensor::capture::write::PcapWriter;
 use otsensor::time::Timestamp;
 use serde_json::Value;
@@ -475,6 +476,59 @@ fn xdp_prefilter_drops_bulk_traffic_keeps_ot_complete_and_detaches() {
 #[ignore = "needs root, iproute2, tcpreplay and the eBPF object; CI runs it with --include-ignored"]
 fn socket_filter_fallback_drops_bulk_traffic_and_keeps_ot_complete() {
     prefilter_drops_bulk_and_keeps_ot("socket");
+}
+
+#[test]
+#[ignore = "needs root, iproute2, tcpreplay and tmux; CI runs it with --include-ignored"]
+fn live_dashboard_shows_the_capture_and_quitting_it_stops_and_saves() {
+    let Some(lab) = lab_or_skip("tui", false) else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let (out, db) = (dir.path().join("out"), dir.path().join("plant.db"));
+    let d = dir.path().display();
+    let command = format!(
+        "ip netns exec {} {} live --interface {CAPTURE_IF} --threads 2 --tui \
+         --policy {} --out {} --db {}; echo \"exit=$?\" > {d}/status; stty -a > {d}/stty; sleep 60",
+        lab.sensor,
+        env!("CARGO_BIN_EXE_otsensor"),
+        common::repo().join("rules/example-plant").display(),
+        out.display(),
+        db.display(),
+    );
+    let Some(tmux) = Tmux::start("live", &command) else {
+        return;
+    };
+    tmux.wait_for(&["live on cap0"]);
+    lab.send(&common::demo_capture(), Some(OT_RATE));
+
+    let overview = tmux.wait_for(&["13,465 packets", "modbus", "dnp3"]);
+    // The live stages show counts, not the dash a replay shows for them.
+    for stage in ["kernel", "ring", "prefilter", "queue"] {
+        let line = overview
+            .lines()
+            .find(|l| l.contains(stage))
+            .unwrap_or_else(|| panic!("no {stage} line:\n{overview}"));
+        assert!(!line.contains('—'), "{stage} is not counted:\n{overview}");
+    }
+    tmux.keys("2");
+    tmux.wait_for(&["10.10.1.10", "Schneider Electric"]);
+    tmux.keys("/rockwell");
+    tmux.keys("Enter");
+    tmux.wait_for(&["10.10.2.20", "1756-L71/B LOGIX5571", "PowerFlex 525"]);
+    tmux.keys("4");
+    tmux.wait_for(&["Traffic the conduit does not permit"]);
+
+    tmux.keys("q");
+    let status = wait_for_file(&dir.path().join("status"));
+    assert_eq!(status.trim(), "exit=0");
+    assert!(cooked(&wait_for_file(&dir.path().join("stty"))));
+    let stats: Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("stats.json")).unwrap()).unwrap();
+    assert_eq!(stats["live"]["packets"], DEMO_FRAMES);
+    let alerts = std::fs::read_to_string(out.join("alerts.jsonl")).unwrap();
+    assert!(alerts.contains("\"rule\":\"OT-ZONE-002\""), "{alerts}");
+    assert!(db.is_file(), "the store was not saved");
 }
 
 #[test]

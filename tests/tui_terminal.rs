@@ -5,104 +5,9 @@
 mod common;
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-use std::time::{Duration, Instant};
+use std::process::Command;
 
-/// A tmux server of this test's own, killed when dropped.
-struct Tmux {
-    socket: String,
-}
-
-impl Tmux {
-    /// Runs `command` in a detached 100×30 session, or `None` without tmux.
-    fn start(name: &str, command: &str) -> Option<Tmux> {
-        if Command::new("tmux").arg("-V").output().is_err() {
-            eprintln!("SKIPPED: tmux is not installed (apt-get install tmux)");
-            return None;
-        }
-        let tmux = Tmux {
-            socket: format!("otsensor-{name}-{}", std::process::id()),
-        };
-        let out = tmux.run(&[
-            "new-session",
-            "-d",
-            "-s",
-            "t",
-            "-x",
-            "100",
-            "-y",
-            "30",
-            command,
-        ]);
-        assert!(out.status.success(), "tmux: {}", common::stderr(&out));
-        Some(tmux)
-    }
-
-    fn run(&self, args: &[&str]) -> Output {
-        Command::new("tmux")
-            .arg("-L")
-            .arg(&self.socket)
-            .args(args)
-            .output()
-            .expect("running tmux")
-    }
-
-    fn screen(&self) -> String {
-        common::stdout(&self.run(&["capture-pane", "-p", "-t", "t"]))
-    }
-
-    fn keys(&self, keys: &str) {
-        let out = self.run(&["send-keys", "-t", "t", keys]);
-        assert!(out.status.success(), "send-keys: {}", common::stderr(&out));
-    }
-
-    /// The screen once it shows every one of `texts` (a screen captured while
-    /// the terminal is still drawing a frame may show only part of it).
-    fn wait_for(&self, texts: &[&str]) -> String {
-        let deadline = Instant::now() + Duration::from_secs(60);
-        loop {
-            let screen = self.screen();
-            if texts.iter().all(|text| screen.contains(text)) {
-                return screen;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "{texts:?} never all showed; the screen:\n{screen}"
-            );
-            std::thread::sleep(Duration::from_millis(100));
-        }
-    }
-}
-
-impl Drop for Tmux {
-    fn drop(&mut self) {
-        let _ = self.run(&["kill-server"]);
-    }
-}
-
-/// Waits for a file the shell writes after otsensor exits.
-fn wait_for_file(path: &Path) -> String {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        if let Ok(text) = std::fs::read_to_string(path)
-            && text.ends_with('\n')
-        {
-            return text;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "{} never written",
-            path.display()
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
-}
-
-/// Whether `stty -a` says the terminal is back in its usual cooked mode.
-fn cooked(stty: &str) -> bool {
-    let words: Vec<&str> = stty.split_whitespace().collect();
-    ["icanon", "echo", "isig"].iter().all(|w| words.contains(w))
-}
+use common::tmux::{Tmux, cooked, wait_for_exit, wait_for_file};
 
 /// The shell command: otsensor with `args`, then its exit status and the
 /// terminal's mode written to `dir`. With `exec`, the pid it runs as is written first.
@@ -189,6 +94,44 @@ fn sigterm_restores_the_terminal() {
     let after = tmux.screen();
     assert!(!after.contains("1 Overview"), "{after}");
     assert!(after.contains("stopped before the end"), "{after}");
+}
+
+#[test]
+fn a_store_is_browsed_with_its_recorded_policy_until_the_terminal_hangs_up() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("plant.db");
+    let capture = common::demo_capture();
+    let out = common::run(&[
+        "replay",
+        capture.to_str().unwrap(),
+        "--db",
+        db.to_str().unwrap(),
+        "--policy",
+        common::repo().join("rules/example-plant").to_str().unwrap(),
+        "--quiet",
+    ]);
+    assert!(out.status.success(), "{}", common::stderr(&out));
+    // No --policy: the zones and conduits are those the store recorded.
+    // Browsing a store, nothing but the operator (or the terminal) ends it.
+    let d = dir.path().display();
+    let command = format!(
+        "sh -c 'echo $$ > {d}/pid; exec {} tui --db {}'",
+        env!("CARGO_BIN_EXE_otsensor"),
+        db.display()
+    );
+    let Some(tmux) = Tmux::start("hangup", &command) else {
+        return;
+    };
+    tmux.wait_for(&["store of 1 run(s)", "Assets (40)"]);
+    tmux.keys("3");
+    tmux.wait_for(&["control-center ↔ field: conduit supervisory", "VIOLATION"]);
+    let pid = wait_for_file(&dir.path().join("pid"));
+    tmux.hang_up();
+    assert!(
+        wait_for_exit(pid.trim()),
+        "otsensor {} still runs after its terminal hung up",
+        pid.trim()
+    );
 }
 
 #[test]

@@ -13,7 +13,7 @@ use crossbeam_channel::{Receiver, Sender, TrySendError, bounded};
 use crate::analysis::{Analyzer, Publisher};
 use crate::time::Timestamp;
 
-use super::snapshot::{Phase, Snapshot, WallClock};
+use super::snapshot::{LiveDrops, Phase, Snapshot, WallClock};
 
 /// The dashboard's rate: ten snapshots a second.
 pub const INTERVAL: Duration = Duration::from_millis(100);
@@ -55,7 +55,7 @@ pub struct SnapshotPublisher {
     counters: Arc<Counters>,
     cadence: Cadence,
     source: String,
-    speed: Option<f64>,
+    phase: Phase,
     pacer: Option<Pacer>,
     started: Instant,
     wall_clock: bool,
@@ -77,7 +77,7 @@ pub fn channel(
         counters: counters.clone(),
         cadence,
         source: source.to_string(),
-        speed: None,
+        phase: Phase::Replaying { speed: None },
         pacer: None,
         started: now,
         wall_clock: matches!(cadence, Cadence::Wall(_)),
@@ -91,8 +91,16 @@ impl SnapshotPublisher {
     /// Paces the replay to `speed` × capture time (the analysis thread sleeps;
     /// the pipeline waits behind it).
     pub fn paced(mut self, speed: f64) -> SnapshotPublisher {
-        self.speed = Some(speed);
+        self.phase = Phase::Replaying { speed: Some(speed) };
         self.pacer = Some(Pacer::new(speed));
+        self
+    }
+
+    /// Snapshots of a live capture on `interface`.
+    pub fn live(mut self, interface: &str) -> SnapshotPublisher {
+        self.phase = Phase::Live {
+            interface: interface.to_string(),
+        };
         self
     }
 
@@ -121,7 +129,12 @@ impl SnapshotPublisher {
 
     fn publish(&mut self, snapshot: Snapshot) {
         self.counters.published.fetch_add(1, Ordering::Relaxed);
-        let mut update = Update::Snapshot(Box::new(snapshot));
+        self.push(Update::Snapshot(Box::new(snapshot)));
+    }
+
+    /// Hands `update` to the UI without waiting: when the UI has not taken
+    /// the ones waiting, the oldest is dropped (and counted).
+    pub fn push(&mut self, mut update: Update) {
         loop {
             match self.tx.try_send(update) {
                 Ok(()) | Err(TrySendError::Disconnected(_)) => return,
@@ -134,10 +147,11 @@ impl SnapshotPublisher {
             }
         }
     }
-}
 
-impl Publisher for SnapshotPublisher {
-    fn epoch(&mut self, analyzer: &Analyzer) {
+    /// Publishes a snapshot of the analysis when one is due; `live_drops`
+    /// reads the counters of a live capture's stages (only then: it may cost
+    /// system calls).
+    pub fn offer(&mut self, analyzer: &Analyzer, live_drops: Option<&dyn Fn() -> LiveDrops>) {
         let now = analyzer.rates().now;
         if let (Some(pacer), Some(now)) = (&mut self.pacer, now) {
             pacer.wait_for(now);
@@ -146,8 +160,10 @@ impl Publisher for SnapshotPublisher {
             return;
         }
         let building = Instant::now();
-        let phase = Phase::Replaying { speed: self.speed };
-        let mut snapshot = Snapshot::of_analysis(analyzer, &self.source, phase);
+        let mut snapshot = Snapshot::of_analysis(analyzer, &self.source, self.phase.clone());
+        if let Some(read) = live_drops {
+            snapshot.fill_live_drops(read());
+        }
         if self.wall_clock {
             snapshot.wall = Some(WallClock {
                 elapsed: self.started.elapsed(),
@@ -159,6 +175,12 @@ impl Publisher for SnapshotPublisher {
             let cost = building.elapsed();
             self.next_wall = Instant::now() + interval.max(cost * BUDGET);
         }
+    }
+}
+
+impl Publisher for SnapshotPublisher {
+    fn epoch(&mut self, analyzer: &Analyzer) {
+        self.offer(analyzer, None);
     }
 }
 

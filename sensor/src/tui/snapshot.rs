@@ -27,6 +27,10 @@ pub enum Phase {
     Replaying { speed: Option<f64> },
     /// A replay that reached the end of its captures.
     Finished,
+    /// A live capture on this interface.
+    Live { interface: String },
+    /// A live capture that stopped (its duration ran out, or it was asked to).
+    CaptureEnded { interface: String },
     /// What a store kept from its runs.
     Stored { runs: u64 },
 }
@@ -38,6 +42,17 @@ pub struct Stage {
     pub name: &'static str,
     pub count: Option<u64>,
     pub what: &'static str,
+}
+
+/// What only a live capture loses, by stage (the first four [`Stage`]s).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct LiveDrops {
+    /// The NIC and the kernel's receive path.
+    pub kernel: u64,
+    pub ring: u64,
+    /// Dropped on purpose by the eBPF prefilter.
+    pub prefilter: u64,
+    pub queue: u64,
 }
 
 /// One protocol's share of the traffic.
@@ -221,6 +236,19 @@ impl Snapshot {
         Ok(snapshot)
     }
 
+    /// Fills in the drop counters that only a live capture knows.
+    pub fn fill_live_drops(&mut self, drops: LiveDrops) {
+        for stage in &mut self.stages {
+            stage.count = match stage.name {
+                KERNEL => Some(drops.kernel),
+                RING => Some(drops.ring),
+                PREFILTER => Some(drops.prefilter),
+                QUEUE => Some(drops.queue),
+                _ => continue,
+            };
+        }
+    }
+
     fn fill_traffic(&mut self, traffic: &TrafficReport, rates: &Rates) {
         self.now = rates.now;
         self.packets = rates.packets;
@@ -341,6 +369,11 @@ fn numbered(alerts: &[Alert]) -> Vec<AlertRecord> {
         .collect()
 }
 
+const KERNEL: &str = "kernel";
+const RING: &str = "ring";
+const PREFILTER: &str = "prefilter";
+const QUEUE: &str = "queue";
+
 /// The drop counters of each stage, as far as a replay knows them.
 fn stages(report: Option<&ReplayReport>) -> Vec<Stage> {
     let live_only = |name, what| Stage {
@@ -349,11 +382,11 @@ fn stages(report: Option<&ReplayReport>) -> Vec<Stage> {
         what,
     };
     let mut stages = vec![
-        live_only("kernel", "dropped by the kernel (live capture)"),
-        live_only("ring", "ring buffer full (live capture)"),
-        live_only("prefilter", "dropped by the eBPF prefilter (live capture)"),
+        live_only(KERNEL, "dropped by the NIC or the kernel (live capture)"),
+        live_only(RING, "ring buffer full (live capture)"),
+        live_only(PREFILTER, "dropped by the eBPF prefilter (live capture)"),
         live_only(
-            "queue",
+            QUEUE,
             "worker queues full (live capture; a replay waits instead)",
         ),
     ];

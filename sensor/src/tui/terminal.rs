@@ -2,7 +2,9 @@
 //! the way in, all undone on the way out — on return, on panic and on
 //! SIGTERM/SIGHUP — and the loop that feeds keys and snapshots to the app.
 
-use std::io::{self, Stdout, Write};
+use std::fs::File;
+use std::io::{self, IsTerminal, Stdout, Write};
+use std::os::fd::{AsRawFd, RawFd};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
@@ -49,10 +51,20 @@ fn restore() {
 /// Restores the terminal when dropped (the normal way out and unwinding).
 struct Session {
     terminal: Terminal<CrosstermBackend<Stdout>>,
+    /// Where keys come from: stdin, or the controlling terminal when stdin
+    /// is not one (as crossterm chooses).
+    input: RawFd,
+    _tty: Option<File>,
 }
 
 impl Session {
     fn start() -> io::Result<Session> {
+        let (input, tty) = if io::stdin().is_terminal() {
+            (io::stdin().as_raw_fd(), None)
+        } else {
+            let tty = File::open("/dev/tty")?;
+            (tty.as_raw_fd(), Some(tty))
+        };
         install_panic_hook();
         enable_raw_mode()?;
         let mut out = io::stdout();
@@ -67,7 +79,11 @@ impl Session {
                 return Err(e);
             }
         };
-        Ok(Session { terminal })
+        Ok(Session {
+            terminal,
+            input,
+            _tty: tty,
+        })
     }
 }
 
@@ -105,6 +121,21 @@ fn watch_signals() -> io::Result<Arc<AtomicUsize>> {
     Ok(flag)
 }
 
+/// Whether the terminal's input is gone: its window closed or the SSH
+/// session dropped.
+fn hung_up(input: RawFd, timeout: Duration) -> bool {
+    let mut fds = [libc::pollfd {
+        fd: input,
+        events: libc::POLLIN,
+        revents: 0,
+    }];
+    let millis = timeout.as_millis().min(i32::MAX as u128) as i32;
+    // SAFETY: one valid pollfd, alive for the duration of the call.
+    let ready = unsafe { libc::poll(fds.as_mut_ptr(), 1, millis) };
+    // A signal (EINTR) is not a hang-up: the loop looks at signals next.
+    ready > 0 && fds[0].revents & (libc::POLLHUP | libc::POLLERR | libc::POLLNVAL) != 0
+}
+
 /// Runs the dashboard in the terminal until the operator quits or a signal
 /// arrives, taking snapshots and notices from `updates` as they come.
 pub fn run(app: &mut App, updates: &Receiver<Update>) -> io::Result<Exit> {
@@ -132,7 +163,13 @@ pub fn run(app: &mut App, updates: &Receiver<Update>) -> io::Result<Exit> {
             app.dirty = false;
             last_draw = Some(Instant::now());
         }
-        if event::poll(POLL)? {
+        // Wait for keys here rather than in crossterm, whose reader spins on
+        // a terminal that hung up instead of reporting it; then take what
+        // crossterm has (keys, and resizes, which it learns by signal).
+        if hung_up(session.input, POLL) {
+            return Ok(Exit::Signal(libc::SIGHUP));
+        }
+        if event::poll(Duration::ZERO)? {
             let event = event::read()?;
             app.event(&event);
             // Answer keys at once rather than at the next frame.

@@ -172,6 +172,20 @@ impl DeclaredPolicy {
         self.conduits.iter().find(|c| c.joins(a, b))
     }
 
+    /// The declaration as a policy file (the schema of `rules/`), to be
+    /// loaded again where the files are not at hand.
+    pub fn to_toml(&self) -> Result<String, toml::ser::Error> {
+        #[derive(Serialize)]
+        struct PolicyFile<'a> {
+            zone: &'a [DeclaredZone],
+            conduit: &'a [DeclaredConduit],
+        }
+        toml::to_string(&PolicyFile {
+            zone: &self.zones,
+            conduit: &self.conduits,
+        })
+    }
+
     /// A policy with these zones (and nothing else), to place addresses in
     /// them. Addresses that do not parse (a store written by hand) are left out.
     pub fn zone_lookup(&self) -> Policy {

@@ -1,4 +1,5 @@
 use std::net::IpAddr;
+use std::path::Path;
 
 use super::*;
 use crate::analysis::policy::{Source, load};
@@ -469,4 +470,33 @@ fn assets_are_listed_in_each_zone_they_have_an_address_in() {
             ("untrusted", vec!["8.8.8.8"]),
         ]
     );
+}
+
+#[test]
+fn a_declared_policy_written_as_toml_loads_back_the_same() {
+    let example = Source::read(Path::new(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../rules/example-plant"
+    )))
+    .unwrap();
+    let codes = POLICY.replace(
+        "classes = [\"read\"] }",
+        "classes = [\"read\", \"write\"], function_codes = [3, 16], writers = [\"10.10.1.5\", \"role:hmi\"] }",
+    );
+    assert_ne!(codes, POLICY);
+    let with_macs_and_codes = vec![Source {
+        name: "plant.toml".into(),
+        text: codes,
+    }];
+    for sources in [example, with_macs_and_codes] {
+        let declared = DeclaredPolicy::from_policy(&load(&sources).unwrap());
+        assert!(!declared.conduits.is_empty());
+        let text = declared.to_toml().unwrap();
+        let again = load(&[Source {
+            name: "recorded".into(),
+            text: text.clone(),
+        }])
+        .unwrap_or_else(|e| panic!("{e}\n{text}"));
+        assert_eq!(DeclaredPolicy::from_policy(&again), declared, "{text}");
+    }
 }

@@ -1,11 +1,12 @@
 //! The terminal dashboard from the command line: `otsensor replay … --tui`
 //! (the replay runs on its own thread and publishes snapshots; this thread
-//! draws) and `otsensor tui --db FILE` (a store, browsed).
+//! draws), `otsensor live … --tui` (the capture keeps its thread; the
+//! dashboard gets one) and `otsensor tui --db FILE` (a store, browsed).
 
 use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 use std::thread;
 
 use otsensor::output::store::Store;
@@ -13,7 +14,9 @@ use otsensor::output::summary;
 use otsensor::pipeline::{self, ReplayReport};
 use otsensor::tui::publish::INTERVAL;
 use otsensor::tui::snapshot::WallClock;
-use otsensor::tui::{self, App, Cadence, Exit, MarkStore, Marks, Phase, Snapshot, Theme, Update};
+use otsensor::tui::{
+    self, App, Cadence, Counters, Exit, MarkStore, Marks, Phase, Snapshot, Theme, Update,
+};
 
 use crate::replay::{Setup, nothing_read, print_throughput, save, warn_about_captures};
 use crate::{Failure, ReplayArgs};
@@ -27,12 +30,13 @@ pub struct TuiArgs {
     /// The store written by `otsensor replay --db FILE`.
     #[arg(long, value_name = "FILE")]
     pub db: PathBuf,
-    /// Plant policy whose zones and conduits the Conduits tab shows (as for `replay --policy`).
+    /// Plant policy whose zones and conduits the Conduits tab shows (as for
+    /// `replay --policy`); by default, the one the store recorded.
     #[arg(long, value_name = "PATH")]
     pub policy: Vec<PathBuf>,
 }
 
-fn need_terminal() -> Result<(), Failure> {
+pub fn need_terminal() -> Result<(), Failure> {
     if std::io::stdout().is_terminal() {
         Ok(())
     } else {
@@ -75,16 +79,13 @@ pub fn replay(args: ReplayArgs, mut setup: Setup) -> Result<(), Failure> {
     analyzer.set_publisher(Box::new(publisher));
 
     // Acknowledgements and mutes go to the store through a connection of this thread's own.
-    let marks = match &args.db {
-        Some(path) => {
-            let store = Store::open(path).map_err(|e| Failure::Runtime(e.to_string()))?;
-            let initial = store
-                .load_marks()
-                .map_err(|e| Failure::Runtime(e.to_string()))?;
-            Marks::new(initial, Some(Box::new(store) as Box<dyn MarkStore>))
-        }
-        None => Marks::new(Vec::new(), None),
-    };
+    let marks = marks(
+        args.db
+            .as_deref()
+            .map(Store::open)
+            .transpose()
+            .map_err(runtime)?,
+    )?;
 
     let stage = Arc::new(AtomicU8::new(REPLAYING));
     let worker_stage = stage.clone();
@@ -163,15 +164,15 @@ pub fn browse(args: TuiArgs) -> Result<(), Failure> {
         )));
     }
     need_terminal()?;
-    let policy = crate::rules::load_policy(&args.policy)?;
-    let store = Store::open(&args.db).map_err(|e| Failure::Runtime(e.to_string()))?;
+    let store = Store::open(&args.db).map_err(runtime)?;
     let name = args.db.display().to_string();
-    let snapshot =
-        Snapshot::of_store(&store, &policy, &name).map_err(|e| Failure::Runtime(e.to_string()))?;
-    let marks = store
-        .load_marks()
-        .map_err(|e| Failure::Runtime(e.to_string()))?;
-    let marks = Marks::new(marks, Some(Box::new(store) as Box<dyn MarkStore>));
+    let policy = if args.policy.is_empty() {
+        crate::rules::recorded_policy(&store, &name)?
+    } else {
+        crate::rules::load_policy(&args.policy)?
+    };
+    let snapshot = Snapshot::of_store(&store, &policy, &name).map_err(runtime)?;
+    let marks = marks(Some(store))?;
     let mut app = App::new(snapshot, marks, Theme::from_env());
     // Nothing will be published: the channel only has to exist.
     let (_tx, updates) = crossbeam_channel::bounded::<Update>(1);
@@ -180,7 +181,46 @@ pub fn browse(args: TuiArgs) -> Result<(), Failure> {
     exit_status(exit)
 }
 
-fn exit_status(exit: Exit) -> Result<(), Failure> {
+/// `otsensor live … --tui`: the dashboard, until the operator quits or a
+/// signal arrives; then it asks the capture to stop. Acknowledgements and
+/// mutes go to `store`, a connection of the dashboard's own.
+pub fn watch_live(
+    interface: &str,
+    store: Option<Store>,
+    updates: &crossbeam_channel::Receiver<Update>,
+    counters: Arc<Counters>,
+    stop: &AtomicBool,
+) -> Result<Exit, Failure> {
+    let phase = Phase::Live {
+        interface: interface.to_string(),
+    };
+    let app = marks(store).map(|marks| {
+        App::new(Snapshot::empty(interface, phase), marks, Theme::from_env())
+            .with_counters(counters)
+    });
+    let exit = app.and_then(|mut app| {
+        tui::run(&mut app, updates).map_err(|e| Failure::Runtime(format!("terminal: {e}")))
+    });
+    stop.store(true, Ordering::Relaxed);
+    exit
+}
+
+/// The operator's acknowledgements and mutes, kept in `store` if there is one.
+fn marks(store: Option<Store>) -> Result<Marks, Failure> {
+    Ok(match store {
+        Some(store) => {
+            let initial = store.load_marks().map_err(runtime)?;
+            Marks::new(initial, Some(Box::new(store) as Box<dyn MarkStore>))
+        }
+        None => Marks::new(Vec::new(), None),
+    })
+}
+
+fn runtime(e: impl std::fmt::Display) -> Failure {
+    Failure::Runtime(e.to_string())
+}
+
+pub fn exit_status(exit: Exit) -> Result<(), Failure> {
     match exit {
         Exit::Quit => Ok(()),
         Exit::Signal(n) => Err(Failure::Signal(n)),

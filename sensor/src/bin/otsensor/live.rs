@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 
 use otsensor::analysis::Analyzer;
 use otsensor::analysis::inventory::Inventory;
+use otsensor::analysis::policy::Policy;
 use otsensor::capture::live::{
     Capture, Interface, InterfaceCounters, LiveCounters, LiveError, LiveSource, RingConfig,
     RingSocket,
@@ -19,10 +20,15 @@ use otsensor::output::events::{EventLog, Renderer};
 use otsensor::output::store::Store;
 use otsensor::output::{alerts, assets, stats, summary};
 use otsensor::pipeline::{
-    Backpressure, FrameSource, ReplayConfig, ReplayReport, RunOptions, Sink, in_flight, run,
+    Backpressure, FrameSource, ReplayConfig, ReplayError, ReplayReport, RunOptions, Sink,
+    in_flight, run,
 };
+use otsensor::tui::publish::INTERVAL;
+use otsensor::tui::snapshot::{LiveDrops, WallClock};
+use otsensor::tui::{self, Cadence, Exit, Phase, Snapshot, Update};
 use serde::Serialize;
 
+use crate::dashboard;
 use crate::prefilter::{self, PrefilterSetup};
 use crate::privilege;
 use crate::{Failure, print};
@@ -92,6 +98,9 @@ pub struct LiveArgs {
     /// Most flows tracked at once; beyond it the least recently seen are evicted (counted).
     #[arg(long, value_name = "N", default_value_t = 256 * 1024)]
     pub max_flows: usize,
+    /// Watch the capture in the terminal dashboard; quitting it stops the capture.
+    #[arg(long)]
+    pub tui: bool,
     /// No statistics line every second, no summary: only warnings and errors.
     #[arg(long, short)]
     pub quiet: bool,
@@ -109,6 +118,9 @@ struct Outputs {
 
 pub fn run_live(args: LiveArgs) -> Result<(), Failure> {
     let policy = crate::rules::load_policy(&args.policy)?;
+    if args.tui {
+        dashboard::need_terminal()?;
+    }
     let threads = match args.threads {
         Some(0) => return Err(Failure::Input("--threads must be at least 1".into())),
         Some(n) => n,
@@ -162,6 +174,11 @@ pub fn run_live(args: LiveArgs) -> Result<(), Failure> {
             .map_err(|e| Failure::Runtime(e.to_string()))?,
         None => Inventory::new(),
     };
+    // The dashboard keeps acknowledgements and mutes through a connection of its own.
+    let marks_store = match (&args.db, args.tui) {
+        (Some(path), true) => Some(Store::open(path).map_err(|e| Failure::Runtime(e.to_string()))?),
+        _ => None,
+    };
 
     // Everything privileged is done: sockets open, prefilter attached, files open.
     let user = match (&args.user, is_root()) {
@@ -207,7 +224,8 @@ pub fn run_live(args: LiveArgs) -> Result<(), Failure> {
         queue_drops: options.queue_drops.clone(),
         prefilter: prefilter.as_ref(),
         stop: &stop,
-        quiet: args.quiet,
+        // The dashboard shows what the line would say.
+        quiet: args.quiet || args.tui,
         stats_file: outputs.as_ref().map(|o| &o.stats),
         backend: args.backend,
     };
@@ -215,14 +233,23 @@ pub fn run_live(args: LiveArgs) -> Result<(), Failure> {
         Some(store) => crate::replay::saved_baseline(store, &policy)?,
         None => None,
     };
+    let shown_policy = args.tui.then(|| policy.clone());
     let mut analyzer = Analyzer::new(inventory, policy);
     if let Some(baseline) = baseline {
         analyzer = analyzer.with_baseline(baseline);
     }
-    let report = run(sources, &config, &options, analyzer, sink, &mut |a| {
-        monitor.epoch(a)
-    })
-    .map_err(|e| Failure::Runtime(e.to_string()))?;
+    let capture = |on_epoch: &mut dyn FnMut(&Analyzer)| {
+        run(sources, &config, &options, analyzer, sink, on_epoch)
+    };
+    let (report, exit) = match &shown_policy {
+        Some(policy) => {
+            with_dashboard(&interface.name, marks_store, policy, &mut monitor, capture)?
+        }
+        None => (capture(&mut |a| monitor.epoch(a)), None),
+    };
+    let report = report.map_err(|e| Failure::Runtime(e.to_string()))?;
+    // A terminal that hung up takes no summary.
+    let quiet = args.quiet || matches!(exit, Some(Exit::Signal(_)));
     let mut last = monitor.snapshot(None);
     last.protocols = report
         .findings
@@ -255,13 +282,65 @@ pub fn run_live(args: LiveArgs) -> Result<(), Failure> {
     }
     if let Some(outputs) = outputs {
         write_outputs(outputs, &report, &last)?;
-    } else if !args.quiet {
+    } else if !quiet {
         print(|out| summary::write(&report, out))?;
     }
-    if !args.quiet {
+    if !quiet {
         eprintln!("otsensor: {}", last.line());
     }
     Ok(())
+}
+
+/// The capture on this thread and the dashboard on another, until both
+/// end: the capture when the dashboard quits (or `--duration` runs out), the
+/// dashboard when the operator has seen the end and quits. Returns how the
+/// dashboard ended.
+fn with_dashboard(
+    interface: &str,
+    marks_store: Option<Store>,
+    policy: &Policy,
+    monitor: &mut Monitor,
+    capture: impl FnOnce(&mut dyn FnMut(&Analyzer)) -> Result<ReplayReport, ReplayError>,
+) -> Result<(Result<ReplayReport, ReplayError>, Option<Exit>), Failure> {
+    let (publisher, updates, counters) = tui::channel(interface, Cadence::Wall(INTERVAL));
+    let mut publisher = publisher.live(interface);
+    let stop = monitor.stop;
+    std::thread::scope(|scope| {
+        let dashboard = std::thread::Builder::new()
+            .name("dashboard".into())
+            .spawn_scoped(scope, move || {
+                dashboard::watch_live(interface, marks_store, &updates, counters, stop)
+            })
+            .map_err(|e| Failure::Runtime(format!("cannot start the dashboard: {e}")))?;
+        let report = capture(&mut |analyzer| {
+            monitor.epoch(analyzer);
+            publisher.offer(analyzer, Some(&|| monitor.live_drops()));
+        });
+        publisher.push(match &report {
+            Ok(report) => {
+                let mut last = Snapshot::of_replay(report, policy, interface);
+                last.phase = Phase::CaptureEnded {
+                    interface: interface.to_string(),
+                };
+                last.fill_live_drops(monitor.live_drops());
+                last.wall = Some(WallClock {
+                    elapsed: monitor.started.elapsed(),
+                    packets: report.packets.packets,
+                });
+                Update::Snapshot(Box::new(last))
+            }
+            Err(e) => Update::Notice(format!("capture failed: {e}")),
+        });
+        if report.is_ok() {
+            publisher.push(Update::Notice(
+                "capture ended; q quits and saves the results".into(),
+            ));
+        }
+        let exit = dashboard
+            .join()
+            .map_err(|_| Failure::Runtime("the dashboard thread failed".into()))??;
+        Ok((report, Some(exit)))
+    })
 }
 
 fn is_root() -> bool {
@@ -523,6 +602,17 @@ impl Monitor<'_> {
             if let Err(e) = written {
                 eprintln!("otsensor: writing {STATS_FILE}: {e}");
             }
+        }
+    }
+
+    /// The losses the dashboard shows, by stage.
+    fn live_drops(&self) -> LiveDrops {
+        let drops = self.snapshot(None).drops;
+        LiveDrops {
+            kernel: drops.nic + drops.kernel,
+            ring: drops.ring,
+            prefilter: drops.prefilter_policy,
+            queue: drops.worker_queue,
         }
     }
 

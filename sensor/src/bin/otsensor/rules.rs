@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use otsensor::analysis::policy::{self, Policy, Source};
 use otsensor::event::Protocol;
+use otsensor::output::store::Store;
 use otsensor::protocols;
 
 use std::io::Write as _;
@@ -79,4 +80,20 @@ pub fn load_policy(paths: &[PathBuf]) -> Result<Policy, Failure> {
         sources.extend(Source::read(path).map_err(|e| Failure::Policy(e.to_string()))?);
     }
     policy::load(&sources).map_err(|e| Failure::Policy(e.to_string()))
+}
+
+/// The built-in rule pack with the zones and conduits that `store` recorded
+/// from the policy of its runs: what views of a store use without `--policy`.
+pub fn recorded_policy(store: &Store, name: &str) -> Result<Policy, Failure> {
+    let declared = store
+        .load_policy()
+        .map_err(|e| Failure::Runtime(e.to_string()))?;
+    let text = declared
+        .to_toml()
+        .map_err(|e| Failure::Runtime(format!("{name}: the recorded policy: {e}")))?;
+    let recorded = Source {
+        name: format!("{name} (the policy it recorded)"),
+        text,
+    };
+    policy::load(&[Source::default_pack(), recorded]).map_err(|e| Failure::Policy(e.to_string()))
 }

@@ -47,6 +47,8 @@ fn render_header(app: &App, area: Rect, buf: &mut Buffer) {
         Phase::Replaying { speed: None } => "replaying, fast".to_string(),
         Phase::Replaying { speed: Some(speed) } => format!("replaying at {speed}×"),
         Phase::Finished => "replay finished".to_string(),
+        Phase::Live { interface } => format!("live on {interface}"),
+        Phase::CaptureEnded { interface } => format!("capture on {interface} ended"),
         Phase::Stored { runs } => format!("store of {runs} run(s)"),
     };
     let mut right = Vec::new();
