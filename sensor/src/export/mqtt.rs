@@ -6,9 +6,9 @@
 //! a failure the sink starts a clean session and sends again, from the
 //! spool, what was not acknowledged: delivery is at least once, and a
 //! broker that took a message but went down before its acknowledgement
-//! left the connection delivers that message twice (at most the in-flight
-//! window, 32 messages, per outage). Records carry a `key` to drop such
-//! repeats. (Resuming the session instead would avoid them with QoS 2, but
+//! left the connection delivers that message twice (typically the in-flight
+//! window, 32 messages, per outage; a few windows on a loaded machine).
+//! Records carry a `key` to drop such repeats. (Resuming the session instead would avoid them with QoS 2, but
 //! rumqttc 0.25 drops a resumed session when the broker repeats its own
 //! acknowledgements, as mosquitto does.)
 
