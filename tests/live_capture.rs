@@ -250,6 +250,25 @@ impl Sensor {
     }
 }
 
+impl Sensor {
+    /// Waits for the sensor to end by itself; its exit status and stderr.
+    fn wait_for_exit(mut self) -> (std::process::ExitStatus, String) {
+        let mut child = self.child.take().unwrap();
+        let started = Instant::now();
+        let status = loop {
+            if let Some(status) = child.try_wait().unwrap() {
+                break status;
+            }
+            if started.elapsed() > Duration::from_secs(30) {
+                let _ = child.kill();
+                panic!("otsensor live did not end by itself");
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        };
+        (status, self.stderr.take().unwrap().join().unwrap())
+    }
+}
+
 impl Drop for Sensor {
     fn drop(&mut self) {
         if let Some(child) = &mut self.child {
@@ -529,6 +548,29 @@ fn live_dashboard_shows_the_capture_and_quitting_it_stops_and_saves() {
     let alerts = std::fs::read_to_string(out.join("alerts.jsonl")).unwrap();
     assert!(alerts.contains("\"rule\":\"OT-ZONE-002\""), "{alerts}");
     assert!(db.is_file(), "the store was not saved");
+}
+
+#[test]
+#[ignore = "needs root, iproute2 and tcpreplay; CI runs it with --include-ignored"]
+fn an_interface_that_goes_away_ends_the_capture_with_an_error_keeping_what_was_decoded() {
+    let Some(lab) = lab_or_skip("gone", false) else {
+        return;
+    };
+    let demo = common::demo_capture();
+    let out = tempfile::tempdir().unwrap();
+    let sensor = lab.start_sensor(out.path(), &[]);
+    lab.send(&demo, Some(OT_RATE));
+    sensor.wait_for(DEMO_FRAMES);
+    run(Command::new("ip").args(["-n", &lab.sensor, "link", "del", CAPTURE_IF]));
+    let (status, stderr) = sensor.wait_for_exit();
+    assert_eq!(status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("the interface went away"), "{stderr}");
+    assert!(stderr.contains("stopped on an error"), "{stderr}");
+    assert_eq!(
+        event_counts(&out.path().join("events.jsonl")),
+        replayed_event_counts(&demo),
+        "what was captured before is kept"
+    );
 }
 
 #[test]

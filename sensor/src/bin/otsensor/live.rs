@@ -288,6 +288,12 @@ pub fn run_live(args: LiveArgs) -> Result<(), Failure> {
     if !quiet {
         eprintln!("otsensor: {}", last.line());
     }
+    if counters.failed_sockets.load(Ordering::Relaxed) > 0 {
+        return Err(Failure::Runtime(format!(
+            "the capture on {} stopped on an error (above); what it captured before is saved",
+            interface.name
+        )));
+    }
     Ok(())
 }
 

@@ -129,6 +129,8 @@ pub struct RingSocket {
     block_offset: usize,
     /// Outgoing frames skipped since the last `update_drops`.
     outgoing: u64,
+    /// The interface bound to, to tell one that went down from one that went away.
+    ifindex: libc::c_int,
 }
 
 // SAFETY: the ring is owned by this socket alone; the kernel is the only other party.
@@ -205,6 +207,7 @@ impl RingSocket {
             block_done: 0,
             block_offset: 0,
             outgoing: 0,
+            ifindex: interface.index,
         };
         socket.bind(interface)?;
         let mreq = PacketMreq {
@@ -275,8 +278,50 @@ impl RingSocket {
                 return Err(err);
             }
         }
+        if pfd.revents & (libc::POLLERR | libc::POLLHUP | libc::POLLNVAL) != 0 {
+            // ENETDOWN when the interface went down or away. Taking the error
+            // lets the next poll wait again instead of returning at once.
+            let err = self.take_error();
+            if !interface_exists(self.ifindex) {
+                return Err(io::Error::new(
+                    io::ErrorKind::NotFound,
+                    format!("the interface went away ({err})"),
+                ));
+            }
+            // Down, not gone (a link flap on the SPAN port): wait for it
+            // rather than spin.
+            std::thread::sleep(std::time::Duration::from_millis(timeout_ms.max(1) as u64));
+        }
         Ok(())
     }
+
+    /// The socket's pending error (SO_ERROR), which reading clears.
+    fn take_error(&self) -> io::Error {
+        let mut code: libc::c_int = 0;
+        let mut len = std::mem::size_of::<libc::c_int>() as libc::socklen_t;
+        // SAFETY: an int-sized buffer and its length, as SO_ERROR expects.
+        let rc = unsafe {
+            libc::getsockopt(
+                self.fd.as_raw_fd(),
+                libc::SOL_SOCKET,
+                libc::SO_ERROR,
+                (&mut code as *mut libc::c_int).cast(),
+                &mut len,
+            )
+        };
+        if rc != 0 {
+            io::Error::last_os_error()
+        } else {
+            io::Error::from_raw_os_error(code)
+        }
+    }
+}
+
+/// Whether an interface with this index still exists (in this network namespace).
+fn interface_exists(ifindex: libc::c_int) -> bool {
+    let mut name = [0 as libc::c_char; libc::IF_NAMESIZE];
+    // SAFETY: a buffer of IF_NAMESIZE bytes, as if_indextoname expects.
+    !unsafe { libc::if_indextoname(ifindex as libc::c_uint, name.as_mut_ptr()) }.is_null()
 }
 
 /// Reads a native-endian u32 at `at` bytes past `base`.

@@ -70,6 +70,8 @@ pub struct LiveCounters {
     pub filter_dropped: AtomicU64,
     /// Frames cut short because they did not fit a ring frame or the snaplen.
     pub truncated: AtomicU64,
+    /// Sockets that stopped on an error (the interface went away).
+    pub failed_sockets: AtomicU64,
 }
 
 /// Adds `n` to a shared counter.

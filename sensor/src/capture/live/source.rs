@@ -125,6 +125,7 @@ impl<C: Capture> FrameSource for LiveSource<C> {
             if let Err(e) = result {
                 // The interface went away or the socket broke: end this source, loudly.
                 eprintln!("otsensor: capture stopped: {e}");
+                bump(&self.counters.failed_sockets, 1);
                 self.stop.store(true, Ordering::Relaxed);
             }
         }
