@@ -806,14 +806,7 @@ impl Engine {
             .map(|d| distinct_value(d, seen, ends));
         let windows = &mut self.windows[rule];
         if !windows.contains_key(&group) && windows.len() >= MAX_GROUPS {
-            // Bounded memory: forget the groups idle the longest.
-            let oldest = windows
-                .iter()
-                .min_by_key(|(_, w)| w.seen.back().map(|(t, _)| *t))
-                .map(|(k, _)| k.clone());
-            if let Some(oldest) = oldest {
-                windows.remove(&oldest);
-            }
+            make_room(windows, seen.ts, threshold.window);
         }
         let window = windows.entry(group).or_default();
         count_in_window(window, threshold, seen.ts, value)
@@ -1203,6 +1196,24 @@ fn distinct_value(distinct: &Distinct, seen: &Occurrence, ends: &Ends) -> String
 }
 
 /// Adds a match at `ts` and says whether the threshold is reached (then starts counting afresh).
+/// Bounded memory for a rule's full table of groups: forgets the groups
+/// whose window has passed (they count nothing any more) and, if all are
+/// still active, the idlest eighth. Freeing many at once keeps the cost per
+/// new group small however many groups the traffic brings.
+fn make_room(windows: &mut HashMap<String, Window>, now: Timestamp, window: Timestamp) {
+    let last = |w: &Window| w.seen.back().map_or(i64::MIN, |(t, _)| t.0);
+    let start = now.0.saturating_sub(window.0);
+    windows.retain(|_, w| last(w) >= start);
+    if windows.len() < MAX_GROUPS {
+        return;
+    }
+    let mut by_age: Vec<(i64, String)> = windows.iter().map(|(k, w)| (last(w), k.clone())).collect();
+    by_age.sort_unstable();
+    for (_, key) in by_age.into_iter().take(MAX_GROUPS / 8) {
+        windows.remove(&key);
+    }
+}
+
 fn count_in_window(
     window: &mut Window,
     threshold: &Threshold,
@@ -1487,5 +1498,37 @@ impl Matcher {
         };
         has_role(&self.src_role, ends.src_ip, ends.src_mac)
             && has_role(&self.dst_role, ends.dst_ip, ends.dst_mac)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn window_at(secs: i64) -> Window {
+        Window {
+            seen: VecDeque::from([(Timestamp::from_secs(secs), String::new())]),
+        }
+    }
+
+    #[test]
+    fn a_full_group_table_forgets_expired_groups_then_the_idlest_eighth() {
+        let minute = Timestamp::from_secs(60);
+        let mut windows: HashMap<String, Window> = (0..MAX_GROUPS as i64)
+            .map(|n| (format!("g{n}"), window_at(n % 1000)))
+            .collect();
+        // Every group is within the window: the idlest eighth goes.
+        make_room(&mut windows, Timestamp::from_secs(1000), Timestamp::from_secs(10_000));
+        assert_eq!(windows.len(), MAX_GROUPS - MAX_GROUPS / 8);
+        let oldest_left = windows.values().map(|w| w.seen[0].0).min().unwrap();
+        assert!(oldest_left >= Timestamp::from_secs(124), "{oldest_left:?}");
+        // A minute's window at t=1000: only groups seen since t=940 still count.
+        make_room(&mut windows, Timestamp::from_secs(1000), minute);
+        assert!(!windows.is_empty());
+        assert!(
+            windows
+                .values()
+                .all(|w| w.seen[0].0 >= Timestamp::from_secs(940))
+        );
     }
 }
