@@ -657,3 +657,180 @@ fn an_interface_that_is_down_is_refused_with_the_command_to_bring_it_up() {
         "{stderr}"
     );
 }
+
+/// A veth pair whose capture end is in this namespace (so that the sensor
+/// reaches sinks on this loopback) and whose sending end is in a namespace
+/// of the test's own.
+struct RootLab {
+    sender: String,
+    capture: String,
+}
+
+impl RootLab {
+    fn new() -> RootLab {
+        let id = std::process::id() % 100_000;
+        let lab = RootLab {
+            sender: format!("otsl-tx-root-{id}"),
+            capture: format!("otcap{id}"),
+        };
+        run(Command::new("ip").args(["netns", "add", &lab.sender]));
+        run(Command::new("ip").args([
+            "link",
+            "add",
+            &lab.capture,
+            "type",
+            "veth",
+            "peer",
+            "name",
+            SEND_IF,
+            "netns",
+            &lab.sender,
+        ]));
+        run(Command::new("sysctl")
+            .arg("-qw")
+            .arg(format!("net.ipv6.conf.{}.disable_ipv6=1", lab.capture)));
+        run(Command::new("ip").args(["link", "set", &lab.capture, "up"]));
+        run(Command::new("ip").args(["-n", &lab.sender, "link", "set", SEND_IF, "up"]));
+        lab
+    }
+}
+
+impl Drop for RootLab {
+    fn drop(&mut self) {
+        let _ = Command::new("ip")
+            .args(["link", "del", &self.capture])
+            .status();
+        let _ = Command::new("ip")
+            .args(["netns", "del", &self.sender])
+            .status();
+    }
+}
+
+#[test]
+#[ignore = "needs root, iproute2 and tcpreplay; CI runs it with --include-ignored"]
+fn live_capture_exports_its_alerts_to_a_syslog_receiver() {
+    if let Some(why) = missing_prerequisite(false) {
+        assert!(std::env::var_os("CI").is_none(), "{why}");
+        eprintln!("SKIPPED: {why}");
+        return;
+    }
+    let lab = RootLab::new();
+    let receiver = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    receiver
+        .set_read_timeout(Some(Duration::from_millis(500)))
+        .unwrap();
+    let port = receiver.local_addr().unwrap().port();
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("otsensor.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "sensor_id = \"span-1\"\n\n[[sink]]\nname = \"siem\"\ntype = \"syslog\"\n\
+             url = \"udp://127.0.0.1:{port}\"\nformat = \"json\"\nrecords = [\"alerts\", \"assets\"]\n"
+        ),
+    )
+    .unwrap();
+    let out = dir.path().join("out");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_otsensor"))
+        .args([
+            "live",
+            "--interface",
+            &lab.capture,
+            "--threads",
+            "2",
+            "--out",
+        ])
+        .arg(&out)
+        .arg("--policy")
+        .arg(common::repo().join("rules/example-plant"))
+        .arg("--config")
+        .arg(&config)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = BufReader::new(child.stderr.take().unwrap());
+    let (started_tx, started_rx) = std::sync::mpsc::channel();
+    let drain = std::thread::spawn(move || {
+        let mut all = String::new();
+        for line in stderr.lines().map_while(Result::ok) {
+            if line.contains("capturing on") {
+                let _ = started_tx.send(());
+            }
+            all.push_str(&line);
+            all.push('\n');
+        }
+        all
+    });
+    started_rx
+        .recv_timeout(Duration::from_secs(30))
+        .expect("otsensor live never started capturing");
+
+    run(Command::new("ip")
+        .args([
+            "netns",
+            "exec",
+            &lab.sender,
+            "tcpreplay",
+            "-q",
+            "--pps",
+            OT_RATE,
+            "-i",
+            SEND_IF,
+        ])
+        .arg(common::demo_capture()));
+    let waited = Instant::now();
+    while waited.elapsed() < SETTLE {
+        let live = std::fs::read_to_string(out.join("stats.json"))
+            .ok()
+            .and_then(|t| serde_json::from_str::<Value>(&t).ok());
+        if live.is_some_and(|l| l["live"]["packets"].as_u64() >= Some(DEMO_FRAMES)) {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    // SAFETY: signals our own child.
+    unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+    let status = child.wait().unwrap();
+    let stderr = drain.join().unwrap();
+    assert!(status.success(), "{stderr}");
+
+    let mut received = Vec::new();
+    let mut buf = vec![0u8; 65_536];
+    while let Ok(n) = receiver.recv(&mut buf) {
+        received.push(String::from_utf8_lossy(&buf[..n]).into_owned());
+    }
+    let alerts = std::fs::read_to_string(out.join("alerts.jsonl")).unwrap();
+    let alerts: Vec<Value> = alerts
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert!(!alerts.is_empty());
+    for alert in &alerts {
+        let (rule, id) = (
+            alert["rule"].as_str().unwrap(),
+            alert["id"].as_str().unwrap(),
+        );
+        assert!(
+            received.iter().any(|m| m.contains("\"state\":\"final\"")
+                && m.contains(&format!("\"id\":\"{id}\""))
+                && m.contains(&format!("\"rule\":\"{rule}\""))),
+            "alert {id} ({rule}) was not exported; {} records came:\n{stderr}",
+            received.len()
+        );
+    }
+    assert!(
+        received.iter().any(|m| m.contains("\"record\":\"asset\"")),
+        "no asset records"
+    );
+    let line = stderr
+        .lines()
+        .find(|l| l.starts_with("otsensor: export siem:"))
+        .unwrap_or_else(|| panic!("no export line:\n{stderr}"));
+    let numbers: Vec<u64> = line
+        .split(|c: char| !c.is_ascii_digit())
+        .filter_map(|n| n.parse().ok())
+        .collect();
+    assert_eq!(numbers[0], numbers[1], "queued = delivered: {line}");
+    assert_eq!(numbers[0], received.len() as u64, "{line}");
+}

@@ -46,6 +46,7 @@ struct SinkHandle {
 /// Hands what analysis finds to the configured sinks.
 pub struct Exporter {
     sensor_id: String,
+    spool_dir: std::path::PathBuf,
     drain_timeout: Duration,
     sinks: Vec<SinkHandle>,
     alerts_sent: usize,
@@ -159,6 +160,7 @@ impl Exporter {
             });
         }
         Ok(Exporter {
+            spool_dir: config.spool_dir.clone(),
             sensor_id: config.sensor_id.clone(),
             drain_timeout: config.drain_timeout,
             sinks,
@@ -202,6 +204,11 @@ impl Exporter {
                 nth: 0,
             }) as Box<dyn EventSink>
         })
+    }
+
+    /// Where the sinks spool (each in a folder of its own).
+    pub fn spool_dir(&self) -> &std::path::Path {
+        &self.spool_dir
     }
 
     /// The end of the run: alerts with their final id and count, and the

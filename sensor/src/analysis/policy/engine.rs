@@ -1207,7 +1207,8 @@ fn make_room(windows: &mut HashMap<String, Window>, now: Timestamp, window: Time
     if windows.len() < MAX_GROUPS {
         return;
     }
-    let mut by_age: Vec<(i64, String)> = windows.iter().map(|(k, w)| (last(w), k.clone())).collect();
+    let mut by_age: Vec<(i64, String)> =
+        windows.iter().map(|(k, w)| (last(w), k.clone())).collect();
     by_age.sort_unstable();
     for (_, key) in by_age.into_iter().take(MAX_GROUPS / 8) {
         windows.remove(&key);
@@ -1518,7 +1519,11 @@ mod tests {
             .map(|n| (format!("g{n}"), window_at(n % 1000)))
             .collect();
         // Every group is within the window: the idlest eighth goes.
-        make_room(&mut windows, Timestamp::from_secs(1000), Timestamp::from_secs(10_000));
+        make_room(
+            &mut windows,
+            Timestamp::from_secs(1000),
+            Timestamp::from_secs(10_000),
+        );
         assert_eq!(windows.len(), MAX_GROUPS - MAX_GROUPS / 8);
         let oldest_left = windows.values().map(|w| w.seen[0].0).min().unwrap();
         assert!(oldest_left >= Timestamp::from_secs(124), "{oldest_left:?}");

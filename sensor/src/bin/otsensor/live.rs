@@ -16,11 +16,12 @@ use otsensor::capture::live::{
     Capture, Interface, InterfaceCounters, LiveCounters, LiveError, LiveSource, RingConfig,
     RingSocket,
 };
+use otsensor::export::Exporter;
 use otsensor::output::events::{EventLog, Renderer};
 use otsensor::output::store::Store;
 use otsensor::output::{alerts, assets, stats, summary};
 use otsensor::pipeline::{
-    Backpressure, FrameSource, ReplayConfig, ReplayError, ReplayReport, RunOptions, Sink,
+    Backpressure, FrameSource, Observer, ReplayConfig, ReplayError, ReplayReport, RunOptions, Sink,
     in_flight, run,
 };
 use otsensor::tui::publish::INTERVAL;
@@ -98,6 +99,10 @@ pub struct LiveArgs {
     /// Most flows tracked at once; beyond it the least recently seen are evicted (counted).
     #[arg(long, value_name = "N", default_value_t = 256 * 1024)]
     pub max_flows: usize,
+    /// Send alerts, asset changes and (if asked) events to the sinks this
+    /// export configuration lists: syslog/CEF/LEEF, MQTT, NATS (docs/export.md).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
     /// Watch the capture in the terminal dashboard; quitting it stops the capture.
     #[arg(long)]
     pub tui: bool,
@@ -121,6 +126,12 @@ pub fn run_live(args: LiveArgs) -> Result<(), Failure> {
     if args.tui {
         dashboard::need_terminal()?;
     }
+    // A bad export configuration stops the sensor before it captures.
+    let exporter = args
+        .config
+        .as_deref()
+        .map(crate::export::start)
+        .transpose()?;
     let threads = match args.threads {
         Some(0) => return Err(Failure::Input("--threads must be at least 1".into())),
         Some(n) => n,
@@ -153,17 +164,17 @@ pub fn run_live(args: LiveArgs) -> Result<(), Failure> {
     }
 
     let outputs = args.out.as_deref().map(prepare_outputs).transpose()?;
-    let sink: Option<Box<dyn Sink>> = match &outputs {
+    let renderer = || Renderer::new(vec![interface.name.clone()]).show_secrets(args.show_secrets);
+    let events_file: Option<Box<dyn Sink>> = match &outputs {
         Some(o) => {
             let path = o.dir.join(EVENTS_FILE);
             let file = File::create(&path)
                 .map_err(|e| Failure::Runtime(format!("{}: {e}", path.display())))?;
-            let renderer =
-                Renderer::new(vec![interface.name.clone()]).show_secrets(args.show_secrets);
-            Some(Box::new(EventLog::new(file, renderer)))
+            Some(Box::new(EventLog::new(file, renderer())))
         }
         None => None,
     };
+    let sink = crate::export::event_sink(exporter.as_ref(), events_file, renderer());
     let mut store = match &args.db {
         Some(path) => Some(Store::open(path).map_err(|e| Failure::Runtime(e.to_string()))?),
         None => None,
@@ -186,6 +197,10 @@ pub fn run_live(args: LiveArgs) -> Result<(), Failure> {
         (None, true) => Some("nobody"),
         (None, false) => None,
     };
+    // The sinks make new spool files as they go: as that user.
+    if let (Some(exporter), Some(user), true) = (&exporter, user, is_root()) {
+        privilege::hand_over(exporter.spool_dir(), user).map_err(Failure::Runtime)?;
+    }
     let dropped = privilege::drop_privileges(user).map_err(Failure::Runtime)?;
     if !args.quiet {
         eprintln!(
@@ -228,6 +243,7 @@ pub fn run_live(args: LiveArgs) -> Result<(), Failure> {
         quiet: args.quiet || args.tui,
         stats_file: outputs.as_ref().map(|o| &o.stats),
         backend: args.backend,
+        exporter,
     };
     let baseline = match &store {
         Some(store) => crate::replay::saved_baseline(store, &policy)?,
@@ -259,9 +275,13 @@ pub fn run_live(args: LiveArgs) -> Result<(), Failure> {
         .map(|(p, s)| (p.name(), s.pdus))
         .collect();
     last.drops.worker_queue = report.queue_dropped;
+    let exporter = monitor.exporter.take();
     // Detach before writing the outputs: the wire is no longer watched.
     if let Some(p) = prefilter.take() {
         p.detach();
+    }
+    if let Some(exporter) = exporter {
+        crate::export::print_report(&exporter.finish(&report.findings), quiet);
     }
 
     if let Some(store) = &mut store {
@@ -584,10 +604,15 @@ struct Monitor<'a> {
     quiet: bool,
     stats_file: Option<&'a File>,
     backend: Backend,
+    /// Sends what each epoch raised to the sinks.
+    exporter: Option<Exporter>,
 }
 
 impl Monitor<'_> {
     fn epoch(&mut self, analyzer: &Analyzer) {
+        if let Some(exporter) = &mut self.exporter {
+            exporter.epoch(analyzer);
+        }
         let now = Instant::now();
         if privilege::stop_requested() || self.deadline.is_some_and(|d| now >= d) {
             self.stop.store(true, Ordering::Relaxed);

@@ -77,6 +77,26 @@ pub fn drop_privileges(user: Option<&str>) -> Result<Dropped, String> {
     }
 }
 
+/// Gives `dir` and everything in it to `user`, so that the process can
+/// still write there (a sink's spool makes new files as it goes) after
+/// becoming that user.
+pub fn hand_over(dir: &std::path::Path, user: &str) -> Result<(), String> {
+    let (uid, gid) = lookup_user(user)?;
+    chown_tree(dir, uid, gid)
+}
+
+fn chown_tree(path: &std::path::Path, uid: u32, gid: u32) -> Result<(), String> {
+    let fail =
+        |e: std::io::Error| format!("{}: giving it to the capture user: {e}", path.display());
+    std::os::unix::fs::lchown(path, Some(uid), Some(gid)).map_err(fail)?;
+    if fs::symlink_metadata(path).map_err(fail)?.is_dir() {
+        for entry in fs::read_dir(path).map_err(fail)? {
+            chown_tree(&entry.map_err(fail)?.path(), uid, gid)?;
+        }
+    }
+    Ok(())
+}
+
 fn lookup_user(name: &str) -> Result<(u32, u32), String> {
     let c_name = CString::new(name).map_err(|_| format!("bad user name {name:?}"))?;
     // SAFETY: getpwnam returns a pointer to static storage or null; read at once.

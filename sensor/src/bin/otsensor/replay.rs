@@ -139,17 +139,11 @@ pub fn run(args: ReplayArgs) -> Result<(), Failure> {
     if args.tui {
         return crate::dashboard::replay(args, setup);
     }
-    let sink = setup.sink.take();
-    let sink = match exporter
-        .as_ref()
-        .and_then(|e| e.events(Renderer::new(setup.names()).show_secrets(args.show_secrets)))
-    {
-        Some(events) => match sink {
-            Some(log) => Some(Box::new(otsensor::export::Tee(vec![log, events])) as Box<dyn Sink>),
-            None => Some(events),
-        },
-        None => sink,
-    };
+    let sink = crate::export::event_sink(
+        exporter.as_ref(),
+        setup.sink.take(),
+        Renderer::new(setup.names()).show_secrets(args.show_secrets),
+    );
     let mut progress = Progress::new(setup.total_bytes, args.quiet);
     let analyzer = setup.analyzer();
     let observer = exporter.as_mut().map(|e| e as &mut dyn Observer);
@@ -165,12 +159,7 @@ pub fn run(args: ReplayArgs) -> Result<(), Failure> {
     progress.finish();
     let report = report?;
     if let Some(exporter) = exporter {
-        let exported = exporter.finish(&report.findings);
-        for line in exported.lines() {
-            if !args.quiet || !exported.complete() {
-                eprintln!("otsensor: {line}");
-            }
-        }
+        crate::export::print_report(&exporter.finish(&report.findings), args.quiet);
     }
 
     warn_about_captures(&report);
