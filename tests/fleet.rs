@@ -18,6 +18,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 
+use common::tmux::Tmux;
 use common::{demo_capture, otsensor};
 use services::{Service, wait_for};
 
@@ -340,6 +341,27 @@ fn two_sensors_and_a_hub_add_up_to_the_fleet_through_a_nats_node_failure() {
         table.ends_with(&format!("{} assets\n", north.len())),
         "{table}"
     );
+
+    // The same fleet in the dashboard: merged assets, every sensor's alerts.
+    let command = format!(
+        "{} tui --postgres '{}'",
+        env!("CARGO_BIN_EXE_otsensor"),
+        pg.url
+    );
+    let Some(tmux) = Tmux::start("fleet", &command) else {
+        return;
+    };
+    let assets_tab = format!("2 Assets ({})", north.len());
+    let alerts_tab = format!("4 Alerts ({total_alerts})");
+    tmux.wait_for(&["fleet of 2 sensor(s)", &assets_tab, &alerts_tab]);
+    tmux.keys("2");
+    tmux.wait_for(&["10.10.0.1", "Cisco Systems"]);
+    tmux.keys("4");
+    let first = &expected["north"].1[0];
+    tmux.wait_for(&[
+        &format!("Alerts: {total_alerts} of {total_alerts}"),
+        first["title"].as_str().unwrap(),
+    ]);
 }
 
 fn mkdir(base: &Path, name: &str) -> PathBuf {

@@ -5,6 +5,7 @@ use serde_json::Value;
 use tokio_postgres::{Client, GenericClient, NoTls, Transaction};
 
 use super::fleet::{self, FleetAsset, SensorAsset};
+use crate::output::alerts::AlertRecord;
 
 /// Migrations in order; each runs once, in a transaction, recorded in `schema_migrations`.
 const MIGRATIONS: &[(i32, &str, &str)] = &[(1, "fleet", include_str!("migrations/0001_fleet.sql"))];
@@ -233,6 +234,28 @@ pub async fn sensor_assets(client: &impl GenericClient) -> Result<Vec<SensorAsse
             body: row.get(5),
         })
         .collect())
+}
+
+/// Every sensor's alerts, oldest first, each as its sensor wrote it (final
+/// when the sensor's run ended, else as raised). Ids are `<sensor>:<id>`.
+pub async fn fleet_alerts(client: &impl GenericClient) -> Result<Vec<AlertRecord>, String> {
+    let rows = client
+        .query(
+            "SELECT sensor_id, key, alert_id, body FROM alerts ORDER BY ts, sensor_id, key",
+            &[],
+        )
+        .await
+        .map_err(|e| format!("reading alerts: {e}"))?;
+    rows.iter()
+        .map(|row| {
+            let (sensor, key): (String, String) = (row.get(0), row.get(1));
+            let alert_id: Option<String> = row.get(2);
+            let mut record: AlertRecord = serde_json::from_value(row.get::<_, Value>(3))
+                .map_err(|e| format!("alert {key} of {sensor}: {e}"))?;
+            record.id = format!("{sensor}:{}", alert_id.unwrap_or(key));
+            Ok(record)
+        })
+        .collect()
 }
 
 /// Rebuilds the fleet view from the sensors' assets (within `tx`).

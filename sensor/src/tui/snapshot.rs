@@ -5,9 +5,12 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
-use crate::analysis::inventory::{Asset, ChangeKind, HostKey, format_mac};
+use crate::analysis::inventory::{
+    Asset, ChangeKind, HostKey, Role, Seen, format_mac, mac_vendor, parse_mac,
+};
 use crate::analysis::policy::{Alert, Policy};
 use crate::analysis::{Analyzer, Rates, Talker, TrafficReport};
+use crate::hub::fleet::FleetAsset;
 use crate::output::alerts::AlertRecord;
 use crate::output::store::{Store, StoreError};
 use crate::pipeline::{ReplayReport, SecondCount};
@@ -33,6 +36,8 @@ pub enum Phase {
     CaptureEnded { interface: String },
     /// What a store kept from its runs.
     Stored { runs: u64 },
+    /// What the hub's database holds from a fleet of sensors.
+    Fleet { sensors: usize },
 }
 
 /// A drop counter of one pipeline stage; `None` where the stage does not
@@ -249,6 +254,49 @@ impl Snapshot {
         }
     }
 
+    /// The fleet as the hub keeps it: assets merged across sensors (their
+    /// addresses, role, identity and sensors) and every sensor's alerts.
+    /// Neither traffic counters nor protocols are kept there.
+    pub fn of_fleet(
+        fleet: &[FleetAsset],
+        mut alerts: Vec<AlertRecord>,
+        policy: &Policy,
+        source: &str,
+    ) -> Snapshot {
+        let mut sensors: Vec<&str> = fleet
+            .iter()
+            .flat_map(|a| a.sensors.iter().map(String::as_str))
+            .collect();
+        sensors.sort_unstable();
+        sensors.dedup();
+        let mut snapshot = Snapshot::empty(
+            source,
+            Phase::Fleet {
+                sensors: sensors.len(),
+            },
+        );
+        snapshot.stages = Vec::new();
+        let assets: Vec<Asset> = fleet.iter().map(fleet_asset).collect();
+        snapshot.now = assets.iter().map(|a| a.last_seen).max();
+        let older = alerts.len().saturating_sub(MAX_ALERTS);
+        alerts.drain(..older);
+        snapshot.zones = ZoneMap::build(policy, &assets, &alerts);
+        snapshot.fill_assets(assets, 0, policy, &HashMap::new());
+        // What the hub merged from its sensors' evidence.
+        for (view, merged) in snapshot.assets.iter_mut().zip(fleet) {
+            view.vendor = merged
+                .vendor
+                .clone()
+                .or(view.asset.mac_vendor.map(str::to_string))
+                .unwrap_or_default();
+            view.model = merged.product.clone().unwrap_or_default();
+            view.firmware = merged.firmware.clone().unwrap_or_default();
+        }
+        snapshot.alerts = alerts;
+        snapshot.alerts_untracked = older as u64;
+        snapshot
+    }
+
     fn fill_traffic(&mut self, traffic: &TrafficReport, rates: &Rates) {
         self.now = rates.now;
         self.packets = rates.packets;
@@ -336,6 +384,50 @@ fn view(asset: Asset, policy: &Policy, flags: &HashMap<String, (bool, bool)>) ->
         new,
         changed,
         asset,
+    }
+}
+
+/// A fleet asset as an asset of the dashboard: addresses, role and times.
+fn fleet_asset(merged: &FleetAsset) -> Asset {
+    let macs: Vec<_> = merged.macs.iter().filter_map(|m| parse_mac(m)).collect();
+    let role = Role::ALL
+        .iter()
+        .copied()
+        .find(|r| r.name() == merged.role)
+        .unwrap_or(Role::Unknown);
+    let seen = |text: &str| Timestamp::parse_rfc3339(text).unwrap_or_default();
+    let ips: Vec<std::net::IpAddr> = merged.ips.iter().filter_map(|ip| ip.parse().ok()).collect();
+    Asset {
+        // Named as a sensor names its assets: by first IP address.
+        id: ips
+            .first()
+            .map_or_else(|| merged.fleet_id.clone(), |ip| ip.to_string()),
+        ips,
+        mac_vendor: macs.first().and_then(mac_vendor),
+        macs,
+        role,
+        role_reason: format!("as merged by the hub from {}", merged.sensors.join(", ")),
+        purdue_level: role.purdue_level(),
+        identity: Default::default(),
+        served: Default::default(),
+        used: Default::default(),
+        services_served: Default::default(),
+        services_used: Default::default(),
+        peers: Default::default(),
+        peers_untracked: 0,
+        forwards_for: None,
+        first_seen: Seen {
+            ts: seen(&merged.first_seen),
+            capture: 0,
+            packet: 0,
+        },
+        last_seen: seen(&merged.last_seen),
+        flows: 0,
+        packets_sent: 0,
+        bytes_sent: 0,
+        packets_received: 0,
+        bytes_received: 0,
+        changes: Vec::new(),
     }
 }
 

@@ -26,10 +26,14 @@ use crate::{Failure, ReplayArgs};
 const PACED_CHUNK: usize = 16 * 1024;
 
 #[derive(clap::Args)]
+#[command(group = clap::ArgGroup::new("source").required(true))]
 pub struct TuiArgs {
     /// The store written by `otsensor replay --db FILE`.
-    #[arg(long, value_name = "FILE")]
-    pub db: PathBuf,
+    #[arg(long, value_name = "FILE", group = "source")]
+    pub db: Option<PathBuf>,
+    /// The hub's PostgreSQL database: the fleet's merged inventory and every sensor's alerts.
+    #[arg(long, value_name = "URL", group = "source")]
+    pub postgres: Option<String>,
     /// Plant policy whose zones and conduits the Conduits tab shows (as for
     /// `replay --policy`); by default, the one the store recorded.
     #[arg(long, value_name = "PATH")]
@@ -155,17 +159,18 @@ pub fn replay(args: ReplayArgs, mut setup: Setup) -> Result<(), Failure> {
     nothing_read(&report)
 }
 
-/// `otsensor tui --db FILE`.
+/// `otsensor tui --db FILE` and `otsensor tui --postgres URL`.
 pub fn browse(args: TuiArgs) -> Result<(), Failure> {
-    if !args.db.is_file() {
-        return Err(Failure::Input(format!(
-            "{}: no such store",
-            args.db.display()
-        )));
+    let Some(db) = &args.db else {
+        let url = args.postgres.as_deref().unwrap_or_default();
+        return browse_fleet(url, &args.policy);
+    };
+    if !db.is_file() {
+        return Err(Failure::Input(format!("{}: no such store", db.display())));
     }
     need_terminal()?;
-    let store = Store::open(&args.db).map_err(runtime)?;
-    let name = args.db.display().to_string();
+    let store = Store::open(db).map_err(runtime)?;
+    let name = db.display().to_string();
     let policy = if args.policy.is_empty() {
         crate::rules::recorded_policy(&store, &name)?
     } else {
@@ -175,6 +180,32 @@ pub fn browse(args: TuiArgs) -> Result<(), Failure> {
     let marks = marks(Some(store))?;
     let mut app = App::new(snapshot, marks, Theme::from_env());
     // Nothing will be published: the channel only has to exist.
+    let (_tx, updates) = crossbeam_channel::bounded::<Update>(1);
+    let exit =
+        tui::run(&mut app, &updates).map_err(|e| Failure::Runtime(format!("terminal: {e}")))?;
+    exit_status(exit)
+}
+
+/// The fleet view of the hub's database. Acknowledgements and mutes are not
+/// kept there: they last as long as the dashboard.
+fn browse_fleet(url: &str, policy: &[PathBuf]) -> Result<(), Failure> {
+    need_terminal()?;
+    let policy = crate::rules::load_policy(policy)?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Failure::Runtime(format!("starting the runtime: {e}")))?;
+    let (assets, alerts) = runtime
+        .block_on(async {
+            let client = otsensor::hub::db::connect(url).await?;
+            let assets = otsensor::hub::db::fleet_assets(&client).await?;
+            let alerts = otsensor::hub::db::fleet_alerts(&client).await?;
+            Ok::<_, String>((assets, alerts))
+        })
+        .map_err(Failure::Runtime)?;
+    let source = otsensor::hub::db::redact(url);
+    let snapshot = Snapshot::of_fleet(&assets, alerts, &policy, &source);
+    let mut app = App::new(snapshot, Marks::new(Vec::new(), None), Theme::from_env());
     let (_tx, updates) = crossbeam_channel::bounded::<Update>(1);
     let exit =
         tui::run(&mut app, &updates).map_err(|e| Failure::Runtime(format!("terminal: {e}")))?;

@@ -50,6 +50,7 @@ fn render_header(app: &App, area: Rect, buf: &mut Buffer) {
         Phase::Live { interface } => format!("live on {interface}"),
         Phase::CaptureEnded { interface } => format!("capture on {interface} ended"),
         Phase::Stored { runs } => format!("store of {runs} run(s)"),
+        Phase::Fleet { sensors } => format!("fleet of {sensors} sensor(s)"),
     };
     let mut right = Vec::new();
     if let Some(wall) = snapshot.wall.as_ref().filter(|_| area.width >= 100) {
