@@ -33,6 +33,162 @@ impl Evidence {
     }
 }
 
+/// Hosts at the other end, in order and without repeats: a sorted vector,
+/// as most hosts talk to a handful (a B-tree node has room for eleven, and
+/// 100,000 hosts each with one peer made that most of the inventory).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(from = "Vec<HostKey>")]
+pub struct PeerSet(Vec<HostKey>);
+
+impl PeerSet {
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    pub fn contains(&self, peer: &HostKey) -> bool {
+        self.0.binary_search(peer).is_ok()
+    }
+
+    /// Adds `peer`; whether it was new.
+    pub fn insert(&mut self, peer: HostKey) -> bool {
+        match self.0.binary_search(&peer) {
+            Ok(_) => false,
+            Err(at) => {
+                self.0.insert(at, peer);
+                true
+            }
+        }
+    }
+
+    pub fn iter(&self) -> std::slice::Iter<'_, HostKey> {
+        self.0.iter()
+    }
+}
+
+impl From<Vec<HostKey>> for PeerSet {
+    fn from(mut peers: Vec<HostKey>) -> PeerSet {
+        peers.sort_unstable();
+        peers.dedup();
+        PeerSet(peers)
+    }
+}
+
+impl<'a> IntoIterator for &'a PeerSet {
+    type Item = &'a HostKey;
+    type IntoIter = std::slice::Iter<'a, HostKey>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.iter()
+    }
+}
+
+impl Extend<HostKey> for PeerSet {
+    fn extend<I: IntoIterator<Item = HostKey>>(&mut self, peers: I) {
+        for peer in peers {
+            self.insert(peer);
+        }
+    }
+}
+
+/// Usage by protocol, in protocol order: a sorted vector, as hosts speak a
+/// few protocols (a B-tree node has room for eleven).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct UsageMap(Vec<(Protocol, Usage)>);
+
+impl UsageMap {
+    /// The usage of `protocol`, added empty if there was none.
+    pub fn get_or_default(&mut self, protocol: Protocol) -> &mut Usage {
+        let at = match self.0.binary_search_by_key(&protocol, |(p, _)| *p) {
+            Ok(at) => at,
+            Err(at) => {
+                self.0.insert(at, (protocol, Usage::default()));
+                at
+            }
+        };
+        &mut self.0[at].1
+    }
+
+    pub fn get(&self, protocol: &Protocol) -> Option<&Usage> {
+        let at = self.0.binary_search_by_key(protocol, |(p, _)| *p).ok()?;
+        Some(&self.0[at].1)
+    }
+
+    pub fn contains_key(&self, protocol: &Protocol) -> bool {
+        self.get(protocol).is_some()
+    }
+
+    pub fn keys(&self) -> impl Iterator<Item = &Protocol> {
+        self.0.iter().map(|(p, _)| p)
+    }
+
+    pub fn values(&self) -> impl Iterator<Item = &Usage> {
+        self.0.iter().map(|(_, u)| u)
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = (&Protocol, &Usage)> {
+        self.0.iter().map(|(p, u)| (p, u))
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl std::ops::Index<&Protocol> for UsageMap {
+    type Output = Usage;
+
+    fn index(&self, protocol: &Protocol) -> &Usage {
+        self.get(protocol).expect("no usage of this protocol")
+    }
+}
+
+type UsageEntries<'a> = std::iter::Map<
+    std::slice::Iter<'a, (Protocol, Usage)>,
+    fn(&'a (Protocol, Usage)) -> (&'a Protocol, &'a Usage),
+>;
+
+impl<'a> IntoIterator for &'a UsageMap {
+    type Item = (&'a Protocol, &'a Usage);
+    type IntoIter = UsageEntries<'a>;
+
+    fn into_iter(self) -> UsageEntries<'a> {
+        self.0.iter().map(|(p, u)| (p, u))
+    }
+}
+
+impl FromIterator<(Protocol, Usage)> for UsageMap {
+    fn from_iter<I: IntoIterator<Item = (Protocol, Usage)>>(entries: I) -> UsageMap {
+        let mut map = UsageMap::default();
+        for (protocol, usage) in entries {
+            *map.get_or_default(protocol) = usage;
+        }
+        map
+    }
+}
+
+/// As a map from protocol to usage, as the store has always kept it.
+impl Serialize for UsageMap {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_map(self.iter())
+    }
+}
+
+impl<'de> Deserialize<'de> for UsageMap {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<UsageMap, D::Error> {
+        Ok(BTreeMap::<Protocol, Usage>::deserialize(d)?
+            .into_iter()
+            .collect())
+    }
+}
+
 /// How a host served or used one protocol.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Usage {
@@ -43,7 +199,7 @@ pub struct Usage {
     /// Classes of the requests.
     pub classes: Classes,
     /// The hosts on the other end.
-    pub peers: BTreeSet<HostKey>,
+    pub peers: PeerSet,
 }
 
 impl Usage {
@@ -91,13 +247,13 @@ pub struct Asset {
     /// Identity fields with their evidence (`vendor`, `product`, `firmware`…).
     pub identity: BTreeMap<String, Evidence>,
     #[serde(serialize_with = "serialize_usage")]
-    pub served: BTreeMap<Protocol, Usage>,
+    pub served: UsageMap,
     #[serde(serialize_with = "serialize_usage")]
-    pub used: BTreeMap<Protocol, Usage>,
+    pub used: UsageMap,
     /// Transport ports served and used in flows no decoder recognised.
     pub services_served: BTreeSet<Service>,
     pub services_used: BTreeSet<Service>,
-    pub peers: BTreeSet<HostKey>,
+    pub peers: PeerSet,
     /// Peers beyond the ones listed.
     pub peers_untracked: u64,
     /// For a MAC address that forwards for others: how many IP addresses it carried.
@@ -129,11 +285,11 @@ impl Asset {
             role_reason: String::new(),
             purdue_level: None,
             identity: BTreeMap::new(),
-            served: BTreeMap::new(),
-            used: BTreeMap::new(),
+            served: UsageMap::default(),
+            used: UsageMap::default(),
             services_served: BTreeSet::new(),
             services_used: BTreeSet::new(),
-            peers: BTreeSet::new(),
+            peers: PeerSet::default(),
             peers_untracked: 0,
             forwards_for: None,
             first_seen,
@@ -287,10 +443,10 @@ fn absorb(asset: &mut Asset, host: &Host) {
         .services_used
         .extend(host.services_used.iter().copied());
     for (protocol, usage) in &host.served {
-        asset.served.entry(*protocol).or_default().merge(usage);
+        asset.served.get_or_default(*protocol).merge(usage);
     }
     for (protocol, usage) in &host.used {
-        asset.used.entry(*protocol).or_default().merge(usage);
+        asset.used.get_or_default(*protocol).merge(usage);
     }
     for (field, evidence) in &host.identity {
         // The latest word wins when the hosts of one device disagree.
@@ -318,9 +474,6 @@ fn serialize_macs<S: Serializer>(macs: &[Mac], s: S) -> Result<S::Ok, S::Error> 
     s.collect_seq(macs.iter().map(format_mac))
 }
 
-fn serialize_usage<S: Serializer>(
-    usage: &BTreeMap<Protocol, Usage>,
-    s: S,
-) -> Result<S::Ok, S::Error> {
+fn serialize_usage<S: Serializer>(usage: &UsageMap, s: S) -> Result<S::Ok, S::Error> {
     s.collect_map(usage.iter().map(|(p, u)| (p.name(), u)))
 }

@@ -16,7 +16,7 @@ mod role;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::net::IpAddr;
 
-pub use assets::{Asset, Evidence, Usage};
+pub use assets::{Asset, Evidence, PeerSet, Usage, UsageMap};
 pub use oui::vendor as mac_vendor;
 pub use role::it_service_name;
 pub use role::{Role, infer_role};
@@ -136,11 +136,11 @@ pub struct Host {
     packets_received: u64,
     bytes_received: u64,
     flows: u64,
-    peers: BTreeSet<HostKey>,
+    peers: PeerSet,
     peers_untracked: u64,
     /// Protocols it served and used, with whom and how.
-    served: BTreeMap<Protocol, Usage>,
-    used: BTreeMap<Protocol, Usage>,
+    served: UsageMap,
+    used: UsageMap,
     /// Ports served and used in flows no decoder recognised.
     services_served: BTreeSet<Service>,
     services_used: BTreeSet<Service>,
@@ -169,10 +169,10 @@ impl Host {
             packets_received: 0,
             bytes_received: 0,
             flows: 0,
-            peers: BTreeSet::new(),
+            peers: PeerSet::default(),
             peers_untracked: 0,
-            served: BTreeMap::new(),
-            used: BTreeMap::new(),
+            served: UsageMap::default(),
+            used: UsageMap::default(),
             services_served: BTreeSet::new(),
             services_used: BTreeSet::new(),
             identity: BTreeMap::new(),
@@ -188,6 +188,9 @@ impl Host {
         if self.changes.len() == MAX_CHANGES_PER_HOST {
             self.changes.remove(0);
         }
+        // Most hosts only ever have their first sighting: room for one, not
+        // the four a first push reserves.
+        self.changes.reserve_exact(1);
         self.changes.push(change);
     }
 }
@@ -273,7 +276,7 @@ impl Inventory {
             let client = side == flow.client;
             if let Some(protocol) = flow.protocol {
                 let role = if client { &mut h.used } else { &mut h.served };
-                role.entry(protocol).or_default().add(flow, peer_key);
+                role.get_or_default(protocol).add(flow, peer_key);
             } else if let Some(service) = service(flow) {
                 let services = if client {
                     &mut h.services_used
@@ -307,7 +310,7 @@ impl Inventory {
         for (host, peer, serving) in [(client, responder, false), (server, requester, true)] {
             let h = &mut self.hosts[host];
             let role = if serving { &mut h.served } else { &mut h.used };
-            let usage = role.entry(first.protocol).or_default();
+            let usage = role.get_or_default(first.protocol);
             usage.classes.0 |= first.class.bit();
             if usage.peers.len() < MAX_PEERS {
                 usage.peers.insert(peer);

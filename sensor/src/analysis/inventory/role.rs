@@ -282,7 +282,7 @@ pub fn infer_role(asset: &Asset) -> (Role, String) {
         );
     }
     // IT services seen undecoded (by port) and decoded (by protocol).
-    let it_protocols = |usage: &std::collections::BTreeMap<Protocol, super::Usage>| {
+    let it_protocols = |usage: &super::UsageMap| {
         usage
             .keys()
             .filter(|p| kind(**p) == Some(Kind::It))

@@ -10,8 +10,7 @@ use ratatui::widgets::{Paragraph, Row, Table, Widget, Wrap};
 
 use super::block;
 use super::format::{age, bytes, clock, count, datetime, fit};
-use crate::analysis::inventory::{Asset, ChangeKind, Usage, format_mac};
-use crate::event::Protocol;
+use crate::analysis::inventory::{Asset, ChangeKind, UsageMap, format_mac};
 use crate::tui::app::App;
 use crate::tui::snapshot::AssetView;
 
@@ -250,12 +249,7 @@ fn flags(view: &AssetView) -> String {
     }
 }
 
-fn usage_lines(
-    app: &App,
-    what: &str,
-    usage: &std::collections::BTreeMap<Protocol, Usage>,
-    lines: &mut Vec<Line<'_>>,
-) {
+fn usage_lines(app: &App, what: &str, usage: &UsageMap, lines: &mut Vec<Line<'_>>) {
     if usage.is_empty() {
         return;
     }
