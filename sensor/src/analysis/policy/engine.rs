@@ -142,6 +142,34 @@ struct Ends {
     dst_mac: Option<Mac>,
 }
 
+/// What a threshold counts by (a key that costs no allocation per match).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+enum Group {
+    End(End),
+    Pair(End, End),
+    Flow(u64),
+    /// The zones of the two ends (`None`: outside every zone).
+    Zones(Option<usize>, Option<usize>),
+}
+
+/// An end of a match: its IP address, else its MAC address.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+enum End {
+    Ip(IpAddr),
+    Mac(Mac),
+    Unknown,
+}
+
+impl End {
+    fn of(ip: Option<IpAddr>, mac: Option<Mac>) -> End {
+        match (ip, mac) {
+            (Some(ip), _) => End::Ip(ip),
+            (None, Some(mac)) => End::Mac(mac),
+            (None, None) => End::Unknown,
+        }
+    }
+}
+
 /// Counting state of one threshold group.
 #[derive(Default)]
 struct Window {
@@ -155,7 +183,7 @@ pub struct Engine {
     by_protocol: Vec<Vec<usize>>,
     flow_rules: Vec<usize>,
     change_rules: Vec<usize>,
-    windows: Vec<HashMap<String, Window>>,
+    windows: Vec<HashMap<Group, Window>>,
     /// Open alerts by (rule id, what they are about), to count repeats.
     open: HashMap<(String, String), usize>,
     alerts: Vec<Alert>,
@@ -780,25 +808,17 @@ impl Engine {
             return true;
         };
         let group = match threshold.by {
-            By::Src => addr(ends.src_ip, ends.src_mac),
-            By::Dst => addr(ends.dst_ip, ends.dst_mac),
-            By::Pair => format!(
-                "{}>{}",
-                addr(ends.src_ip, ends.src_mac),
-                addr(ends.dst_ip, ends.dst_mac)
+            By::Src => Group::End(End::of(ends.src_ip, ends.src_mac)),
+            By::Dst => Group::End(End::of(ends.dst_ip, ends.dst_mac)),
+            By::Pair => Group::Pair(
+                End::of(ends.src_ip, ends.src_mac),
+                End::of(ends.dst_ip, ends.dst_mac),
             ),
-            By::Flow => seen.flow.to_string(),
-            By::Conduit => {
-                let zones = (
-                    self.policy.zone_of(ends.src_ip, ends.src_mac),
-                    self.policy.zone_of(ends.dst_ip, ends.dst_mac),
-                );
-                format!(
-                    "{}|{}",
-                    self.policy.zone_name(zones.0),
-                    self.policy.zone_name(zones.1)
-                )
-            }
+            By::Flow => Group::Flow(seen.flow),
+            By::Conduit => Group::Zones(
+                self.policy.zone_of(ends.src_ip, ends.src_mac),
+                self.policy.zone_of(ends.dst_ip, ends.dst_mac),
+            ),
         };
         let value = threshold
             .distinct
@@ -1195,26 +1215,25 @@ fn distinct_value(distinct: &Distinct, seen: &Occurrence, ends: &Ends) -> String
     }
 }
 
-/// Adds a match at `ts` and says whether the threshold is reached (then starts counting afresh).
 /// Bounded memory for a rule's full table of groups: forgets the groups
 /// whose window has passed (they count nothing any more) and, if all are
 /// still active, the idlest eighth. Freeing many at once keeps the cost per
 /// new group small however many groups the traffic brings.
-fn make_room(windows: &mut HashMap<String, Window>, now: Timestamp, window: Timestamp) {
+fn make_room(windows: &mut HashMap<Group, Window>, now: Timestamp, window: Timestamp) {
     let last = |w: &Window| w.seen.back().map_or(i64::MIN, |(t, _)| t.0);
     let start = now.0.saturating_sub(window.0);
     windows.retain(|_, w| last(w) >= start);
     if windows.len() < MAX_GROUPS {
         return;
     }
-    let mut by_age: Vec<(i64, String)> =
-        windows.iter().map(|(k, w)| (last(w), k.clone())).collect();
+    let mut by_age: Vec<(i64, Group)> = windows.iter().map(|(k, w)| (last(w), *k)).collect();
     by_age.sort_unstable();
     for (_, key) in by_age.into_iter().take(MAX_GROUPS / 8) {
         windows.remove(&key);
     }
 }
 
+/// Adds a match at `ts` and says whether the threshold is reached (then starts counting afresh).
 fn count_in_window(
     window: &mut Window,
     threshold: &Threshold,
@@ -1515,8 +1534,8 @@ mod tests {
     #[test]
     fn a_full_group_table_forgets_expired_groups_then_the_idlest_eighth() {
         let minute = Timestamp::from_secs(60);
-        let mut windows: HashMap<String, Window> = (0..MAX_GROUPS as i64)
-            .map(|n| (format!("g{n}"), window_at(n % 1000)))
+        let mut windows: HashMap<Group, Window> = (0..MAX_GROUPS as i64)
+            .map(|n| (Group::Flow(n as u64), window_at(n % 1000)))
             .collect();
         // Every group is within the window: the idlest eighth goes.
         make_room(
