@@ -5,9 +5,7 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
-use crate::analysis::inventory::{
-    Asset, ChangeKind, HostKey, Role, Seen, format_mac, mac_vendor, parse_mac,
-};
+use crate::analysis::inventory::{Asset, ChangeKind, HostKey, Role, Seen, format_mac, parse_mac};
 use crate::analysis::policy::{Alert, Policy};
 use crate::analysis::{Analyzer, Rates, Talker, TrafficReport};
 use crate::hub::fleet::FleetAsset;
@@ -389,46 +387,25 @@ fn view(asset: Asset, policy: &Policy, flags: &HashMap<String, (bool, bool)>) ->
 
 /// A fleet asset as an asset of the dashboard: addresses, role and times.
 fn fleet_asset(merged: &FleetAsset) -> Asset {
-    let macs: Vec<_> = merged.macs.iter().filter_map(|m| parse_mac(m)).collect();
-    let role = Role::ALL
+    let seen = |text: &str| Timestamp::parse_rfc3339(text).unwrap_or_default();
+    let ips = merged.ips.iter().filter_map(|ip| ip.parse().ok()).collect();
+    let macs = merged.macs.iter().filter_map(|m| parse_mac(m)).collect();
+    let first_seen = Seen {
+        ts: seen(&merged.first_seen),
+        capture: 0,
+        packet: 0,
+    };
+    // Named as a sensor names its assets: by first IP address, else MAC.
+    let mut asset = Asset::new(ips, macs, first_seen);
+    asset.role = Role::ALL
         .iter()
         .copied()
         .find(|r| r.name() == merged.role)
         .unwrap_or(Role::Unknown);
-    let seen = |text: &str| Timestamp::parse_rfc3339(text).unwrap_or_default();
-    let ips: Vec<std::net::IpAddr> = merged.ips.iter().filter_map(|ip| ip.parse().ok()).collect();
-    Asset {
-        // Named as a sensor names its assets: by first IP address.
-        id: ips
-            .first()
-            .map_or_else(|| merged.fleet_id.clone(), |ip| ip.to_string()),
-        ips,
-        mac_vendor: macs.first().and_then(mac_vendor),
-        macs,
-        role,
-        role_reason: format!("as merged by the hub from {}", merged.sensors.join(", ")),
-        purdue_level: role.purdue_level(),
-        identity: Default::default(),
-        served: Default::default(),
-        used: Default::default(),
-        services_served: Default::default(),
-        services_used: Default::default(),
-        peers: Default::default(),
-        peers_untracked: 0,
-        forwards_for: None,
-        first_seen: Seen {
-            ts: seen(&merged.first_seen),
-            capture: 0,
-            packet: 0,
-        },
-        last_seen: seen(&merged.last_seen),
-        flows: 0,
-        packets_sent: 0,
-        bytes_sent: 0,
-        packets_received: 0,
-        bytes_received: 0,
-        changes: Vec::new(),
-    }
+    asset.role_reason = format!("as merged by the hub from {}", merged.sensors.join(", "));
+    asset.purdue_level = asset.role.purdue_level();
+    asset.last_seen = seen(&merged.last_seen);
+    asset
 }
 
 /// For each host a change names: whether it is new, and whether it changed otherwise.

@@ -271,7 +271,7 @@ pub struct Asset {
 
 impl Asset {
     /// An asset with these addresses and nothing learnt about it yet.
-    fn new(ips: Vec<IpAddr>, macs: Vec<Mac>, first_seen: Seen) -> Asset {
+    pub fn new(ips: Vec<IpAddr>, macs: Vec<Mac>, first_seen: Seen) -> Asset {
         Asset {
             id: match (ips.first(), macs.first()) {
                 (Some(ip), _) => ip.to_string(),
