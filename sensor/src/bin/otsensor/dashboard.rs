@@ -9,9 +9,11 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 use std::thread;
 
+use otsensor::export::{ExportReport, Exporter};
+use otsensor::output::events::Renderer;
 use otsensor::output::store::Store;
 use otsensor::output::summary;
-use otsensor::pipeline::{self, ReplayReport};
+use otsensor::pipeline::{self, Observer, ReplayReport};
 use otsensor::tui::publish::INTERVAL;
 use otsensor::tui::snapshot::WallClock;
 use otsensor::tui::{
@@ -55,8 +57,12 @@ const REPLAYING: u8 = 0;
 const SAVING: u8 = 1;
 const DONE: u8 = 2;
 
-/// `otsensor replay CAPTURE… --tui`.
-pub fn replay(args: ReplayArgs, mut setup: Setup) -> Result<(), Failure> {
+/// `otsensor replay CAPTURE… --tui [--config FILE]`.
+pub fn replay(
+    args: ReplayArgs,
+    mut setup: Setup,
+    mut exporter: Option<Exporter>,
+) -> Result<(), Failure> {
     need_terminal()?;
     let speed = match (args.fast, args.speed) {
         (true, _) => None,
@@ -97,33 +103,57 @@ pub fn replay(args: ReplayArgs, mut setup: Setup) -> Result<(), Failure> {
     let policy = setup.policy.clone();
     let out = args.out.clone();
     let db = args.db.clone();
+    let show_secrets = args.show_secrets;
     let worker = thread::Builder::new()
         .name("replay".into())
-        .spawn(move || -> Result<ReplayReport, Failure> {
-            let sink = setup.sink.take();
-            let report =
-                pipeline::replay(&setup.inputs, &setup.config, analyzer, sink, &mut |_| {})
-                    .map_err(|e| Failure::Runtime(e.to_string()))?;
-            let mut last = Snapshot::of_replay(&report, &policy, &source);
-            last.wall = Some(WallClock {
-                elapsed: report.elapsed,
-                packets: report.packets.packets,
-            });
-            let _ = finals.send(Update::Snapshot(Box::new(last)));
-            worker_stage.store(SAVING, Ordering::SeqCst);
-            let saved = save(out.as_deref(), setup.store.as_mut(), &names, &report);
-            worker_stage.store(DONE, Ordering::SeqCst);
-            let _ = finals.send(Update::Notice(match (&saved, &out, &db) {
-                (Err(Failure::Runtime(e) | Failure::Input(e) | Failure::Policy(e)), _, _) => {
-                    format!("saving failed: {e}")
+        .spawn(
+            move || -> Result<(ReplayReport, Option<ExportReport>), Failure> {
+                let sink = crate::export::event_sink(
+                    exporter.as_ref(),
+                    setup.sink.take(),
+                    Renderer::new(names.clone()).show_secrets(show_secrets),
+                );
+                let observer = exporter.as_mut().map(|e| e as &mut dyn Observer);
+                let report = pipeline::replay_observed(
+                    &setup.inputs,
+                    &setup.config,
+                    analyzer,
+                    sink,
+                    observer,
+                    &mut |_| {},
+                )
+                .map_err(|e| Failure::Runtime(e.to_string()))?;
+                let exported = exporter.map(|e| e.finish(&report.findings));
+                if let Some(exported) = &exported {
+                    for line in exported.lines() {
+                        let _ = finals.send(Update::Notice(line));
+                    }
                 }
-                (Err(Failure::Signal(_)), _, _) => "saving stopped".into(),
-                (Ok(()), None, None) => "replay finished".into(),
-                (Ok(()), Some(dir), _) => format!("replay finished; results in {}", dir.display()),
-                (Ok(()), None, Some(db)) => format!("replay finished; saved in {}", db.display()),
-            }));
-            saved.map(|()| report)
-        })
+                let mut last = Snapshot::of_replay(&report, &policy, &source);
+                last.wall = Some(WallClock {
+                    elapsed: report.elapsed,
+                    packets: report.packets.packets,
+                });
+                let _ = finals.send(Update::Snapshot(Box::new(last)));
+                worker_stage.store(SAVING, Ordering::SeqCst);
+                let saved = save(out.as_deref(), setup.store.as_mut(), &names, &report);
+                worker_stage.store(DONE, Ordering::SeqCst);
+                let _ = finals.send(Update::Notice(match (&saved, &out, &db) {
+                    (Err(Failure::Runtime(e) | Failure::Input(e) | Failure::Policy(e)), _, _) => {
+                        format!("saving failed: {e}")
+                    }
+                    (Err(Failure::Signal(_)), _, _) => "saving stopped".into(),
+                    (Ok(()), None, None) => "replay finished".into(),
+                    (Ok(()), Some(dir), _) => {
+                        format!("replay finished; results in {}", dir.display())
+                    }
+                    (Ok(()), None, Some(db)) => {
+                        format!("replay finished; saved in {}", db.display())
+                    }
+                }));
+                saved.map(|()| (report, exported))
+            },
+        )
         .map_err(|e| Failure::Runtime(format!("cannot start the replay thread: {e}")))?;
 
     let phase = Phase::Replaying { speed };
@@ -140,9 +170,12 @@ pub fn replay(args: ReplayArgs, mut setup: Setup) -> Result<(), Failure> {
             return exit_status(exit);
         }
     }
-    let report = worker
+    let (report, exported) = worker
         .join()
         .map_err(|_| Failure::Runtime("the replay thread failed".into()))??;
+    if let Some(exported) = &exported {
+        crate::export::print_report(exported, args.quiet);
+    }
     warn_about_captures(&report);
     if !args.quiet {
         eprintln!(

@@ -125,11 +125,6 @@ fn baseline(
 }
 
 pub fn run(args: ReplayArgs) -> Result<(), Failure> {
-    if args.tui && args.config.is_some() {
-        return Err(Failure::Input(
-            "--config (export) cannot be combined with --tui yet".into(),
-        ));
-    }
     // A bad export configuration stops the replay before anything is written.
     let mut exporter = match &args.config {
         Some(path) => Some(crate::export::start(path)?),
@@ -137,7 +132,7 @@ pub fn run(args: ReplayArgs) -> Result<(), Failure> {
     };
     let mut setup = Setup::new(&args)?;
     if args.tui {
-        return crate::dashboard::replay(args, setup);
+        return crate::dashboard::replay(args, setup, exporter);
     }
     let sink = crate::export::event_sink(
         exporter.as_ref(),
