@@ -23,6 +23,7 @@ use std::hash::{BuildHasherDefault, Hasher};
 use std::net::{IpAddr, Ipv6Addr};
 
 use crate::analysis::inventory::{Asset, Inventory, format_mac};
+use crate::analysis::policy::baseline::Addr;
 use crate::analysis::policy::{Policy, UNTRUSTED, is_public};
 use crate::event::{Event, FunctionClass, Mac, Nest, Protocol, Value, Visitor};
 use crate::pipeline::FlowRecord;
@@ -115,29 +116,12 @@ fn is_group(ip: Option<IpAddr>, mac: Option<Mac>) -> bool {
     }
 }
 
-/// One end of a talker pair.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-enum Addr {
-    Ip(IpAddr),
-    Mac(Mac),
-    None,
-}
-
-impl Addr {
-    fn of(ip: Option<IpAddr>, mac: Option<Mac>) -> Addr {
-        match (ip, mac) {
-            (Some(ip), _) => Addr::Ip(ip),
-            (None, Some(mac)) => Addr::Mac(mac),
-            (None, None) => Addr::None,
-        }
-    }
-
-    fn text(self) -> String {
-        match self {
-            Addr::Ip(ip) => ip.to_string(),
-            Addr::Mac(mac) => format_mac(&mac),
-            Addr::None => "-".to_string(),
-        }
+/// One end of a talker pair as written: its IP address, else its MAC address.
+fn addr_text(addr: Option<Addr>) -> String {
+    match addr {
+        Some(Addr::Ip(ip)) => ip.to_string(),
+        Some(Addr::Mac(mac)) => format_mac(&mac),
+        None => "-".to_string(),
     }
 }
 
@@ -280,8 +264,8 @@ impl ServiceKey {
 }
 
 struct TalkerTally {
-    src: Addr,
-    dst: Addr,
+    src: Option<Addr>,
+    dst: Option<Addr>,
     events: u64,
     flows: u64,
     bytes: u64,
@@ -302,7 +286,7 @@ struct PairTally {
     services: HashMap<ServiceKey, (u64, u64)>,
     other_services: (u64, u64),
     talkers: Vec<TalkerTally>,
-    talker_index: HashMap<(Addr, Addr), u32>,
+    talker_index: HashMap<(Option<Addr>, Option<Addr>), u32>,
     /// Events, flows and bytes of talker pairs beyond the budget.
     untracked: (u64, u64, u64),
 }
@@ -336,7 +320,13 @@ impl PairTally {
     }
 
     /// The talker pair's index, tracking it when the budgets allow.
-    fn talker(&mut self, src: Addr, dst: Addr, ts: Timestamp, budget: &mut usize) -> Option<u32> {
+    fn talker(
+        &mut self,
+        src: Option<Addr>,
+        dst: Option<Addr>,
+        ts: Timestamp,
+        budget: &mut usize,
+    ) -> Option<u32> {
         if let Some(&at) = self.talker_index.get(&(src, dst)) {
             return Some(at);
         }
@@ -431,8 +421,8 @@ impl PairTally {
             .talkers
             .into_iter()
             .map(|t| Talker {
-                src: t.src.text(),
-                dst: t.dst.text(),
+                src: addr_text(t.src),
+                dst: addr_text(t.dst),
                 events: t.events,
                 flows: t.flows,
                 bytes: t.bytes,
@@ -470,8 +460,8 @@ impl PairTally {
 /// A flow's two ends as its first event gave them, and its labels.
 #[derive(Clone, Copy)]
 struct FlowZones {
-    a: Addr,
-    b: Addr,
+    a: Option<Addr>,
+    b: Option<Addr>,
     /// Pair and talker when `a` is the requester, and when `b` is.
     forward: Option<(u32, Option<u32>)>,
     backward: Option<(u32, Option<u32>)>,

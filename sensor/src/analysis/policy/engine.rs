@@ -145,29 +145,12 @@ struct Ends {
 /// What a threshold counts by (a key that costs no allocation per match).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 enum Group {
-    End(End),
-    Pair(End, End),
+    /// An end: its IP address, else its MAC address (`None`: neither).
+    End(Option<Addr>),
+    Pair(Option<Addr>, Option<Addr>),
     Flow(u64),
     /// The zones of the two ends (`None`: outside every zone).
     Zones(Option<usize>, Option<usize>),
-}
-
-/// An end of a match: its IP address, else its MAC address.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-enum End {
-    Ip(IpAddr),
-    Mac(Mac),
-    Unknown,
-}
-
-impl End {
-    fn of(ip: Option<IpAddr>, mac: Option<Mac>) -> End {
-        match (ip, mac) {
-            (Some(ip), _) => End::Ip(ip),
-            (None, Some(mac)) => End::Mac(mac),
-            (None, None) => End::Unknown,
-        }
-    }
 }
 
 /// Counting state of one threshold group.
@@ -808,11 +791,11 @@ impl Engine {
             return true;
         };
         let group = match threshold.by {
-            By::Src => Group::End(End::of(ends.src_ip, ends.src_mac)),
-            By::Dst => Group::End(End::of(ends.dst_ip, ends.dst_mac)),
+            By::Src => Group::End(Addr::of(ends.src_ip, ends.src_mac)),
+            By::Dst => Group::End(Addr::of(ends.dst_ip, ends.dst_mac)),
             By::Pair => Group::Pair(
-                End::of(ends.src_ip, ends.src_mac),
-                End::of(ends.dst_ip, ends.dst_mac),
+                Addr::of(ends.src_ip, ends.src_mac),
+                Addr::of(ends.dst_ip, ends.dst_mac),
             ),
             By::Flow => Group::Flow(seen.flow),
             By::Conduit => Group::Zones(
