@@ -15,6 +15,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use common::syslog::{UdpSyslog, assert_final_alerts_exported};
 use common::tmux::{Tmux, cooked, wait_for_file};
 use otsensor::capture::write::PcapWriter;
 use otsensor::time::Timestamp;
@@ -715,21 +716,9 @@ fn live_capture_exports_its_alerts_to_a_syslog_receiver() {
         return;
     }
     let lab = RootLab::new();
-    let receiver = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
-    receiver
-        .set_read_timeout(Some(Duration::from_millis(500)))
-        .unwrap();
-    let port = receiver.local_addr().unwrap().port();
+    let syslog = UdpSyslog::start();
     let dir = tempfile::tempdir().unwrap();
-    let config = dir.path().join("otsensor.toml");
-    std::fs::write(
-        &config,
-        format!(
-            "sensor_id = \"span-1\"\n\n[[sink]]\nname = \"siem\"\ntype = \"syslog\"\n\
-             url = \"udp://127.0.0.1:{port}\"\nformat = \"json\"\nrecords = [\"alerts\", \"assets\"]\n"
-        ),
-    )
-    .unwrap();
+    let config = syslog.config(dir.path(), "span-1");
     let out = dir.path().join("out");
     let mut child = Command::new(env!("CARGO_BIN_EXE_otsensor"))
         .args([
@@ -795,30 +784,9 @@ fn live_capture_exports_its_alerts_to_a_syslog_receiver() {
     let stderr = drain.join().unwrap();
     assert!(status.success(), "{stderr}");
 
-    let mut received = Vec::new();
-    let mut buf = vec![0u8; 65_536];
-    while let Ok(n) = receiver.recv(&mut buf) {
-        received.push(String::from_utf8_lossy(&buf[..n]).into_owned());
-    }
-    let alerts = std::fs::read_to_string(out.join("alerts.jsonl")).unwrap();
-    let alerts: Vec<Value> = alerts
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
-    assert!(!alerts.is_empty());
-    for alert in &alerts {
-        let (rule, id) = (
-            alert["rule"].as_str().unwrap(),
-            alert["id"].as_str().unwrap(),
-        );
-        assert!(
-            received.iter().any(|m| m.contains("\"state\":\"final\"")
-                && m.contains(&format!("\"id\":\"{id}\""))
-                && m.contains(&format!("\"rule\":\"{rule}\""))),
-            "alert {id} ({rule}) was not exported; {} records came:\n{stderr}",
-            received.len()
-        );
-    }
+    let received = syslog.received();
+    let alerts = assert_final_alerts_exported(&received, &out.join("alerts.jsonl"), &stderr);
+    assert!(alerts > 0);
     assert!(
         received.iter().any(|m| m.contains("\"record\":\"asset\"")),
         "no asset records"

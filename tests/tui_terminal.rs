@@ -7,6 +7,7 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use common::syslog::{UdpSyslog, assert_final_alerts_exported};
 use common::tmux::{Tmux, cooked, wait_for_exit, wait_for_file};
 
 /// The shell command: otsensor with `args`, then its exit status and the
@@ -76,20 +77,8 @@ fn tabs_show_the_captures_assets_and_alerts_and_q_restores_the_terminal() {
 #[test]
 fn a_watched_replay_exports_to_the_sinks_of_its_configuration() {
     let dir = tempfile::tempdir().unwrap();
-    let receiver = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
-    receiver
-        .set_read_timeout(Some(std::time::Duration::from_millis(500)))
-        .unwrap();
-    let port = receiver.local_addr().unwrap().port();
-    let config = dir.path().join("otsensor.toml");
-    std::fs::write(
-        &config,
-        format!(
-            "sensor_id = \"plant-1\"\n\n[[sink]]\nname = \"siem\"\ntype = \"syslog\"\n\
-             url = \"udp://127.0.0.1:{port}\"\nformat = \"json\"\n"
-        ),
-    )
-    .unwrap();
+    let syslog = UdpSyslog::start();
+    let config = syslog.config(dir.path(), "plant-1");
     let out = dir.path().join("out");
     let args = format!(
         "--tui --fast --out {} --config {}",
@@ -103,29 +92,16 @@ fn a_watched_replay_exports_to_the_sinks_of_its_configuration() {
     tmux.keys("q");
     assert_eq!(wait_for_file(&dir.path().join("status")).trim(), "exit=0");
     let after = tmux.wait_for(&["export siem:"]);
-    let mut received = Vec::new();
-    let mut buf = vec![0u8; 65_536];
-    while let Ok(n) = receiver.recv(&mut buf) {
-        received.push(String::from_utf8_lossy(&buf[..n]).into_owned());
-    }
-    let alerts = std::fs::read_to_string(out.join("alerts.jsonl")).unwrap();
-    assert_eq!(alerts.lines().count(), 9);
-    for alert in alerts.lines() {
-        let alert: serde_json::Value = serde_json::from_str(alert).unwrap();
-        let id = format!("\"id\":\"{}\"", alert["id"].as_str().unwrap());
-        assert!(
-            received
-                .iter()
-                .any(|m| m.contains("\"state\":\"final\"") && m.contains(&id)),
-            "alert {id} was not exported; the screen:\n{after}"
-        );
-    }
+    let received = syslog.received();
+    let screen = format!("the screen:\n{after}");
+    let alerts = assert_final_alerts_exported(&received, &out.join("alerts.jsonl"), &screen);
+    assert_eq!(alerts, 9);
     let queued = format!(
         "{} records queued, {} delivered",
         received.len(),
         received.len()
     );
-    assert!(after.contains(&queued), "{queued}; the screen:\n{after}");
+    assert!(after.contains(&queued), "{queued}; {screen}");
 }
 
 #[test]

@@ -3,6 +3,7 @@
 #![allow(dead_code)] // each test file uses a different subset
 
 pub mod craft;
+pub mod syslog;
 pub mod tmux;
 
 use std::collections::BTreeMap;
