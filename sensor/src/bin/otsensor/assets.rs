@@ -61,16 +61,10 @@ pub fn run(args: AssetsArgs) -> Result<(), Failure> {
 }
 
 fn fleet(url: &str, format: Format) -> Result<(), Failure> {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| Failure::Runtime(format!("starting the runtime: {e}")))?;
-    let assets = runtime
-        .block_on(async {
-            let client = otsensor::hub::db::connect(url).await?;
-            otsensor::hub::db::fleet_assets(&client).await
-        })
-        .map_err(Failure::Runtime)?;
+    let assets = crate::hub::block_on(async {
+        let client = otsensor::hub::db::connect(url).await?;
+        otsensor::hub::db::fleet_assets(&client).await
+    })?;
     print(|out| match format {
         Format::Table => fleet_table(&assets, out),
         Format::Json => {

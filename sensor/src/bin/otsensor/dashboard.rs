@@ -210,13 +210,7 @@ pub fn browse(args: TuiArgs) -> Result<(), Failure> {
         crate::rules::load_policy(&args.policy)?
     };
     let snapshot = Snapshot::of_store(&store, &policy, &name).map_err(runtime)?;
-    let marks = marks(Some(store))?;
-    let mut app = App::new(snapshot, marks, Theme::from_env());
-    // Nothing will be published: the channel only has to exist.
-    let (_tx, updates) = crossbeam_channel::bounded::<Update>(1);
-    let exit =
-        tui::run(&mut app, &updates).map_err(|e| Failure::Runtime(format!("terminal: {e}")))?;
-    exit_status(exit)
+    show(snapshot, marks(Some(store))?)
 }
 
 /// The fleet view of the hub's database. Acknowledgements and mutes are not
@@ -224,21 +218,21 @@ pub fn browse(args: TuiArgs) -> Result<(), Failure> {
 fn browse_fleet(url: &str, policy: &[PathBuf]) -> Result<(), Failure> {
     need_terminal()?;
     let policy = crate::rules::load_policy(policy)?;
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| Failure::Runtime(format!("starting the runtime: {e}")))?;
-    let (assets, alerts) = runtime
-        .block_on(async {
-            let client = otsensor::hub::db::connect(url).await?;
-            let assets = otsensor::hub::db::fleet_assets(&client).await?;
-            let alerts = otsensor::hub::db::fleet_alerts(&client).await?;
-            Ok::<_, String>((assets, alerts))
-        })
-        .map_err(Failure::Runtime)?;
+    let (assets, alerts) = crate::hub::block_on(async {
+        let client = otsensor::hub::db::connect(url).await?;
+        let assets = otsensor::hub::db::fleet_assets(&client).await?;
+        let alerts = otsensor::hub::db::fleet_alerts(&client).await?;
+        Ok((assets, alerts))
+    })?;
     let source = otsensor::hub::db::redact(url);
     let snapshot = Snapshot::of_fleet(&assets, alerts, &policy, &source);
-    let mut app = App::new(snapshot, Marks::new(Vec::new(), None), Theme::from_env());
+    show(snapshot, Marks::new(Vec::new(), None))
+}
+
+/// Shows what was kept (a store, the fleet) until the operator quits.
+fn show(snapshot: Snapshot, marks: Marks) -> Result<(), Failure> {
+    let mut app = App::new(snapshot, marks, Theme::from_env());
+    // Nothing will be published: the channel only has to exist.
     let (_tx, updates) = crossbeam_channel::bounded::<Update>(1);
     let exit =
         tui::run(&mut app, &updates).map_err(|e| Failure::Runtime(format!("terminal: {e}")))?;

@@ -41,13 +41,7 @@ pub fn run(args: HubArgs) -> Result<(), Failure> {
         durable: args.durable,
         until_idle: args.until_idle.map(Duration::from_secs),
     };
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| Failure::Runtime(format!("starting the runtime: {e}")))?;
-    let report = runtime
-        .block_on(run_hub(&config))
-        .map_err(Failure::Runtime)?;
+    let report = block_on(run_hub(&config))?;
     eprintln!(
         "otsensor hub: {} records: {} alerts, {} asset changes, {} asset views ({} fleet assets), {} events skipped, {} invalid",
         report.messages,
@@ -59,4 +53,17 @@ pub fn run(args: HubArgs) -> Result<(), Failure> {
         report.invalid
     );
     Ok(())
+}
+
+/// Runs `work` (talking to NATS or PostgreSQL) to its end on a runtime of
+/// this thread.
+pub fn block_on<T>(
+    work: impl std::future::Future<Output = Result<T, String>>,
+) -> Result<T, Failure> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Failure::Runtime(format!("starting the runtime: {e}")))?
+        .block_on(work)
+        .map_err(Failure::Runtime)
 }
