@@ -190,9 +190,7 @@ impl Snapshot {
             });
         }
         snapshot.stages = stages(Some(report));
-        let alerts: Vec<AlertRecord> = findings.alerts.iter().map(AlertRecord::from).collect();
-        let keep = alerts.len().saturating_sub(MAX_ALERTS);
-        snapshot.alerts_untracked = findings.alerts_dropped + keep as u64;
+        let mut alerts: Vec<AlertRecord> = findings.alerts.iter().map(AlertRecord::from).collect();
         let new_or_changed = flags(
             findings
                 .changes
@@ -206,7 +204,8 @@ impl Snapshot {
             &new_or_changed,
         );
         snapshot.zones = ZoneMap::build(policy, &findings.assets, &alerts);
-        snapshot.alerts = alerts[keep..].to_vec();
+        snapshot.alerts_untracked = findings.alerts_dropped + latest(&mut alerts);
+        snapshot.alerts = alerts;
         snapshot
     }
 
@@ -216,8 +215,7 @@ impl Snapshot {
         let inventory = store.load_inventory()?;
         let assets = inventory.assets();
         let mut alerts = store.load_alerts()?;
-        let older = alerts.len().saturating_sub(MAX_ALERTS);
-        alerts.drain(..older);
+        let older = latest(&mut alerts);
         let changes = store.last_run_changes()?;
         let new_or_changed = flags(changes.iter().filter_map(|(host, kind)| {
             let kind: ChangeKind =
@@ -235,7 +233,7 @@ impl Snapshot {
         snapshot.zones = ZoneMap::build(policy, &assets, &alerts);
         snapshot.fill_assets(assets, inventory.untracked_hosts(), policy, &new_or_changed);
         snapshot.alerts = alerts;
-        snapshot.alerts_untracked = older as u64;
+        snapshot.alerts_untracked = older;
         Ok(snapshot)
     }
 
@@ -261,6 +259,7 @@ impl Snapshot {
         policy: &Policy,
         source: &str,
     ) -> Snapshot {
+        let older = latest(&mut alerts);
         let mut sensors: Vec<&str> = fleet
             .iter()
             .flat_map(|a| a.sensors.iter().map(String::as_str))
@@ -276,8 +275,6 @@ impl Snapshot {
         snapshot.stages = Vec::new();
         let assets: Vec<Asset> = fleet.iter().map(fleet_asset).collect();
         snapshot.now = assets.iter().map(|a| a.last_seen).max();
-        let older = alerts.len().saturating_sub(MAX_ALERTS);
-        alerts.drain(..older);
         snapshot.zones = ZoneMap::build(policy, &assets, &alerts);
         snapshot.fill_assets(assets, 0, policy, &HashMap::new());
         // What the hub merged from its sensors' evidence.
@@ -291,7 +288,7 @@ impl Snapshot {
             view.firmware = merged.firmware.clone().unwrap_or_default();
         }
         snapshot.alerts = alerts;
-        snapshot.alerts_untracked = older as u64;
+        snapshot.alerts_untracked = older;
         snapshot
     }
 
@@ -385,6 +382,14 @@ fn view(asset: Asset, policy: &Policy, flags: &HashMap<String, (bool, bool)>) ->
     }
 }
 
+/// Keeps the latest [`MAX_ALERTS`] of `alerts` (oldest first); returns how
+/// many older ones it left out.
+fn latest(alerts: &mut Vec<AlertRecord>) -> u64 {
+    let older = alerts.len().saturating_sub(MAX_ALERTS);
+    alerts.drain(..older);
+    older as u64
+}
+
 /// A fleet asset as an asset of the dashboard: addresses, role and times.
 fn fleet_asset(merged: &FleetAsset) -> Asset {
     let seen = |text: &str| Timestamp::parse_rfc3339(text).unwrap_or_default();
@@ -397,11 +402,7 @@ fn fleet_asset(merged: &FleetAsset) -> Asset {
     };
     // Named as a sensor names its assets: by first IP address, else MAC.
     let mut asset = Asset::new(ips, macs, first_seen);
-    asset.role = Role::ALL
-        .iter()
-        .copied()
-        .find(|r| r.name() == merged.role)
-        .unwrap_or(Role::Unknown);
+    asset.role = Role::from_name(&merged.role).unwrap_or(Role::Unknown);
     asset.role_reason = format!("as merged by the hub from {}", merged.sensors.join(", "));
     asset.purdue_level = asset.role.purdue_level();
     asset.last_seen = seen(&merged.last_seen);

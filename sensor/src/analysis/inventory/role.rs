@@ -121,6 +121,11 @@ impl Role {
         Role::Unknown,
     ];
 
+    /// The role named `name` (as [`Role::name`] writes it).
+    pub fn from_name(name: &str) -> Option<Role> {
+        Role::ALL.iter().copied().find(|r| r.name() == name)
+    }
+
     /// The Purdue level this role usually sits at (0 is the process itself).
     pub fn purdue_level(self) -> Option<u8> {
         match self {

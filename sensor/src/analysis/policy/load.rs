@@ -457,7 +457,7 @@ impl Checker {
     }
 
     fn role(&mut self, source: &Source, at: &Spanned<String>, name: &str) -> Option<Role> {
-        let found = Role::ALL.iter().copied().find(|r| r.name() == name);
+        let found = Role::from_name(name);
         if found.is_none() {
             let known: Vec<&str> = Role::ALL.iter().map(|r| r.name()).collect();
             self.error_at(
