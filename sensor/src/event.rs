@@ -462,6 +462,22 @@ impl Fields {
             Fields::Nbdgm(fields) => fields.visit(visitor),
         }
     }
+
+    /// Whether these fields can hold a credential ([`Value::Secret`]), so
+    /// that rules need not visit the fields of protocols that never do. A
+    /// decoder that starts writing secrets must be added here.
+    pub fn may_carry_secret(&self) -> bool {
+        matches!(
+            self,
+            Fields::Bacnet(_)
+                | Fields::Mms(_)
+                | Fields::Snmp(_)
+                | Fields::Mqtt(_)
+                | Fields::Http(_)
+                | Fields::Telnet(_)
+                | Fields::Ftp(_)
+        )
+    }
 }
 
 /// What a device says about itself (identification services, discovery
