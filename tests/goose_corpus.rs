@@ -6,7 +6,6 @@
 
 mod common;
 
-use std::collections::BTreeMap;
 use std::path::Path;
 
 use common::*;
@@ -42,6 +41,8 @@ const DECODED_ONLY_BY_US: &[(&str, u64, &str)] = &[
     ("goose_missing_gocb_ref.pcap", 1, "goose.datSet"),
     ("goose_missing_gocb_ref.pcap", 1, "goose.goID"),
 ];
+const WHY_DECODED_ONLY_BY_US: &str = "the PDU lacks its mandatory gocbRef: Wireshark's BER \
+     decoder shows fields [1] to [3] as a wrong field in SEQUENCE without their values";
 
 /// Wireshark's value in the event's format: APPID in hex → number; booleans
 /// as 0/1 → true/false; `t` as "Jul 24, 2008 14:25:05.140625000 UTC" → RFC 3339.
@@ -84,10 +85,10 @@ fn goose_matches_wireshark_frame_by_frame() {
     let Some(dir) = shared_pcaps("goose") else {
         return;
     };
-    // Per field: frames where both agree, frames where either has a value.
-    let mut agreement: BTreeMap<&str, (usize, usize)> = BTreeMap::new();
+    let mut agreement = Agreement::new("goose");
     let mut malformed_checked = 0;
     for capture in captures_in(&dir) {
+        agreement.capture(&capture);
         let name = capture.file_name().unwrap().to_string_lossy().into_owned();
         let oracle = Oracle::for_capture(&capture);
         let events = replay(&[&capture], &[]).events();
@@ -100,48 +101,34 @@ fn goose_matches_wireshark_frame_by_frame() {
             "{name}: the oracle holds every frame"
         );
         let mut mismatches = Vec::new();
-        for (frame, record) in &theirs {
-            let Some(decoded) = by_packet.get(frame) else {
-                mismatches.push(format!(
-                    "frame {frame}: Wireshark decodes GOOSE, otsensor does not"
-                ));
-                continue;
-            };
-            assert_eq!(
-                decoded.len(),
-                1,
+        for frame in either_frames(&theirs, &by_packet) {
+            let record = theirs.get(&frame);
+            let decoded = by_packet.get(&frame).map_or(&[][..], Vec::as_slice);
+            assert!(
+                decoded.len() <= 1,
                 "{name} frame {frame}: one event per frame"
             );
-            let event = decoded[0];
+            mismatches.extend(decoded_by_one(
+                frame,
+                "GOOSE",
+                record.is_some(),
+                !decoded.is_empty(),
+            ));
             for (wireshark, field) in COMPARED {
-                let expected: Vec<String> = field_values(record, wireshark)
+                let expected: Vec<String> = record
+                    .map_or(Vec::new(), |r| field_values(r, wireshark))
                     .iter()
                     .map(|v| normalise(wireshark, v))
                     .collect();
-                let got: Vec<String> = ours(event, field).into_iter().collect();
-                if expected.is_empty()
-                    && DECODED_ONLY_BY_US.contains(&(name.as_str(), *frame, *wireshark))
-                {
+                let got: Vec<String> = decoded.iter().filter_map(|e| ours(e, field)).collect();
+                let ours_only = expected.is_empty()
+                    && DECODED_ONLY_BY_US.contains(&(name.as_str(), frame, *wireshark));
+                if ours_only {
                     assert_eq!(got.len(), 1, "{name} frame {frame}: {field} decoded");
-                    continue;
                 }
-                if expected.is_empty() && got.is_empty() {
-                    continue;
-                }
-                let entry = agreement.entry(wireshark).or_default();
-                entry.0 += usize::from(got == expected);
-                entry.1 += 1;
-                if got != expected {
-                    mismatches.push(format!(
-                        "frame {frame}: {wireshark} wireshark {expected:?}, otsensor {got:?}"
-                    ));
-                }
+                let by_design = ours_only.then_some(WHY_DECODED_ONLY_BY_US);
+                mismatches.extend(agreement.compare(frame, wireshark, &expected, &got, by_design));
             }
-        }
-        for frame in by_packet.keys().filter(|f| !theirs.contains_key(f)) {
-            mismatches.push(format!(
-                "frame {frame}: otsensor decodes GOOSE where Wireshark does not"
-            ));
         }
         // Frames Wireshark calls malformed are events with anomalies.
         for frame in oracle.json["malformed_frames"].as_array().unwrap() {
@@ -160,11 +147,8 @@ fn goose_matches_wireshark_frame_by_frame() {
         );
         anomalies_as_expected(&name, &events);
     }
-    for (field, (agree, total)) in &agreement {
-        eprintln!("{field}: {agree}/{total} frames agree");
-    }
     assert_eq!(malformed_checked, 2, "the two malformed frames");
-    let st = agreement.get("goose.stNum").copied().unwrap_or_default();
+    let st = agreement.tally("goose.stNum");
     assert_eq!(st, (453, 453), "every frame with a state number agrees");
 }
 

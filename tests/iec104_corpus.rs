@@ -79,6 +79,7 @@ fn iec104_matches_wireshark_frame_by_frame() {
     let Some(dir) = shared_pcaps("iec104") else {
         return;
     };
+    let mut agreement = Agreement::new("iec104");
     let mut apdus_compared = 0;
     let mut malformed_checked = 0;
     for capture in captures_in(&dir) {
@@ -93,40 +94,33 @@ fn iec104_matches_wireshark_frame_by_frame() {
             // No oracle: replaying without failure is all that is checked.
             continue;
         }
+        agreement.capture(&capture);
         let oracle = Oracle::for_capture(&capture);
         let theirs = oracle.records("iec104");
         let mut mismatches = Vec::new();
-        for (frame, record) in &theirs {
-            let decoded: Vec<&Value> = by_packet.get(frame).map_or(Vec::new(), |es| {
+        for frame in either_frames(&theirs, &by_packet) {
+            let record = theirs.get(&frame);
+            // Bytes that are not an APDU: Wireshark holds them as the prefix
+            // of the APDU that follows; the sensor reports them where they are.
+            let decoded: Vec<&Value> = by_packet.get(&frame).map_or(Vec::new(), |es| {
                 es.iter()
                     .copied()
                     .filter(|e| !is_skipped_bytes(e))
                     .collect()
             });
-            if decoded.is_empty() {
-                mismatches.push(format!(
-                    "frame {frame}: Wireshark decodes IEC 104, otsensor does not"
-                ));
-                continue;
+            mismatches.extend(decoded_by_one(
+                frame,
+                "IEC 104",
+                record.is_some(),
+                !decoded.is_empty(),
+            ));
+            if record.is_some() {
+                apdus_compared += decoded.len();
             }
             for field in COMPARED {
-                let expected = field_values(record, field);
+                let expected = record.map_or(Vec::new(), |r| field_values(r, field));
                 let got: Vec<String> = decoded.iter().flat_map(|e| ours(e, field)).collect();
-                if got != expected {
-                    mismatches.push(format!(
-                        "frame {frame}: {field} wireshark {expected:?}, otsensor {got:?}"
-                    ));
-                }
-            }
-            apdus_compared += decoded.len();
-        }
-        for (frame, events) in by_packet.iter().filter(|(f, _)| !theirs.contains_key(f)) {
-            // Bytes that are not an APDU: Wireshark holds them as the prefix
-            // of the APDU that follows; the sensor reports them where they are.
-            if !events.iter().all(|e| is_skipped_bytes(e)) {
-                mismatches.push(format!(
-                    "frame {frame}: otsensor decodes IEC 104 where Wireshark does not"
-                ));
+                mismatches.extend(agreement.compare(frame, field, &expected, &got, None));
             }
         }
         // Every frame Wireshark calls malformed is an APDU event with anomalies.

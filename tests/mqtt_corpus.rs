@@ -46,9 +46,9 @@ fn mqtt_matches_wireshark_frame_by_frame() {
     let Some(dir) = shared_pcaps("mqtt") else {
         return;
     };
-    let mut compared = 0;
-    let mut agreement: Vec<String> = Vec::new();
+    let mut agreement = Agreement::new("mqtt");
     for capture in captures_in(&dir) {
+        agreement.capture(&capture);
         let oracle = Oracle::for_capture(&capture);
         assert_eq!(oracle.json["malformed_frames"], serde_json::json!([]));
         let events = replay(&[&capture], &["--show-secrets"]).events();
@@ -56,31 +56,22 @@ fn mqtt_matches_wireshark_frame_by_frame() {
         let theirs = oracle.records("mqtt");
         let name = capture.file_name().unwrap().to_string_lossy().into_owned();
         let mut mismatches = Vec::new();
-        let mut per_field = std::collections::BTreeMap::new();
-        for (frame, record) in &theirs {
-            let Some(ours) = by_packet.get(frame) else {
-                mismatches.push(format!(
-                    "frame {frame}: Wireshark decodes MQTT, otsensor does not"
-                ));
-                continue;
-            };
+        for frame in either_frames(&theirs, &by_packet) {
+            let record = theirs.get(&frame);
+            let ours = by_packet.get(&frame).map_or(&[][..], Vec::as_slice);
+            mismatches.extend(decoded_by_one(
+                frame,
+                "MQTT",
+                record.is_some(),
+                !ours.is_empty(),
+            ));
             for (wireshark, field) in COMPARED {
-                let expected = field_values(record, wireshark);
+                let expected = record.map_or(Vec::new(), |r| field_values(r, wireshark));
                 let got: Vec<String> = ours
                     .iter()
                     .flat_map(|e| tshark_values(&e[*field]))
                     .collect();
-                if got != expected {
-                    mismatches.push(format!(
-                        "frame {frame}: {wireshark} wireshark {expected:?}, otsensor {field} {got:?}"
-                    ));
-                }
-                if !expected.is_empty() || !got.is_empty() {
-                    compared += 1;
-                    let counts = per_field.entry(*wireshark).or_insert((0, 0));
-                    counts.0 += usize::from(got == expected);
-                    counts.1 += 1;
-                }
+                mismatches.extend(agreement.compare(frame, wireshark, &expected, &got, None));
             }
             // Wireshark finds nothing malformed in these captures; neither may we.
             for event in ours {
@@ -89,27 +80,13 @@ fn mqtt_matches_wireshark_frame_by_frame() {
                 }
             }
         }
-        for frame in by_packet.keys().filter(|f| !theirs.contains_key(f)) {
-            mismatches.push(format!(
-                "frame {frame}: otsensor decodes MQTT where Wireshark does not"
-            ));
-        }
-        let fields: Vec<String> = per_field
-            .iter()
-            .map(|(f, (same, either))| format!("{f} {same}/{either}"))
-            .collect();
-        agreement.push(format!(
-            "{name}: {} frames; {}",
-            theirs.len(),
-            fields.join(", ")
-        ));
         assert!(
             mismatches.is_empty(),
             "{name}:\n  {}",
             mismatches.join("\n  ")
         );
     }
-    println!("{}", agreement.join("\n"));
+    let compared: usize = COMPARED.iter().map(|(w, _)| agreement.tally(w).1).sum();
     assert!(compared >= 34, "only {compared} field values compared");
 }
 

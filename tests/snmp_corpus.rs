@@ -43,7 +43,6 @@ fn snmp_matches_wireshark_frame_by_frame() {
     let mut mismatches = Vec::new();
     for capture in &captures {
         let outcome = compare(capture, &SNMP, &["--show-secrets"]);
-        report(&outcome);
         frames += outcome.frames;
         for event in outcome.events.iter().filter(|e| e["protocol"] == "snmp") {
             assert!(event.get("anomalies").is_none(), "{event}");
