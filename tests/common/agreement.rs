@@ -3,9 +3,9 @@
 //! frames where either has a value; and every frame that differs, with its
 //! reason (`accepted: …` for a difference by design, else the values).
 //!
-//! Written to stderr when dropped (past the test harness's capture, so it
-//! shows with and without `--nocapture`), one line per capture and field and
-//! one per difference, for `scripts/wireshark-agreement.sh`:
+//! Written to stderr when dropped (shown with `cargo test -- --nocapture`),
+//! one line per capture and field and one per difference, for
+//! `scripts/wireshark-agreement.sh`:
 //!
 //! ```text
 //! AGREEMENT modbus modbus.func_code 281/281 modbus/digitalbond_modbus_test_data_part2.pcap
@@ -14,7 +14,6 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::{Debug, Write as _};
-use std::io::Write as _;
 use std::path::Path;
 
 pub struct Agreement {
@@ -133,7 +132,7 @@ impl Drop for Agreement {
                 "AGREEMENT-DIFF {protocol} {field} {capture} frame {frame}: {reason}"
             );
         }
-        let _ = std::io::stderr().write_all(text.as_bytes());
+        eprint!("{text}");
     }
 }
 
