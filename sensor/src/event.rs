@@ -392,8 +392,9 @@ pub enum Fields {
     None,
     Modbus(ModbusFields),
     Iec104(Iec104Fields),
-    /// Both `enip` and `cip` events.
-    Enip(EnipFields),
+    /// Both `enip` and `cip` events. Boxed: the largest of all, and every
+    /// event is as large as its largest unboxed variant.
+    Enip(Box<EnipFields>),
     Dnp3(Dnp3Fields),
     Cotp(CotpFields),
     /// Boxed: large, with item lists.
