@@ -590,6 +590,7 @@ fn component_identification_gives_names_serial_and_vendor() {
     assert_eq!(anomalies(&resp), [RESPONSE_WITHOUT_REQUEST]);
     let id = resp.identity.as_deref().expect("identity");
     assert_eq!(id.station_name.as_deref(), Some("SNAP7-SERVER"));
+    assert_eq!(id.module_name.as_deref(), Some("CPU 315-2 PN/DP"));
     assert_eq!(id.product.as_deref(), Some("CPU 315-2 PN/DP"));
     assert_eq!(id.serial.as_deref(), Some("S C-C2UR28922012"));
     assert_eq!(id.vendor_id, Some(0x2a));
