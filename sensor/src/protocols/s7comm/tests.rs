@@ -366,6 +366,40 @@ fn download_requests_name_the_block() {
     clean(&block_req);
     assert_eq!(block_req.function, "download_block");
     assert_eq!(s7(&block_req).block, Some(block));
+    // The PLC has the whole block: download ended, a job from the PLC (laid
+    // out as tshark -V shows a crafted one: function, status, error code,
+    // 4 unknown octets, file name).
+    let ended = c.response(&[
+        0x32, 0x01, 0x00, 0x00, 0x05, 0x00, // job, PDU reference 0x0500
+        0x00, 0x12, 0x00, 0x00, // parameter length 18, no data
+        0x1c, 0x00, // download ended, function status
+        0x00, 0x00, // error code
+        0x00, 0x00, 0x00, 0x00, // unknown
+        0x09, b'_', b'0', b'C', b'0', b'0', b'0', b'1', b'2', b'P', // _ FC 00012 passive
+    ]);
+    clean(&ended);
+    assert_eq!(ended.function_code, Some(0x1c));
+    assert_eq!(ended.function, "download_ended");
+    assert_eq!(ended.class, FunctionClass::Program);
+    let ended_block = s7(&ended).block.unwrap();
+    assert_eq!(
+        (ended_block.type_name(), ended_block.number),
+        ("FC", Some(12))
+    );
+    // The client's acknowledgement: the function alone; it carries the job's block.
+    let ack = c.request(&[
+        0x32, 0x03, 0x00, 0x00, 0x05, 0x00, // ack_data, PDU reference 0x0500
+        0x00, 0x01, 0x00, 0x00, 0x00, 0x00, // parameter length 1, no data, no error
+        0x1c, // download ended
+    ]);
+    clean(&ack);
+    assert_eq!(ack.function_code, Some(0x1c));
+    assert_eq!(
+        (ack.function, ack.class),
+        ("download_ended", FunctionClass::Program)
+    );
+    assert_eq!(s7(&ack).block, Some(ended_block));
+    assert_eq!(s7(&ack).request_packet, Some(3), "the download ended job");
 }
 
 #[test]
