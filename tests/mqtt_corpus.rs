@@ -105,3 +105,38 @@ fn credentials_are_redacted_unless_asked_for() {
     let connect = events.iter().find(|e| e["function"] == "connect").unwrap();
     assert_eq!(connect["password"], "pass");
 }
+
+/// The contract field `message_type` is Wireshark's `mqtt.msgtype`, frame by
+/// frame: the same numbers, in the same order, for every MQTT packet of every
+/// capture, and nowhere Wireshark has none.
+#[test]
+fn message_type_is_wiresharks_msgtype() {
+    let Some(dir) = shared_pcaps("mqtt") else {
+        return;
+    };
+    let mut compared = 0;
+    for capture in captures_in(&dir) {
+        let oracle = Oracle::for_capture(&capture);
+        let events = replay(&[&capture], &[]).events();
+        let by_packet = events_by_packet(&events, "mqtt");
+        let theirs = oracle.records("mqtt");
+        let name = capture.file_name().unwrap().to_string_lossy().into_owned();
+        let frames: std::collections::BTreeSet<u64> =
+            theirs.keys().chain(by_packet.keys()).copied().collect();
+        for frame in frames {
+            let expected = theirs
+                .get(&frame)
+                .map(|record| field_values(record, "mqtt.msgtype"))
+                .unwrap_or_default();
+            let got: Vec<String> = by_packet
+                .get(&frame)
+                .into_iter()
+                .flatten()
+                .flat_map(|e| tshark_values(&e["message_type"]))
+                .collect();
+            assert_eq!(got, expected, "{name} frame {frame}: message_type");
+            compared += expected.len();
+        }
+    }
+    assert!(compared >= 12, "only {compared} message types compared");
+}

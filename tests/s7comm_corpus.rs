@@ -391,3 +391,87 @@ fn szl_identity_matches_what_wireshark_shows() {
         }
     }
 }
+
+/// `identity.module_name` is SZL xy1C index 0x0002, "Name of the module"
+/// (`PLC_1` in snap7_s300_everything frame 8), as tshark reads it now
+/// (`s7comm.szl.001c.0002.name`; the stored oracles do not list SZL record
+/// fields): frame by frame, on every S7comm event of every capture.
+#[test]
+fn module_name_is_wiresharks_szl_module_name() {
+    let Some(dir) = shared_pcaps("s7comm") else {
+        return;
+    };
+    let mut compared = 0;
+    for capture in captures_in(&dir) {
+        let Some(theirs) = tshark_fields(&capture, "s7comm.szl.001c.0002.name") else {
+            return;
+        };
+        let run = replay(&[&capture], &[]);
+        let events = run.events();
+        let ours: BTreeMap<u64, String> = events
+            .iter()
+            .filter(|e| e["protocol"] == "s7comm")
+            .filter_map(|e| {
+                let name = e["identity"]["module_name"].as_str()?;
+                Some((e["packet"].as_u64().unwrap(), name.to_string()))
+            })
+            .collect();
+        let name = capture.file_name().unwrap().to_string_lossy().into_owned();
+        assert_eq!(ours, theirs, "{name}: module names by frame");
+        compared += theirs.len();
+        // The inventory keeps it on the PLC that said it.
+        let assets: Value = serde_json::from_str(
+            &std::fs::read_to_string(run.dir.path().join("assets.json")).unwrap(),
+        )
+        .unwrap();
+        for (frame, module) in &theirs {
+            let sender = &events
+                .iter()
+                .find(|e| e["packet"] == *frame && e["protocol"] == "s7comm")
+                .unwrap()["src_ip"];
+            let asset = assets["assets"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|a| a["ips"].as_array().unwrap().contains(sender))
+                .unwrap_or_else(|| panic!("{name}: no asset for {sender}"));
+            let kept = &asset["identity"]["module_name"];
+            assert_eq!(kept["value"], module.as_str(), "{name}: {sender}");
+            assert_eq!(kept["source"], "s7comm", "{name}: {sender}");
+        }
+    }
+    // One per capture: snap7's PLC_1, icsnpp's and plc_status's module names.
+    assert!(compared >= 3, "only {compared} module names compared");
+}
+
+/// The non-empty values tshark gives `field` in each frame of `capture`, or
+/// `None` (with the reason printed) where tshark cannot be run.
+fn tshark_fields(capture: &Path, field: &str) -> Option<BTreeMap<u64, String>> {
+    let output = match std::process::Command::new("tshark")
+        .arg("-r")
+        .arg(capture)
+        .args(["-T", "fields", "-e", "frame.number", "-e", field])
+        .output()
+    {
+        Ok(output) if output.status.success() => output,
+        Ok(output) => panic!(
+            "tshark failed on {}: {}",
+            capture.display(),
+            stderr(&output)
+        ),
+        Err(e) => {
+            use std::io::Write as _;
+            let _ = writeln!(std::io::stderr(), "SKIPPED: cannot run tshark: {e}");
+            return None;
+        }
+    };
+    let text = String::from_utf8(output.stdout).unwrap();
+    Some(
+        text.lines()
+            .filter_map(|line| {
+                let (frame, value) = line.split_once('\t')?;
+                (!value.is_empty()).then(|| (frame.parse().unwrap(), value.to_string()))
+            })
+            .collect(),
+    )
+}

@@ -503,6 +503,9 @@ pub struct Identity {
     pub hostname: Option<String>,
     /// PROFINET name of station, IEC 61850 IED name, BACnet device name.
     pub station_name: Option<String>,
+    /// The name the engineer gave the module itself (S7 SZL xy1C index 2,
+    /// `PLC_1`), apart from its station's name.
+    pub module_name: Option<String>,
     /// Device type or role as the protocol states it.
     pub device_type: Option<String>,
 }
@@ -523,6 +526,7 @@ impl Identity {
             ("serial", &self.serial),
             ("hostname", &self.hostname),
             ("station_name", &self.station_name),
+            ("module_name", &self.module_name),
             ("device_type", &self.device_type),
         ];
         v.begin("identity", Nest::Object);
