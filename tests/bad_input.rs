@@ -104,6 +104,47 @@ fn a_corrupt_record_length_mid_file_keeps_everything_before() {
     damaged_replay_keeps_what_came_before(bytes, at, bad_record as u64, "corrupt record header");
 }
 
+#[test]
+fn a_capture_cut_inside_its_first_record_exits_2_saying_nothing_could_be_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let cut = dir.path().join("cut.pcap");
+    let bytes = std::fs::read(demo_capture()).unwrap();
+    // The 24-byte file header, then 10 bytes of the first record's header.
+    std::fs::write(&cut, &bytes[..24 + 10]).unwrap();
+    let out_dir = dir.path().join("out");
+    let out = run(&[
+        "replay",
+        cut.to_str().unwrap(),
+        "--out",
+        out_dir.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains("cut.pcap")
+            && err.contains("byte offset 24")
+            && err.contains("truncated record"),
+        "the damage is named: {err}"
+    );
+    assert!(
+        err.lines()
+            .last()
+            .unwrap()
+            .contains("nothing could be read from the captures"),
+        "{err}"
+    );
+    // The statistics still say what happened.
+    let stats: Value =
+        serde_json::from_str(&std::fs::read_to_string(out_dir.join("stats.json")).unwrap())
+            .unwrap();
+    assert_eq!(stats["captures"][0]["damage"]["offset"], 24);
+    assert_eq!(stats["traffic"]["packets"], 0);
+
+    // With another capture that could be read, the replay succeeds.
+    let both = replay(&[&cut, &demo_capture()], &[]);
+    assert_eq!(both.stats()["traffic"]["packets"], 13465);
+}
+
 fn write_wifi_capture(path: &Path) {
     let mut w = PcapWriter::new(std::fs::File::create(path).unwrap(), 105, false, false).unwrap();
     w.packet(Timestamp::from_secs(1), &[0u8; 40], 40).unwrap();
