@@ -166,6 +166,26 @@ fn an_unsupported_link_type_is_named_and_other_files_still_replay() {
         13465,
         "the demo capture replayed"
     );
+    // stats.json lists the skipped file with its error, in timeline order.
+    let captures = both.stats()["captures"].as_array().unwrap().clone();
+    assert_eq!(captures.len(), 2, "{captures:#?}");
+    assert!(captures[0]["file"].as_str().unwrap().ends_with("wifi.pcap"));
+    assert!(
+        captures[0]["error"]
+            .as_str()
+            .unwrap()
+            .contains("unsupported link type 105 (IEEE802_11)"),
+        "{captures:#?}"
+    );
+    assert_eq!(captures[0]["packets"], 0);
+    assert!(
+        captures[1]["file"]
+            .as_str()
+            .unwrap()
+            .ends_with("demo-plant.pcap")
+    );
+    assert!(captures[1].get("error").is_none(), "{captures:#?}");
+    assert_eq!(captures[1]["packets"], 13465);
 
     let alone = run(&["replay", wifi.to_str().unwrap()]);
     assert_eq!(alone.status.code(), Some(2));
