@@ -145,29 +145,15 @@ pub fn cip_function_names() -> Vec<&'static str> {
     let targets = [
         None,
         Some(Target {
-            class: None,
             symbolic: true,
+            ..Target::default()
         }),
-        Some(Target {
-            class: Some(class::CONNECTION_MANAGER),
-            symbolic: false,
-        }),
-        Some(Target {
-            class: Some(class::FILE),
-            symbolic: false,
-        }),
-        Some(Target {
-            class: Some(class::SYMBOL),
-            symbolic: false,
-        }),
-        Some(Target {
-            class: Some(class::PCCC),
-            symbolic: false,
-        }),
-        Some(Target {
-            class: Some(class::IDENTITY),
-            symbolic: false,
-        }),
+        Some(Target::of_class(class::CONNECTION_MANAGER)),
+        Some(Target::of_class(class::FILE)),
+        Some(Target::of_class(class::SYMBOL)),
+        Some(Target::of_class(class::PCCC)),
+        Some(Target::of_class(class::IDENTITY)),
+        Some(Target::of_class(class::NVS)),
     ];
     let mut names: Vec<&'static str> = (0..=0x7f_u8)
         .flat_map(|code| {
@@ -271,6 +257,9 @@ pub struct EnipFields {
     pub data_length: Option<u32>,
     /// Packet of the paired request.
     pub request_packet: Option<u64>,
+    /// An Identity reset classed `firmware`: the packet that started the
+    /// File object download it makes take effect.
+    pub firmware_download_packet: Option<u64>,
     /// Forward Open / Large Forward Open / Forward Close parameters.
     pub connection: Option<Box<Connection>>,
     /// ListIdentity reply item.
@@ -407,6 +396,7 @@ impl EnipFields {
         s(v, "route_path", self.route_path.as_deref());
         u(v, "data_length", self.data_length);
         u(v, "request_packet", self.request_packet);
+        u(v, "firmware_download_packet", self.firmware_download_packet);
         if let Some(c) = &self.connection {
             Self::visit_connection(c, v);
         }
@@ -481,6 +471,8 @@ struct Request {
     tag: Option<String>,
     route_path: Option<String>,
     connection: Option<Box<Connection>>,
+    /// An Identity reset after a File object download: the download's packet.
+    firmware_download: Option<u64>,
     /// The messages of a Multiple Service Packet, or an Unconnected Send's one.
     embedded: Vec<Request>,
 }
@@ -489,6 +481,7 @@ impl Request {
     fn target(&self) -> Target {
         Target {
             class: self.class,
+            instance: self.instance,
             symbolic: self.tag.is_some(),
         }
     }
@@ -612,6 +605,20 @@ pub struct EnipParser {
     pending: VecDeque<Pending>,
     /// `(O→T, T→O)` connection ids of Forward Opens answered on this connection.
     connections: VecDeque<(u32, u32)>,
+    /// The last File object download on this connection not yet followed by
+    /// an Identity reset.
+    download: Option<FileDownload>,
+}
+
+/// A File object download into a device's own file (not its EDS or icon).
+#[derive(Debug)]
+struct FileDownload {
+    /// The packet that started it: its Initiate_Download, else the first
+    /// Download_Transfer seen.
+    packet: u64,
+    instance: Option<u32>,
+    /// The Unconnected Send route to the device, when routed.
+    route: Option<String>,
 }
 
 impl EnipParser {
@@ -859,7 +866,9 @@ impl EnipParser {
         if function == "reserved" {
             a.add(UNKNOWN_SERVICE);
         }
+        let class = self.track_firmware(&mut request, function, class, out.header().packet);
         let mut f = self.cip_fields(ctx, service, &request, place, data);
+        f.firmware_download_packet = request.firmware_download;
         let mut embedded: Vec<&[u8]> = Vec::new();
         let mut embedded_route = None;
         match function {
@@ -954,6 +963,48 @@ impl EnipParser {
         request
     }
 
+    /// Follows File object downloads to catch the Identity reset that makes
+    /// the downloaded image take effect (the File object's "reset to
+    /// Identity object" invocation method): on the same connection and
+    /// route, that reset is a firmware update, classed `firmware` and
+    /// pointing at the download. Returns the request's class.
+    fn track_firmware(
+        &mut self,
+        request: &mut Request,
+        function: &str,
+        class: FunctionClass,
+        packet: u64,
+    ) -> FunctionClass {
+        match (request.class, function) {
+            (Some(names::class::FILE), "initiate_download" | "download_transfer")
+                if request.instance.is_some_and(|i| i != 0)
+                    && !names::file_instance::is_eds_or_icon(request.instance) =>
+            {
+                let continues = self.download.as_ref().is_some_and(|d| {
+                    d.instance == request.instance && d.route == request.route_path
+                });
+                if function == "initiate_download" || !continues {
+                    self.download = Some(FileDownload {
+                        packet,
+                        instance: request.instance,
+                        route: request.route_path.clone(),
+                    });
+                }
+                class
+            }
+            (Some(names::class::IDENTITY), "reset") => {
+                match self.download.take_if(|d| d.route == request.route_path) {
+                    Some(download) => {
+                        request.firmware_download = Some(download.packet);
+                        FunctionClass::Firmware
+                    }
+                    None => class,
+                }
+            }
+            _ => class,
+        }
+    }
+
     /// An embedded message with no bytes at all (a bad offset).
     fn truncated(&mut self, place: Place, ctx: &Context, a: Anomalies, out: &mut Emitter<'_>) {
         let mut f = ctx.fields(Kind::Cip);
@@ -1026,6 +1077,13 @@ impl EnipParser {
         if function == "reserved" {
             a.add(UNKNOWN_SERVICE);
         }
+        // A reply takes its request's meaning.
+        f.firmware_download_packet = request.and_then(|q| q.firmware_download);
+        let class = if f.firmware_download_packet.is_some() {
+            FunctionClass::Firmware
+        } else {
+            class
+        };
         let mut identity = None;
         let mut embedded: Vec<&[u8]> = Vec::new();
         let success = r.status == 0;

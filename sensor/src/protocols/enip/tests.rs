@@ -846,6 +846,270 @@ fn control_program_and_unknown_services() {
     clean(&vendor);
 }
 
+// ----------------------------------------------------------------- firmware
+
+/// Initiate_Download (File object, class 0x37) of a 4096-byte file into `instance`.
+fn initiate_download(instance: u8) -> Vec<u8> {
+    vec![
+        0x4C, // service: Initiate_Download
+        0x02, // path size: 2 words
+        0x20, 0x37, // class: file object
+        0x24, instance, // instance
+        0x00, 0x10, 0x00, 0x00, // file size: 4096
+        0x02, 0x01, // file revision 2.1 (file name not decoded, omitted)
+    ]
+}
+
+/// Download_Transfer of one chunk into File object `instance`.
+fn download_transfer(instance: u8, transfer: u8) -> Vec<u8> {
+    vec![
+        0x50, // service: Download_Transfer
+        0x02, // path size: 2 words
+        0x20, 0x37, // class: file object
+        0x24, instance, // instance
+        transfer, // transfer number
+        0x01,     // transfer packet type: middle
+        0xDE, 0xAD, 0xBE, 0xEF, // file data
+    ]
+}
+
+/// Reset (type 0) of Identity instance 1.
+const IDENTITY_RESET: &[u8] = &[
+    0x05, // service: Reset
+    0x02, // path size: 2 words
+    0x20, 0x01, // class: identity
+    0x24, 0x01, // instance 1
+    0x00, // reset type: emulate a power cycle
+];
+
+/// The message wrapped in an Unconnected Send routed out of backplane port 1 to `slot`.
+fn routed(slot: u8, message: &[u8]) -> Vec<u8> {
+    let mut m = vec![
+        0x52, // service: Unconnected Send
+        0x02, // path size: 2 words
+        0x20, 0x06, // class: connection manager
+        0x24, 0x01, // instance 1
+        0x0A, // priority/time tick
+        0xF0, // timeout ticks
+    ];
+    m.extend_from_slice(&(message.len() as u16).to_le_bytes()); // message request size
+    m.extend_from_slice(message);
+    if message.len() % 2 == 1 {
+        m.push(0x00); // pad to an even size
+    }
+    m.extend_from_slice(&[
+        0x01, // route path size: 1 word
+        0x00, // reserved
+        0x01, slot, // port 1 (backplane), link: the slot
+    ]);
+    m
+}
+
+#[test]
+fn nvs_update_and_transfer_are_firmware() {
+    let mut c = Conn::new();
+    let update = c.one(
+        ToServer,
+        &rr(
+            1,
+            &[
+                0x4B, // service: Update (NVS object)
+                0x02, // path size: 2 words
+                0x20, 0xA1, // class: non-volatile storage (Rockwell)
+                0x24, 0x01, // instance 1: the device's firmware
+                0x00, 0x00, 0x08, 0x00, // update parameters (not decoded)
+            ],
+        ),
+    );
+    clean(&update);
+    assert_eq!(
+        (update.function, update.class),
+        ("nvs_update", FunctionClass::Firmware)
+    );
+    assert_eq!(update.function_code, Some(0x4B));
+    assert_eq!(
+        (ef(&update).class, ef(&update).instance),
+        (Some(0xA1), Some(1))
+    );
+    let transfer = c.one(
+        ToServer,
+        &rr(
+            2,
+            &[
+                0x4D, // service: Transfer (NVS object)
+                0x02, // path size: 2 words
+                0x20, 0xA1, // class: non-volatile storage (Rockwell)
+                0x24, 0x01, // instance 1
+                0x00, 0x00, 0x00, 0x00, // chunk number 0
+                0x7F, 0x45, 0x4C, 0x46, // data: the new firmware
+            ],
+        ),
+    );
+    clean(&transfer);
+    assert_eq!(
+        (transfer.function, transfer.class),
+        ("nvs_transfer", FunctionClass::Firmware)
+    );
+    let reply = c.one(
+        ToClient,
+        &rr(
+            2,
+            &[
+                0xCD, // service: Transfer, response
+                0x00, // reserved
+                0x00, // general status: success
+                0x00, // additional status size
+                0x00, 0x00, 0x00, 0x00, // chunk number 0
+                0x01, 0x00, // status: success on transfer
+            ],
+        ),
+    );
+    clean(&reply);
+    assert!(reply.is_response);
+    assert_eq!(
+        (reply.function, reply.class),
+        ("nvs_transfer", FunctionClass::Firmware)
+    );
+    // The same codes on another vendor-specific object are not firmware.
+    let other = c.one(ToServer, &rr(3, &[0x4B, 0x02, 0x20, 0xA2, 0x24, 0x01]));
+    assert_eq!(
+        (other.function, other.class),
+        ("object_specific", FunctionClass::Other)
+    );
+}
+
+#[test]
+fn an_identity_reset_after_a_file_download_is_firmware() {
+    let mut c = Conn::new();
+    let start = c.one(ToServer, &rr(1, &initiate_download(1)));
+    clean(&start);
+    assert_eq!(
+        (start.function, start.class),
+        ("initiate_download", FunctionClass::Program)
+    );
+    for transfer in 0..2 {
+        let chunk = c.one(ToServer, &rr(2, &download_transfer(1, transfer)));
+        assert_eq!(
+            (chunk.function, chunk.class),
+            ("download_transfer", FunctionClass::Program)
+        );
+        assert_eq!(ef(&chunk).firmware_download_packet, None);
+    }
+    let reset = c.one(ToServer, &rr(3, IDENTITY_RESET));
+    clean(&reset);
+    assert_eq!(
+        (reset.function, reset.class),
+        ("reset", FunctionClass::Firmware)
+    );
+    assert_eq!(ef(&reset).firmware_download_packet, Some(1));
+    let reply = c.one(ToClient, &rr(3, &[0x85, 0x00, 0x00, 0x00]));
+    clean(&reply);
+    assert_eq!(
+        (reply.function, reply.class),
+        ("reset", FunctionClass::Firmware)
+    );
+    assert_eq!(ef(&reply).firmware_download_packet, Some(1));
+    // The download took effect: the next reset is an ordinary one.
+    let again = c.one(ToServer, &rr(4, IDENTITY_RESET));
+    assert_eq!(again.class, FunctionClass::Control);
+    assert_eq!(ef(&again).firmware_download_packet, None);
+
+    // A capture that starts mid-download points at the first transfer seen.
+    let mut c = Conn::new();
+    c.one(ToServer, &rr(1, &download_transfer(2, 7)));
+    c.one(ToServer, &rr(2, &download_transfer(2, 8)));
+    let reset = c.one(ToServer, &rr(3, IDENTITY_RESET));
+    assert_eq!(reset.class, FunctionClass::Firmware);
+    assert_eq!(ef(&reset).firmware_download_packet, Some(1));
+}
+
+#[test]
+fn eds_and_icon_files_are_discovery_and_their_downloads_no_firmware() {
+    let mut c = Conn::new();
+    for instance in [0xC8, 0xC9] {
+        let upload = c.one(
+            ToServer,
+            &rr(
+                1,
+                &[
+                    0x4B, // service: Initiate_Upload
+                    0x02, // path size: 2 words
+                    0x20, 0x37, // class: file object
+                    0x24, instance, // instance: EDS file or its icon
+                    0xF0,     // maximum transfer size
+                ],
+            ),
+        );
+        clean(&upload);
+        assert_eq!(
+            (upload.function, upload.class),
+            ("initiate_upload", FunctionClass::Discovery)
+        );
+        let chunk = c.one(
+            ToServer,
+            &rr(
+                2,
+                &[
+                    0x4F, // service: Upload_Transfer
+                    0x02, // path size: 2 words
+                    0x20, 0x37, // class: file object
+                    0x24, instance, // instance
+                    0x00,     // transfer number
+                ],
+            ),
+        );
+        assert_eq!(
+            (chunk.function, chunk.class),
+            ("upload_transfer", FunctionClass::Discovery)
+        );
+        let reply = c.one(ToClient, &rr(2, &[0xCF, 0x00, 0x00, 0x00, 0x00, 0x00]));
+        assert_eq!(reply.class, FunctionClass::Discovery);
+    }
+    // Uploading another file moves logic out of the device.
+    let program = c.one(
+        ToServer,
+        &rr(3, &[0x4B, 0x02, 0x20, 0x37, 0x24, 0x01, 0xF0]),
+    );
+    assert_eq!(
+        (program.function, program.class),
+        ("initiate_upload", FunctionClass::Program)
+    );
+    // A download into the EDS file, then a reset: no firmware.
+    c.one(ToServer, &rr(4, &initiate_download(0xC8)));
+    let reset = c.one(ToServer, &rr(5, IDENTITY_RESET));
+    assert_eq!(reset.class, FunctionClass::Control);
+}
+
+#[test]
+fn a_routed_download_is_firmware_only_for_a_reset_on_the_same_route() {
+    let mut c = Conn::new();
+    let events = c.stream(ToServer, &rr(1, &routed(2, &initiate_download(1))));
+    assert_eq!(events[1].function, "initiate_download");
+    assert_eq!(ef(&events[1]).route_path.as_deref(), Some("1,2"));
+    // The module in slot 3, and the adapter itself, are other devices.
+    let elsewhere = c.stream(ToServer, &rr(2, &routed(3, IDENTITY_RESET)));
+    assert_eq!(elsewhere[1].class, FunctionClass::Control);
+    let local = c.one(ToServer, &rr(3, IDENTITY_RESET));
+    assert_eq!(local.class, FunctionClass::Control);
+    let same = c.stream(ToServer, &rr(4, &routed(2, IDENTITY_RESET)));
+    events_clean(&same);
+    assert_eq!(
+        (same[1].function, same[1].class),
+        ("reset", FunctionClass::Firmware)
+    );
+    assert_eq!(ef(&same[1]).firmware_download_packet, Some(1));
+    // The routed reply is the reset's own.
+    let reply = c.one(ToClient, &rr(4, &[0x85, 0x00, 0x00, 0x00]));
+    assert_eq!(
+        (reply.function, reply.class),
+        ("reset", FunctionClass::Firmware)
+    );
+}
+
+fn events_clean(pdus: &[Pdu]) {
+    pdus.iter().for_each(clean);
+}
+
 /// A Forward Open for a class 3 connection to the message router.
 const FORWARD_OPEN: &[u8] = &[
     0x54, // service: Forward Open
