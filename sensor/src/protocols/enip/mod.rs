@@ -28,6 +28,7 @@ pub mod vendors;
 mod tests;
 
 use std::collections::VecDeque;
+use std::num::NonZeroU64;
 
 use super::{DatagramParser, Direction, Emitter, Probe, StreamParser};
 use crate::event::{
@@ -36,7 +37,7 @@ use crate::event::{
 pub use cip::{Connection, NetworkParams, PathInfo};
 use cip::{Message, parse_message, parse_path};
 pub use encap::device_identity;
-use encap::{Cpf, HEADER_LEN, Header, IdentityItem, ItemTypes, ServiceItem, le16, le32};
+use encap::{Cpf, HEADER_LEN, Header, IdentityItem, ItemTypes, ServiceItem, SockAddr, le16, le32};
 use names::{Command, Service, Target, describe_service, item};
 
 /// EtherNet/IP explicit messaging and discovery (TCP and UDP).
@@ -70,6 +71,8 @@ pub mod anomaly {
     pub const TRUNCATED_COMMAND_DATA: &str = "truncated_command_data";
     /// A CPF item runs past the data.
     pub const TRUNCATED_CPF_ITEM: &str = "truncated_cpf_item";
+    /// A socket address item that is not 16 bytes of an AF_INET address.
+    pub const BAD_SOCKADDR_ITEM: &str = "bad_sockaddr_item";
     pub const UNKNOWN_ITEM_TYPE: &str = "unknown_item_type";
     /// More CPF items than are kept (8).
     pub const TOO_MANY_ITEMS: &str = "too_many_items";
@@ -110,6 +113,7 @@ pub mod anomaly {
         NONZERO_OPTIONS,
         TRUNCATED_COMMAND_DATA,
         TRUNCATED_CPF_ITEM,
+        BAD_SOCKADDR_ITEM,
         UNKNOWN_ITEM_TYPE,
         TOO_MANY_ITEMS,
         MISSING_DATA_ITEM,
@@ -216,6 +220,9 @@ pub struct EnipFields {
     pub options: Option<u32>,
     /// CPF item types (Wireshark `enip.cpf.typeid`).
     pub items: ItemTypes,
+    /// Socket address items (Wireshark `enip.sinaddr`, `enip.sinport`);
+    /// boxed, as few messages carry them.
+    pub sockaddrs: Option<Box<SockAddrs>>,
     /// Connection id of the connected or sequenced address item (Wireshark
     /// `enip.cpf.cai.connid`, `enip.cpf.sai.connid`).
     pub connection_id: Option<u32>,
@@ -259,7 +266,7 @@ pub struct EnipFields {
     pub request_packet: Option<u64>,
     /// An Identity reset classed `firmware`: the packet that started the
     /// File object download it makes take effect.
-    pub firmware_download_packet: Option<u64>,
+    pub firmware_download_packet: Option<NonZeroU64>,
     /// Forward Open / Large Forward Open / Forward Close parameters.
     pub connection: Option<Box<Connection>>,
     /// ListIdentity reply item.
@@ -362,6 +369,17 @@ impl EnipFields {
             }
             v.end();
         }
+        if let Some(sockaddrs) = &self.sockaddrs {
+            for (name, sockaddr) in [
+                ("o_t_sockaddr", sockaddrs.o_t),
+                ("t_o_sockaddr", sockaddrs.t_o),
+            ] {
+                if let Some(sockaddr) = sockaddr {
+                    let mut buf = [0; SockAddr::TEXT_LEN];
+                    v.field(name, Value::Str(sockaddr.text(&mut buf)));
+                }
+            }
+        }
         u(v, "connection_id", self.connection_id);
         u(v, "sequence", self.sequence);
         u(v, "cip_sequence", self.cip_sequence);
@@ -396,7 +414,11 @@ impl EnipFields {
         s(v, "route_path", self.route_path.as_deref());
         u(v, "data_length", self.data_length);
         u(v, "request_packet", self.request_packet);
-        u(v, "firmware_download_packet", self.firmware_download_packet);
+        u(
+            v,
+            "firmware_download_packet",
+            self.firmware_download_packet.map(NonZeroU64::get),
+        );
         if let Some(c) = &self.connection {
             Self::visit_connection(c, v);
         }
@@ -472,7 +494,7 @@ struct Request {
     route_path: Option<String>,
     connection: Option<Box<Connection>>,
     /// An Identity reset after a File object download: the download's packet.
-    firmware_download: Option<u64>,
+    firmware_download: Option<NonZeroU64>,
     /// The messages of a Multiple Service Packet, or an Unconnected Send's one.
     embedded: Vec<Request>,
 }
@@ -499,6 +521,7 @@ struct Pending {
 struct Context {
     header: Option<Header>,
     items: ItemTypes,
+    sockaddrs: SockAddrs,
     connection_id: Option<u32>,
     sequence: Option<u32>,
     key: Option<Key>,
@@ -515,6 +538,7 @@ impl Context {
             sender_context: self.header.map(|h| h.sender_context),
             options: self.header.map(|h| h.options).filter(|&o| o != 0),
             items: self.items,
+            sockaddrs: self.sockaddrs.any().then(|| Box::new(self.sockaddrs)),
             connection_id: self.connection_id,
             sequence: self.sequence,
             ..EnipFields::default()
@@ -552,6 +576,31 @@ fn pdu(
         fields: Fields::Enip(fields),
         identity,
     }
+}
+
+/// The socket address info items of a message.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct SockAddrs {
+    pub o_t: Option<SockAddr>,
+    pub t_o: Option<SockAddr>,
+}
+
+impl SockAddrs {
+    fn any(&self) -> bool {
+        self.o_t.is_some() || self.t_o.is_some()
+    }
+}
+
+/// The socket address item of `type_id`, if the CPF has one; an item that
+/// is not 16 bytes of an AF_INET address is reported (and still read when
+/// the address is there).
+fn sockaddr(cpf: &Cpf<'_>, type_id: u16, a: &mut Anomalies) -> Option<SockAddr> {
+    let item = cpf.find(type_id)?;
+    let parsed = SockAddr::parse(item.data);
+    if item.data.len() != SockAddr::LEN || parsed.is_none_or(|s| s.family != SockAddr::AF_INET) {
+        a.add(BAD_SOCKADDR_ITEM);
+    }
+    parsed
 }
 
 /// How the bytes at the start of a stream buffer frame.
@@ -652,6 +701,10 @@ impl EnipParser {
                     }
                 };
                 ctx.items = cpf.types;
+                ctx.sockaddrs = SockAddrs {
+                    o_t: sockaddr(&cpf, item::SOCKADDR_O_T, &mut a),
+                    t_o: sockaddr(&cpf, item::SOCKADDR_T_O, &mut a),
+                };
                 let cip = if let Some(item) = cpf.find(item::UNCONNECTED_DATA) {
                     ctx.key = Some(Key::Unconnected(header.context()));
                     Some(item.data)
@@ -995,7 +1048,7 @@ impl EnipParser {
             (Some(names::class::IDENTITY), "reset") => {
                 match self.download.take_if(|d| d.route == request.route_path) {
                     Some(download) => {
-                        request.firmware_download = Some(download.packet);
+                        request.firmware_download = NonZeroU64::new(download.packet);
                         FunctionClass::Firmware
                     }
                     None => class,

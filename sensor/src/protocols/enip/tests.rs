@@ -1001,14 +1001,14 @@ fn an_identity_reset_after_a_file_download_is_firmware() {
         (reset.function, reset.class),
         ("reset", FunctionClass::Firmware)
     );
-    assert_eq!(ef(&reset).firmware_download_packet, Some(1));
+    assert_eq!(ef(&reset).firmware_download_packet, NonZeroU64::new(1));
     let reply = c.one(ToClient, &rr(3, &[0x85, 0x00, 0x00, 0x00]));
     clean(&reply);
     assert_eq!(
         (reply.function, reply.class),
         ("reset", FunctionClass::Firmware)
     );
-    assert_eq!(ef(&reply).firmware_download_packet, Some(1));
+    assert_eq!(ef(&reply).firmware_download_packet, NonZeroU64::new(1));
     // The download took effect: the next reset is an ordinary one.
     let again = c.one(ToServer, &rr(4, IDENTITY_RESET));
     assert_eq!(again.class, FunctionClass::Control);
@@ -1020,7 +1020,7 @@ fn an_identity_reset_after_a_file_download_is_firmware() {
     c.one(ToServer, &rr(2, &download_transfer(2, 8)));
     let reset = c.one(ToServer, &rr(3, IDENTITY_RESET));
     assert_eq!(reset.class, FunctionClass::Firmware);
-    assert_eq!(ef(&reset).firmware_download_packet, Some(1));
+    assert_eq!(ef(&reset).firmware_download_packet, NonZeroU64::new(1));
 }
 
 #[test]
@@ -1097,7 +1097,7 @@ fn a_routed_download_is_firmware_only_for_a_reset_on_the_same_route() {
         (same[1].function, same[1].class),
         ("reset", FunctionClass::Firmware)
     );
-    assert_eq!(ef(&same[1]).firmware_download_packet, Some(1));
+    assert_eq!(ef(&same[1]).firmware_download_packet, NonZeroU64::new(1));
     // The routed reply is the reset's own.
     let reply = c.one(ToClient, &rr(4, &[0x85, 0x00, 0x00, 0x00]));
     assert_eq!(
@@ -1264,6 +1264,145 @@ fn forward_open_and_reply() {
     clean(&got);
     assert_eq!(ef(&got).attribute, Some(1));
     assert_eq!(ef(&got).request_packet, Some(3));
+}
+
+/// Wireshark's reading of EtherNet/IP messages sent from the server's port
+/// 44818 in one TCP stream: one line per frame, the `fields` separated by
+/// tabs (several values of one field by commas). `None`, with the reason
+/// printed, where tshark cannot be run.
+fn tshark(messages: &[Vec<u8>], fields: &[&str]) -> Option<Vec<String>> {
+    use crate::capture::write::PcapWriter;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("enip.pcap");
+    let mut pcap = PcapWriter::new(std::fs::File::create(&path).unwrap(), 1, false, false).unwrap();
+    let mut seq = 1000u32;
+    for (n, message) in messages.iter().enumerate() {
+        let mut frame = Vec::new();
+        etherparse::PacketBuilder::ethernet2([2, 0, 0, 0, 0, 2], [2, 0, 0, 0, 0, 1])
+            .ipv4([10, 0, 0, 2], [10, 0, 0, 1], 64)
+            .tcp(PORT, 40000, seq, 8192)
+            .psh()
+            .ack(1)
+            .write(&mut frame, message)
+            .unwrap();
+        seq += message.len() as u32;
+        let ts = Timestamp::from_secs(1_700_000_000 + n as i64);
+        pcap.packet(ts, &frame, frame.len() as u32).unwrap();
+    }
+    drop(pcap);
+    let mut command = std::process::Command::new("tshark");
+    command.arg("-r").arg(&path).args(["-T", "fields"]);
+    for field in fields {
+        command.args(["-e", field]);
+    }
+    match command.output() {
+        Ok(out) if out.status.success() => Some(
+            String::from_utf8(out.stdout)
+                .unwrap()
+                .lines()
+                .map(str::to_string)
+                .collect(),
+        ),
+        Ok(out) => panic!("tshark failed: {}", String::from_utf8_lossy(&out.stderr)),
+        Err(e) => {
+            eprintln!("SKIPPED: the Wireshark comparison (cannot run tshark: {e})");
+            None
+        }
+    }
+}
+
+/// A Forward Open reply in a SendRRData whose CPF carries both socket
+/// address items after the data item.
+fn forward_open_reply_with_sockaddrs() -> Vec<u8> {
+    let mut d = vec![
+        0x00, 0x00, 0x00, 0x00, // interface handle: CIP
+        0x00, 0x00, // timeout
+        0x04, 0x00, // item count
+        0x00, 0x00, 0x00, 0x00, // null address item, length 0
+        0xB2, 0x00, 0x1E, 0x00, // unconnected data item, length 30
+        0xD4, 0x00, 0x00, 0x00, // Forward Open response: success
+        0x10, 0x00, 0x11, 0x00, // O→T connection id 0x00110010
+        0x01, 0x00, 0xFE, 0x80, // T→O connection id 0x80fe0001
+        0x05, 0x00, // connection serial number
+        0x01, 0x00, // originator vendor id
+        0x78, 0x56, 0x34, 0x12, // originator serial number
+        0x40, 0x9C, 0x00, 0x00, // O→T API: 40000 µs
+        0x40, 0x9C, 0x00, 0x00, // T→O API: 40000 µs
+        0x00, // application reply size
+        0x00, // reserved
+        0x00, 0x80, 0x10, 0x00, // sockaddr info O→T item, length 16
+        0x00, 0x02, // sin_family (big-endian): AF_INET
+        0x08, 0xAE, // sin_port (big-endian): 2222
+        0x0A, 0x00, 0x00, 0x05, // sin_addr: 10.0.0.5
+        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, // sin_zero
+        0x01, 0x80, 0x10, 0x00, // sockaddr info T→O item, length 16
+        0x00, 0x02, // sin_family (big-endian): AF_INET
+        0x08, 0xAE, // sin_port (big-endian): 2222
+        0xEF, 0xC0, 0x01, 0x02, // sin_addr: 239.192.1.2
+        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, // sin_zero
+    ];
+    // The encapsulation header says SendRRData with this length.
+    let mut m = encap(0x6F, 0x1102_0100, 9, &[]);
+    m[2..4].copy_from_slice(&(d.len() as u16).to_le_bytes());
+    m.append(&mut d);
+    m
+}
+
+#[test]
+fn sockaddr_items_give_their_address_and_port_as_wireshark_reads_them() {
+    let reply_bytes = forward_open_reply_with_sockaddrs();
+    let mut c = Conn::new();
+    c.one(ToServer, &rr(9, FORWARD_OPEN));
+    let reply = c.one(ToClient, &reply_bytes);
+    clean(&reply);
+    assert_eq!(reply.function, "forward_open");
+    let f = ef(&reply);
+    assert_eq!(f.items.as_slice(), [0x0000, 0x00B2, 0x8000, 0x8001]);
+    let text = |s: Option<SockAddr>| {
+        let mut buf = [0; SockAddr::TEXT_LEN];
+        s.map(|s| s.text(&mut buf).to_string())
+    };
+    let sockaddrs = f.sockaddrs.as_deref().unwrap();
+    assert_eq!(text(sockaddrs.o_t).as_deref(), Some("10.0.0.5:2222"));
+    assert_eq!(text(sockaddrs.t_o).as_deref(), Some("239.192.1.2:2222"));
+    if let Some(lines) = tshark(&[reply_bytes], &["enip.sinaddr", "enip.sinport"]) {
+        assert_eq!(lines, ["10.0.0.5,239.192.1.2\t2222,2222"]);
+    }
+    // The longest address fits the text buffer.
+    let widest = SockAddr {
+        family: SockAddr::AF_INET,
+        port: 65535,
+        addr: std::net::Ipv4Addr::BROADCAST,
+    };
+    assert_eq!(text(Some(widest)).as_deref(), Some("255.255.255.255:65535"));
+}
+
+#[test]
+fn a_malformed_sockaddr_item_is_reported() {
+    let mut reply = forward_open_reply_with_sockaddrs();
+    // The T→O item's family: 0x1700 is no AF_INET.
+    let family = reply.len() - 16;
+    reply[family..family + 2].copy_from_slice(&[0x17, 0x00]);
+    let mut c = Conn::new();
+    let event = c.one(ToClient, &reply);
+    assert_eq!(
+        anomalies(&event),
+        [BAD_SOCKADDR_ITEM, RESPONSE_WITHOUT_REQUEST]
+    );
+    // Still read: the address is there.
+    assert!(ef(&event).sockaddrs.as_ref().unwrap().t_o.is_some());
+    // An O→T item cut to 4 bytes has no address.
+    let mut short = forward_open_reply_with_sockaddrs();
+    let item = 24 + 8 + 4 + 4 + 30; // header, CPF head, null item, data item
+    short[item + 2..item + 4].copy_from_slice(&4u16.to_le_bytes());
+    short.drain(item + 8..item + 20);
+    let len = (short.len() - 24) as u16;
+    short[2..4].copy_from_slice(&len.to_le_bytes());
+    let event = c.one(ToClient, &short);
+    assert!(anomalies(&event).contains(&BAD_SOCKADDR_ITEM));
+    let sockaddrs = ef(&event).sockaddrs.as_deref().unwrap();
+    assert_eq!(sockaddrs.o_t, None);
+    assert!(sockaddrs.t_o.is_some());
 }
 
 #[test]
