@@ -22,6 +22,7 @@
 mod cip;
 mod encap;
 pub mod names;
+mod pccc;
 pub mod vendors;
 
 #[cfg(test)]
@@ -39,6 +40,7 @@ use cip::{Message, parse_message, parse_path};
 pub use encap::device_identity;
 use encap::{Cpf, HEADER_LEN, Header, IdentityItem, ItemTypes, ServiceItem, SockAddr, le16, le32};
 use names::{Command, Service, Target, describe_service, item};
+pub use pccc::Pccc;
 
 /// EtherNet/IP explicit messaging and discovery (TCP and UDP).
 pub const PORT: u16 = 44818;
@@ -166,6 +168,7 @@ pub fn cip_function_names() -> Vec<&'static str> {
                 .map(move |t| names::describe_service(Service(code), *t).0)
         })
         .collect();
+    names.extend(pccc::function_names());
     names.extend(["implicit_io", "invalid"]);
     names.sort_unstable();
     names.dedup();
@@ -262,8 +265,10 @@ pub struct EnipFields {
     pub route_path: Option<Box<str>>,
     /// Bytes of CIP service data (request or response data after the header).
     pub data_length: Option<u32>,
-    /// Packet of the paired request.
-    pub request_packet: Option<u64>,
+    /// Execute PCCC: the PCCC command (boxed: most events have none).
+    pub pccc: Option<Box<Pccc>>,
+    /// Packet of the paired request (packets count from 1).
+    pub request_packet: Option<NonZeroU64>,
     /// An Identity reset classed `firmware`: the packet that started the
     /// File object download it makes take effect.
     pub firmware_download_packet: Option<NonZeroU64>,
@@ -413,7 +418,19 @@ impl EnipFields {
         u(v, "services", self.services);
         s(v, "route_path", self.route_path.as_deref());
         u(v, "data_length", self.data_length);
-        u(v, "request_packet", self.request_packet);
+        if let Some(p) = &self.pccc {
+            u(v, "pccc_command", p.command);
+            u(v, "pccc_function_code", p.function_code);
+            u(v, "pccc_response_code", p.response_code);
+            u(v, "pccc_status", Some(p.status));
+            u(v, "pccc_extended_status", p.extended_status);
+            u(v, "pccc_transaction", Some(p.transaction));
+        }
+        u(
+            v,
+            "request_packet",
+            self.request_packet.map(NonZeroU64::get),
+        );
         u(
             v,
             "firmware_download_packet",
@@ -495,6 +512,8 @@ struct Request {
     connection: Option<Box<Connection>>,
     /// An Identity reset after a File object download: the download's packet.
     firmware_download: Option<NonZeroU64>,
+    /// Execute PCCC: the command, which names the reply too.
+    pccc: Option<Pccc>,
     /// The messages of a Multiple Service Packet, or an Unconnected Send's one.
     embedded: Vec<Request>,
 }
@@ -563,7 +582,7 @@ fn pdu(
     mut fields: EnipFields,
     identity: Option<Box<Identity>>,
 ) -> Pdu {
-    if fields.service.is_some() {
+    if fields.service.is_some() && fields.service_name.is_none() {
         fields.service_name = Some(function);
     }
     Pdu {
@@ -915,13 +934,25 @@ impl EnipParser {
             ..Request::default()
         };
         let target = request.target();
-        let (function, class) = describe_service(Service(service), Some(target));
-        if function == "reserved" {
+        let (service_name, class) = describe_service(Service(service), Some(target));
+        if service_name == "reserved" {
             a.add(UNKNOWN_SERVICE);
         }
+        let (function, class) = if service_name == "execute_pccc" {
+            // The PCCC command inside names what the request does.
+            request.pccc = pccc::request(data, &mut a);
+            request
+                .pccc
+                .and_then(|p| pccc::describe(p.command?, p.function_code))
+                .unwrap_or((service_name, class))
+        } else {
+            (service_name, class)
+        };
         let class = self.track_firmware(&mut request, function, class, out.header().packet);
         let mut f = self.cip_fields(ctx, service, &request, place, data);
+        f.service_name = Some(service_name);
         f.firmware_download_packet = request.firmware_download;
+        f.pccc = request.pccc.map(Box::new);
         let mut embedded: Vec<&[u8]> = Vec::new();
         let mut embedded_route = None;
         match function {
@@ -1122,14 +1153,31 @@ impl EnipParser {
         let mut f = self.cip_fields(ctx, r.service, request.unwrap_or(&empty), place, r.data);
         f.status = Some(r.status);
         f.extended_status = le16(r.additional, 0);
-        f.request_packet = request_packet;
+        f.request_packet = request_packet.and_then(NonZeroU64::new);
         if names::general_status_name(r.status).is_none() {
             a.add(UNKNOWN_GENERAL_STATUS);
         }
-        let (function, class) = describe_service(Service(r.service), request.map(Request::target));
-        if function == "reserved" {
+        let (service_name, class) =
+            describe_service(Service(r.service), request.map(Request::target));
+        if service_name == "reserved" {
             a.add(UNKNOWN_SERVICE);
         }
+        f.service_name = Some(service_name);
+        let (function, class) = if service_name == "execute_pccc" {
+            // A failed Execute PCCC carries no PCCC reply.
+            if r.status == 0 {
+                f.pccc = pccc::reply(r.data, &mut a).map(|mut p| {
+                    p.function_code = request.and_then(|q| q.pccc?.function_code);
+                    Box::new(p)
+                });
+            }
+            request
+                .and_then(|q| q.pccc)
+                .and_then(|p| pccc::describe(p.command?, p.function_code))
+                .unwrap_or((service_name, class))
+        } else {
+            (service_name, class)
+        };
         // A reply takes its request's meaning.
         f.firmware_download_packet = request.and_then(|q| q.firmware_download);
         let class = if f.firmware_download_packet.is_some() {

@@ -431,7 +431,7 @@ fn get_attribute_single_pairs_by_sender_context() {
         (Some(1), Some(1), Some(7))
     );
     assert_eq!(f.status, Some(0));
-    assert_eq!(f.request_packet, Some(1));
+    assert_eq!(f.request_packet, NonZeroU64::new(1));
 }
 
 #[test]
@@ -595,13 +595,13 @@ fn multiple_service_packet_gives_one_event_per_service() {
     assert_eq!(replies.len(), 3);
     replies.iter().for_each(clean);
     assert!(replies.iter().all(|r| r.is_response));
-    assert_eq!(ef(&replies[0]).request_packet, Some(1));
+    assert_eq!(ef(&replies[0]).request_packet, NonZeroU64::new(1));
     assert_eq!(ef(&replies[1]).class, Some(1), "the request's class");
     assert_eq!(&*ef(&replies[1]).attributes, [5]);
     assert_eq!(ef(&replies[2]).class, Some(0x69));
     assert_eq!(&*ef(&replies[2]).attributes, [11]);
     assert_eq!(ef(&replies[2]).index, Some(1));
-    assert_eq!(ef(&replies[2]).request_packet, Some(1));
+    assert_eq!(ef(&replies[2]).request_packet, NonZeroU64::new(1));
 }
 
 #[test]
@@ -701,7 +701,7 @@ fn unconnected_send_read_tag_and_its_reply() {
     let f = ef(&reply);
     assert_eq!(f.tag.as_deref(), Some("Counts[3]"));
     assert_eq!(f.route_path.as_deref(), Some("1,0"));
-    assert_eq!(f.request_packet, Some(1));
+    assert_eq!(f.request_packet, NonZeroU64::new(1));
     // Routing failed: the Connection Manager answers the Unconnected Send itself.
     c.stream(ToServer, &rr(0x43, UNCONNECTED_READ_TAG)); // events checked above
     let failed = c.one(
@@ -1110,6 +1110,183 @@ fn events_clean(pdus: &[Pdu]) {
     pdus.iter().for_each(clean);
 }
 
+// --------------------------------------------------------------------- PCCC
+
+/// Execute PCCC (service 0x4B, PCCC object) carrying command `command`,
+/// function code `function` when given, then `data`.
+fn execute_pccc(command: u8, function: Option<u8>, data: &[u8]) -> Vec<u8> {
+    let mut m = vec![
+        0x4B, // service: Execute PCCC
+        0x02, // path size: 2 words
+        0x20, 0x67, // class: PCCC object
+        0x24, 0x01, // instance 1
+        0x07, // requestor id length, itself included
+        0x01, 0x00, // CIP vendor id
+        0x78, 0x56, 0x34, 0x12,    // CIP serial number
+        command, // CMD
+        0x00,    // STS
+        0x34, 0x12, // TNS 0x1234
+    ];
+    m.extend(function); // FNC
+    m.extend_from_slice(data); // function-specific data
+    m
+}
+
+/// The Execute PCCC reply to `command`, with STS `status` (and EXT STS).
+fn execute_pccc_reply(command: u8, status: &[u8]) -> Vec<u8> {
+    let mut m = vec![
+        0xCB, // service: Execute PCCC, response
+        0x00, // reserved
+        0x00, // general status: success
+        0x00, // additional status size
+        0x07, // requestor id length
+        0x01,
+        0x00, // CIP vendor id
+        0x78,
+        0x56,
+        0x34,
+        0x12,           // CIP serial number
+        command | 0x40, // CMD with the reply bit
+    ];
+    m.extend_from_slice(&status[..1]); // STS
+    m.extend_from_slice(&[0x34, 0x12]); // TNS 0x1234
+    m.extend_from_slice(&status[1..]); // EXT STS
+    m
+}
+
+#[test]
+fn execute_pccc_is_named_by_its_command_and_function_code() {
+    use FunctionClass::*;
+    let cases: &[(u8, u8, &[u8], &str, FunctionClass)] = &[
+        (0x0F, 0x80, &[0x06], "pccc_change_cpu_mode", Control), // mode: remote run
+        (0x0F, 0x3A, &[0x01], "pccc_set_cpu_mode", Control),
+        (0x0F, 0x07, &[], "pccc_shutdown", Control),
+        (0x0F, 0x0A, &[], "pccc_restart_request", Control),
+        (0x0F, 0x50, &[], "pccc_download_all_request", Program),
+        (0x0F, 0x52, &[], "pccc_download_completed", Program),
+        (0x0F, 0x53, &[], "pccc_upload_all_request", Program),
+        (0x0F, 0x55, &[], "pccc_upload_completed", Program),
+        // Byte size 2, file 7, type 0x89 (integer), element 0, sub-element 0.
+        (
+            0x0F,
+            0xA2,
+            &[0x02, 0x07, 0x89, 0x00, 0x00],
+            "pccc_protected_typed_logical_read_with_three_address_fields",
+            Read,
+        ),
+        (0x07, 0x04, &[], "pccc_enter_download_mode", Program),
+        (0x06, 0x03, &[], "pccc_diagnostic_status", Diagnostic),
+    ];
+    let mut c = Conn::new();
+    for (n, &(command, function, data, name, class)) in cases.iter().enumerate() {
+        let context = n as u64 + 1;
+        let req = c.one(
+            ToServer,
+            &rr(context, &execute_pccc(command, Some(function), data)),
+        );
+        clean(&req);
+        assert_eq!((req.function, req.class), (name, class));
+        assert_eq!(req.function_code, Some(0x4B));
+        let f = ef(&req);
+        assert_eq!(f.service_name, Some("execute_pccc"));
+        let p = f.pccc.as_deref().unwrap();
+        assert_eq!(
+            (p.command, p.function_code, p.status, p.transaction),
+            (Some(command), Some(function), 0, 0x1234)
+        );
+        // The reply takes its request's name and function code.
+        let reply = c.one(
+            ToClient,
+            &rr(context, &execute_pccc_reply(command, &[0x00])),
+        );
+        clean(&reply);
+        assert_eq!((reply.function, reply.class), (name, class));
+        let p = ef(&reply).pccc.as_deref().unwrap();
+        assert_eq!(p.response_code, Some(command | 0x40));
+        assert_eq!(p.function_code, Some(function));
+    }
+    // A PCCC error with its extended status.
+    c.one(
+        ToServer,
+        &rr(
+            90,
+            &execute_pccc(0x0F, Some(0xA2), &[0x02, 0x07, 0x89, 0x00, 0x00]),
+        ),
+    );
+    let failed = c.one(ToClient, &rr(90, &execute_pccc_reply(0x0F, &[0xF0, 0x04])));
+    let p = ef(&failed).pccc.as_deref().unwrap();
+    assert_eq!((p.status, p.extended_status), (0xF0, Some(0x04)));
+    // Commands without a function code, or codes Wireshark does not name,
+    // stay Execute PCCC.
+    let plain = c.one(ToServer, &rr(91, &execute_pccc(0x01, None, &[0x00, 0x00])));
+    assert_eq!(
+        (plain.function, plain.class),
+        ("execute_pccc", FunctionClass::Other)
+    );
+    assert_eq!(ef(&plain).pccc.as_deref().unwrap().function_code, None);
+    let unnamed = c.one(ToServer, &rr(92, &execute_pccc(0x0F, Some(0xEE), &[])));
+    assert_eq!(unnamed.function, "execute_pccc");
+    // A request cut inside the PCCC command.
+    let short = c.one(ToServer, &rr(93, &execute_pccc(0x0F, None, &[])[..15]));
+    assert_eq!(short.function, "execute_pccc");
+    assert_eq!(anomalies(&short), [TRUNCATED_SERVICE_DATA]);
+}
+
+/// Wireshark's name of a PCCC function, as Execute PCCC requests show it
+/// in the Info column ("PCCC Class - Execute PCCC - Change CPU mode"), in
+/// this decoder's form: `pccc_change_cpu_mode`.
+fn wireshark_pccc_name(info: &str) -> String {
+    let name = info.rsplit(" - ").next().unwrap();
+    // "Upload all request (upload)": the parenthesis repeats the name; a
+    // "[Malformed Packet]" mark is about the function data.
+    let name = name.split(['(', '[']).next().unwrap();
+    let mut out = String::from("pccc");
+    for word in name
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|w| !w.is_empty())
+    {
+        out.push('_');
+        out.push_str(&word.to_ascii_lowercase());
+    }
+    out
+}
+
+#[test]
+fn every_pccc_function_name_is_wiresharks() {
+    let mut expected = Vec::new();
+    let mut messages = Vec::new();
+    for command in [0x06u8, 0x07, 0x0F] {
+        for code in 0..=u8::MAX {
+            if let Some((name, _)) = pccc::describe(command, Some(code)) {
+                // Enough function data for any of them.
+                let request =
+                    execute_pccc(command, Some(code), &[0x02, 0x07, 0x89, 0x00, 0x00, 0x00]);
+                messages.push(rr(expected.len() as u64, &request));
+                expected.push((command, code, name));
+            }
+        }
+    }
+    assert!(expected.len() >= 55, "{}", expected.len());
+    let fields = [
+        "cip.pccc.cmd.code",
+        "cip.pccc.fnc.code_06",
+        "cip.pccc.fnc.code_07",
+        "cip.pccc.fnc.code_0f",
+        "_ws.col.Info",
+    ];
+    let Some(lines) = tshark(&messages, &fields) else {
+        return;
+    };
+    assert_eq!(lines.len(), expected.len());
+    for (line, &(command, code, name)) in lines.iter().zip(&expected) {
+        let values: Vec<&str> = line.split('\t').collect();
+        assert_eq!(values[0], format!("0x{command:02x}"), "{line}");
+        let function = values[1..4].iter().find(|v| !v.is_empty()).unwrap();
+        assert_eq!(*function, format!("0x{code:02x}"), "{line}");
+        assert_eq!(wireshark_pccc_name(values[4]), name, "{line}");
+    }
+}
+
 /// A Forward Open for a class 3 connection to the message router.
 const FORWARD_OPEN: &[u8] = &[
     0x54, // service: Forward Open
@@ -1209,7 +1386,7 @@ fn forward_open_and_reply() {
         ToClient,
         &unit(0x9999_0001, 1, &[0x8E, 0x00, 0x00, 0x00, 0x01, 0x00]),
     );
-    assert_eq!(ef(&stray).request_packet, Some(3));
+    assert_eq!(ef(&stray).request_packet, NonZeroU64::new(3));
     // On a known connection the reply must come on the request's partner.
     c.one(ToServer, &rr(10, FORWARD_OPEN));
     c.one(
@@ -1263,7 +1440,7 @@ fn forward_open_and_reply() {
     );
     clean(&got);
     assert_eq!(ef(&got).attribute, Some(1));
-    assert_eq!(ef(&got).request_packet, Some(3));
+    assert_eq!(ef(&got).request_packet, NonZeroU64::new(3));
 }
 
 /// Wireshark's reading of EtherNet/IP messages sent from the server's port
