@@ -1448,21 +1448,37 @@ fn forward_open_and_reply() {
 /// tabs (several values of one field by commas). `None`, with the reason
 /// printed, where tshark cannot be run.
 fn tshark(messages: &[Vec<u8>], fields: &[&str]) -> Option<Vec<String>> {
+    let replies: Vec<_> = messages.iter().map(|m| (ToClient, m.clone())).collect();
+    tshark_dialog(&replies, fields)
+}
+
+/// [`tshark`] for messages each sent in its direction of one connection
+/// (client 10.0.0.1:40000, server 10.0.0.2:44818), so that Wireshark pairs
+/// replies with requests.
+fn tshark_dialog(messages: &[(Direction, Vec<u8>)], fields: &[&str]) -> Option<Vec<String>> {
     use crate::capture::write::PcapWriter;
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("enip.pcap");
     let mut pcap = PcapWriter::new(std::fs::File::create(&path).unwrap(), 1, false, false).unwrap();
-    let mut seq = 1000u32;
-    for (n, message) in messages.iter().enumerate() {
+    let (client, server) = (
+        ([2, 0, 0, 0, 0, 1], [10, 0, 0, 1]),
+        ([2, 0, 0, 0, 0, 2], [10, 0, 0, 2]),
+    );
+    let (mut client_seq, mut server_seq) = (1000u32, 5000u32);
+    for (n, (direction, message)) in messages.iter().enumerate() {
+        let (src, dst, sport, dport, seq, ack) = match direction {
+            ToServer => (client, server, 40000, PORT, &mut client_seq, server_seq),
+            ToClient => (server, client, PORT, 40000, &mut server_seq, client_seq),
+        };
         let mut frame = Vec::new();
-        etherparse::PacketBuilder::ethernet2([2, 0, 0, 0, 0, 2], [2, 0, 0, 0, 0, 1])
-            .ipv4([10, 0, 0, 2], [10, 0, 0, 1], 64)
-            .tcp(PORT, 40000, seq, 8192)
+        etherparse::PacketBuilder::ethernet2(src.0, dst.0)
+            .ipv4(src.1, dst.1, 64)
+            .tcp(sport, dport, *seq, 8192)
             .psh()
-            .ack(1)
+            .ack(ack)
             .write(&mut frame, message)
             .unwrap();
-        seq += message.len() as u32;
+        *seq += message.len() as u32;
         let ts = Timestamp::from_secs(1_700_000_000 + n as i64);
         pcap.packet(ts, &frame, frame.len() as u32).unwrap();
     }
@@ -1552,6 +1568,67 @@ fn sockaddr_items_give_their_address_and_port_as_wireshark_reads_them() {
         addr: std::net::Ipv4Addr::BROADCAST,
     };
     assert_eq!(text(Some(widest)).as_deref(), Some("255.255.255.255:65535"));
+}
+
+/// Where Wireshark's `cip.class`/`cip.instance` list more than the request
+/// path's target (docs/events.md, "Paths"): a Forward Open's connection path,
+/// and an Unconnected Send's own path on the routed reply.
+#[test]
+fn class_id_is_the_requests_target_where_wireshark_lists_other_paths() {
+    let read_tag_reply = [
+        0xCC, // service: Read Tag, response
+        0x00, // reserved
+        0x00, // general status: success
+        0x00, // additional status size
+        0xC4, 0x00, // data type: DINT
+        0x2A, 0x00, 0x00, 0x00, // value 42
+    ];
+    let messages = [
+        rr(9, FORWARD_OPEN),
+        forward_open_reply_with_sockaddrs(),
+        rr(0x42, UNCONNECTED_READ_TAG),
+        rr(0x42, &read_tag_reply),
+    ];
+    let mut c = Conn::new();
+    let open = c.one(ToServer, &messages[0]);
+    let opened = c.one(ToClient, &messages[1]);
+    for event in [&open, &opened] {
+        let f = ef(event);
+        // The Connection Manager is the target; the message router is in the connection path.
+        assert_eq!((f.class, f.instance), (Some(6), Some(1)));
+        let path = f.connection.as_ref().unwrap().connection_path.as_deref();
+        assert_eq!(path, Some("port 1 link 0, class 0x02, instance 0x01"));
+    }
+    let routed = c.stream(ToServer, &messages[2]);
+    assert_eq!(
+        (ef(&routed[0]).class, ef(&routed[0]).instance),
+        (Some(6), Some(1))
+    );
+    assert_eq!(ef(&routed[1]).class, None);
+    let reply = c.one(ToClient, &messages[3]);
+    let f = ef(&reply);
+    // The reply answers the Read Tag: its path, not the Unconnected Send's.
+    assert_eq!(
+        (f.class, f.instance, f.tag.as_deref()),
+        (None, None, Some("Counts[3]"))
+    );
+    assert_eq!(f.route_path.as_deref(), Some("1,0"));
+    let dialog: Vec<_> = [ToServer, ToClient, ToServer, ToClient]
+        .into_iter()
+        .zip(messages)
+        .collect();
+    let Some(lines) = tshark_dialog(&dialog, &["cip.class", "cip.instance"]) else {
+        return;
+    };
+    assert_eq!(
+        lines,
+        [
+            "0x06,0x02\t0x01,0x01",
+            "0x06,0x02\t0x01,0x01",
+            "0x06\t0x01",
+            "0x06\t0x01",
+        ]
+    );
 }
 
 #[test]
