@@ -104,6 +104,47 @@ fn a_corrupt_record_length_mid_file_keeps_everything_before() {
     damaged_replay_keeps_what_came_before(bytes, at, bad_record as u64, "corrupt record header");
 }
 
+#[test]
+fn a_capture_cut_inside_its_first_record_exits_2_saying_nothing_could_be_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let cut = dir.path().join("cut.pcap");
+    let bytes = std::fs::read(demo_capture()).unwrap();
+    // The 24-byte file header, then 10 bytes of the first record's header.
+    std::fs::write(&cut, &bytes[..24 + 10]).unwrap();
+    let out_dir = dir.path().join("out");
+    let out = run(&[
+        "replay",
+        cut.to_str().unwrap(),
+        "--out",
+        out_dir.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains("cut.pcap")
+            && err.contains("byte offset 24")
+            && err.contains("truncated record"),
+        "the damage is named: {err}"
+    );
+    assert!(
+        err.lines()
+            .last()
+            .unwrap()
+            .contains("nothing could be read from the captures"),
+        "{err}"
+    );
+    // The statistics still say what happened.
+    let stats: Value =
+        serde_json::from_str(&std::fs::read_to_string(out_dir.join("stats.json")).unwrap())
+            .unwrap();
+    assert_eq!(stats["captures"][0]["damage"]["offset"], 24);
+    assert_eq!(stats["traffic"]["packets"], 0);
+
+    // With another capture that could be read, the replay succeeds.
+    let both = replay(&[&cut, &demo_capture()], &[]);
+    assert_eq!(both.stats()["traffic"]["packets"], 13465);
+}
+
 fn write_wifi_capture(path: &Path) {
     let mut w = PcapWriter::new(std::fs::File::create(path).unwrap(), 105, false, false).unwrap();
     w.packet(Timestamp::from_secs(1), &[0u8; 40], 40).unwrap();
@@ -125,6 +166,26 @@ fn an_unsupported_link_type_is_named_and_other_files_still_replay() {
         13465,
         "the demo capture replayed"
     );
+    // stats.json lists the skipped file with its error, in timeline order.
+    let captures = both.stats()["captures"].as_array().unwrap().clone();
+    assert_eq!(captures.len(), 2, "{captures:#?}");
+    assert!(captures[0]["file"].as_str().unwrap().ends_with("wifi.pcap"));
+    assert!(
+        captures[0]["error"]
+            .as_str()
+            .unwrap()
+            .contains("unsupported link type 105 (IEEE802_11)"),
+        "{captures:#?}"
+    );
+    assert_eq!(captures[0]["packets"], 0);
+    assert!(
+        captures[1]["file"]
+            .as_str()
+            .unwrap()
+            .ends_with("demo-plant.pcap")
+    );
+    assert!(captures[1].get("error").is_none(), "{captures:#?}");
+    assert_eq!(captures[1]["packets"], 13465);
 
     let alone = run(&["replay", wifi.to_str().unwrap()]);
     assert_eq!(alone.status.code(), Some(2));

@@ -165,3 +165,118 @@ fn modbus_matches_wireshark_frame_by_frame() {
     }
     assert!(pdus_compared >= 346, "only {pdus_compared} PDUs compared");
 }
+
+/// What Wireshark shows of the packet a PDU completes in (time, addresses,
+/// ports) and of each request's range (`modbus.reference_num`, and
+/// `modbus.bit_cnt` or `modbus.word_cnt`), against every Modbus event of the
+/// frame. Frames that only one side decodes are the test above's business.
+#[test]
+fn modbus_events_carry_wiresharks_packet_fields_and_request_ranges() {
+    use otsensor::time::Timestamp;
+
+    let Some(dir) = shared_pcaps("modbus") else {
+        return;
+    };
+    // Event field, Wireshark field: the same for every PDU of the frame.
+    const PACKET_FIELDS: &[(&str, &str)] = &[
+        ("src_ip", "ip.src"),
+        ("dst_ip", "ip.dst"),
+        ("src_port", "tcp.srcport"),
+        ("dst_port", "tcp.dstport"),
+        ("src_mac", "eth.src"),
+        ("dst_mac", "eth.dst"),
+    ];
+    let text = |v: &Value| match v {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    };
+    let mut pdus_compared = 0;
+    let mut ranges_compared = 0;
+    for capture in captures_in(&dir) {
+        let oracle = Oracle::for_capture(&capture);
+        let events = replay(&[&capture], &[]).events();
+        let by_packet = events_by_packet(&events, "modbus");
+        let name = capture.file_name().unwrap().to_string_lossy().into_owned();
+        let mut mismatches = Vec::new();
+        for (frame, record) in &oracle.records("modbus") {
+            let decoded: Vec<&Value> = by_packet.get(frame).map_or(Vec::new(), |es| {
+                es.iter()
+                    .copied()
+                    .filter(|e| !e["function_code"].is_null())
+                    .collect()
+            });
+            // Wireshark's time in nanoseconds; events carry microseconds.
+            let epoch = field_values(record, "frame.time_epoch");
+            let (secs, frac) = epoch[0].split_once('.').unwrap();
+            let micros: u32 = format!("{frac:0<6}")[..6].parse().unwrap();
+            let wireshark_ts = Timestamp::from_parts(secs.parse().unwrap(), micros * 1000);
+            for event in &decoded {
+                let ts = Timestamp::parse_rfc3339(event["ts"].as_str().unwrap());
+                if ts != Some(wireshark_ts) {
+                    mismatches.push(format!(
+                        "frame {frame}: ts wireshark {wireshark_ts}, otsensor {}",
+                        event["ts"]
+                    ));
+                }
+                for (ours, theirs) in PACKET_FIELDS {
+                    let expected = field_values(record, theirs);
+                    let got = text(&event[*ours]);
+                    if expected != [got.clone()] {
+                        mismatches.push(format!(
+                            "frame {frame}: {ours} wireshark {expected:?}, otsensor {got}"
+                        ));
+                    }
+                }
+            }
+            pdus_compared += decoded.len();
+            // Request ranges: coils and discrete inputs are counted in bits,
+            // registers in words.
+            if decoded.iter().any(|e| e["is_response"] == true) {
+                continue;
+            }
+            let quantity_field = |e: &Value| match e["function_code"].as_u64() {
+                Some(1 | 2 | 15) => Some("modbus.bit_cnt"),
+                Some(3 | 4 | 16) => Some("modbus.word_cnt"),
+                _ => None,
+            };
+            for field in ["modbus.bit_cnt", "modbus.word_cnt"] {
+                let expected = field_values(record, field);
+                let got: Vec<String> = decoded
+                    .iter()
+                    .filter(|e| quantity_field(e) == Some(field))
+                    .filter_map(|e| e["quantity"].as_u64())
+                    .map(|q| q.to_string())
+                    .collect();
+                if got != expected {
+                    mismatches.push(format!(
+                        "frame {frame}: quantity ({field}) wireshark {expected:?}, otsensor {got:?}"
+                    ));
+                }
+                ranges_compared += got.len();
+            }
+            let expected = field_values(record, "modbus.reference_num");
+            let got: Vec<String> = decoded
+                .iter()
+                .filter(|e| e["function_code"] != 23)
+                .filter_map(|e| e["address"].as_u64())
+                .map(|a| a.to_string())
+                .collect();
+            if got != expected {
+                mismatches.push(format!(
+                    "frame {frame}: address (modbus.reference_num) wireshark {expected:?}, otsensor {got:?}"
+                ));
+            }
+        }
+        assert!(
+            mismatches.is_empty(),
+            "{name}:\n  {}",
+            mismatches.join("\n  ")
+        );
+    }
+    assert!(pdus_compared >= 346, "only {pdus_compared} PDUs compared");
+    // Wireshark shows 33 bit or word counts in these captures, 30 on requests.
+    assert!(
+        ranges_compared >= 30,
+        "only {ranges_compared} ranges compared"
+    );
+}

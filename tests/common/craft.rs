@@ -192,6 +192,11 @@ impl Craft {
         self.ethernet(sender.mac, [0xff; 6], 0x0806, &body);
     }
 
+    /// The Ethernet frames so far, with their packet times.
+    pub fn frames(&self) -> &[(Timestamp, Vec<u8>)] {
+        &self.frames
+    }
+
     pub fn write(&self, path: &Path) {
         let file = std::fs::File::create(path).unwrap();
         let mut pcap = PcapWriter::new(file, 1, true, false).unwrap();

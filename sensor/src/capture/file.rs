@@ -15,6 +15,7 @@ use std::sync::Arc;
 use pcap_parser::pcapng::Block;
 use pcap_parser::traits::PcapNGPacketBlock;
 
+use super::clock::Clock;
 use super::{Chunk, ChunkPool, Damage, LinkType, OpenError, Record};
 use crate::time::Timestamp;
 
@@ -50,8 +51,7 @@ impl Format {
 /// A pcapng interface, as its Interface Description Block described it.
 struct Interface {
     link: LinkType,
-    units_per_sec: u64,
-    offset_secs: i64,
+    clock: Clock,
     snaplen: u32,
 }
 
@@ -420,12 +420,15 @@ impl CaptureFile {
                 *section_be = big_endian;
                 interfaces.clear();
             }
-            Block::InterfaceDescription(idb) => interfaces.push(Interface {
-                link: LinkType::from_dlt(u32::from(idb.linktype.0 as u16)),
-                units_per_sec: idb.ts_resolution().unwrap_or(1_000_000),
-                offset_secs: idb.ts_offset(),
-                snaplen: idb.snaplen,
-            }),
+            Block::InterfaceDescription(idb) => match Clock::of_interface(&idb, big_endian) {
+                Ok(clock) => interfaces.push(Interface {
+                    link: LinkType::from_dlt(u32::from(idb.linktype.0 as u16)),
+                    clock,
+                    snaplen: idb.snaplen,
+                }),
+                // Every packet of the interface would get a wrong time.
+                Err(reason) => return Step::Damaged(reason),
+            },
             Block::EnhancedPacket(epb) => {
                 let Some(iface) = interfaces.get(epb.if_id as usize) else {
                     return Step::Damaged(format!(
@@ -434,7 +437,7 @@ impl CaptureFile {
                         interfaces.len()
                     ));
                 };
-                let ts = pcapng_ts(epb.ts_high, epb.ts_low, iface);
+                let ts = iface.clock.ts(epb.ts_high, epb.ts_low);
                 let link = iface.link;
                 self.push(records, buf, epb.packet_data(), epb.origlen, ts, link);
             }
@@ -485,7 +488,7 @@ impl CaptureFile {
         if 28 + caplen > block_len - 4 {
             return Step::Damaged(format!("corrupt packet block: captured length {caplen}"));
         }
-        let ts = pcapng_ts(ts_high, ts_low, iface);
+        let ts = iface.clock.ts(ts_high, ts_low);
         let link = iface.link;
         self.push(records, buf, &block[28..28 + caplen], origlen, ts, link);
         Step::Consumed(block_len)
@@ -534,15 +537,6 @@ fn pcap_header(head: &[u8; 24]) -> Result<(Format, State), OpenError> {
             max_caplen,
         },
     ))
-}
-
-fn pcapng_ts(high: u32, low: u32, iface: &Interface) -> Timestamp {
-    let units = (u64::from(high) << 32) | u64::from(low);
-    let per_sec = iface.units_per_sec.max(1);
-    let secs = (units / per_sec) as i64;
-    let frac = units % per_sec;
-    let nanos = (u128::from(frac) * 1_000_000_000 / u128::from(per_sec)) as u32;
-    Timestamp::from_parts(secs.saturating_add(iface.offset_secs), nanos)
 }
 
 fn read_u32(b: &[u8], big_endian: bool) -> u32 {

@@ -5,6 +5,7 @@
 //! workers: a [`Record`] locates one frame inside a [`Chunk`].
 
 mod chunk;
+mod clock;
 mod file;
 mod linktype;
 #[cfg(target_os = "linux")]

@@ -243,3 +243,101 @@ fn a_corrupt_pcapng_block_length_is_reported() {
     assert_eq!(file.damage().unwrap().offset, first_packet_end as u64);
     assert!(file.damage().unwrap().reason.contains("block length 13"));
 }
+
+/// Wireshark's packet times (`frame.time_epoch`) for a capture in memory, or
+/// `None` (with the reason printed) where tshark cannot be run.
+fn tshark_times(bytes: &[u8]) -> Option<Vec<Timestamp>> {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("clock.pcapng");
+    std::fs::write(&path, bytes).unwrap();
+    let output = std::process::Command::new("tshark")
+        .arg("-r")
+        .arg(&path)
+        .args(["-T", "fields", "-e", "frame.time_epoch"])
+        .output();
+    let output = match output {
+        Ok(output) if output.status.success() => output,
+        Ok(output) => panic!("tshark failed: {}", String::from_utf8_lossy(&output.stderr)),
+        Err(e) => {
+            eprintln!("SKIPPED: tshark comparison (cannot run tshark: {e})");
+            return None;
+        }
+    };
+    let text = String::from_utf8(output.stdout).unwrap();
+    let times = text
+        .lines()
+        .map(|line| {
+            let (secs, frac) = line.split_once('.').unwrap_or((line, "0"));
+            let nanos: u32 = format!("{frac:0<9}")[..9].parse().unwrap();
+            ts(secs.parse().unwrap(), nanos)
+        })
+        .collect();
+    Some(times)
+}
+
+#[test]
+fn pcapng_decimal_and_power_of_two_timestamp_resolutions() {
+    for big_endian in [false, true] {
+        let mut w = PcapNgWriter::new(Vec::new(), big_endian).unwrap();
+        let micros = w.interface(1, 0, 6).unwrap();
+        let nanos = w.interface(1, 0, 9).unwrap();
+        // if_tsresol 0x94: bit 7 set, units of 2^-20 s.
+        let binary = w.interface(1, 0, 0x94).unwrap();
+        let offset = w.interface_with_offset(1, 0, 6, 1_600_000_000).unwrap();
+        w.packet(micros, ts(1_700_000_000, 123_456_789), &frame(1, 60), 60)
+            .unwrap();
+        w.packet(nanos, ts(1_700_000_001, 123_456_789), &frame(2, 60), 60)
+            .unwrap();
+        // 3/512 s is 3 × 2^11 units exactly.
+        w.packet(binary, ts(1_700_000_002, 5_859_375), &frame(3, 60), 60)
+            .unwrap();
+        // Not a whole number of units: written as 129 453 units = 123 456 001.28… ns.
+        w.packet(binary, ts(1_700_000_003, 123_456_789), &frame(4, 60), 60)
+            .unwrap();
+        w.packet(offset, ts(1_600_000_005, 250_000_000), &frame(5, 60), 60)
+            .unwrap();
+        let bytes = w.into_inner();
+        let (file, got) = read_all(bytes.clone(), 1 << 16);
+        assert!(file.damage().is_none(), "{:?}", file.damage());
+        let times: Vec<Timestamp> = got.iter().map(|(r, _)| r.ts).collect();
+        assert_eq!(
+            times,
+            [
+                ts(1_700_000_000, 123_456_000),
+                ts(1_700_000_001, 123_456_789),
+                ts(1_700_000_002, 5_859_375),
+                ts(1_700_000_003, 123_456_001),
+                ts(1_600_000_005, 250_000_000),
+            ],
+            "big-endian {big_endian}"
+        );
+        if let Some(wireshark) = tshark_times(&bytes) {
+            assert_eq!(times, wireshark, "big-endian {big_endian}");
+        }
+    }
+}
+
+#[test]
+fn an_impossible_timestamp_resolution_is_damage_at_its_interface_block() {
+    // 10^20 and 2^64 units per second do not fit in 64 bits.
+    for bad in [20u8, 0xC0] {
+        let mut w = PcapNgWriter::new(Vec::new(), false).unwrap();
+        let eth = w.interface(1, 0, 6).unwrap();
+        w.packet(eth, ts(1, 0), &frame(1, 60), 60).unwrap();
+        let bad_block = w.into_inner().len();
+        let mut w = PcapNgWriter::new(Vec::new(), false).unwrap();
+        let eth = w.interface(1, 0, 6).unwrap();
+        w.packet(eth, ts(1, 0), &frame(1, 60), 60).unwrap();
+        let other = w.interface(1, 0, bad).unwrap();
+        w.packet(other, ts(2, 0), &frame(2, 60), 60).unwrap();
+        let (file, got) = read_all(w.into_inner(), 1 << 16);
+        assert_eq!(got.len(), 1, "the packet before the bad interface is read");
+        let damage = file.damage().unwrap();
+        assert_eq!(damage.offset, bad_block as u64);
+        assert!(
+            damage.reason.contains(&format!("if_tsresol {bad:#04x}")),
+            "{}",
+            damage.reason
+        );
+    }
+}

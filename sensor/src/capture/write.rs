@@ -3,6 +3,7 @@
 
 use std::io::{self, Write};
 
+use super::clock::units_per_second;
 use crate::time::Timestamp;
 
 /// Writes a classic pcap file.
@@ -58,8 +59,8 @@ impl<W: Write> PcapWriter<W> {
 pub struct PcapNgWriter<W: Write> {
     out: W,
     big_endian: bool,
-    /// Units per second of each interface, to encode timestamps.
-    resolutions: Vec<u64>,
+    /// Units per second and offset (seconds) of each interface, to encode timestamps.
+    clocks: Vec<(u64, i64)>,
 }
 
 impl<W: Write> PcapNgWriter<W> {
@@ -73,13 +74,26 @@ impl<W: Write> PcapNgWriter<W> {
         Ok(PcapNgWriter {
             out,
             big_endian,
-            resolutions: Vec::new(),
+            clocks: Vec::new(),
         })
     }
 
-    /// Describes an interface; `tsresol` is the if_tsresol option (6 = µs, 9 = ns).
-    /// Returns its interface id.
+    /// Describes an interface; `tsresol` is the if_tsresol option: 6 = µs,
+    /// 9 = ns, bit 7 set for a power of two (0x94 = 2^-20 s). Returns its
+    /// interface id.
     pub fn interface(&mut self, dlt: u16, snaplen: u32, tsresol: u8) -> io::Result<u32> {
+        self.interface_with_offset(dlt, snaplen, tsresol, 0)
+    }
+
+    /// [`interface`](Self::interface) with an if_tsoffset option too
+    /// (seconds added to every timestamp) when `tsoffset` is not 0.
+    pub fn interface_with_offset(
+        &mut self,
+        dlt: u16,
+        snaplen: u32,
+        tsresol: u8,
+        tsoffset: i64,
+    ) -> io::Result<u32> {
         let be = self.big_endian;
         let mut body = Vec::new();
         put_u16(&mut body, dlt, be);
@@ -89,12 +103,26 @@ impl<W: Write> PcapNgWriter<W> {
             put_u16(&mut body, 9, be); // if_tsresol
             put_u16(&mut body, 1, be);
             body.extend_from_slice(&[tsresol, 0, 0, 0]);
+        }
+        if tsoffset != 0 {
+            put_u16(&mut body, 14, be); // if_tsoffset
+            put_u16(&mut body, 8, be);
+            body.extend_from_slice(&if be {
+                tsoffset.to_be_bytes()
+            } else {
+                tsoffset.to_le_bytes()
+            });
+        }
+        if tsresol != 6 || tsoffset != 0 {
             put_u16(&mut body, 0, be); // opt_endofopt
             put_u16(&mut body, 0, be);
         }
         write_block(&mut self.out, 1, &body, be)?;
-        self.resolutions.push(10u64.pow(u32::from(tsresol)));
-        Ok((self.resolutions.len() - 1) as u32)
+        // An impossible resolution is written as asked (readers must refuse
+        // it); packets on that interface are then encoded in microseconds.
+        let per_sec = units_per_second(tsresol).unwrap_or(1_000_000);
+        self.clocks.push((per_sec, tsoffset));
+        Ok((self.clocks.len() - 1) as u32)
     }
 
     /// Writes an Enhanced Packet Block.
@@ -106,13 +134,15 @@ impl<W: Write> PcapNgWriter<W> {
         orig_len: u32,
     ) -> io::Result<()> {
         let be = self.big_endian;
-        let per_sec = self
-            .resolutions
+        let (per_sec, offset) = self
+            .clocks
             .get(interface as usize)
             .copied()
-            .unwrap_or(1_000_000);
+            .unwrap_or((1_000_000, 0));
+        let per_sec = u128::from(per_sec);
+        let secs = ts.secs().saturating_sub(offset).max(0) as u128;
         let units =
-            ts.secs() as u64 * per_sec + u64::from(ts.subsec_nanos()) * per_sec / 1_000_000_000;
+            (secs * per_sec + u128::from(ts.subsec_nanos()) * per_sec / 1_000_000_000) as u64;
         let mut body = Vec::with_capacity(20 + frame.len() + 3);
         put_u32(&mut body, interface, be);
         put_u32(&mut body, (units >> 32) as u32, be);

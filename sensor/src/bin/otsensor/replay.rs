@@ -42,7 +42,7 @@ pub struct Setup {
 impl Setup {
     pub fn new(args: &ReplayArgs) -> Result<Setup, Failure> {
         let policy = crate::rules::load_policy(&args.policy)?;
-        let inputs = readable_inputs(args)?;
+        let (inputs, total_bytes) = readable_inputs(args)?;
         let mut config = ReplayConfig {
             max_flows: args.max_flows,
             ..ReplayConfig::default()
@@ -67,11 +67,6 @@ impl Setup {
             }
             None => None,
         };
-        let total_bytes = inputs
-            .iter()
-            .filter_map(|i| fs::metadata(&i.path).ok())
-            .map(|m| m.len())
-            .sum();
         let store = match &args.db {
             Some(path) => Some(Store::open(path).map_err(|e| Failure::Runtime(e.to_string()))?),
             None => None,
@@ -283,10 +278,12 @@ fn write_file(
     written.map_err(|e| Failure::Runtime(format!("{}: {e}", path.display())))
 }
 
-/// The timeline's files, each checked to be a capture that can be read. A file
-/// that is not a capture stops the replay before it starts; one whose link
-/// type is unsupported is skipped with a warning.
-fn readable_inputs(args: &ReplayArgs) -> Result<Vec<Input>, Failure> {
+/// The timeline's files, each checked to be a capture that can be read, and
+/// the bytes of those that will be read (for the progress bar). A file that
+/// is not a capture stops the replay before it starts; one whose link type
+/// is unsupported stays in the timeline, so that the report lists it with
+/// its error, unless no file at all could be read.
+fn readable_inputs(args: &ReplayArgs) -> Result<(Vec<Input>, u64), Failure> {
     let (inputs, skipped) =
         expand_inputs(&args.captures).map_err(|e| Failure::Input(e.to_string()))?;
     if let Some(first) = skipped.first()
@@ -298,28 +295,31 @@ fn readable_inputs(args: &ReplayArgs) -> Result<Vec<Input>, Failure> {
             first.display()
         );
     }
-    let mut readable = Vec::new();
+    let mut readable_bytes = 0;
+    let mut readable = 0;
     let mut unsupported = Vec::new();
+    let mut timeline = Vec::with_capacity(inputs.len());
     for input in inputs {
         match CaptureFile::open(&input.path) {
-            Ok(_) => readable.push(input),
+            Ok(_) => {
+                readable += 1;
+                readable_bytes += fs::metadata(&input.path).map_or(0, |m| m.len());
+            }
             Err(e @ OpenError::UnsupportedLinkType(_)) => {
                 unsupported.push(format!("{}: {e}", input.name))
             }
             Err(e) => return Err(Failure::Input(format!("{}: {e}", input.name))),
         }
+        timeline.push(input);
     }
-    if readable.is_empty() {
+    if readable == 0 {
         return Err(Failure::Input(match unsupported.len() {
             0 => "no capture files found".into(),
             1 => unsupported.remove(0),
             _ => format!("no capture could be read:\n  {}", unsupported.join("\n  ")),
         }));
     }
-    for message in unsupported {
-        eprintln!("otsensor: {message}; skipped");
-    }
-    Ok(readable)
+    Ok((timeline, readable_bytes))
 }
 
 pub fn warn_about_captures(report: &ReplayReport) {

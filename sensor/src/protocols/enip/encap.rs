@@ -170,6 +170,45 @@ impl<'a> Cpf<'a> {
     }
 }
 
+/// A socket address item (0x8000 O→T, 0x8001 T→O): where the I/O of a
+/// Forward Open is to be sent (a T→O multicast group, typically). Laid out
+/// as BSD's `sockaddr_in`, big-endian: family, port, IPv4 address, then 8
+/// zero bytes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SockAddr {
+    pub family: u16,
+    pub port: u16,
+    pub addr: Ipv4Addr,
+}
+
+impl SockAddr {
+    /// The item's length in the specification.
+    pub const LEN: usize = 16;
+    pub const AF_INET: u16 = 2;
+    /// Longest text: `255.255.255.255:65535`.
+    pub const TEXT_LEN: usize = 21;
+
+    /// Reads an item's data; `None` when it ends before the address does.
+    pub fn parse(d: &[u8]) -> Option<SockAddr> {
+        let addr = <[u8; 4]>::try_from(d.get(4..8)?).ok()?;
+        Some(SockAddr {
+            family: be16(d, 0)?,
+            port: be16(d, 2)?,
+            addr: Ipv4Addr::from(addr),
+        })
+    }
+
+    /// `ip:port`, written into `buf` (an event field, without allocating).
+    pub fn text<'b>(&self, buf: &'b mut [u8; SockAddr::TEXT_LEN]) -> &'b str {
+        use std::io::Write as _;
+        let mut cursor = std::io::Cursor::new(&mut buf[..]);
+        // Never fails: the longest text fits.
+        let _ = write!(cursor, "{}:{}", self.addr, self.port);
+        let end = cursor.position() as usize;
+        std::str::from_utf8(&buf[..end]).unwrap_or_default()
+    }
+}
+
 /// A ListIdentity reply item (type 0x000C): what a device says it is.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct IdentityItem {

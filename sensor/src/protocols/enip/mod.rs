@@ -22,12 +22,14 @@
 mod cip;
 mod encap;
 pub mod names;
+mod pccc;
 pub mod vendors;
 
 #[cfg(test)]
 mod tests;
 
 use std::collections::VecDeque;
+use std::num::NonZeroU64;
 
 use super::{DatagramParser, Direction, Emitter, Probe, StreamParser};
 use crate::event::{
@@ -36,8 +38,9 @@ use crate::event::{
 pub use cip::{Connection, NetworkParams, PathInfo};
 use cip::{Message, parse_message, parse_path};
 pub use encap::device_identity;
-use encap::{Cpf, HEADER_LEN, Header, IdentityItem, ItemTypes, ServiceItem, le16, le32};
+use encap::{Cpf, HEADER_LEN, Header, IdentityItem, ItemTypes, ServiceItem, SockAddr, le16, le32};
 use names::{Command, Service, Target, describe_service, item};
+pub use pccc::Pccc;
 
 /// EtherNet/IP explicit messaging and discovery (TCP and UDP).
 pub const PORT: u16 = 44818;
@@ -70,6 +73,8 @@ pub mod anomaly {
     pub const TRUNCATED_COMMAND_DATA: &str = "truncated_command_data";
     /// A CPF item runs past the data.
     pub const TRUNCATED_CPF_ITEM: &str = "truncated_cpf_item";
+    /// A socket address item that is not 16 bytes of an AF_INET address.
+    pub const BAD_SOCKADDR_ITEM: &str = "bad_sockaddr_item";
     pub const UNKNOWN_ITEM_TYPE: &str = "unknown_item_type";
     /// More CPF items than are kept (8).
     pub const TOO_MANY_ITEMS: &str = "too_many_items";
@@ -110,6 +115,7 @@ pub mod anomaly {
         NONZERO_OPTIONS,
         TRUNCATED_COMMAND_DATA,
         TRUNCATED_CPF_ITEM,
+        BAD_SOCKADDR_ITEM,
         UNKNOWN_ITEM_TYPE,
         TOO_MANY_ITEMS,
         MISSING_DATA_ITEM,
@@ -145,29 +151,15 @@ pub fn cip_function_names() -> Vec<&'static str> {
     let targets = [
         None,
         Some(Target {
-            class: None,
             symbolic: true,
+            ..Target::default()
         }),
-        Some(Target {
-            class: Some(class::CONNECTION_MANAGER),
-            symbolic: false,
-        }),
-        Some(Target {
-            class: Some(class::FILE),
-            symbolic: false,
-        }),
-        Some(Target {
-            class: Some(class::SYMBOL),
-            symbolic: false,
-        }),
-        Some(Target {
-            class: Some(class::PCCC),
-            symbolic: false,
-        }),
-        Some(Target {
-            class: Some(class::IDENTITY),
-            symbolic: false,
-        }),
+        Some(Target::of_class(class::CONNECTION_MANAGER)),
+        Some(Target::of_class(class::FILE)),
+        Some(Target::of_class(class::SYMBOL)),
+        Some(Target::of_class(class::PCCC)),
+        Some(Target::of_class(class::IDENTITY)),
+        Some(Target::of_class(class::NVS)),
     ];
     let mut names: Vec<&'static str> = (0..=0x7f_u8)
         .flat_map(|code| {
@@ -176,6 +168,7 @@ pub fn cip_function_names() -> Vec<&'static str> {
                 .map(move |t| names::describe_service(Service(code), *t).0)
         })
         .collect();
+    names.extend(pccc::function_names());
     names.extend(["implicit_io", "invalid"]);
     names.sort_unstable();
     names.dedup();
@@ -230,6 +223,9 @@ pub struct EnipFields {
     pub options: Option<u32>,
     /// CPF item types (Wireshark `enip.cpf.typeid`).
     pub items: ItemTypes,
+    /// Socket address items (Wireshark `enip.sinaddr`, `enip.sinport`);
+    /// boxed, as few messages carry them.
+    pub sockaddrs: Option<Box<SockAddrs>>,
     /// Connection id of the connected or sequenced address item (Wireshark
     /// `enip.cpf.cai.connid`, `enip.cpf.sai.connid`).
     pub connection_id: Option<u32>,
@@ -269,8 +265,13 @@ pub struct EnipFields {
     pub route_path: Option<Box<str>>,
     /// Bytes of CIP service data (request or response data after the header).
     pub data_length: Option<u32>,
-    /// Packet of the paired request.
-    pub request_packet: Option<u64>,
+    /// Execute PCCC: the PCCC command (boxed: most events have none).
+    pub pccc: Option<Box<Pccc>>,
+    /// Packet of the paired request (packets count from 1).
+    pub request_packet: Option<NonZeroU64>,
+    /// An Identity reset classed `firmware`: the packet that started the
+    /// File object download it makes take effect.
+    pub firmware_download_packet: Option<NonZeroU64>,
     /// Forward Open / Large Forward Open / Forward Close parameters.
     pub connection: Option<Box<Connection>>,
     /// ListIdentity reply item.
@@ -373,6 +374,17 @@ impl EnipFields {
             }
             v.end();
         }
+        if let Some(sockaddrs) = &self.sockaddrs {
+            for (name, sockaddr) in [
+                ("o_t_sockaddr", sockaddrs.o_t),
+                ("t_o_sockaddr", sockaddrs.t_o),
+            ] {
+                if let Some(sockaddr) = sockaddr {
+                    let mut buf = [0; SockAddr::TEXT_LEN];
+                    v.field(name, Value::Str(sockaddr.text(&mut buf)));
+                }
+            }
+        }
         u(v, "connection_id", self.connection_id);
         u(v, "sequence", self.sequence);
         u(v, "cip_sequence", self.cip_sequence);
@@ -406,7 +418,24 @@ impl EnipFields {
         u(v, "services", self.services);
         s(v, "route_path", self.route_path.as_deref());
         u(v, "data_length", self.data_length);
-        u(v, "request_packet", self.request_packet);
+        if let Some(p) = &self.pccc {
+            u(v, "pccc_command", p.command);
+            u(v, "pccc_function_code", p.function_code);
+            u(v, "pccc_response_code", p.response_code);
+            u(v, "pccc_status", Some(p.status));
+            u(v, "pccc_extended_status", p.extended_status);
+            u(v, "pccc_transaction", Some(p.transaction));
+        }
+        u(
+            v,
+            "request_packet",
+            self.request_packet.map(NonZeroU64::get),
+        );
+        u(
+            v,
+            "firmware_download_packet",
+            self.firmware_download_packet.map(NonZeroU64::get),
+        );
         if let Some(c) = &self.connection {
             Self::visit_connection(c, v);
         }
@@ -481,6 +510,10 @@ struct Request {
     tag: Option<String>,
     route_path: Option<String>,
     connection: Option<Box<Connection>>,
+    /// An Identity reset after a File object download: the download's packet.
+    firmware_download: Option<NonZeroU64>,
+    /// Execute PCCC: the command, which names the reply too.
+    pccc: Option<Pccc>,
     /// The messages of a Multiple Service Packet, or an Unconnected Send's one.
     embedded: Vec<Request>,
 }
@@ -489,6 +522,7 @@ impl Request {
     fn target(&self) -> Target {
         Target {
             class: self.class,
+            instance: self.instance,
             symbolic: self.tag.is_some(),
         }
     }
@@ -506,6 +540,7 @@ struct Pending {
 struct Context {
     header: Option<Header>,
     items: ItemTypes,
+    sockaddrs: SockAddrs,
     connection_id: Option<u32>,
     sequence: Option<u32>,
     key: Option<Key>,
@@ -522,6 +557,7 @@ impl Context {
             sender_context: self.header.map(|h| h.sender_context),
             options: self.header.map(|h| h.options).filter(|&o| o != 0),
             items: self.items,
+            sockaddrs: self.sockaddrs.any().then(|| Box::new(self.sockaddrs)),
             connection_id: self.connection_id,
             sequence: self.sequence,
             ..EnipFields::default()
@@ -546,7 +582,7 @@ fn pdu(
     mut fields: EnipFields,
     identity: Option<Box<Identity>>,
 ) -> Pdu {
-    if fields.service.is_some() {
+    if fields.service.is_some() && fields.service_name.is_none() {
         fields.service_name = Some(function);
     }
     Pdu {
@@ -559,6 +595,31 @@ fn pdu(
         fields: Fields::Enip(Box::new(fields)),
         identity,
     }
+}
+
+/// The socket address info items of a message.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct SockAddrs {
+    pub o_t: Option<SockAddr>,
+    pub t_o: Option<SockAddr>,
+}
+
+impl SockAddrs {
+    fn any(&self) -> bool {
+        self.o_t.is_some() || self.t_o.is_some()
+    }
+}
+
+/// The socket address item of `type_id`, if the CPF has one; an item that
+/// is not 16 bytes of an AF_INET address is reported (and still read when
+/// the address is there).
+fn sockaddr(cpf: &Cpf<'_>, type_id: u16, a: &mut Anomalies) -> Option<SockAddr> {
+    let item = cpf.find(type_id)?;
+    let parsed = SockAddr::parse(item.data);
+    if item.data.len() != SockAddr::LEN || parsed.is_none_or(|s| s.family != SockAddr::AF_INET) {
+        a.add(BAD_SOCKADDR_ITEM);
+    }
+    parsed
 }
 
 /// How the bytes at the start of a stream buffer frame.
@@ -612,6 +673,20 @@ pub struct EnipParser {
     pending: VecDeque<Pending>,
     /// `(O→T, T→O)` connection ids of Forward Opens answered on this connection.
     connections: VecDeque<(u32, u32)>,
+    /// The last File object download on this connection not yet followed by
+    /// an Identity reset.
+    download: Option<FileDownload>,
+}
+
+/// A File object download into a device's own file (not its EDS or icon).
+#[derive(Debug)]
+struct FileDownload {
+    /// The packet that started it: its Initiate_Download, else the first
+    /// Download_Transfer seen.
+    packet: u64,
+    instance: Option<u32>,
+    /// The Unconnected Send route to the device, when routed.
+    route: Option<String>,
 }
 
 impl EnipParser {
@@ -645,6 +720,10 @@ impl EnipParser {
                     }
                 };
                 ctx.items = cpf.types;
+                ctx.sockaddrs = SockAddrs {
+                    o_t: sockaddr(&cpf, item::SOCKADDR_O_T, &mut a),
+                    t_o: sockaddr(&cpf, item::SOCKADDR_T_O, &mut a),
+                };
                 let cip = if let Some(item) = cpf.find(item::UNCONNECTED_DATA) {
                     ctx.key = Some(Key::Unconnected(header.context()));
                     Some(item.data)
@@ -855,11 +934,25 @@ impl EnipParser {
             ..Request::default()
         };
         let target = request.target();
-        let (function, class) = describe_service(Service(service), Some(target));
-        if function == "reserved" {
+        let (service_name, class) = describe_service(Service(service), Some(target));
+        if service_name == "reserved" {
             a.add(UNKNOWN_SERVICE);
         }
+        let (function, class) = if service_name == "execute_pccc" {
+            // The PCCC command inside names what the request does.
+            request.pccc = pccc::request(data, &mut a);
+            request
+                .pccc
+                .and_then(|p| pccc::describe(p.command?, p.function_code))
+                .unwrap_or((service_name, class))
+        } else {
+            (service_name, class)
+        };
+        let class = self.track_firmware(&mut request, function, class, out.header().packet);
         let mut f = self.cip_fields(ctx, service, &request, place, data);
+        f.service_name = Some(service_name);
+        f.firmware_download_packet = request.firmware_download;
+        f.pccc = request.pccc.map(Box::new);
         let mut embedded: Vec<&[u8]> = Vec::new();
         let mut embedded_route = None;
         match function {
@@ -954,6 +1047,48 @@ impl EnipParser {
         request
     }
 
+    /// Follows File object downloads to catch the Identity reset that makes
+    /// the downloaded image take effect (the File object's "reset to
+    /// Identity object" invocation method): on the same connection and
+    /// route, that reset is a firmware update, classed `firmware` and
+    /// pointing at the download. Returns the request's class.
+    fn track_firmware(
+        &mut self,
+        request: &mut Request,
+        function: &str,
+        class: FunctionClass,
+        packet: u64,
+    ) -> FunctionClass {
+        match (request.class, function) {
+            (Some(names::class::FILE), "initiate_download" | "download_transfer")
+                if request.instance.is_some_and(|i| i != 0)
+                    && !names::file_instance::is_eds_or_icon(request.instance) =>
+            {
+                let continues = self.download.as_ref().is_some_and(|d| {
+                    d.instance == request.instance && d.route == request.route_path
+                });
+                if function == "initiate_download" || !continues {
+                    self.download = Some(FileDownload {
+                        packet,
+                        instance: request.instance,
+                        route: request.route_path.clone(),
+                    });
+                }
+                class
+            }
+            (Some(names::class::IDENTITY), "reset") => {
+                match self.download.take_if(|d| d.route == request.route_path) {
+                    Some(download) => {
+                        request.firmware_download = NonZeroU64::new(download.packet);
+                        FunctionClass::Firmware
+                    }
+                    None => class,
+                }
+            }
+            _ => class,
+        }
+    }
+
     /// An embedded message with no bytes at all (a bad offset).
     fn truncated(&mut self, place: Place, ctx: &Context, a: Anomalies, out: &mut Emitter<'_>) {
         let mut f = ctx.fields(Kind::Cip);
@@ -1018,14 +1153,38 @@ impl EnipParser {
         let mut f = self.cip_fields(ctx, r.service, request.unwrap_or(&empty), place, r.data);
         f.status = Some(r.status);
         f.extended_status = le16(r.additional, 0);
-        f.request_packet = request_packet;
+        f.request_packet = request_packet.and_then(NonZeroU64::new);
         if names::general_status_name(r.status).is_none() {
             a.add(UNKNOWN_GENERAL_STATUS);
         }
-        let (function, class) = describe_service(Service(r.service), request.map(Request::target));
-        if function == "reserved" {
+        let (service_name, class) =
+            describe_service(Service(r.service), request.map(Request::target));
+        if service_name == "reserved" {
             a.add(UNKNOWN_SERVICE);
         }
+        f.service_name = Some(service_name);
+        let (function, class) = if service_name == "execute_pccc" {
+            // A failed Execute PCCC carries no PCCC reply.
+            if r.status == 0 {
+                f.pccc = pccc::reply(r.data, &mut a).map(|mut p| {
+                    p.function_code = request.and_then(|q| q.pccc?.function_code);
+                    Box::new(p)
+                });
+            }
+            request
+                .and_then(|q| q.pccc)
+                .and_then(|p| pccc::describe(p.command?, p.function_code))
+                .unwrap_or((service_name, class))
+        } else {
+            (service_name, class)
+        };
+        // A reply takes its request's meaning.
+        f.firmware_download_packet = request.and_then(|q| q.firmware_download);
+        let class = if f.firmware_download_packet.is_some() {
+            FunctionClass::Firmware
+        } else {
+            class
+        };
         let mut identity = None;
         let mut embedded: Vec<&[u8]> = Vec::new();
         let success = r.status == 0;

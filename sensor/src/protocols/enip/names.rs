@@ -118,6 +118,10 @@ pub mod class {
     pub const CONNECTION_MANAGER: u32 = 0x06;
     pub const FILE: u32 = 0x37;
     pub const PCCC: u32 = 0x67;
+    /// Rockwell's Non-Volatile Storage object (vendor-specific range): the
+    /// firmware images ControlFLASH replaces (publications 1203-5.13,
+    /// 1404-UM001, 1444-UM001).
+    pub const NVS: u32 = 0xA1;
     pub const SYMBOL: u32 = 0x6B;
     pub const TEMPLATE: u32 = 0x6C;
     pub const PORT: u32 = 0xF4;
@@ -225,6 +229,18 @@ pub fn class_name(class: u32) -> Option<&'static str> {
     })
 }
 
+/// File object instances every CIP device may hold besides its own files:
+/// the EDS file (0xC8) and its icon (0xC9), which configuration tools read
+/// routinely.
+pub mod file_instance {
+    pub const EDS: u32 = 0xC8;
+    pub const ICON: u32 = 0xC9;
+
+    pub fn is_eds_or_icon(instance: Option<u32>) -> bool {
+        matches!(instance, Some(EDS | ICON))
+    }
+}
+
 /// A CIP service code without the response bit (Wireshark `cip.sc`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct Service(pub u8);
@@ -271,8 +287,19 @@ impl Service {
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Target {
     pub class: Option<u32>,
+    pub instance: Option<u32>,
     /// The path names a tag (ANSI extended symbol segments).
     pub symbolic: bool,
+}
+
+impl Target {
+    /// An instance of `class` addressed by a logical path.
+    pub fn of_class(class: u32) -> Target {
+        Target {
+            class: Some(class),
+            ..Target::default()
+        }
+    }
 }
 
 /// The object family that gives an object-specific service its meaning.
@@ -283,6 +310,8 @@ enum Family {
     Logix,
     File,
     Pccc,
+    /// Rockwell's Non-Volatile Storage object (firmware update).
+    Nvs,
     Other,
 }
 
@@ -292,6 +321,7 @@ impl Target {
             Some(class::CONNECTION_MANAGER) => Family::ConnectionManager,
             Some(class::FILE) => Family::File,
             Some(class::PCCC) => Family::Pccc,
+            Some(class::NVS) => Family::Nvs,
             Some(class::SYMBOL | class::TEMPLATE) => Family::Logix,
             None if self.symbolic => Family::Logix,
             _ => Family::Other,
@@ -353,17 +383,31 @@ pub fn describe_service(service: Service, target: Option<Target>) -> (&'static s
         (Family::Logix, 0x52) => Some(("read_tag_fragmented", Read)),
         (Family::Logix, 0x53) => Some(("write_tag_fragmented", Write)),
         (Family::Logix, 0x55) => Some(("get_instance_attribute_list", Read)),
-        (Family::File, 0x4B) => Some(("initiate_upload", Program)),
+        (Family::File, 0x4B) => Some(("initiate_upload", file_read(target))),
         (Family::File, 0x4C) => Some(("initiate_download", Program)),
-        (Family::File, 0x4D) => Some(("initiate_partial_read", Program)),
+        (Family::File, 0x4D) => Some(("initiate_partial_read", file_read(target))),
         (Family::File, 0x4E) => Some(("initiate_partial_write", Program)),
-        (Family::File, 0x4F) => Some(("upload_transfer", Program)),
+        (Family::File, 0x4F) => Some(("upload_transfer", file_read(target))),
         (Family::File, 0x50) => Some(("download_transfer", Program)),
         (Family::File, 0x51) => Some(("clear_file", Program)),
         (Family::Pccc, 0x4B) => Some(("execute_pccc", Other)),
+        // ControlFLASH: Update starts a firmware update, Transfer carries
+        // the new image chunk by chunk.
+        (Family::Nvs, 0x4B) => Some(("nvs_update", Firmware)),
+        (Family::Nvs, 0x4D) => Some(("nvs_transfer", Firmware)),
         _ => None,
     };
     specific.unwrap_or(("object_specific", Other))
+}
+
+/// Reading a file from a device moves logic out of it, except the EDS file
+/// and its icon, which tools read to learn what the device is.
+fn file_read(target: Target) -> FunctionClass {
+    if file_instance::is_eds_or_icon(target.instance) {
+        FunctionClass::Discovery
+    } else {
+        FunctionClass::Program
+    }
 }
 
 /// CIP general status (Wireshark `cip.genstat`), by name.

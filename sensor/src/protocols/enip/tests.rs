@@ -431,7 +431,7 @@ fn get_attribute_single_pairs_by_sender_context() {
         (Some(1), Some(1), Some(7))
     );
     assert_eq!(f.status, Some(0));
-    assert_eq!(f.request_packet, Some(1));
+    assert_eq!(f.request_packet, NonZeroU64::new(1));
 }
 
 #[test]
@@ -595,13 +595,13 @@ fn multiple_service_packet_gives_one_event_per_service() {
     assert_eq!(replies.len(), 3);
     replies.iter().for_each(clean);
     assert!(replies.iter().all(|r| r.is_response));
-    assert_eq!(ef(&replies[0]).request_packet, Some(1));
+    assert_eq!(ef(&replies[0]).request_packet, NonZeroU64::new(1));
     assert_eq!(ef(&replies[1]).class, Some(1), "the request's class");
     assert_eq!(&*ef(&replies[1]).attributes, [5]);
     assert_eq!(ef(&replies[2]).class, Some(0x69));
     assert_eq!(&*ef(&replies[2]).attributes, [11]);
     assert_eq!(ef(&replies[2]).index, Some(1));
-    assert_eq!(ef(&replies[2]).request_packet, Some(1));
+    assert_eq!(ef(&replies[2]).request_packet, NonZeroU64::new(1));
 }
 
 #[test]
@@ -701,7 +701,7 @@ fn unconnected_send_read_tag_and_its_reply() {
     let f = ef(&reply);
     assert_eq!(f.tag.as_deref(), Some("Counts[3]"));
     assert_eq!(f.route_path.as_deref(), Some("1,0"));
-    assert_eq!(f.request_packet, Some(1));
+    assert_eq!(f.request_packet, NonZeroU64::new(1));
     // Routing failed: the Connection Manager answers the Unconnected Send itself.
     c.stream(ToServer, &rr(0x43, UNCONNECTED_READ_TAG)); // events checked above
     let failed = c.one(
@@ -846,6 +846,447 @@ fn control_program_and_unknown_services() {
     clean(&vendor);
 }
 
+// ----------------------------------------------------------------- firmware
+
+/// Initiate_Download (File object, class 0x37) of a 4096-byte file into `instance`.
+fn initiate_download(instance: u8) -> Vec<u8> {
+    vec![
+        0x4C, // service: Initiate_Download
+        0x02, // path size: 2 words
+        0x20, 0x37, // class: file object
+        0x24, instance, // instance
+        0x00, 0x10, 0x00, 0x00, // file size: 4096
+        0x02, 0x01, // file revision 2.1 (file name not decoded, omitted)
+    ]
+}
+
+/// Download_Transfer of one chunk into File object `instance`.
+fn download_transfer(instance: u8, transfer: u8) -> Vec<u8> {
+    vec![
+        0x50, // service: Download_Transfer
+        0x02, // path size: 2 words
+        0x20, 0x37, // class: file object
+        0x24, instance, // instance
+        transfer, // transfer number
+        0x01,     // transfer packet type: middle
+        0xDE, 0xAD, 0xBE, 0xEF, // file data
+    ]
+}
+
+/// Reset (type 0) of Identity instance 1.
+const IDENTITY_RESET: &[u8] = &[
+    0x05, // service: Reset
+    0x02, // path size: 2 words
+    0x20, 0x01, // class: identity
+    0x24, 0x01, // instance 1
+    0x00, // reset type: emulate a power cycle
+];
+
+/// The message wrapped in an Unconnected Send routed out of backplane port 1 to `slot`.
+fn routed(slot: u8, message: &[u8]) -> Vec<u8> {
+    let mut m = vec![
+        0x52, // service: Unconnected Send
+        0x02, // path size: 2 words
+        0x20, 0x06, // class: connection manager
+        0x24, 0x01, // instance 1
+        0x0A, // priority/time tick
+        0xF0, // timeout ticks
+    ];
+    m.extend_from_slice(&(message.len() as u16).to_le_bytes()); // message request size
+    m.extend_from_slice(message);
+    if message.len() % 2 == 1 {
+        m.push(0x00); // pad to an even size
+    }
+    m.extend_from_slice(&[
+        0x01, // route path size: 1 word
+        0x00, // reserved
+        0x01, slot, // port 1 (backplane), link: the slot
+    ]);
+    m
+}
+
+#[test]
+fn nvs_update_and_transfer_are_firmware() {
+    let mut c = Conn::new();
+    let update = c.one(
+        ToServer,
+        &rr(
+            1,
+            &[
+                0x4B, // service: Update (NVS object)
+                0x02, // path size: 2 words
+                0x20, 0xA1, // class: non-volatile storage (Rockwell)
+                0x24, 0x01, // instance 1: the device's firmware
+                0x00, 0x00, 0x08, 0x00, // update parameters (not decoded)
+            ],
+        ),
+    );
+    clean(&update);
+    assert_eq!(
+        (update.function, update.class),
+        ("nvs_update", FunctionClass::Firmware)
+    );
+    assert_eq!(update.function_code, Some(0x4B));
+    assert_eq!(
+        (ef(&update).class, ef(&update).instance),
+        (Some(0xA1), Some(1))
+    );
+    let transfer = c.one(
+        ToServer,
+        &rr(
+            2,
+            &[
+                0x4D, // service: Transfer (NVS object)
+                0x02, // path size: 2 words
+                0x20, 0xA1, // class: non-volatile storage (Rockwell)
+                0x24, 0x01, // instance 1
+                0x00, 0x00, 0x00, 0x00, // chunk number 0
+                0x7F, 0x45, 0x4C, 0x46, // data: the new firmware
+            ],
+        ),
+    );
+    clean(&transfer);
+    assert_eq!(
+        (transfer.function, transfer.class),
+        ("nvs_transfer", FunctionClass::Firmware)
+    );
+    let reply = c.one(
+        ToClient,
+        &rr(
+            2,
+            &[
+                0xCD, // service: Transfer, response
+                0x00, // reserved
+                0x00, // general status: success
+                0x00, // additional status size
+                0x00, 0x00, 0x00, 0x00, // chunk number 0
+                0x01, 0x00, // status: success on transfer
+            ],
+        ),
+    );
+    clean(&reply);
+    assert!(reply.is_response);
+    assert_eq!(
+        (reply.function, reply.class),
+        ("nvs_transfer", FunctionClass::Firmware)
+    );
+    // The same codes on another vendor-specific object are not firmware.
+    let other = c.one(ToServer, &rr(3, &[0x4B, 0x02, 0x20, 0xA2, 0x24, 0x01]));
+    assert_eq!(
+        (other.function, other.class),
+        ("object_specific", FunctionClass::Other)
+    );
+}
+
+#[test]
+fn an_identity_reset_after_a_file_download_is_firmware() {
+    let mut c = Conn::new();
+    let start = c.one(ToServer, &rr(1, &initiate_download(1)));
+    clean(&start);
+    assert_eq!(
+        (start.function, start.class),
+        ("initiate_download", FunctionClass::Program)
+    );
+    for transfer in 0..2 {
+        let chunk = c.one(ToServer, &rr(2, &download_transfer(1, transfer)));
+        assert_eq!(
+            (chunk.function, chunk.class),
+            ("download_transfer", FunctionClass::Program)
+        );
+        assert_eq!(ef(&chunk).firmware_download_packet, None);
+    }
+    let reset = c.one(ToServer, &rr(3, IDENTITY_RESET));
+    clean(&reset);
+    assert_eq!(
+        (reset.function, reset.class),
+        ("reset", FunctionClass::Firmware)
+    );
+    assert_eq!(ef(&reset).firmware_download_packet, NonZeroU64::new(1));
+    let reply = c.one(ToClient, &rr(3, &[0x85, 0x00, 0x00, 0x00]));
+    clean(&reply);
+    assert_eq!(
+        (reply.function, reply.class),
+        ("reset", FunctionClass::Firmware)
+    );
+    assert_eq!(ef(&reply).firmware_download_packet, NonZeroU64::new(1));
+    // The download took effect: the next reset is an ordinary one.
+    let again = c.one(ToServer, &rr(4, IDENTITY_RESET));
+    assert_eq!(again.class, FunctionClass::Control);
+    assert_eq!(ef(&again).firmware_download_packet, None);
+
+    // A capture that starts mid-download points at the first transfer seen.
+    let mut c = Conn::new();
+    c.one(ToServer, &rr(1, &download_transfer(2, 7)));
+    c.one(ToServer, &rr(2, &download_transfer(2, 8)));
+    let reset = c.one(ToServer, &rr(3, IDENTITY_RESET));
+    assert_eq!(reset.class, FunctionClass::Firmware);
+    assert_eq!(ef(&reset).firmware_download_packet, NonZeroU64::new(1));
+}
+
+#[test]
+fn eds_and_icon_files_are_discovery_and_their_downloads_no_firmware() {
+    let mut c = Conn::new();
+    for instance in [0xC8, 0xC9] {
+        let upload = c.one(
+            ToServer,
+            &rr(
+                1,
+                &[
+                    0x4B, // service: Initiate_Upload
+                    0x02, // path size: 2 words
+                    0x20, 0x37, // class: file object
+                    0x24, instance, // instance: EDS file or its icon
+                    0xF0,     // maximum transfer size
+                ],
+            ),
+        );
+        clean(&upload);
+        assert_eq!(
+            (upload.function, upload.class),
+            ("initiate_upload", FunctionClass::Discovery)
+        );
+        let chunk = c.one(
+            ToServer,
+            &rr(
+                2,
+                &[
+                    0x4F, // service: Upload_Transfer
+                    0x02, // path size: 2 words
+                    0x20, 0x37, // class: file object
+                    0x24, instance, // instance
+                    0x00,     // transfer number
+                ],
+            ),
+        );
+        assert_eq!(
+            (chunk.function, chunk.class),
+            ("upload_transfer", FunctionClass::Discovery)
+        );
+        let reply = c.one(ToClient, &rr(2, &[0xCF, 0x00, 0x00, 0x00, 0x00, 0x00]));
+        assert_eq!(reply.class, FunctionClass::Discovery);
+    }
+    // Uploading another file moves logic out of the device.
+    let program = c.one(
+        ToServer,
+        &rr(3, &[0x4B, 0x02, 0x20, 0x37, 0x24, 0x01, 0xF0]),
+    );
+    assert_eq!(
+        (program.function, program.class),
+        ("initiate_upload", FunctionClass::Program)
+    );
+    // A download into the EDS file, then a reset: no firmware.
+    c.one(ToServer, &rr(4, &initiate_download(0xC8)));
+    let reset = c.one(ToServer, &rr(5, IDENTITY_RESET));
+    assert_eq!(reset.class, FunctionClass::Control);
+}
+
+#[test]
+fn a_routed_download_is_firmware_only_for_a_reset_on_the_same_route() {
+    let mut c = Conn::new();
+    let events = c.stream(ToServer, &rr(1, &routed(2, &initiate_download(1))));
+    assert_eq!(events[1].function, "initiate_download");
+    assert_eq!(ef(&events[1]).route_path.as_deref(), Some("1,2"));
+    // The module in slot 3, and the adapter itself, are other devices.
+    let elsewhere = c.stream(ToServer, &rr(2, &routed(3, IDENTITY_RESET)));
+    assert_eq!(elsewhere[1].class, FunctionClass::Control);
+    let local = c.one(ToServer, &rr(3, IDENTITY_RESET));
+    assert_eq!(local.class, FunctionClass::Control);
+    let same = c.stream(ToServer, &rr(4, &routed(2, IDENTITY_RESET)));
+    events_clean(&same);
+    assert_eq!(
+        (same[1].function, same[1].class),
+        ("reset", FunctionClass::Firmware)
+    );
+    assert_eq!(ef(&same[1]).firmware_download_packet, NonZeroU64::new(1));
+    // The routed reply is the reset's own.
+    let reply = c.one(ToClient, &rr(4, &[0x85, 0x00, 0x00, 0x00]));
+    assert_eq!(
+        (reply.function, reply.class),
+        ("reset", FunctionClass::Firmware)
+    );
+}
+
+fn events_clean(pdus: &[Pdu]) {
+    pdus.iter().for_each(clean);
+}
+
+// --------------------------------------------------------------------- PCCC
+
+/// Execute PCCC (service 0x4B, PCCC object) carrying command `command`,
+/// function code `function` when given, then `data`.
+fn execute_pccc(command: u8, function: Option<u8>, data: &[u8]) -> Vec<u8> {
+    let mut m = vec![
+        0x4B, // service: Execute PCCC
+        0x02, // path size: 2 words
+        0x20, 0x67, // class: PCCC object
+        0x24, 0x01, // instance 1
+        0x07, // requestor id length, itself included
+        0x01, 0x00, // CIP vendor id
+        0x78, 0x56, 0x34, 0x12,    // CIP serial number
+        command, // CMD
+        0x00,    // STS
+        0x34, 0x12, // TNS 0x1234
+    ];
+    m.extend(function); // FNC
+    m.extend_from_slice(data); // function-specific data
+    m
+}
+
+/// The Execute PCCC reply to `command`, with STS `status` (and EXT STS).
+fn execute_pccc_reply(command: u8, status: &[u8]) -> Vec<u8> {
+    let mut m = vec![
+        0xCB, // service: Execute PCCC, response
+        0x00, // reserved
+        0x00, // general status: success
+        0x00, // additional status size
+        0x07, // requestor id length
+        0x01,
+        0x00, // CIP vendor id
+        0x78,
+        0x56,
+        0x34,
+        0x12,           // CIP serial number
+        command | 0x40, // CMD with the reply bit
+    ];
+    m.extend_from_slice(&status[..1]); // STS
+    m.extend_from_slice(&[0x34, 0x12]); // TNS 0x1234
+    m.extend_from_slice(&status[1..]); // EXT STS
+    m
+}
+
+#[test]
+fn execute_pccc_is_named_by_its_command_and_function_code() {
+    use FunctionClass::*;
+    let cases: &[(u8, u8, &[u8], &str, FunctionClass)] = &[
+        (0x0F, 0x80, &[0x06], "pccc_change_cpu_mode", Control), // mode: remote run
+        (0x0F, 0x3A, &[0x01], "pccc_set_cpu_mode", Control),
+        (0x0F, 0x07, &[], "pccc_shutdown", Control),
+        (0x0F, 0x0A, &[], "pccc_restart_request", Control),
+        (0x0F, 0x50, &[], "pccc_download_all_request", Program),
+        (0x0F, 0x52, &[], "pccc_download_completed", Program),
+        (0x0F, 0x53, &[], "pccc_upload_all_request", Program),
+        (0x0F, 0x55, &[], "pccc_upload_completed", Program),
+        // Byte size 2, file 7, type 0x89 (integer), element 0, sub-element 0.
+        (
+            0x0F,
+            0xA2,
+            &[0x02, 0x07, 0x89, 0x00, 0x00],
+            "pccc_protected_typed_logical_read_with_three_address_fields",
+            Read,
+        ),
+        (0x07, 0x04, &[], "pccc_enter_download_mode", Program),
+        (0x06, 0x03, &[], "pccc_diagnostic_status", Diagnostic),
+    ];
+    let mut c = Conn::new();
+    for (n, &(command, function, data, name, class)) in cases.iter().enumerate() {
+        let context = n as u64 + 1;
+        let req = c.one(
+            ToServer,
+            &rr(context, &execute_pccc(command, Some(function), data)),
+        );
+        clean(&req);
+        assert_eq!((req.function, req.class), (name, class));
+        assert_eq!(req.function_code, Some(0x4B));
+        let f = ef(&req);
+        assert_eq!(f.service_name, Some("execute_pccc"));
+        let p = f.pccc.as_deref().unwrap();
+        assert_eq!(
+            (p.command, p.function_code, p.status, p.transaction),
+            (Some(command), Some(function), 0, 0x1234)
+        );
+        // The reply takes its request's name and function code.
+        let reply = c.one(
+            ToClient,
+            &rr(context, &execute_pccc_reply(command, &[0x00])),
+        );
+        clean(&reply);
+        assert_eq!((reply.function, reply.class), (name, class));
+        let p = ef(&reply).pccc.as_deref().unwrap();
+        assert_eq!(p.response_code, Some(command | 0x40));
+        assert_eq!(p.function_code, Some(function));
+    }
+    // A PCCC error with its extended status.
+    c.one(
+        ToServer,
+        &rr(
+            90,
+            &execute_pccc(0x0F, Some(0xA2), &[0x02, 0x07, 0x89, 0x00, 0x00]),
+        ),
+    );
+    let failed = c.one(ToClient, &rr(90, &execute_pccc_reply(0x0F, &[0xF0, 0x04])));
+    let p = ef(&failed).pccc.as_deref().unwrap();
+    assert_eq!((p.status, p.extended_status), (0xF0, Some(0x04)));
+    // Commands without a function code, or codes Wireshark does not name,
+    // stay Execute PCCC.
+    let plain = c.one(ToServer, &rr(91, &execute_pccc(0x01, None, &[0x00, 0x00])));
+    assert_eq!(
+        (plain.function, plain.class),
+        ("execute_pccc", FunctionClass::Other)
+    );
+    assert_eq!(ef(&plain).pccc.as_deref().unwrap().function_code, None);
+    let unnamed = c.one(ToServer, &rr(92, &execute_pccc(0x0F, Some(0xEE), &[])));
+    assert_eq!(unnamed.function, "execute_pccc");
+    // A request cut inside the PCCC command.
+    let short = c.one(ToServer, &rr(93, &execute_pccc(0x0F, None, &[])[..15]));
+    assert_eq!(short.function, "execute_pccc");
+    assert_eq!(anomalies(&short), [TRUNCATED_SERVICE_DATA]);
+}
+
+/// Wireshark's name of a PCCC function, as Execute PCCC requests show it
+/// in the Info column ("PCCC Class - Execute PCCC - Change CPU mode"), in
+/// this decoder's form: `pccc_change_cpu_mode`.
+fn wireshark_pccc_name(info: &str) -> String {
+    let name = info.rsplit(" - ").next().unwrap();
+    // "Upload all request (upload)": the parenthesis repeats the name; a
+    // "[Malformed Packet]" mark is about the function data.
+    let name = name.split(['(', '[']).next().unwrap();
+    let mut out = String::from("pccc");
+    for word in name
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|w| !w.is_empty())
+    {
+        out.push('_');
+        out.push_str(&word.to_ascii_lowercase());
+    }
+    out
+}
+
+#[test]
+fn every_pccc_function_name_is_wiresharks() {
+    let mut expected = Vec::new();
+    let mut messages = Vec::new();
+    for command in [0x06u8, 0x07, 0x0F] {
+        for code in 0..=u8::MAX {
+            if let Some((name, _)) = pccc::describe(command, Some(code)) {
+                // Enough function data for any of them.
+                let request =
+                    execute_pccc(command, Some(code), &[0x02, 0x07, 0x89, 0x00, 0x00, 0x00]);
+                messages.push(rr(expected.len() as u64, &request));
+                expected.push((command, code, name));
+            }
+        }
+    }
+    assert!(expected.len() >= 55, "{}", expected.len());
+    let fields = [
+        "cip.pccc.cmd.code",
+        "cip.pccc.fnc.code_06",
+        "cip.pccc.fnc.code_07",
+        "cip.pccc.fnc.code_0f",
+        "_ws.col.Info",
+    ];
+    let Some(lines) = tshark(&messages, &fields) else {
+        return;
+    };
+    assert_eq!(lines.len(), expected.len());
+    for (line, &(command, code, name)) in lines.iter().zip(&expected) {
+        let values: Vec<&str> = line.split('\t').collect();
+        assert_eq!(values[0], format!("0x{command:02x}"), "{line}");
+        let function = values[1..4].iter().find(|v| !v.is_empty()).unwrap();
+        assert_eq!(*function, format!("0x{code:02x}"), "{line}");
+        assert_eq!(wireshark_pccc_name(values[4]), name, "{line}");
+    }
+}
+
 /// A Forward Open for a class 3 connection to the message router.
 const FORWARD_OPEN: &[u8] = &[
     0x54, // service: Forward Open
@@ -945,7 +1386,7 @@ fn forward_open_and_reply() {
         ToClient,
         &unit(0x9999_0001, 1, &[0x8E, 0x00, 0x00, 0x00, 0x01, 0x00]),
     );
-    assert_eq!(ef(&stray).request_packet, Some(3));
+    assert_eq!(ef(&stray).request_packet, NonZeroU64::new(3));
     // On a known connection the reply must come on the request's partner.
     c.one(ToServer, &rr(10, FORWARD_OPEN));
     c.one(
@@ -999,7 +1440,223 @@ fn forward_open_and_reply() {
     );
     clean(&got);
     assert_eq!(ef(&got).attribute, Some(1));
-    assert_eq!(ef(&got).request_packet, Some(3));
+    assert_eq!(ef(&got).request_packet, NonZeroU64::new(3));
+}
+
+/// Wireshark's reading of EtherNet/IP messages sent from the server's port
+/// 44818 in one TCP stream: one line per frame, the `fields` separated by
+/// tabs (several values of one field by commas). `None`, with the reason
+/// printed, where tshark cannot be run.
+fn tshark(messages: &[Vec<u8>], fields: &[&str]) -> Option<Vec<String>> {
+    let replies: Vec<_> = messages.iter().map(|m| (ToClient, m.clone())).collect();
+    tshark_dialog(&replies, fields)
+}
+
+/// [`tshark`] for messages each sent in its direction of one connection
+/// (client 10.0.0.1:40000, server 10.0.0.2:44818), so that Wireshark pairs
+/// replies with requests.
+fn tshark_dialog(messages: &[(Direction, Vec<u8>)], fields: &[&str]) -> Option<Vec<String>> {
+    use crate::capture::write::PcapWriter;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("enip.pcap");
+    let mut pcap = PcapWriter::new(std::fs::File::create(&path).unwrap(), 1, false, false).unwrap();
+    let (client, server) = (
+        ([2, 0, 0, 0, 0, 1], [10, 0, 0, 1]),
+        ([2, 0, 0, 0, 0, 2], [10, 0, 0, 2]),
+    );
+    let (mut client_seq, mut server_seq) = (1000u32, 5000u32);
+    for (n, (direction, message)) in messages.iter().enumerate() {
+        let (src, dst, sport, dport, seq, ack) = match direction {
+            ToServer => (client, server, 40000, PORT, &mut client_seq, server_seq),
+            ToClient => (server, client, PORT, 40000, &mut server_seq, client_seq),
+        };
+        let mut frame = Vec::new();
+        etherparse::PacketBuilder::ethernet2(src.0, dst.0)
+            .ipv4(src.1, dst.1, 64)
+            .tcp(sport, dport, *seq, 8192)
+            .psh()
+            .ack(ack)
+            .write(&mut frame, message)
+            .unwrap();
+        *seq += message.len() as u32;
+        let ts = Timestamp::from_secs(1_700_000_000 + n as i64);
+        pcap.packet(ts, &frame, frame.len() as u32).unwrap();
+    }
+    drop(pcap);
+    let mut command = std::process::Command::new("tshark");
+    command.arg("-r").arg(&path).args(["-T", "fields"]);
+    for field in fields {
+        command.args(["-e", field]);
+    }
+    match command.output() {
+        Ok(out) if out.status.success() => Some(
+            String::from_utf8(out.stdout)
+                .unwrap()
+                .lines()
+                .map(str::to_string)
+                .collect(),
+        ),
+        Ok(out) => panic!("tshark failed: {}", String::from_utf8_lossy(&out.stderr)),
+        Err(e) => {
+            eprintln!("SKIPPED: the Wireshark comparison (cannot run tshark: {e})");
+            None
+        }
+    }
+}
+
+/// A Forward Open reply in a SendRRData whose CPF carries both socket
+/// address items after the data item.
+fn forward_open_reply_with_sockaddrs() -> Vec<u8> {
+    let mut d = vec![
+        0x00, 0x00, 0x00, 0x00, // interface handle: CIP
+        0x00, 0x00, // timeout
+        0x04, 0x00, // item count
+        0x00, 0x00, 0x00, 0x00, // null address item, length 0
+        0xB2, 0x00, 0x1E, 0x00, // unconnected data item, length 30
+        0xD4, 0x00, 0x00, 0x00, // Forward Open response: success
+        0x10, 0x00, 0x11, 0x00, // O→T connection id 0x00110010
+        0x01, 0x00, 0xFE, 0x80, // T→O connection id 0x80fe0001
+        0x05, 0x00, // connection serial number
+        0x01, 0x00, // originator vendor id
+        0x78, 0x56, 0x34, 0x12, // originator serial number
+        0x40, 0x9C, 0x00, 0x00, // O→T API: 40000 µs
+        0x40, 0x9C, 0x00, 0x00, // T→O API: 40000 µs
+        0x00, // application reply size
+        0x00, // reserved
+        0x00, 0x80, 0x10, 0x00, // sockaddr info O→T item, length 16
+        0x00, 0x02, // sin_family (big-endian): AF_INET
+        0x08, 0xAE, // sin_port (big-endian): 2222
+        0x0A, 0x00, 0x00, 0x05, // sin_addr: 10.0.0.5
+        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, // sin_zero
+        0x01, 0x80, 0x10, 0x00, // sockaddr info T→O item, length 16
+        0x00, 0x02, // sin_family (big-endian): AF_INET
+        0x08, 0xAE, // sin_port (big-endian): 2222
+        0xEF, 0xC0, 0x01, 0x02, // sin_addr: 239.192.1.2
+        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, // sin_zero
+    ];
+    // The encapsulation header says SendRRData with this length.
+    let mut m = encap(0x6F, 0x1102_0100, 9, &[]);
+    m[2..4].copy_from_slice(&(d.len() as u16).to_le_bytes());
+    m.append(&mut d);
+    m
+}
+
+#[test]
+fn sockaddr_items_give_their_address_and_port_as_wireshark_reads_them() {
+    let reply_bytes = forward_open_reply_with_sockaddrs();
+    let mut c = Conn::new();
+    c.one(ToServer, &rr(9, FORWARD_OPEN));
+    let reply = c.one(ToClient, &reply_bytes);
+    clean(&reply);
+    assert_eq!(reply.function, "forward_open");
+    let f = ef(&reply);
+    assert_eq!(f.items.as_slice(), [0x0000, 0x00B2, 0x8000, 0x8001]);
+    let text = |s: Option<SockAddr>| {
+        let mut buf = [0; SockAddr::TEXT_LEN];
+        s.map(|s| s.text(&mut buf).to_string())
+    };
+    let sockaddrs = f.sockaddrs.as_deref().unwrap();
+    assert_eq!(text(sockaddrs.o_t).as_deref(), Some("10.0.0.5:2222"));
+    assert_eq!(text(sockaddrs.t_o).as_deref(), Some("239.192.1.2:2222"));
+    if let Some(lines) = tshark(&[reply_bytes], &["enip.sinaddr", "enip.sinport"]) {
+        assert_eq!(lines, ["10.0.0.5,239.192.1.2\t2222,2222"]);
+    }
+    // The longest address fits the text buffer.
+    let widest = SockAddr {
+        family: SockAddr::AF_INET,
+        port: 65535,
+        addr: std::net::Ipv4Addr::BROADCAST,
+    };
+    assert_eq!(text(Some(widest)).as_deref(), Some("255.255.255.255:65535"));
+}
+
+/// Where Wireshark's `cip.class`/`cip.instance` list more than the request
+/// path's target (docs/events.md, "Paths"): a Forward Open's connection path,
+/// and an Unconnected Send's own path on the routed reply.
+#[test]
+fn class_id_is_the_requests_target_where_wireshark_lists_other_paths() {
+    let read_tag_reply = [
+        0xCC, // service: Read Tag, response
+        0x00, // reserved
+        0x00, // general status: success
+        0x00, // additional status size
+        0xC4, 0x00, // data type: DINT
+        0x2A, 0x00, 0x00, 0x00, // value 42
+    ];
+    let messages = [
+        rr(9, FORWARD_OPEN),
+        forward_open_reply_with_sockaddrs(),
+        rr(0x42, UNCONNECTED_READ_TAG),
+        rr(0x42, &read_tag_reply),
+    ];
+    let mut c = Conn::new();
+    let open = c.one(ToServer, &messages[0]);
+    let opened = c.one(ToClient, &messages[1]);
+    for event in [&open, &opened] {
+        let f = ef(event);
+        // The Connection Manager is the target; the message router is in the connection path.
+        assert_eq!((f.class, f.instance), (Some(6), Some(1)));
+        let path = f.connection.as_ref().unwrap().connection_path.as_deref();
+        assert_eq!(path, Some("port 1 link 0, class 0x02, instance 0x01"));
+    }
+    let routed = c.stream(ToServer, &messages[2]);
+    assert_eq!(
+        (ef(&routed[0]).class, ef(&routed[0]).instance),
+        (Some(6), Some(1))
+    );
+    assert_eq!(ef(&routed[1]).class, None);
+    let reply = c.one(ToClient, &messages[3]);
+    let f = ef(&reply);
+    // The reply answers the Read Tag: its path, not the Unconnected Send's.
+    assert_eq!(
+        (f.class, f.instance, f.tag.as_deref()),
+        (None, None, Some("Counts[3]"))
+    );
+    assert_eq!(f.route_path.as_deref(), Some("1,0"));
+    let dialog: Vec<_> = [ToServer, ToClient, ToServer, ToClient]
+        .into_iter()
+        .zip(messages)
+        .collect();
+    let Some(lines) = tshark_dialog(&dialog, &["cip.class", "cip.instance"]) else {
+        return;
+    };
+    assert_eq!(
+        lines,
+        [
+            "0x06,0x02\t0x01,0x01",
+            "0x06,0x02\t0x01,0x01",
+            "0x06\t0x01",
+            "0x06\t0x01",
+        ]
+    );
+}
+
+#[test]
+fn a_malformed_sockaddr_item_is_reported() {
+    let mut reply = forward_open_reply_with_sockaddrs();
+    // The T→O item's family: 0x1700 is no AF_INET.
+    let family = reply.len() - 16;
+    reply[family..family + 2].copy_from_slice(&[0x17, 0x00]);
+    let mut c = Conn::new();
+    let event = c.one(ToClient, &reply);
+    assert_eq!(
+        anomalies(&event),
+        [BAD_SOCKADDR_ITEM, RESPONSE_WITHOUT_REQUEST]
+    );
+    // Still read: the address is there.
+    assert!(ef(&event).sockaddrs.as_ref().unwrap().t_o.is_some());
+    // An O→T item cut to 4 bytes has no address.
+    let mut short = forward_open_reply_with_sockaddrs();
+    let item = 24 + 8 + 4 + 4 + 30; // header, CPF head, null item, data item
+    short[item + 2..item + 4].copy_from_slice(&4u16.to_le_bytes());
+    short.drain(item + 8..item + 20);
+    let len = (short.len() - 24) as u16;
+    short[2..4].copy_from_slice(&len.to_le_bytes());
+    let event = c.one(ToClient, &short);
+    assert!(anomalies(&event).contains(&BAD_SOCKADDR_ITEM));
+    let sockaddrs = ef(&event).sockaddrs.as_deref().unwrap();
+    assert_eq!(sockaddrs.o_t, None);
+    assert!(sockaddrs.t_o.is_some());
 }
 
 #[test]
