@@ -13,6 +13,7 @@ use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use common::syslog::{UdpSyslog, assert_final_alerts_exported};
@@ -133,43 +134,19 @@ impl Lab {
 
     /// Starts `otsensor live` on the capture end; returns once it is capturing.
     fn start_sensor(&self, out: &Path, extra: &[&str]) -> Sensor {
-        let mut child = Command::new("ip")
-            .args(["netns", "exec", &self.sensor])
-            .arg(env!("CARGO_BIN_EXE_otsensor"))
+        self.start_sensor_as(&[], out, extra)
+    }
+
+    /// As [`Lab::start_sensor`], the binary started through `wrapper`
+    /// (e.g. `setpriv` with fewer privileges) inside the namespace.
+    fn start_sensor_as(&self, wrapper: &[&str], out: &Path, extra: &[&str]) -> Sensor {
+        let mut cmd = Command::new("ip");
+        cmd.args(["netns", "exec", &self.sensor]).args(wrapper);
+        cmd.arg(env!("CARGO_BIN_EXE_otsensor"))
             .args(["live", "--interface", CAPTURE_IF, "--threads", "2", "--out"])
             .arg(out)
-            .args(extra)
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("starting otsensor live");
-        let mut stderr = BufReader::new(child.stderr.take().unwrap());
-        let mut seen = String::new();
-        loop {
-            let mut line = String::new();
-            if stderr.read_line(&mut line).unwrap_or(0) == 0 {
-                let _ = child.wait();
-                panic!("otsensor live ended before capturing:\n{seen}");
-            }
-            seen.push_str(&line);
-            if line.contains("capturing on") {
-                break;
-            }
-        }
-        // Keep draining stderr so that the sensor never blocks on it.
-        let drain = std::thread::spawn(move || {
-            let mut rest = seen;
-            for line in stderr.lines().map_while(Result::ok) {
-                rest.push_str(&line);
-                rest.push('\n');
-            }
-            rest
-        });
-        Sensor {
-            child: Some(child),
-            out: out.to_path_buf(),
-            stderr: Some(drain),
-        }
+            .args(extra);
+        Sensor::start(cmd, out)
     }
 
     /// Sends `capture` from the sender end at `rate` frames/s (`None`: top speed).
@@ -208,12 +185,70 @@ impl Drop for Lab {
 struct Sensor {
     child: Option<Child>,
     out: PathBuf,
-    stderr: Option<std::thread::JoinHandle<String>>,
+    /// Everything the sensor wrote on stderr so far.
+    stderr: Arc<Mutex<String>>,
+    drain: Option<std::thread::JoinHandle<()>>,
 }
 
 impl Sensor {
+    /// Spawns `cmd` (an `otsensor live` writing to `out`); returns once it is capturing.
+    fn start(mut cmd: Command, out: &Path) -> Sensor {
+        let mut child = cmd
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("starting otsensor live");
+        let mut stderr = BufReader::new(child.stderr.take().unwrap());
+        let mut seen = String::new();
+        loop {
+            let mut line = String::new();
+            if stderr.read_line(&mut line).unwrap_or(0) == 0 {
+                let _ = child.wait();
+                panic!("otsensor live ended before capturing:\n{seen}");
+            }
+            seen.push_str(&line);
+            if line.contains("capturing on") {
+                break;
+            }
+        }
+        // Keep draining stderr so that the sensor never blocks on it.
+        let shared = Arc::new(Mutex::new(seen));
+        let kept = shared.clone();
+        let drain = std::thread::spawn(move || {
+            for line in stderr.lines().map_while(Result::ok) {
+                let mut all = kept.lock().unwrap();
+                all.push_str(&line);
+                all.push('\n');
+            }
+        });
+        Sensor {
+            child: Some(child),
+            out: out.to_path_buf(),
+            stderr: shared,
+            drain: Some(drain),
+        }
+    }
+
     fn pid(&self) -> u32 {
         self.child.as_ref().unwrap().id()
+    }
+
+    fn signal(&self, signal: libc::c_int) {
+        // SAFETY: signals our own child.
+        unsafe { libc::kill(self.pid() as i32, signal) };
+    }
+
+    /// Waits (at most [`SETTLE`]) until the sensor has written `text` on stderr; all of it.
+    fn wait_for_stderr(&self, text: &str) -> String {
+        let started = Instant::now();
+        loop {
+            let all = self.stderr.lock().unwrap().clone();
+            if all.contains(text) {
+                return all;
+            }
+            assert!(started.elapsed() < SETTLE, "no {text:?} on stderr:\n{all}");
+            std::thread::sleep(Duration::from_millis(100));
+        }
     }
 
     /// The live statistics as last written to stats.json.
@@ -221,6 +256,23 @@ impl Sensor {
         let text = std::fs::read_to_string(self.out.join("stats.json")).ok()?;
         let doc: Value = serde_json::from_str(&text).ok()?;
         Some(doc["live"].clone())
+    }
+
+    /// The live statistics now (stats.json is rewritten in place every
+    /// second: a read in the middle of a rewrite is tried again).
+    fn current_stats(&self) -> Value {
+        let started = Instant::now();
+        loop {
+            if let Some(live) = self.live_stats().filter(|l| !l.is_null()) {
+                return live;
+            }
+            assert!(
+                started.elapsed() < SETTLE,
+                "no stats.json in {}",
+                self.out.display()
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
     }
 
     /// Waits until the sensor has counted `frames` frames (received, or
@@ -240,18 +292,27 @@ impl Sensor {
     }
 
     /// Stops the sensor with SIGTERM, as an operator would; returns its stderr.
-    fn stop(mut self) -> String {
+    fn stop(self) -> String {
+        self.stop_with(libc::SIGTERM)
+    }
+
+    /// Stops the sensor with `signal`, checks that it ended well; its stderr.
+    fn stop_with(mut self, signal: libc::c_int) -> String {
+        self.signal(signal);
         let mut child = self.child.take().unwrap();
-        // SAFETY: signals our own child.
-        unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
         let status = child.wait().unwrap();
-        let stderr = self.stderr.take().unwrap().join().unwrap();
+        let stderr = self.finish_stderr();
         assert!(status.success(), "otsensor live failed: {status}\n{stderr}");
         stderr
     }
-}
 
-impl Sensor {
+    fn finish_stderr(&mut self) -> String {
+        if let Some(drain) = self.drain.take() {
+            drain.join().unwrap();
+        }
+        self.stderr.lock().unwrap().clone()
+    }
+
     /// Waits for the sensor to end by itself; its exit status and stderr.
     fn wait_for_exit(mut self) -> (std::process::ExitStatus, String) {
         let mut child = self.child.take().unwrap();
@@ -266,7 +327,7 @@ impl Sensor {
             }
             std::thread::sleep(Duration::from_millis(100));
         };
-        (status, self.stderr.take().unwrap().join().unwrap())
+        (status, self.finish_stderr())
     }
 }
 
@@ -588,20 +649,156 @@ fn a_missing_interface_is_named_with_exit_code_2() {
     );
 }
 
+/// `setpriv` arguments that run a command as `nobody` holding only `caps`
+/// (e.g. `net_raw`), as a non-root sensor given capabilities would.
+fn as_nobody_with(caps: &[&str]) -> Vec<String> {
+    let mut args: Vec<String> = [
+        "setpriv",
+        "--reuid=65534",
+        "--regid=65534",
+        "--clear-groups",
+    ]
+    .map(String::from)
+    .to_vec();
+    if !caps.is_empty() {
+        let list: Vec<String> = caps.iter().map(|c| format!("+{c}")).collect();
+        args.push(format!("--inh-caps={}", list.join(",")));
+        args.push(format!("--ambient-caps={}", list.join(",")));
+    }
+    args
+}
+
+/// Copies of the binary and the eBPF object that `nobody` may run and read
+/// (the build tree may sit in a home directory only root can enter).
+fn copies_for_nobody(dir: &Path) -> (PathBuf, PathBuf) {
+    readable_by_all(dir);
+    let (binary, object) = (dir.join("otsensor"), dir.join("otsensor-prefilter.o"));
+    std::fs::copy(env!("CARGO_BIN_EXE_otsensor"), &binary).unwrap();
+    if prefilter_object().is_file() {
+        std::fs::copy(prefilter_object(), &object).unwrap();
+        readable_by_all(&object);
+    }
+    (binary, object)
+}
+
+fn have_setpriv() -> bool {
+    let found = Command::new("setpriv").arg("--version").output().is_ok();
+    if !found {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "setpriv is not installed (util-linux)"
+        );
+        eprintln!("SKIPPED: setpriv is not installed (util-linux)");
+    }
+    found
+}
+
 #[test]
 fn without_cap_net_raw_the_capability_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let args = ["live", "--interface", "lo", "--duration", "1"];
     // SAFETY: plain getter.
-    if unsafe { libc::geteuid() } == 0 {
-        eprintln!("SKIPPED: runs as root, which has CAP_NET_RAW");
+    let output = if unsafe { libc::geteuid() } == 0 {
+        // Root has CAP_NET_RAW: run as nobody without it.
+        if !have_setpriv() {
+            return;
+        }
+        let (binary, _) = copies_for_nobody(dir.path());
+        Command::new("setpriv")
+            .args(&as_nobody_with(&[])[1..])
+            .arg(binary)
+            .args(args)
+            .output()
+            .unwrap()
+    } else {
+        common::otsensor().args(args).output().unwrap()
+    };
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("needs CAP_NET_RAW"), "{stderr}");
+}
+
+#[test]
+#[ignore = "needs root, iproute2, setpriv and the eBPF object; CI runs it with --include-ignored"]
+fn xdp_without_its_capabilities_names_the_missing_one() {
+    let Some(lab) = lab_or_skip("caps", true) else {
+        return;
+    };
+    if !have_setpriv() {
         return;
     }
-    let output = common::otsensor()
-        .args(["live", "--interface", "lo", "--duration", "1"])
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(1));
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(stderr.contains("needs CAP_NET_RAW"), "{stderr}");
+    let last_cap = std::fs::read_to_string("/proc/sys/kernel/cap_last_cap").unwrap();
+    if last_cap.trim().parse::<u32>().unwrap() < 39 {
+        eprintln!("SKIPPED: this kernel predates CAP_BPF (the message names CAP_SYS_ADMIN)");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let (binary, object) = copies_for_nobody(dir.path());
+    let run = |caps: &[&str], extra: &[&str]| {
+        let output = Command::new("ip")
+            .args(["netns", "exec", &lab.sensor])
+            .args(as_nobody_with(caps))
+            .arg(&binary)
+            .args([
+                "live",
+                "--interface",
+                CAPTURE_IF,
+                "--duration",
+                "1",
+                "--xdp",
+            ])
+            .arg("--xdp-object")
+            .arg(&object)
+            .args(extra)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+        (output.status.code(), stderr)
+    };
+
+    // CAP_NET_RAW alone opens the sockets, but the prefilter's maps cannot be made.
+    let (code, stderr) = run(&["net_raw"], &[]);
+    assert_eq!(code, Some(1), "{stderr}");
+    assert!(
+        stderr.contains(
+            "loading the eBPF prefilter's maps: permission denied: needs CAP_BPF; this process lacks CAP_BPF"
+        ),
+        "{stderr}"
+    );
+
+    // Without CAP_NET_ADMIN, XDP cannot go on the interface: that is said,
+    // not taken for a lack of XDP support.
+    let (code, stderr) = run(&["net_raw", "bpf", "perfmon"], &[]);
+    assert_eq!(code, Some(1), "{stderr}");
+    assert!(
+        stderr.contains(
+            "loading the XDP program: permission denied: needs CAP_BPF, CAP_PERFMON and CAP_NET_ADMIN; \
+             this process lacks CAP_NET_ADMIN"
+        ),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("XDP is not available"), "{stderr}");
+    assert!(!lab.capture_link().contains("prog/xdp"));
+
+    // Without CAP_PERFMON the verifier refuses the program's reads at
+    // computed offsets: that too names the capability.
+    let (code, stderr) = run(&["net_raw", "bpf"], &["--xdp-mode", "socket"]);
+    assert_eq!(code, Some(1), "{stderr}");
+    assert!(
+        stderr.contains(
+            "loading the socket filter: permission denied: needs CAP_BPF and CAP_PERFMON; \
+             this process lacks CAP_PERFMON"
+        ),
+        "{stderr}"
+    );
+
+    // The socket filter needs no CAP_NET_ADMIN (README, "Privileges").
+    let (code, stderr) = run(&["net_raw", "bpf", "perfmon"], &["--xdp-mode", "socket"]);
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(
+        stderr.contains("prefilter: socket filter on each capture socket"),
+        "{stderr}"
+    );
 }
 
 #[cfg(feature = "pcap")]
@@ -801,4 +998,118 @@ fn live_capture_exports_its_alerts_to_a_syslog_receiver() {
         .collect();
     assert_eq!(numbers[0], numbers[1], "queued = delivered: {line}");
     assert_eq!(numbers[0], received.len() as u64, "{line}");
+}
+
+/// A Modbus/TCP client polling a server on port 5020 (no decoder's
+/// registered port): a handshake and `polls` read requests with their answers.
+fn write_modbus_on_5020(path: &Path, client_port: u16, polls: u16) -> u64 {
+    let mut craft = common::craft::Craft::new();
+    let (client, server) = (
+        common::craft::host("10.20.0.1"),
+        common::craft::host("10.20.0.2"),
+    );
+    let mut tcp = craft.connect(client, server, client_port, 5020);
+    for t in 0..polls {
+        let request = common::craft::modbus(t, 1, &[0x03, 0x00, 0x00, 0x00, 0x02]);
+        let response = common::craft::modbus(t, 1, &[0x03, 0x04, 0x00, 0x2a, 0x00, 0x07]);
+        craft.exchange(&mut tcp, &request, &response);
+    }
+    craft.write(path);
+    3 + 2 * u64::from(polls)
+}
+
+/// A file and its folder readable by the unprivileged user the sensor becomes.
+fn readable_by_all(path: &Path) {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = if path.is_dir() { 0o755 } else { 0o644 };
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).unwrap();
+}
+
+/// The prefilter's counters by protocol (or class) name, from stats.json's `live`.
+fn prefilter_counts(live: &Value) -> BTreeMap<String, (u64, u64)> {
+    live["prefilter"]["protocols"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no prefilter counters: {live}"))
+        .iter()
+        .map(|p| {
+            let n = |field: &str| p[field].as_u64().unwrap();
+            (
+                p["name"].as_str().unwrap().to_string(),
+                (n("passed_packets"), n("dropped_packets")),
+            )
+        })
+        .collect()
+}
+
+#[test]
+#[ignore = "needs root, iproute2, tcpreplay and the eBPF object; CI runs it with --include-ignored"]
+fn sighup_rereads_the_policy_and_the_prefilter_passes_the_port_it_adds() {
+    let Some(lab) = lab_or_skip("sighup", true) else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    readable_by_all(dir.path());
+    let policy = dir.path().join("plant.toml");
+    std::fs::write(&policy, "# Modbus on 5020 is not declared yet\n").unwrap();
+    readable_by_all(&policy);
+    let (before, after) = (
+        dir.path().join("before.pcap"),
+        dir.path().join("after.pcap"),
+    );
+    let before_frames = write_modbus_on_5020(&before, 40_000, 10);
+    let after_frames = write_modbus_on_5020(&after, 40_001, 10);
+    let out = dir.path().join("out");
+    let object = prefilter_object();
+    let sensor = lab.start_sensor(
+        &out,
+        &[
+            "--xdp",
+            "--xdp-mode",
+            "skb",
+            "--xdp-object",
+            object.to_str().unwrap(),
+            "--policy",
+            policy.to_str().unwrap(),
+        ],
+    );
+
+    // A policy with a mistake changes nothing, and says where the mistake is.
+    std::fs::write(
+        &policy,
+        "[prefilter]\npass_ports = [\"tcp/5020=modbus\", \"tcp/5020=nope\"]\n",
+    )
+    .unwrap();
+    sensor.signal(libc::SIGHUP);
+    sensor.wait_for_stderr(&format!(
+        "{}:2:34: pass_ports: \"nope\": not a decoded protocol",
+        policy.display()
+    ));
+    lab.send(&before, Some(OT_RATE));
+    sensor.wait_for(before_frames);
+    let live = sensor.current_stats();
+    assert_eq!(live["packets"], 0, "Modbus on 5020 passed: {live}");
+    assert_eq!(prefilter_counts(&live)["other_tcp"], (0, before_frames));
+
+    std::fs::write(&policy, "[prefilter]\npass_ports = [\"tcp/5020=modbus\"]\n").unwrap();
+    sensor.signal(libc::SIGHUP);
+    sensor.wait_for_stderr("the policy's own: tcp/5020=modbus");
+    lab.send(&after, Some(OT_RATE));
+    sensor.wait_for(before_frames + after_frames);
+    let stderr = sensor.stop();
+
+    let live =
+        serde_json::from_str::<Value>(&std::fs::read_to_string(out.join("stats.json")).unwrap())
+            .unwrap()["live"]
+            .clone();
+    assert_eq!(live["packets"], after_frames, "{stderr}");
+    let counts = prefilter_counts(&live);
+    assert_eq!(counts["modbus"], (after_frames, 0), "{counts:?}");
+    assert_eq!(counts["other_tcp"], (0, before_frames), "{counts:?}");
+    let events = event_counts(&out.join("events.jsonl"));
+    assert_eq!(events, replayed_event_counts(&after));
+    assert_eq!(
+        events[&("modbus".to_string(), "read_holding_registers".to_string())],
+        20,
+        "{events:?}"
+    );
 }

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use otsensor::analysis::Analyzer;
 use otsensor::analysis::inventory::Inventory;
-use otsensor::analysis::policy::Policy;
+use otsensor::analysis::policy::{PassPort, Policy};
 use otsensor::capture::live::{
     Capture, Interface, InterfaceCounters, LiveCounters, LiveError, LiveSource, RingConfig,
     RingSocket,
@@ -75,9 +75,10 @@ pub struct LiveArgs {
     /// XDP attach mode: `auto` tries the driver first, then generic (skb) mode.
     #[arg(long, value_enum, default_value_t = prefilter::XdpMode::Auto)]
     pub xdp_mode: prefilter::XdpMode,
-    /// An extra port for the prefilter's pass list, e.g. `tcp/5020=modbus` (may be repeated).
-    #[arg(long, value_name = "T/PORT[=PROTO]", value_parser = prefilter::parse_pass_port)]
-    pub pass_port: Vec<prefilter::PassPort>,
+    /// An extra port for the prefilter's pass list, e.g. `tcp/5020=modbus` (may be
+    /// repeated; a policy lists them as `[prefilter] pass_ports`).
+    #[arg(long, value_name = "T/PORT[=PROTO]", value_parser = PassPort::parse)]
+    pub pass_port: Vec<PassPort>,
     /// Write events.jsonl, stats.json (rewritten every second), assets and alerts to this directory.
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
@@ -91,6 +92,7 @@ pub struct LiveArgs {
     #[arg(long, value_name = "NAME")]
     pub user: Option<String>,
     /// Plant policy (zones, conduits, rules) on top of the built-in rule pack. May be repeated.
+    /// SIGHUP re-reads it for the prefilter's pass list.
     #[arg(long, value_name = "PATH")]
     pub policy: Vec<PathBuf>,
     /// Write cleartext credentials seen on the wire into events instead of redacting them.
@@ -146,12 +148,16 @@ pub fn run_live(args: LiveArgs) -> Result<(), Failure> {
     let counters = Arc::new(LiveCounters::default());
     let stop = Arc::new(AtomicBool::new(false));
     privilege::catch_stop_signals();
+    // With the dashboard, SIGHUP is the terminal hanging up, which stops it.
+    if !args.tui {
+        privilege::catch_reload_signal();
+    }
 
     let captures = open_captures(&args, &interface, threads)?;
     let mut prefilter = if args.xdp {
         let fds: Vec<_> = captures.iter().map(|c| c.fd()).collect();
         Some(
-            prefilter::setup(&args, &interface, &fds)
+            prefilter::setup(&args, &policy, &interface, &fds)
                 .map_err(|e| Failure::Runtime(e.to_string()))?,
         )
     } else {
@@ -237,7 +243,8 @@ pub fn run_live(args: LiveArgs) -> Result<(), Failure> {
         start_counters: interface.counters(),
         counters: &counters,
         queue_drops: options.queue_drops.clone(),
-        prefilter: prefilter.as_ref(),
+        prefilter: prefilter.as_mut(),
+        policy_paths: &args.policy,
         stop: &stop,
         // The dashboard shows what the line would say.
         quiet: args.quiet || args.tui,
@@ -599,7 +606,9 @@ struct Monitor<'a> {
     start_counters: InterfaceCounters,
     counters: &'a LiveCounters,
     queue_drops: Arc<AtomicU64>,
-    prefilter: Option<&'a PrefilterSetup>,
+    prefilter: Option<&'a mut PrefilterSetup>,
+    /// `--policy`, re-read on SIGHUP for the prefilter's pass list.
+    policy_paths: &'a [PathBuf],
     stop: &'a AtomicBool,
     quiet: bool,
     stats_file: Option<&'a File>,
@@ -616,6 +625,14 @@ impl Monitor<'_> {
         let now = Instant::now();
         if privilege::stop_requested() || self.deadline.is_some_and(|d| now >= d) {
             self.stop.store(true, Ordering::Relaxed);
+        }
+        if privilege::take_reload_request() {
+            match self.prefilter.as_deref_mut() {
+                Some(prefilter) => prefilter::reload(prefilter, self.policy_paths),
+                None => eprintln!(
+                    "otsensor: SIGHUP: nothing to reload without --xdp (the analysis keeps the rules it started with)"
+                ),
+            }
         }
         if now.duration_since(self.last_print) < STATS_EVERY {
             return;
@@ -651,7 +668,7 @@ impl Monitor<'_> {
         let load = |c: &AtomicU64| c.load(Ordering::Relaxed);
         let c = self.counters;
         let interface = self.interface.counters().since(self.start_counters);
-        let prefilter = self.prefilter.map(PrefilterSetup::stats);
+        let prefilter = self.prefilter.as_deref().map(PrefilterSetup::stats);
         LiveStats {
             interface: self.interface.name.clone(),
             backend: format!("{:?}", self.backend).to_lowercase(),

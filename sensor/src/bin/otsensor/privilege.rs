@@ -30,6 +30,29 @@ pub fn stop_requested() -> bool {
     STOP_SIGNAL.load(Ordering::Relaxed)
 }
 
+/// Set by SIGHUP: re-read the policy.
+static RELOAD_SIGNAL: AtomicBool = AtomicBool::new(false);
+
+extern "C" fn on_reload_signal(_: libc::c_int) {
+    RELOAD_SIGNAL.store(true, Ordering::Relaxed);
+}
+
+/// SIGHUP asks for the policy to be re-read (instead of ending the process).
+pub fn catch_reload_signal() {
+    // SAFETY: installs an async-signal-safe handler (one atomic store).
+    unsafe {
+        let mut action: libc::sigaction = std::mem::zeroed();
+        action.sa_sigaction = on_reload_signal as *const () as libc::sighandler_t;
+        libc::sigemptyset(&mut action.sa_mask);
+        libc::sigaction(libc::SIGHUP, &action, std::ptr::null_mut());
+    }
+}
+
+/// Whether SIGHUP arrived since the last call.
+pub fn take_reload_request() -> bool {
+    RELOAD_SIGNAL.swap(false, Ordering::Relaxed)
+}
+
 /// Who the process runs as after [`drop_privileges`].
 pub struct Dropped {
     pub user: String,

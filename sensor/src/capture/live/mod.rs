@@ -7,6 +7,7 @@
 //! Nothing here transmits: sockets are opened for receiving only.
 
 mod afpacket;
+pub mod capabilities;
 mod interface;
 #[cfg(feature = "pcap")]
 mod libpcap;
