@@ -530,6 +530,18 @@ fn prefilter_drops_bulk_and_keeps_ot(mode: &str) {
     );
     assert_eq!(by_class["modbus"]["dropped_packets"], 0);
     assert_eq!(live["prefilter"]["passed_packets"], DEMO_FRAMES);
+    // The statistics line says it too.
+    let attached = if mode == "skb" {
+        "xdp (generic)"
+    } else {
+        "socket filter"
+    };
+    assert!(
+        stderr.contains(&format!(
+            "prefilter ({attached}): 13,465 passed, 10,000 dropped"
+        )),
+        "{stderr}"
+    );
     let other = drops(live);
     assert_eq!(
         (

@@ -25,7 +25,7 @@ use otsensor::pipeline::{
     in_flight, run,
 };
 use otsensor::tui::publish::INTERVAL;
-use otsensor::tui::snapshot::{LiveDrops, WallClock};
+use otsensor::tui::snapshot::{LiveDrops, PrefilterLine, WallClock};
 use otsensor::tui::{self, Cadence, Exit, Phase, Snapshot, Update};
 use serde::Serialize;
 
@@ -592,6 +592,14 @@ impl LiveStats {
             summary::count(d.prefilter_policy),
             summary::count(d.worker_queue)
         ));
+        if let Some(p) = &self.prefilter {
+            line.push_str(&format!(
+                "; prefilter ({}): {} passed, {} dropped",
+                p.attached,
+                summary::count(p.passed_packets),
+                summary::count(p.dropped_packets)
+            ));
+        }
         line
     }
 }
@@ -653,14 +661,27 @@ impl Monitor<'_> {
         }
     }
 
-    /// The losses the dashboard shows, by stage.
+    /// The losses the dashboard shows, by stage, and the prefilter's counts.
     fn live_drops(&self) -> LiveDrops {
-        let drops = self.snapshot(None).drops;
+        let stats = self.snapshot(None);
+        let drops = stats.drops;
+        let prefilter_protocols = stats
+            .prefilter
+            .map(|p| p.protocols)
+            .unwrap_or_default()
+            .into_iter()
+            .map(|p| PrefilterLine {
+                name: p.name,
+                passed: p.passed_packets,
+                dropped: p.dropped_packets,
+            })
+            .collect();
         LiveDrops {
             kernel: drops.nic + drops.kernel,
             ring: drops.ring,
             prefilter: drops.prefilter_policy,
             queue: drops.worker_queue,
+            prefilter_protocols,
         }
     }
 
