@@ -355,6 +355,25 @@ fn event_counts(events_jsonl: &Path) -> BTreeMap<(String, String), u64> {
     counts
 }
 
+/// Frames by (protocol, function) that the events account for: a summary
+/// event (PROFINET cyclic and PTCP frames, one per connection and second of
+/// packet time) counts the `frames` it stands for, any other event one. Live
+/// packet times are tcpreplay's, closer together than the capture's, so the
+/// same frames come in fewer summaries.
+fn frame_counts(events_jsonl: &Path) -> BTreeMap<(String, String), u64> {
+    let text = std::fs::read_to_string(events_jsonl).unwrap();
+    let mut counts = BTreeMap::new();
+    for line in text.lines() {
+        let event: Value = serde_json::from_str(line).unwrap();
+        let key = (
+            event["protocol"].as_str().unwrap_or("").to_string(),
+            event["function"].as_str().unwrap_or("").to_string(),
+        );
+        *counts.entry(key).or_default() += event["frames"].as_u64().unwrap_or(1);
+    }
+    counts
+}
+
 fn replayed_event_counts(capture: &Path) -> BTreeMap<(String, String), u64> {
     let run = common::replay(&[capture], &[]);
     event_counts(&run.dir.path().join("events.jsonl"))
@@ -1124,4 +1143,164 @@ fn sighup_rereads_the_policy_and_the_prefilter_passes_the_port_it_adds() {
         20,
         "{events:?}"
     );
+}
+
+/// The frames of a capture file (pcap or pcapng), with their times.
+fn frames_of(capture: &Path) -> Vec<(Timestamp, Vec<u8>)> {
+    use otsensor::capture::{CaptureFile, ChunkPool};
+    let mut file = CaptureFile::open(capture).unwrap();
+    let pool = ChunkPool::new(1 << 20, 2);
+    let mut records = Vec::new();
+    let mut frames = Vec::new();
+    while let Some(chunk) = file.next_chunk(&pool, &mut records) {
+        for r in records.drain(..) {
+            let at = r.start as usize;
+            frames.push((r.ts, chunk.bytes()[at..at + r.len as usize].to_vec()));
+        }
+    }
+    assert!(file.damage().is_none(), "{}: damaged", capture.display());
+    frames
+}
+
+fn write_frames(path: &Path, frames: &[(Timestamp, Vec<u8>)]) {
+    let file = std::io::BufWriter::new(std::fs::File::create(path).unwrap());
+    let mut pcap = PcapWriter::new(file, 1, true, false).unwrap();
+    for (ts, frame) in frames {
+        pcap.packet(*ts, frame, frame.len() as u32).unwrap();
+    }
+}
+
+/// The prefilter's decision for one frame, made in user space by the same
+/// classifier the kernel program runs, over the pass list of the default policy.
+struct DefaultPassList(otsensor::capture::live::prefilter::PassTables);
+
+impl DefaultPassList {
+    fn new() -> DefaultPassList {
+        use otsensor::capture::live::prefilter::PassTables;
+        DefaultPassList(
+            PassTables::from_signatures(&otsensor::protocols::wire_signatures()).unwrap(),
+        )
+    }
+
+    fn passes(&self, frame: &[u8]) -> bool {
+        otsensor_prefilter::classify(frame, self).pass
+    }
+}
+
+impl otsensor_prefilter::PassList for DefaultPassList {
+    fn tcp_port(&self, port: u16) -> u8 {
+        self.0.tcp[usize::from(port)]
+    }
+
+    fn udp_port(&self, port: u16) -> u8 {
+        self.0.udp[usize::from(port)]
+    }
+
+    fn ether_type(&self, ether_type: u16) -> u8 {
+        self.0
+            .ether_types
+            .iter()
+            .find(|&&(e, _)| e == ether_type)
+            .map_or(otsensor_prefilter::NOT_LISTED, |&(_, id)| id)
+    }
+}
+
+/// Shared captures of identity and layer-2 traffic: GOOSE in VLAN tags,
+/// LLDP, CDP and STP (LLC), ARP, PROFINET with NetBIOS, LLMNR and DHCP
+/// around it, DHCP with option overload.
+const SHARED_L2: [(&str, &str); 4] = [
+    ("goose", "sample_file_goose.pcap"),
+    ("lldp_cdp", "openics_eip_swdl_failure_lldp_cdp_arp.pcap"),
+    ("profinet", "profinet_io_cm_mixed_2.pcapng"),
+    ("dhcp", "dhcp_option52_overload.pcap"),
+];
+
+/// Sends each shared capture through a sensor started with `extra`; its
+/// events must equal `otsensor replay`'s of the frames that `passes` keeps
+/// (all of them without a prefilter), and the others must be counted as
+/// dropped by the prefilter. Returns how many frames that was.
+fn shared_captures_decode_as_in_replay(
+    name: &str,
+    extra: &[&str],
+    passes: &dyn Fn(&[u8]) -> bool,
+) -> u64 {
+    let Some(lab) = lab_or_skip(name, !extra.is_empty()) else {
+        return 0;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let mut sent = 0;
+    let mut dropped = 0;
+    for (folder, file) in SHARED_L2 {
+        let Some(corpus) = common::shared_pcaps(folder) else {
+            continue;
+        };
+        let capture = corpus.join(file);
+        let frames = frames_of(&capture);
+        let kept: Vec<_> = frames.iter().filter(|(_, f)| passes(f)).cloned().collect();
+        let expected = dir.path().join(format!("{file}.kept.pcap"));
+        write_frames(&expected, &kept);
+
+        let out = dir.path().join(file);
+        let sensor = lab.start_sensor(&out, extra);
+        lab.send(&capture, Some(OT_RATE));
+        sensor.wait_for(frames.len() as u64);
+        let stderr = sensor.stop();
+        let live = serde_json::from_str::<Value>(
+            &std::fs::read_to_string(out.join("stats.json")).unwrap(),
+        )
+        .unwrap()["live"]
+            .clone();
+        assert_eq!(live["packets"], kept.len() as u64, "{file}: {stderr}");
+        assert_eq!(
+            live["drops"]["prefilter_policy"],
+            (frames.len() - kept.len()) as u64,
+            "{file}: {stderr}"
+        );
+        let events = frame_counts(&out.join("events.jsonl"));
+        assert!(!events.is_empty(), "{file}: no events");
+        let replayed = common::replay(&[&expected], &[]);
+        assert_eq!(
+            events,
+            frame_counts(&replayed.dir.path().join("events.jsonl")),
+            "{file}: live and replay events differ"
+        );
+        sent += 1;
+        dropped += (frames.len() - kept.len()) as u64;
+    }
+    if sent == 0 {
+        eprintln!("SKIPPED {name}: none of the shared captures is here");
+    }
+    dropped
+}
+
+#[test]
+#[ignore = "needs root, iproute2, tcpreplay and ../shared/pcaps; CI runs it with --include-ignored"]
+fn shared_identity_and_layer2_captures_decode_live_as_in_replay() {
+    assert_eq!(
+        shared_captures_decode_as_in_replay("shared-afpacket", &[], &|_| true),
+        0
+    );
+}
+
+#[test]
+#[ignore = "needs root, iproute2, tcpreplay, the eBPF object and ../shared/pcaps; CI runs it with --include-ignored"]
+fn shared_identity_and_layer2_captures_pass_the_xdp_prefilter_as_classified() {
+    let object = prefilter_object();
+    let list = DefaultPassList::new();
+    let dropped = shared_captures_decode_as_in_replay(
+        "shared-xdp",
+        &[
+            "--xdp",
+            "--xdp-mode",
+            "skb",
+            "--xdp-object",
+            object.to_str().unwrap(),
+        ],
+        &|frame| list.passes(frame),
+    );
+    // The PROFINET capture carries bulk the prefilter must drop (Dropbox LAN
+    // sync broadcasts on UDP 17500, among others).
+    if object.is_file() && common::repo().join("../shared/pcaps/profinet").is_dir() {
+        assert!(dropped > 0, "the prefilter dropped nothing");
+    }
 }
