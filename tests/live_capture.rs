@@ -1304,3 +1304,219 @@ fn shared_identity_and_layer2_captures_pass_the_xdp_prefilter_as_classified() {
         assert!(dropped > 0, "the prefilter dropped nothing");
     }
 }
+
+/// The XDP program on the capture interface, if any (`ip -d link` shows `prog/xdp`).
+fn xdp_attached(lab: &Lab) -> bool {
+    lab.capture_link().contains("prog/xdp")
+}
+
+#[test]
+#[ignore = "needs root, iproute2, tcpreplay and the eBPF object; CI runs it with --include-ignored"]
+fn sigint_detaches_the_default_prefilter_and_saves_what_was_found() {
+    let Some(lab) = lab_or_skip("sigint", true) else {
+        return;
+    };
+    let demo = common::demo_capture();
+    let out = tempfile::tempdir().unwrap();
+    let object = prefilter_object();
+    // The default mode (auto) tries driver XDP first: veth has it (since
+    // 4.19) for frames that fit a page; where it is refused, the sensor says
+    // why it fell back to generic mode or to the socket filter.
+    for (ns, dev) in [(&lab.sender, SEND_IF), (&lab.sensor, CAPTURE_IF)] {
+        run(Command::new("ip").args(["-n", ns, "link", "set", dev, "mtu", "1500"]));
+    }
+    let sensor = lab.start_sensor(
+        out.path(),
+        &["--xdp", "--xdp-object", object.to_str().unwrap()],
+    );
+    let started = sensor.wait_for_stderr("capturing on");
+    let driver = started.contains("prefilter: XDP (driver mode)");
+    let generic = started.contains("prefilter: XDP (generic mode; not driver mode: ");
+    let socket = started.contains("XDP is not available here")
+        && started.contains("using the socket filter instead");
+    assert!(driver || generic || socket, "{started}");
+    assert_eq!(xdp_attached(&lab), !socket, "{}", lab.capture_link());
+    lab.send(&demo, Some(OT_RATE));
+    sensor.wait_for(DEMO_FRAMES);
+    let stderr = sensor.stop_with(libc::SIGINT);
+    assert!(
+        !xdp_attached(&lab),
+        "left attached:\n{}",
+        lab.capture_link()
+    );
+    let live = serde_json::from_str::<Value>(
+        &std::fs::read_to_string(out.path().join("stats.json")).unwrap(),
+    )
+    .unwrap()["live"]
+        .clone();
+    let attached = match (driver, generic) {
+        (true, _) => "xdp (driver)",
+        (_, true) => "xdp (generic)",
+        _ => "socket filter",
+    };
+    assert_eq!(live["prefilter"]["attached"], attached, "{stderr}");
+    assert_eq!(live["packets"], DEMO_FRAMES, "{stderr}");
+    assert_eq!(
+        event_counts(&out.path().join("events.jsonl")),
+        replayed_event_counts(&demo)
+    );
+    assert!(
+        std::fs::read_to_string(out.path().join("assets.json"))
+            .unwrap()
+            .contains("10.10.1.10")
+    );
+}
+
+#[test]
+#[ignore = "needs root, iproute2, tcpreplay and the eBPF object; CI runs it with --include-ignored"]
+fn when_the_duration_ends_the_xdp_prefilter_is_detached() {
+    let Some(lab) = lab_or_skip("duration", true) else {
+        return;
+    };
+    let out = tempfile::tempdir().unwrap();
+    let object = prefilter_object();
+    let sensor = lab.start_sensor(
+        out.path(),
+        &[
+            "--xdp",
+            "--xdp-mode",
+            "skb",
+            "--xdp-object",
+            object.to_str().unwrap(),
+            "--duration",
+            "2",
+        ],
+    );
+    assert!(xdp_attached(&lab), "{}", lab.capture_link());
+    let (status, stderr) = sensor.wait_for_exit();
+    assert!(status.success(), "{stderr}");
+    assert!(
+        !xdp_attached(&lab),
+        "left attached:\n{}",
+        lab.capture_link()
+    );
+    assert!(out.path().join("stats.json").is_file());
+}
+
+#[test]
+#[ignore = "needs root, iproute2 and tcpreplay; CI runs it with --include-ignored"]
+fn sigterm_saves_the_store_with_the_alerts() {
+    let Some(lab) = lab_or_skip("store", false) else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let (out, db) = (dir.path().join("out"), dir.path().join("plant.db"));
+    let policy = common::repo().join("rules/example-plant");
+    let sensor = lab.start_sensor(
+        &out,
+        &[
+            "--db",
+            db.to_str().unwrap(),
+            "--policy",
+            policy.to_str().unwrap(),
+        ],
+    );
+    lab.send(&common::demo_capture(), Some(OT_RATE));
+    sensor.wait_for(DEMO_FRAMES);
+    let stderr = sensor.stop();
+
+    let rules = |ids: Vec<String>| -> BTreeMap<String, usize> {
+        let mut by_rule = BTreeMap::new();
+        for id in ids {
+            *by_rule.entry(id).or_default() += 1;
+        }
+        by_rule
+    };
+    let written: Vec<String> = std::fs::read_to_string(out.join("alerts.jsonl"))
+        .unwrap()
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<Value>(l).unwrap()["rule"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    assert!(
+        written.iter().any(|r| r == "OT-ZONE-002"),
+        "{written:?}\n{stderr}"
+    );
+    let store = otsensor::output::store::Store::open(&db).unwrap();
+    let stored: Vec<String> = store
+        .load_alerts()
+        .unwrap()
+        .into_iter()
+        .map(|a| a.rule)
+        .collect();
+    assert_eq!(rules(stored), rules(written), "the store's alerts");
+    assert_eq!(store.runs().unwrap(), 1);
+    assert!(
+        store.load_inventory().unwrap().assets().len() >= 40,
+        "the store's assets"
+    );
+}
+
+#[test]
+#[ignore = "needs root and iproute2; CI runs it with --include-ignored"]
+fn frames_the_sensors_own_host_sends_are_not_decoded() {
+    let Some(lab) = lab_or_skip("outgoing", false) else {
+        return;
+    };
+    // Addresses inside the test's namespaces only.
+    run(Command::new("ip").args([
+        "-n",
+        &lab.sensor,
+        "addr",
+        "add",
+        "10.99.0.2/24",
+        "dev",
+        CAPTURE_IF,
+    ]));
+    run(Command::new("ip").args([
+        "-n",
+        &lab.sender,
+        "addr",
+        "add",
+        "10.99.0.1/24",
+        "dev",
+        SEND_IF,
+    ]));
+    let brief =
+        run(Command::new("ip").args(["-n", &lab.sensor, "-br", "link", "show", CAPTURE_IF]));
+    let own_mac = brief.split_whitespace().nth(2).unwrap().to_string();
+    let out = tempfile::tempdir().unwrap();
+    let sensor = lab.start_sensor(out.path(), &[]);
+    // The sensor's host asks for the sender's address (ARP) and sends it a
+    // datagram; the sender answers the ARP request.
+    run(Command::new("ip").args([
+        "netns",
+        "exec",
+        &lab.sensor,
+        "bash",
+        "-c",
+        "echo probe > /dev/udp/10.99.0.1/9",
+    ]));
+    let started = Instant::now();
+    while started.elapsed() < SETTLE
+        && sensor.current_stats()["protocols"]["arp"]
+            .as_u64()
+            .unwrap_or(0)
+            == 0
+    {
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let stderr = sensor.stop();
+    let events = std::fs::read_to_string(out.path().join("events.jsonl")).unwrap();
+    assert!(
+        events.contains("\"function\":\"reply\""),
+        "the sender's ARP reply was not seen:\n{events}\n{stderr}"
+    );
+    for line in events.lines() {
+        let event: Value = serde_json::from_str(line).unwrap();
+        assert_ne!(
+            event["src_mac"],
+            own_mac.as_str(),
+            "an outgoing frame was decoded: {line}"
+        );
+    }
+}

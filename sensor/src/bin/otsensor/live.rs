@@ -72,7 +72,8 @@ pub struct LiveArgs {
     /// The prefilter's eBPF object (default: next to the binary, or target/bpf/).
     #[arg(long, value_name = "FILE")]
     pub xdp_object: Option<PathBuf>,
-    /// XDP attach mode: `auto` tries the driver first, then generic (skb) mode.
+    /// XDP attach mode: `auto` tries the driver first, then generic (skb) mode
+    /// (saying why the driver refused), then the socket filter (saying why).
     #[arg(long, value_enum, default_value_t = prefilter::XdpMode::Auto)]
     pub xdp_mode: prefilter::XdpMode,
     /// An extra port for the prefilter's pass list, e.g. `tcp/5020=modbus` (may be
@@ -82,7 +83,8 @@ pub struct LiveArgs {
     /// Write events.jsonl, stats.json (rewritten every second), assets and alerts to this directory.
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
-    /// Keep the asset inventory in this SQLite file, merged with what earlier runs put there.
+    /// Keep the asset inventory (merged with what earlier runs put there) and
+    /// this run's alerts and observed conduits in this SQLite file.
     #[arg(long, value_name = "FILE")]
     pub db: Option<PathBuf>,
     /// Stop after this many seconds (default: run until SIGINT or SIGTERM).
@@ -293,19 +295,7 @@ pub fn run_live(args: LiveArgs) -> Result<(), Failure> {
 
     if let Some(store) = &mut store {
         let names = vec![format!("live:{}", interface.name)];
-        store
-            .save(
-                &report.findings.inventory,
-                &report.findings.changes,
-                &names,
-                report.packets.packets,
-            )
-            .map_err(|e| Failure::Runtime(e.to_string()))?;
-        if let Some(baseline) = &report.findings.baseline {
-            store
-                .save_baseline(baseline)
-                .map_err(|e| Failure::Runtime(e.to_string()))?;
-        }
+        crate::replay::save_to_store(store, &names, &report)?;
     }
     if let Some(outputs) = outputs {
         write_outputs(outputs, &report, &last)?;

@@ -52,7 +52,11 @@ impl PrefilterSetup {
     pub fn describe(&self) -> String {
         match self.prefilter.attachment() {
             Attachment::Xdp(mode) => {
-                format!("XDP ({mode} mode), bulk traffic dropped in the kernel")
+                let refused = match self.prefilter.refused_mode() {
+                    Some(why) => format!("; not {why}"),
+                    None => String::new(),
+                };
+                format!("XDP ({mode} mode{refused}), bulk traffic dropped in the kernel")
             }
             Attachment::SocketFilter => {
                 "socket filter on each capture socket, bulk traffic dropped in the kernel".into()

@@ -153,6 +153,8 @@ pub struct Prefilter {
     udp: Vec<u8>,
     ether_types: Vec<(u16, u8)>,
     attachment: Attachment,
+    /// Why driver mode was refused when XDP runs in generic mode instead.
+    refused_mode: Option<String>,
 }
 
 /// The pass list as the maps hold it: port → protocol id, ethertype → id.
@@ -292,6 +294,7 @@ impl Prefilter {
             udp: vec![NOT_LISTED; PORTS as usize],
             ether_types: Vec::new(),
             attachment: Attachment::Detached,
+            refused_mode: None,
         })
     }
 
@@ -405,6 +408,8 @@ impl Prefilter {
             match program.attach(&interface.name, mode) {
                 Ok(_) => {
                     self.attachment = Attachment::Xdp(name);
+                    // Why an earlier mode was refused (driver mode, before generic).
+                    self.refused_mode = (!last.is_empty()).then_some(last);
                     return Ok(());
                 }
                 // Without the capability no mode can work: say so, not "XDP not available".
@@ -413,6 +418,10 @@ impl Prefilter {
                         what,
                         needs: capabilities::explain(&[CAP_NET_ADMIN]),
                     });
+                }
+                // Drivers refuse XDP on frames larger than a page (veth, virtio-net).
+                Err(e) if os_error(&e) == Some(libc::ERANGE) => {
+                    last = format!("{name} mode: the MTU is too large for XDP in this driver");
                 }
                 Err(e) => last = format!("{name} mode: {}", describe(&e)),
             }
@@ -449,6 +458,11 @@ impl Prefilter {
 
     pub fn attachment(&self) -> Attachment {
         self.attachment
+    }
+
+    /// Why driver mode was refused, when `attach_xdp` settled for generic mode.
+    pub fn refused_mode(&self) -> Option<&str> {
+        self.refused_mode.as_deref()
     }
 
     /// The counters, summed over CPUs, for every protocol or class that saw a packet.
