@@ -523,11 +523,13 @@ fn rewrite(
 /// Every counted loss, by the stage where it happened.
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct Drops {
-    /// The NIC had no room (rx_missed_errors + rx_fifo_errors).
+    /// The NIC had no room (rx_missed_errors + rx_fifo_errors), from the
+    /// interface's statistics whatever the backend.
     pub nic: u64,
-    /// The kernel's receive path (rx_dropped).
+    /// The kernel's receive path (rx_dropped), from the same statistics.
     pub kernel: u64,
-    /// The capture ring or libpcap buffer was full (PACKET_STATISTICS).
+    /// The capture ring or libpcap buffer was full (PACKET_STATISTICS;
+    /// libpcap's ps_drop, which it reads there too).
     pub ring: u64,
     /// Dropped on purpose by the prefilter (bulk traffic, by policy).
     pub prefilter_policy: u64,
@@ -690,7 +692,7 @@ impl Monitor<'_> {
             truncated: load(&c.truncated),
             drops: Drops {
                 nic: interface.nic_dropped,
-                kernel: interface.kernel_dropped + load(&c.filter_dropped),
+                kernel: interface.kernel_dropped,
                 ring: load(&c.ring_dropped),
                 prefilter_policy: prefilter.as_ref().map_or(0, |p| p.dropped_packets),
                 worker_queue: self.queue_drops.load(Ordering::Relaxed),
