@@ -134,15 +134,22 @@ impl Lab {
 
     /// Starts `otsensor live` on the capture end; returns once it is capturing.
     fn start_sensor(&self, out: &Path, extra: &[&str]) -> Sensor {
-        self.start_sensor_as(&[], out, extra)
+        let binary = Path::new(env!("CARGO_BIN_EXE_otsensor"));
+        self.start_sensor_as(&[], binary, out, extra)
     }
 
-    /// As [`Lab::start_sensor`], the binary started through `wrapper`
-    /// (e.g. `setpriv` with fewer privileges) inside the namespace.
-    fn start_sensor_as(&self, wrapper: &[&str], out: &Path, extra: &[&str]) -> Sensor {
+    /// As [`Lab::start_sensor`], `binary` started through `wrapper` (e.g.
+    /// `setpriv` with fewer privileges) inside the namespace.
+    fn start_sensor_as(
+        &self,
+        wrapper: &[String],
+        binary: &Path,
+        out: &Path,
+        extra: &[&str],
+    ) -> Sensor {
         let mut cmd = Command::new("ip");
         cmd.args(["netns", "exec", &self.sensor]).args(wrapper);
-        cmd.arg(env!("CARGO_BIN_EXE_otsensor"))
+        cmd.arg(binary)
             .args(["live", "--interface", CAPTURE_IF, "--threads", "2", "--out"])
             .arg(out)
             .args(extra);
@@ -379,27 +386,45 @@ fn replayed_event_counts(capture: &Path) -> BTreeMap<(String, String), u64> {
     event_counts(&run.dir.path().join("events.jsonl"))
 }
 
-/// Checks that the sensor process runs as `nobody` with no capability.
+/// Checks that every thread of the sensor process runs as `nobody` with
+/// no capability (a capability set belongs to a thread, not a process).
 fn assert_unprivileged(pid: u32) {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
-    let field = |name: &str| {
-        status
-            .lines()
-            .find(|l| l.starts_with(name))
-            .unwrap_or_else(|| panic!("no {name} in /proc/{pid}/status"))
-            .split_whitespace()
-            .skip(1)
-            .map(str::to_string)
-            .collect::<Vec<_>>()
-    };
-    assert!(
-        field("Uid:").iter().all(|uid| uid == "65534"),
-        "not running as nobody: {:?}",
-        field("Uid:")
-    );
-    for caps in ["CapEff:", "CapPrm:"] {
-        assert_eq!(field(caps), ["0000000000000000"], "{caps} not empty");
+    let mut tasks = 0;
+    for task in std::fs::read_dir(format!("/proc/{pid}/task")).unwrap() {
+        let task = task.unwrap().path();
+        let status = std::fs::read_to_string(task.join("status")).unwrap();
+        let field = |name: &str| {
+            status
+                .lines()
+                .find(|l| l.starts_with(name))
+                .unwrap_or_else(|| panic!("no {name} in {}/status", task.display()))
+                .split_whitespace()
+                .skip(1)
+                .map(str::to_string)
+                .collect::<Vec<_>>()
+        };
+        let thread = field("Name:").join(" ");
+        assert!(
+            field("Uid:").iter().all(|uid| uid == "65534"),
+            "thread {thread} not running as nobody: {:?}",
+            field("Uid:")
+        );
+        for caps in ["CapEff:", "CapPrm:"] {
+            assert_eq!(
+                field(caps),
+                ["0000000000000000"],
+                "thread {thread}: {caps} not empty"
+            );
+        }
+        tasks += 1;
     }
+    assert!(tasks > 1, "the sensor runs its workers on threads");
+}
+
+/// As [`assert_unprivileged`], once the capture's threads have started.
+fn assert_unprivileged_while_capturing(sensor: &Sensor) {
+    sensor.wait_for_stderr("packets");
+    assert_unprivileged(sensor.pid());
 }
 
 fn drops(live: &Value) -> BTreeMap<String, u64> {
@@ -457,7 +482,7 @@ fn live_capture_decodes_what_replay_decodes_without_drops_and_runs_unprivileged(
     let demo = common::demo_capture();
     let out = tempfile::tempdir().unwrap();
     let sensor = lab.start_sensor(out.path(), &[]);
-    assert_unprivileged(sensor.pid());
+    assert_unprivileged_while_capturing(&sensor);
     lab.send(&demo, Some(OT_RATE));
     sensor.wait_for(DEMO_FRAMES);
     let stderr = sensor.stop();
@@ -505,7 +530,7 @@ fn prefilter_drops_bulk_and_keeps_ot(mode: &str) {
             object.to_str().unwrap(),
         ],
     );
-    assert_unprivileged(sensor.pid());
+    assert_unprivileged_while_capturing(&sensor);
     if mode == "skb" {
         assert!(
             lab.capture_link().contains("prog/xdp"),
@@ -842,7 +867,7 @@ fn pcap_backend_applies_the_bpf_expression() {
     let demo = common::demo_capture();
     let out = tempfile::tempdir().unwrap();
     let sensor = lab.start_sensor(out.path(), &["--backend", "pcap", "--bpf", "tcp port 502"]);
-    assert_unprivileged(sensor.pid());
+    assert_unprivileged_while_capturing(&sensor);
     lab.send(&demo, Some(OT_RATE));
     // The Modbus/TCP frames of the demo capture (those `tcp port 502` keeps).
     const MODBUS_FRAMES: u64 = 12_064;
@@ -1006,6 +1031,8 @@ fn live_capture_exports_its_alerts_to_a_syslog_receiver() {
         }
         std::thread::sleep(Duration::from_millis(200));
     }
+    // The sinks' threads as well as the capture's.
+    assert_unprivileged(child.id());
     // SAFETY: signals our own child.
     unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
     let status = child.wait().unwrap();
@@ -1519,4 +1546,82 @@ fn frames_the_sensors_own_host_sends_are_not_decoded() {
             "an outgoing frame was decoded: {line}"
         );
     }
+}
+
+#[test]
+#[ignore = "needs root, iproute2, tcpreplay and setpriv; CI runs it with --include-ignored"]
+fn a_sensor_given_only_cap_net_raw_keeps_no_capability_on_any_thread() {
+    let Some(lab) = lab_or_skip("setcap", false) else {
+        return;
+    };
+    if !have_setpriv() {
+        return;
+    }
+    // As a non-root sensor given CAP_NET_RAW with setcap: the sinks'
+    // threads start after the capabilities are dropped, so none keeps them.
+    let dir = tempfile::tempdir().unwrap();
+    let (binary, _) = copies_for_nobody(dir.path());
+    std::os::unix::fs::chown(dir.path(), Some(65534), Some(65534)).unwrap();
+    let syslog = UdpSyslog::start();
+    let config = syslog.config(dir.path(), "span-1");
+    readable_by_all(&config);
+    let out = dir.path().join("out");
+    let sensor = lab.start_sensor_as(
+        &as_nobody_with(&["net_raw"]),
+        &binary,
+        &out,
+        &["--config", config.to_str().unwrap()],
+    );
+    lab.send(&common::demo_capture(), Some(OT_RATE));
+    sensor.wait_for(DEMO_FRAMES);
+    assert_unprivileged(sensor.pid());
+    let stderr = sensor.stop();
+    assert!(
+        stderr.contains("as uid 65534; no capabilities kept"),
+        "{stderr}"
+    );
+    assert_eq!(sensor_packets(&out), DEMO_FRAMES);
+}
+
+/// The packets a finished sensor counted (stats.json's `live.packets`).
+fn sensor_packets(out: &Path) -> u64 {
+    let text = std::fs::read_to_string(out.join("stats.json")).unwrap();
+    serde_json::from_str::<Value>(&text).unwrap()["live"]["packets"]
+        .as_u64()
+        .unwrap()
+}
+
+#[test]
+fn user_is_refused_when_not_root_and_naming_someone_else() {
+    let dir = tempfile::tempdir().unwrap();
+    let args = [
+        "live",
+        "--interface",
+        "lo",
+        "--duration",
+        "1",
+        "--user",
+        "root",
+    ];
+    // SAFETY: plain getter.
+    let output = if unsafe { libc::geteuid() } == 0 {
+        if !have_setpriv() {
+            return;
+        }
+        let (binary, _) = copies_for_nobody(dir.path());
+        Command::new("setpriv")
+            .args(&as_nobody_with(&[])[1..])
+            .arg(binary)
+            .args(args)
+            .output()
+            .unwrap()
+    } else {
+        common::otsensor().args(args).output().unwrap()
+    };
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("--user root: becoming another user needs root"),
+        "{stderr}"
+    );
 }

@@ -130,11 +130,14 @@ pub fn run_live(args: LiveArgs) -> Result<(), Failure> {
     if args.tui {
         dashboard::need_terminal()?;
     }
-    // A bad export configuration stops the sensor before it captures.
+    // Who to become once the sockets are open: checked before opening them.
+    let user = privilege::capture_user(args.user.as_deref()).map_err(Failure::Input)?;
+    // A bad export configuration stops the sensor before it captures; the
+    // sinks' threads start only once privileges are dropped, so none keeps them.
     let exporter = args
         .config
         .as_deref()
-        .map(crate::export::start)
+        .map(crate::export::prepare)
         .transpose()?;
     let threads = match args.threads {
         Some(0) => return Err(Failure::Input("--threads must be at least 1".into())),
@@ -182,7 +185,6 @@ pub fn run_live(args: LiveArgs) -> Result<(), Failure> {
         }
         None => None,
     };
-    let sink = crate::export::event_sink(exporter.as_ref(), events_file, renderer());
     let mut store = match &args.db {
         Some(path) => Some(Store::open(path).map_err(|e| Failure::Runtime(e.to_string()))?),
         None => None,
@@ -200,16 +202,16 @@ pub fn run_live(args: LiveArgs) -> Result<(), Failure> {
     };
 
     // Everything privileged is done: sockets open, prefilter attached, files open.
-    let user = match (&args.user, is_root()) {
-        (Some(user), _) => Some(user.as_str()),
-        (None, true) => Some("nobody"),
-        (None, false) => None,
-    };
     // The sinks make new spool files as they go: as that user.
-    if let (Some(exporter), Some(user), true) = (&exporter, user, is_root()) {
+    if let (Some(exporter), Some(user)) = (&exporter, &user) {
         privilege::hand_over(exporter.spool_dir(), user).map_err(Failure::Runtime)?;
     }
-    let dropped = privilege::drop_privileges(user).map_err(Failure::Runtime)?;
+    let dropped = privilege::drop_privileges(user.as_deref()).map_err(Failure::Runtime)?;
+    let exporter = exporter
+        .map(|e| e.start())
+        .transpose()
+        .map_err(Failure::Runtime)?;
+    let sink = crate::export::event_sink(exporter.as_ref(), events_file, renderer());
     if !args.quiet {
         eprintln!(
             "otsensor: capturing on {} ({} socket{}, {:?}) as {}; no capabilities kept",
@@ -364,11 +366,6 @@ fn with_dashboard(
             .map_err(|_| Failure::Runtime("the dashboard thread failed".into()))??;
         Ok((report, Some(exit)))
     })
-}
-
-fn is_root() -> bool {
-    // SAFETY: plain getter.
-    unsafe { libc::geteuid() == 0 }
 }
 
 fn live_failure(e: LiveError) -> Failure {
