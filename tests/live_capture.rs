@@ -436,14 +436,13 @@ fn drops(live: &Value) -> BTreeMap<String, u64> {
         .collect()
 }
 
-/// A capture of bulk transfers on ports no decoder handles: UDP datagrams to
-/// port 9000 and TCP segments of a transfer to port 5001, 1400 bytes each.
-fn write_bulk_capture(path: &Path) {
-    let file = std::io::BufWriter::new(std::fs::File::create(path).unwrap());
-    let mut pcap = PcapWriter::new(file, 1, false, false).unwrap();
+/// Bulk transfers on ports no decoder handles: UDP datagrams to port 9000
+/// and TCP segments of a transfer to port 5001, 1400 bytes each,
+/// `BULK_FRAMES` of each, alternating.
+fn bulk_frames() -> Vec<Vec<u8>> {
     let payload = [0x5au8; 1400];
+    let mut frames = Vec::new();
     for i in 0..BULK_FRAMES {
-        let ts = Timestamp::from_parts(1_700_000_000, i * 1000);
         for tcp in [false, true] {
             let mut f = Vec::with_capacity(1500);
             f.extend([0x02, 0, 0, 0, 0, 0x02]); // destination MAC
@@ -468,9 +467,31 @@ fn write_bulk_capture(path: &Path) {
                 f.extend([0, 0]);
             }
             f.extend(payload);
-            pcap.packet(ts, &f, f.len() as u32).unwrap();
+            frames.push(f);
         }
     }
+    frames
+}
+
+/// The demo capture with the bulk frames spread evenly over its time span,
+/// merged by timestamp, as a SPAN port mixes them. Returns where in the
+/// merged capture the first and the last bulk frame are.
+fn write_mixed_capture(path: &Path) -> (usize, usize) {
+    let demo = frames_of(&common::demo_capture());
+    let (first, last) = (demo[0].0.0, demo[demo.len() - 1].0.0);
+    let bulk = bulk_frames();
+    let step = (last - first) / bulk.len() as i64;
+    let mut mixed: Vec<(Timestamp, Vec<u8>, bool)> =
+        demo.into_iter().map(|(ts, f)| (ts, f, false)).collect();
+    for (i, frame) in bulk.into_iter().enumerate() {
+        mixed.push((Timestamp(first + step / 2 + step * i as i64), frame, true));
+    }
+    // Stable: frames of the same time keep their order.
+    mixed.sort_by_key(|(ts, _, _)| *ts);
+    let at_bulk: Vec<usize> = (0..mixed.len()).filter(|&i| mixed[i].2).collect();
+    let frames: Vec<(Timestamp, Vec<u8>)> = mixed.into_iter().map(|(ts, f, _)| (ts, f)).collect();
+    write_frames(path, &frames);
+    (at_bulk[0], at_bulk[at_bulk.len() - 1])
 }
 
 #[test]
@@ -509,16 +530,22 @@ fn live_capture_decodes_what_replay_decodes_without_drops_and_runs_unprivileged(
     );
 }
 
-/// Sends the demo capture and a bulk capture through the prefilter in `mode`;
-/// checks that bulk is dropped and counted, OT complete, nothing left attached.
+/// Sends the demo capture mixed with bulk traffic through the prefilter in
+/// `mode`; checks that bulk is dropped and counted, OT complete, nothing
+/// left attached.
 fn prefilter_drops_bulk_and_keeps_ot(mode: &str) {
     let Some(lab) = lab_or_skip(&format!("prefilter-{mode}"), true) else {
         return;
     };
     let demo = common::demo_capture();
     let out = tempfile::tempdir().unwrap();
-    let bulk = out.path().join("bulk.pcap");
-    write_bulk_capture(&bulk);
+    let mixed = out.path().join("mixed.pcap");
+    let (first_bulk, last_bulk) = write_mixed_capture(&mixed);
+    let total = DEMO_FRAMES as usize + 2 * BULK_FRAMES as usize;
+    assert!(
+        first_bulk < total / 100 && last_bulk > total * 99 / 100,
+        "bulk is not spread over the capture: {first_bulk}..{last_bulk} of {total}"
+    );
     let object = prefilter_object();
     let sensor = lab.start_sensor(
         out.path(),
@@ -538,8 +565,7 @@ fn prefilter_drops_bulk_and_keeps_ot(mode: &str) {
             lab.capture_link()
         );
     }
-    lab.send(&bulk, None);
-    lab.send(&demo, Some(OT_RATE));
+    lab.send(&mixed, Some(OT_RATE));
     sensor.wait_for(DEMO_FRAMES + 2 * u64::from(BULK_FRAMES));
     let stderr = sensor.stop();
     assert!(
