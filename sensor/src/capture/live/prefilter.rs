@@ -1,13 +1,16 @@
 //! The eBPF prefilter's loader: loads the object `cargo xtask build-ebpf`
-//! built, fills the pass list from the decoders' registry, attaches the XDP
-//! program to the interface (or the socket filter to each capture socket
-//! where XDP is unavailable) and reads the per-CPU counters.
+//! built, fills the pass list (the decoders' registry and the policy's
+//! ports), attaches the XDP program to the interface (or the socket filter
+//! to each capture socket where XDP is unavailable) and reads the per-CPU
+//! counters.
 //!
 //! XDP is attached through a BPF link held by this process: dropping the
 //! [`Prefilter`], or the process ending in any way, detaches it, and no
 //! privilege is needed for that. The maps stay readable and writable through
-//! the descriptors held here after privileges are dropped, so the pass list
-//! can be changed while capturing without reloading the program.
+//! the descriptors held here after privileges are dropped (Linux 6.5 and
+//! later; before, with unprivileged eBPF disabled, every bpf() call needed
+//! CAP_BPF), so the pass list can be changed while capturing without
+//! reloading the program.
 
 use std::os::fd::BorrowedFd;
 use std::path::{Path, PathBuf};
