@@ -188,3 +188,18 @@ fn the_bundled_policies_are_valid() {
     assert!(out.status.success(), "{}", stderr(&out));
     assert_eq!(stdout(&out), "ok: 0 zones, 0 conduits, 35 rules\n");
 }
+
+#[test]
+fn a_bad_prefilter_pass_port_points_at_the_item() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = "[prefilter]\npass_ports = [\"tcp/5020=modbus\", \"tcp/70000\"]\n";
+    assert_eq!(
+        message(dir.path(), "plant.toml", text),
+        "plant.toml:2:34: pass_ports: \"70000\": not a port number (0 to 65535)\n"
+    );
+    let text = "[prefilter]\npass_port = [\"tcp/5020\"]\n";
+    assert!(
+        message(dir.path(), "plant.toml", text)
+            .starts_with("plant.toml:2:1: unknown field `pass_port`, expected `pass_ports`"),
+    );
+}

@@ -593,3 +593,62 @@ fn snapshots_during_a_replay_grow_and_are_the_same_whatever_the_threads() {
     );
     assert_eq!(one, run(3));
 }
+
+#[test]
+fn a_live_capture_shows_what_the_prefilter_passed_and_dropped_by_protocol() {
+    use otsensor::tui::snapshot::{LiveDrops, PrefilterLine};
+    let line = |name, passed, dropped| PrefilterLine {
+        name,
+        passed,
+        dropped,
+    };
+    let mut snapshot = demo().clone();
+    snapshot.fill_live_drops(LiveDrops {
+        prefilter: 10_042,
+        prefilter_protocols: vec![
+            line("other_udp", 0, 5_000),
+            line("arp", 42, 0),
+            line("modbus", 12_064, 0),
+            line("other_tcp", 0, 5_042),
+        ],
+        ..LiveDrops::default()
+    });
+    let app = App::new(
+        snapshot,
+        Marks::new(Vec::new(), None),
+        Theme { color: true },
+    );
+    // Columns of the drops box: name, passed, dropped; most packets first.
+    let rows = |screen: &str| -> Vec<String> {
+        screen
+            .lines()
+            .filter_map(|l| l.split('│').nth(1))
+            .map(|cell| cell.split_whitespace().collect::<Vec<_>>().join(" "))
+            .skip_while(|cell| !cell.starts_with("prefilter passed"))
+            .take_while(|cell| !cell.is_empty())
+            .collect()
+    };
+    assert_eq!(
+        rows(&screen(&app, 160, 48)),
+        [
+            "prefilter passed dropped",
+            "modbus 12.1k 0",
+            "other_tcp 0 5042",
+            "other_udp 0 5000",
+            "arp 42 0"
+        ]
+    );
+    // A small terminal shows what fits: the protocol with the most packets.
+    assert_eq!(
+        rows(&screen(&app, 80, 24)),
+        ["prefilter passed dropped", "modbus 12.1k 0"]
+    );
+    // The stage counter is the total dropped.
+    let small = screen(&app, 80, 24);
+    assert!(
+        small
+            .lines()
+            .any(|l| l.starts_with("│prefilter") && l.contains("! 10,042")),
+        "{small}"
+    );
+}

@@ -43,6 +43,62 @@ struct SinkHandle {
     thread: JoinHandle<SinkReport>,
 }
 
+/// A sink with its transport and spool, its thread not started yet.
+struct PreparedSink {
+    name: String,
+    kinds: Vec<Kind>,
+    transport: Box<dyn Transport>,
+    spool: spool::Spool,
+}
+
+/// The sinks of an [`Exporter`], ready, with no thread started yet.
+pub struct PreparedExporter {
+    spool_dir: std::path::PathBuf,
+    sensor_id: String,
+    drain_timeout: Duration,
+    sinks: Vec<PreparedSink>,
+}
+
+impl PreparedExporter {
+    /// Where the sinks spool (each in a folder of its own).
+    pub fn spool_dir(&self) -> &std::path::Path {
+        &self.spool_dir
+    }
+
+    /// Starts each sink's thread.
+    pub fn start(self) -> Result<Exporter, String> {
+        let mut sinks = Vec::new();
+        for sink in self.sinks {
+            let (tx, rx) = bounded(CHANNEL);
+            let PreparedSink {
+                name,
+                kinds,
+                transport,
+                spool,
+            } = sink;
+            let thread_name = name.clone();
+            let thread = std::thread::Builder::new()
+                .name(format!("export-{name}"))
+                .spawn(move || worker::run(thread_name, spool, transport, rx, Default::default()))
+                .map_err(|e| format!("sink {name}: starting its thread: {e}"))?;
+            sinks.push(SinkHandle {
+                name,
+                kinds,
+                records: tx,
+                thread,
+            });
+        }
+        Ok(Exporter {
+            spool_dir: self.spool_dir,
+            sensor_id: self.sensor_id,
+            drain_timeout: self.drain_timeout,
+            sinks,
+            alerts_sent: 0,
+            changes_sent: 0,
+        })
+    }
+}
+
 /// Hands what analysis finds to the configured sinks.
 pub struct Exporter {
     sensor_id: String,
@@ -117,6 +173,14 @@ impl Exporter {
     /// Opens every sink's spool and starts its thread (connections are made
     /// there, and retried: a destination that is down is not an error).
     pub fn start(config: &Config) -> Result<Exporter, String> {
+        Exporter::prepare(config)?.start()
+    }
+
+    /// Reads what the sinks need (TLS files) and opens their spools, without
+    /// starting a thread: a live capture does this while it may still read
+    /// what only root may, and starts the threads once it has dropped its
+    /// privileges ([`PreparedExporter::start`]), so that none keeps them.
+    pub fn prepare(config: &Config) -> Result<PreparedExporter, String> {
         let mut sinks = Vec::new();
         for sink in &config.sinks {
             let transport: Box<dyn Transport> = match &sink.target {
@@ -146,26 +210,18 @@ impl Exporter {
             let spool =
                 spool::Spool::open(&config.spool_dir.join(&sink.name), sink.spool_max_bytes)
                     .map_err(|e| format!("sink {}: {e}", sink.name))?;
-            let (tx, rx) = bounded(CHANNEL);
-            let name = sink.name.clone();
-            let thread = std::thread::Builder::new()
-                .name(format!("export-{}", sink.name))
-                .spawn(move || worker::run(name, spool, transport, rx, Default::default()))
-                .map_err(|e| format!("sink {}: starting its thread: {e}", sink.name))?;
-            sinks.push(SinkHandle {
+            sinks.push(PreparedSink {
                 name: sink.name.clone(),
                 kinds: sink.kinds.clone(),
-                records: tx,
-                thread,
+                transport,
+                spool,
             });
         }
-        Ok(Exporter {
+        Ok(PreparedExporter {
             spool_dir: config.spool_dir.clone(),
             sensor_id: config.sensor_id.clone(),
             drain_timeout: config.drain_timeout,
             sinks,
-            alerts_sent: 0,
-            changes_sent: 0,
         })
     }
 

@@ -47,8 +47,9 @@ pub struct Stage {
     pub what: &'static str,
 }
 
-/// What only a live capture loses, by stage (the first four [`Stage`]s).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+/// What only a live capture loses, by stage (the first four [`Stage`]s),
+/// and what the eBPF prefilter passed and dropped.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct LiveDrops {
     /// The NIC and the kernel's receive path.
     pub kernel: u64,
@@ -56,6 +57,17 @@ pub struct LiveDrops {
     /// Dropped on purpose by the eBPF prefilter.
     pub prefilter: u64,
     pub queue: u64,
+    /// The prefilter's counts by protocol (empty without `--xdp`).
+    pub prefilter_protocols: Vec<PrefilterLine>,
+}
+
+/// Packets the prefilter passed and dropped for one protocol (or class of
+/// traffic not on its pass list: `other_tcp`, `other_udp`…).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PrefilterLine {
+    pub name: &'static str,
+    pub passed: u64,
+    pub dropped: u64,
 }
 
 /// One protocol's share of the traffic.
@@ -116,6 +128,8 @@ pub struct Snapshot {
     pub anomalies: Vec<AnomalyLine>,
     pub talkers: Vec<Talker>,
     pub stages: Vec<Stage>,
+    /// The live prefilter's counts, most packets first (empty without one).
+    pub prefilter: Vec<PrefilterLine>,
     /// In address order.
     pub assets: Vec<AssetView>,
     /// Assets not carried ([`MAX_ASSETS`]) and hosts the inventory could not track.
@@ -143,6 +157,7 @@ impl Snapshot {
             anomalies: Vec::new(),
             talkers: Vec::new(),
             stages: stages(None),
+            prefilter: Vec::new(),
             assets: Vec::new(),
             assets_untracked: 0,
             zones: ZoneMap::default(),
@@ -239,6 +254,9 @@ impl Snapshot {
 
     /// Fills in the drop counters that only a live capture knows.
     pub fn fill_live_drops(&mut self, drops: LiveDrops) {
+        let mut prefilter = drops.prefilter_protocols;
+        prefilter.sort_by_key(|p| std::cmp::Reverse(p.passed + p.dropped));
+        self.prefilter = prefilter;
         for stage in &mut self.stages {
             stage.count = match stage.name {
                 KERNEL => Some(drops.kernel),

@@ -13,8 +13,8 @@ use super::schema::{
     AllowSpec, ConduitSpec, MatchSpec, OneOrMany, PolicyFile, RuleSpec, ThresholdSpec, ZoneSpec,
 };
 use super::{
-    AlertPer, Allow, By, Clearing, Conduit, Distinct, FieldValue, Matcher, Policy, Principal, Rule,
-    Severity, Threshold, Trigger, UNTRUSTED, Zone,
+    AlertPer, Allow, By, Clearing, Conduit, Distinct, FieldValue, Matcher, PassPort, Policy,
+    Principal, Rule, Severity, Threshold, Trigger, UNTRUSTED, Zone,
 };
 use crate::analysis::inventory::{ChangeKind, Role, parse_mac};
 use crate::event::{Classes, FunctionClass, Protocol};
@@ -155,6 +155,14 @@ pub fn load(sources: &[Source]) -> Result<Policy, PolicyErrors> {
                     Some(at) => policy.rules[at] = rule,
                     None => policy.rules.push(rule),
                 }
+            }
+        }
+    }
+    for (source, file) in &files {
+        for text in file.prefilter.iter().flat_map(|p| &p.pass_ports) {
+            match PassPort::parse(text.get_ref()) {
+                Ok(port) => policy.pass_ports.push(port),
+                Err(e) => checker.error_at(source, text, format!("pass_ports: {e}")),
             }
         }
     }

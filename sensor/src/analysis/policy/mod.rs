@@ -7,6 +7,7 @@ mod alert;
 pub mod baseline;
 mod engine;
 pub mod load;
+mod pass_port;
 mod schema;
 
 use std::net::IpAddr;
@@ -16,6 +17,7 @@ use ipnet::IpNet;
 pub use alert::{Alert, AlertEnd, Evidence as AlertEvidence, Severity};
 pub use engine::{Engine, Outcome, is_public};
 pub use load::{PolicyError, PolicyErrors, Source, load};
+pub use pass_port::PassPort;
 
 use crate::analysis::inventory::{ChangeKind, Role};
 use crate::event::{Classes, FunctionClass, Mac, Protocol};
@@ -30,6 +32,8 @@ pub struct Policy {
     pub zones: Vec<Zone>,
     pub conduits: Vec<Conduit>,
     pub rules: Vec<Rule>,
+    /// Ports the live prefilter passes beyond the decoders' (`[prefilter] pass_ports`).
+    pub pass_ports: Vec<PassPort>,
 }
 
 impl Policy {

@@ -16,6 +16,16 @@ pub struct PolicyFile {
     pub conduit: Vec<ConduitSpec>,
     #[serde(default)]
     pub rule: Vec<RuleSpec>,
+    pub prefilter: Option<PrefilterSpec>,
+}
+
+/// What the live prefilter must pass beyond the decoders' registered ports.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PrefilterSpec {
+    /// `"tcp/5020=modbus"`, `"udp/20001"`.
+    #[serde(default)]
+    pub pass_ports: Vec<Spanned<String>>,
 }
 
 /// A security zone (IEC 62443-3-2).

@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use otsensor::export::{ExportReport, Exporter, Tee, config};
+use otsensor::export::{ExportReport, Exporter, PreparedExporter, Tee, config};
 use otsensor::output::events::Renderer;
 use otsensor::pipeline::Sink;
 
@@ -13,6 +13,13 @@ pub fn start(path: &Path) -> Result<Exporter, Failure> {
     // Configuration mistakes print as file:line:column: reason, one per line.
     let config = config::load_file(path).map_err(|e| Failure::Policy(e.to_string()))?;
     Exporter::start(&config).map_err(Failure::Runtime)
+}
+
+/// Reads and checks the configuration and readies the sinks, starting no
+/// thread (live capture starts them once it has dropped its privileges).
+pub fn prepare(path: &Path) -> Result<PreparedExporter, Failure> {
+    let config = config::load_file(path).map_err(|e| Failure::Policy(e.to_string()))?;
+    Exporter::prepare(&config).map_err(Failure::Runtime)
 }
 
 /// The event sink of a run: `events.jsonl` (when written), the exporter's

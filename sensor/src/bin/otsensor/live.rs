@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use otsensor::analysis::Analyzer;
 use otsensor::analysis::inventory::Inventory;
-use otsensor::analysis::policy::Policy;
+use otsensor::analysis::policy::{PassPort, Policy};
 use otsensor::capture::live::{
     Capture, Interface, InterfaceCounters, LiveCounters, LiveError, LiveSource, RingConfig,
     RingSocket,
@@ -25,7 +25,7 @@ use otsensor::pipeline::{
     in_flight, run,
 };
 use otsensor::tui::publish::INTERVAL;
-use otsensor::tui::snapshot::{LiveDrops, WallClock};
+use otsensor::tui::snapshot::{LiveDrops, PrefilterLine, WallClock};
 use otsensor::tui::{self, Cadence, Exit, Phase, Snapshot, Update};
 use serde::Serialize;
 
@@ -72,16 +72,19 @@ pub struct LiveArgs {
     /// The prefilter's eBPF object (default: next to the binary, or target/bpf/).
     #[arg(long, value_name = "FILE")]
     pub xdp_object: Option<PathBuf>,
-    /// XDP attach mode: `auto` tries the driver first, then generic (skb) mode.
+    /// XDP attach mode: `auto` tries the driver first, then generic (skb) mode
+    /// (saying why the driver refused), then the socket filter (saying why).
     #[arg(long, value_enum, default_value_t = prefilter::XdpMode::Auto)]
     pub xdp_mode: prefilter::XdpMode,
-    /// An extra port for the prefilter's pass list, e.g. `tcp/5020=modbus` (may be repeated).
-    #[arg(long, value_name = "T/PORT[=PROTO]", value_parser = prefilter::parse_pass_port)]
-    pub pass_port: Vec<prefilter::PassPort>,
+    /// An extra port for the prefilter's pass list, e.g. `tcp/5020=modbus` (may be
+    /// repeated; a policy lists them as `[prefilter] pass_ports`).
+    #[arg(long, value_name = "T/PORT[=PROTO]", value_parser = PassPort::parse)]
+    pub pass_port: Vec<PassPort>,
     /// Write events.jsonl, stats.json (rewritten every second), assets and alerts to this directory.
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
-    /// Keep the asset inventory in this SQLite file, merged with what earlier runs put there.
+    /// Keep the asset inventory (merged with what earlier runs put there) and
+    /// this run's alerts and observed conduits in this SQLite file.
     #[arg(long, value_name = "FILE")]
     pub db: Option<PathBuf>,
     /// Stop after this many seconds (default: run until SIGINT or SIGTERM).
@@ -91,6 +94,7 @@ pub struct LiveArgs {
     #[arg(long, value_name = "NAME")]
     pub user: Option<String>,
     /// Plant policy (zones, conduits, rules) on top of the built-in rule pack. May be repeated.
+    /// SIGHUP re-reads it for the prefilter's pass list.
     #[arg(long, value_name = "PATH")]
     pub policy: Vec<PathBuf>,
     /// Write cleartext credentials seen on the wire into events instead of redacting them.
@@ -126,11 +130,14 @@ pub fn run_live(args: LiveArgs) -> Result<(), Failure> {
     if args.tui {
         dashboard::need_terminal()?;
     }
-    // A bad export configuration stops the sensor before it captures.
+    // Who to become once the sockets are open: checked before opening them.
+    let user = privilege::capture_user(args.user.as_deref()).map_err(Failure::Input)?;
+    // A bad export configuration stops the sensor before it captures; the
+    // sinks' threads start only once privileges are dropped, so none keeps them.
     let exporter = args
         .config
         .as_deref()
-        .map(crate::export::start)
+        .map(crate::export::prepare)
         .transpose()?;
     let threads = match args.threads {
         Some(0) => return Err(Failure::Input("--threads must be at least 1".into())),
@@ -146,12 +153,16 @@ pub fn run_live(args: LiveArgs) -> Result<(), Failure> {
     let counters = Arc::new(LiveCounters::default());
     let stop = Arc::new(AtomicBool::new(false));
     privilege::catch_stop_signals();
+    // With the dashboard, SIGHUP is the terminal hanging up, which stops it.
+    if !args.tui {
+        privilege::catch_reload_signal();
+    }
 
     let captures = open_captures(&args, &interface, threads)?;
     let mut prefilter = if args.xdp {
         let fds: Vec<_> = captures.iter().map(|c| c.fd()).collect();
         Some(
-            prefilter::setup(&args, &interface, &fds)
+            prefilter::setup(&args, &policy, &interface, &fds)
                 .map_err(|e| Failure::Runtime(e.to_string()))?,
         )
     } else {
@@ -174,7 +185,6 @@ pub fn run_live(args: LiveArgs) -> Result<(), Failure> {
         }
         None => None,
     };
-    let sink = crate::export::event_sink(exporter.as_ref(), events_file, renderer());
     let mut store = match &args.db {
         Some(path) => Some(Store::open(path).map_err(|e| Failure::Runtime(e.to_string()))?),
         None => None,
@@ -192,16 +202,16 @@ pub fn run_live(args: LiveArgs) -> Result<(), Failure> {
     };
 
     // Everything privileged is done: sockets open, prefilter attached, files open.
-    let user = match (&args.user, is_root()) {
-        (Some(user), _) => Some(user.as_str()),
-        (None, true) => Some("nobody"),
-        (None, false) => None,
-    };
     // The sinks make new spool files as they go: as that user.
-    if let (Some(exporter), Some(user), true) = (&exporter, user, is_root()) {
+    if let (Some(exporter), Some(user)) = (&exporter, &user) {
         privilege::hand_over(exporter.spool_dir(), user).map_err(Failure::Runtime)?;
     }
-    let dropped = privilege::drop_privileges(user).map_err(Failure::Runtime)?;
+    let dropped = privilege::drop_privileges(user.as_deref()).map_err(Failure::Runtime)?;
+    let exporter = exporter
+        .map(|e| e.start())
+        .transpose()
+        .map_err(Failure::Runtime)?;
+    let sink = crate::export::event_sink(exporter.as_ref(), events_file, renderer());
     if !args.quiet {
         eprintln!(
             "otsensor: capturing on {} ({} socket{}, {:?}) as {}; no capabilities kept",
@@ -237,7 +247,8 @@ pub fn run_live(args: LiveArgs) -> Result<(), Failure> {
         start_counters: interface.counters(),
         counters: &counters,
         queue_drops: options.queue_drops.clone(),
-        prefilter: prefilter.as_ref(),
+        prefilter: prefilter.as_mut(),
+        policy_paths: &args.policy,
         stop: &stop,
         // The dashboard shows what the line would say.
         quiet: args.quiet || args.tui,
@@ -286,19 +297,7 @@ pub fn run_live(args: LiveArgs) -> Result<(), Failure> {
 
     if let Some(store) = &mut store {
         let names = vec![format!("live:{}", interface.name)];
-        store
-            .save(
-                &report.findings.inventory,
-                &report.findings.changes,
-                &names,
-                report.packets.packets,
-            )
-            .map_err(|e| Failure::Runtime(e.to_string()))?;
-        if let Some(baseline) = &report.findings.baseline {
-            store
-                .save_baseline(baseline)
-                .map_err(|e| Failure::Runtime(e.to_string()))?;
-        }
+        crate::replay::save_to_store(store, &names, &report)?;
     }
     if let Some(outputs) = outputs {
         write_outputs(outputs, &report, &last)?;
@@ -367,11 +366,6 @@ fn with_dashboard(
             .map_err(|_| Failure::Runtime("the dashboard thread failed".into()))??;
         Ok((report, Some(exit)))
     })
-}
-
-fn is_root() -> bool {
-    // SAFETY: plain getter.
-    unsafe { libc::geteuid() == 0 }
 }
 
 fn live_failure(e: LiveError) -> Failure {
@@ -526,11 +520,13 @@ fn rewrite(
 /// Every counted loss, by the stage where it happened.
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct Drops {
-    /// The NIC had no room (rx_missed_errors + rx_fifo_errors).
+    /// The NIC had no room (rx_missed_errors + rx_fifo_errors), from the
+    /// interface's statistics whatever the backend.
     pub nic: u64,
-    /// The kernel's receive path (rx_dropped).
+    /// The kernel's receive path (rx_dropped), from the same statistics.
     pub kernel: u64,
-    /// The capture ring or libpcap buffer was full (PACKET_STATISTICS).
+    /// The capture ring or libpcap buffer was full (PACKET_STATISTICS;
+    /// libpcap's ps_drop, which it reads there too).
     pub ring: u64,
     /// Dropped on purpose by the prefilter (bulk traffic, by policy).
     pub prefilter_policy: u64,
@@ -585,6 +581,14 @@ impl LiveStats {
             summary::count(d.prefilter_policy),
             summary::count(d.worker_queue)
         ));
+        if let Some(p) = &self.prefilter {
+            line.push_str(&format!(
+                "; prefilter ({}): {} passed, {} dropped",
+                p.attached,
+                summary::count(p.passed_packets),
+                summary::count(p.dropped_packets)
+            ));
+        }
         line
     }
 }
@@ -599,7 +603,9 @@ struct Monitor<'a> {
     start_counters: InterfaceCounters,
     counters: &'a LiveCounters,
     queue_drops: Arc<AtomicU64>,
-    prefilter: Option<&'a PrefilterSetup>,
+    prefilter: Option<&'a mut PrefilterSetup>,
+    /// `--policy`, re-read on SIGHUP for the prefilter's pass list.
+    policy_paths: &'a [PathBuf],
     stop: &'a AtomicBool,
     quiet: bool,
     stats_file: Option<&'a File>,
@@ -616,6 +622,14 @@ impl Monitor<'_> {
         let now = Instant::now();
         if privilege::stop_requested() || self.deadline.is_some_and(|d| now >= d) {
             self.stop.store(true, Ordering::Relaxed);
+        }
+        if privilege::take_reload_request() {
+            match self.prefilter.as_deref_mut() {
+                Some(prefilter) => prefilter::reload(prefilter, self.policy_paths),
+                None => eprintln!(
+                    "otsensor: SIGHUP: nothing to reload without --xdp (the analysis keeps the rules it started with)"
+                ),
+            }
         }
         if now.duration_since(self.last_print) < STATS_EVERY {
             return;
@@ -636,14 +650,27 @@ impl Monitor<'_> {
         }
     }
 
-    /// The losses the dashboard shows, by stage.
+    /// The losses the dashboard shows, by stage, and the prefilter's counts.
     fn live_drops(&self) -> LiveDrops {
-        let drops = self.snapshot(None).drops;
+        let stats = self.snapshot(None);
+        let drops = stats.drops;
+        let prefilter_protocols = stats
+            .prefilter
+            .map(|p| p.protocols)
+            .unwrap_or_default()
+            .into_iter()
+            .map(|p| PrefilterLine {
+                name: p.name,
+                passed: p.passed_packets,
+                dropped: p.dropped_packets,
+            })
+            .collect();
         LiveDrops {
             kernel: drops.nic + drops.kernel,
             ring: drops.ring,
             prefilter: drops.prefilter_policy,
             queue: drops.worker_queue,
+            prefilter_protocols,
         }
     }
 
@@ -651,7 +678,7 @@ impl Monitor<'_> {
         let load = |c: &AtomicU64| c.load(Ordering::Relaxed);
         let c = self.counters;
         let interface = self.interface.counters().since(self.start_counters);
-        let prefilter = self.prefilter.map(PrefilterSetup::stats);
+        let prefilter = self.prefilter.as_deref().map(PrefilterSetup::stats);
         LiveStats {
             interface: self.interface.name.clone(),
             backend: format!("{:?}", self.backend).to_lowercase(),
@@ -662,7 +689,7 @@ impl Monitor<'_> {
             truncated: load(&c.truncated),
             drops: Drops {
                 nic: interface.nic_dropped,
-                kernel: interface.kernel_dropped + load(&c.filter_dropped),
+                kernel: interface.kernel_dropped,
                 ring: load(&c.ring_dropped),
                 prefilter_policy: prefilter.as_ref().map_or(0, |p| p.dropped_packets),
                 worker_queue: self.queue_drops.load(Ordering::Relaxed),

@@ -1,10 +1,14 @@
-//! `otsensor live --xdp`: loads the eBPF prefilter, fills its pass list from
-//! the decoders' registry (plus `--pass-port`), and attaches it — XDP on the
-//! interface, or a socket filter on each capture socket where XDP is not
-//! available (said on stderr).
+//! `otsensor live --xdp`: loads the eBPF prefilter, fills its pass list
+//! (the decoders' registered ports and ethertypes, the ports the policy
+//! names, `--pass-port`), and attaches it — XDP on the interface, or a
+//! socket filter on each capture socket where XDP is not available (said on
+//! stderr). SIGHUP re-reads the policy and rewrites the pass list in place.
 
 use std::os::fd::BorrowedFd;
 
+use std::path::PathBuf;
+
+use otsensor::analysis::policy::{PassPort, Policy};
 use otsensor::capture::live::Interface;
 use otsensor::capture::live::prefilter::{
     Attachment, PassTables, Prefilter, PrefilterError, ProtocolCounts,
@@ -26,45 +30,6 @@ pub enum XdpMode {
     Socket,
 }
 
-/// An extra port for the pass list: `tcp/5020` or `udp/20000=dnp3`.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct PassPort {
-    pub tcp: bool,
-    pub port: u16,
-    pub name: &'static str,
-}
-
-pub fn parse_pass_port(text: &str) -> Result<PassPort, String> {
-    let (spec, name) = match text.split_once('=') {
-        Some((spec, name)) => (spec, Some(name)),
-        None => (text, None),
-    };
-    let (transport, port) = spec
-        .split_once('/')
-        .ok_or_else(|| format!("{text:?}: expected tcp/PORT or udp/PORT[=PROTOCOL]"))?;
-    let tcp = match transport {
-        "tcp" => true,
-        "udp" => false,
-        other => return Err(format!("{other:?}: expected tcp or udp")),
-    };
-    let port: u16 = port
-        .parse()
-        .map_err(|_| format!("{port:?}: not a port number"))?;
-    // Names must live as long as the counters that show them.
-    let name: &'static str = match name {
-        Some(n) => match wire_signatures().iter().find(|s| s.protocol.name() == n) {
-            Some(s) => s.protocol.name(),
-            None => {
-                return Err(format!(
-                    "{n:?}: not a decoded protocol (see `otsensor rules names`)"
-                ));
-            }
-        },
-        None => "extra",
-    };
-    Ok(PassPort { tcp, port, name })
-}
-
 /// What the prefilter counted, for the statistics.
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct PrefilterStats {
@@ -79,13 +44,19 @@ pub struct PrefilterStats {
 
 pub struct PrefilterSetup {
     prefilter: Prefilter,
+    /// `--pass-port`, kept for the lists made on SIGHUP.
+    cli_ports: Vec<PassPort>,
 }
 
 impl PrefilterSetup {
     pub fn describe(&self) -> String {
         match self.prefilter.attachment() {
             Attachment::Xdp(mode) => {
-                format!("XDP ({mode} mode), bulk traffic dropped in the kernel")
+                let refused = match self.prefilter.refused_mode() {
+                    Some(why) => format!("; not {why}"),
+                    None => String::new(),
+                };
+                format!("XDP ({mode} mode{refused}), bulk traffic dropped in the kernel")
             }
             Attachment::SocketFilter => {
                 "socket filter on each capture socket, bulk traffic dropped in the kernel".into()
@@ -122,17 +93,25 @@ impl PrefilterSetup {
     }
 }
 
+/// The pass list of `policy` with the command line's extra ports.
+fn pass_tables(policy: &Policy, cli_ports: &[PassPort]) -> Result<PassTables, PrefilterError> {
+    let mut extra = policy.prefilter_ports();
+    extra.extend_from_slice(cli_ports);
+    PassTables::with_extra(&wire_signatures(), &extra)
+}
+
 pub fn setup(
     args: &LiveArgs,
+    policy: &Policy,
     interface: &Interface,
     sockets: &[Option<libc::c_int>],
 ) -> Result<PrefilterSetup, PrefilterError> {
     let mut prefilter = Prefilter::load(args.xdp_object.as_deref())?;
-    let mut tables = PassTables::from_signatures(&wire_signatures())?;
-    for extra in &args.pass_port {
-        tables.add_port(extra.tcp, extra.port, extra.name);
-    }
-    prefilter.set_pass_list(&tables)?;
+    prefilter.set_pass_list(&pass_tables(policy, &args.pass_port)?)?;
+    let setup = |prefilter| PrefilterSetup {
+        prefilter,
+        cli_ports: args.pass_port.clone(),
+    };
     use otsensor::capture::live::prefilter::XdpMode as Mode;
     let xdp = match args.xdp_mode {
         XdpMode::Auto => Some(None),
@@ -142,8 +121,9 @@ pub fn setup(
     };
     if let Some(mode) = xdp {
         match prefilter.attach_xdp(interface, mode) {
-            Ok(()) => return Ok(PrefilterSetup { prefilter }),
-            Err(e) if args.xdp_mode == XdpMode::Auto => {
+            Ok(()) => return Ok(setup(prefilter)),
+            // A missing capability is the operator's to fix, not a reason to fall back.
+            Err(e) if args.xdp_mode == XdpMode::Auto && !e.is_permission() => {
                 eprintln!(
                     "otsensor: XDP is not available here ({e}); using the socket filter instead"
                 );
@@ -162,45 +142,47 @@ pub fn setup(
         )
     })?;
     prefilter.attach_socket_filters(&fds)?;
-    Ok(PrefilterSetup { prefilter })
+    Ok(setup(prefilter))
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn pass_ports_name_a_transport_a_port_and_maybe_a_protocol() {
-        assert_eq!(
-            parse_pass_port("tcp/5020=modbus"),
-            Ok(PassPort {
-                tcp: true,
-                port: 5020,
-                name: "modbus"
-            })
-        );
-        assert_eq!(
-            parse_pass_port("udp/9999"),
-            Ok(PassPort {
-                tcp: false,
-                port: 9999,
-                name: "extra"
-            })
-        );
-        assert!(
-            parse_pass_port("sctp/1")
-                .unwrap_err()
-                .contains("tcp or udp")
-        );
-        assert!(
-            parse_pass_port("tcp/70000")
-                .unwrap_err()
-                .contains("not a port")
-        );
-        assert!(
-            parse_pass_port("tcp/1=nope")
-                .unwrap_err()
-                .contains("not a decoded protocol")
-        );
+/// Re-reads the policy at `paths` (SIGHUP) and rewrites the pass list from
+/// it, without reloading the program. A policy with mistakes changes
+/// nothing: they are printed (file:line:column) and the list stays.
+pub fn reload(setup: &mut PrefilterSetup, paths: &[PathBuf]) {
+    let policy = match crate::rules::read_policy(paths) {
+        Ok(policy) => policy,
+        Err(e) => {
+            eprintln!(
+                "otsensor: SIGHUP: the policy has mistakes; the prefilter's pass list stays as it was:\n{e}"
+            );
+            return;
+        }
+    };
+    let tables = match pass_tables(&policy, &setup.cli_ports) {
+        Ok(tables) => tables,
+        Err(e) => {
+            eprintln!("otsensor: SIGHUP: {e}; the prefilter's pass list stays as it was");
+            return;
+        }
+    };
+    match setup.prefilter.set_pass_list(&tables) {
+        Ok(()) => {
+            let (tcp, udp, ether_types) = tables.sizes();
+            let named: Vec<String> = policy
+                .prefilter_ports()
+                .iter()
+                .map(PassPort::to_string)
+                .collect();
+            eprintln!(
+                "otsensor: SIGHUP: policy re-read; the prefilter passes {tcp} TCP ports, {udp} UDP ports \
+                 and {ether_types} ethertypes (the policy's own: {}); the analysis keeps the rules it started with",
+                if named.is_empty() {
+                    "none".into()
+                } else {
+                    named.join(", ")
+                }
+            );
+        }
+        Err(e) => eprintln!("otsensor: SIGHUP: rewriting the prefilter's pass list: {e}"),
     }
 }

@@ -30,42 +30,98 @@ pub fn stop_requested() -> bool {
     STOP_SIGNAL.load(Ordering::Relaxed)
 }
 
+/// Set by SIGHUP: re-read the policy.
+static RELOAD_SIGNAL: AtomicBool = AtomicBool::new(false);
+
+extern "C" fn on_reload_signal(_: libc::c_int) {
+    RELOAD_SIGNAL.store(true, Ordering::Relaxed);
+}
+
+/// SIGHUP asks for the policy to be re-read (instead of ending the process).
+pub fn catch_reload_signal() {
+    // SAFETY: installs an async-signal-safe handler (one atomic store).
+    unsafe {
+        let mut action: libc::sigaction = std::mem::zeroed();
+        action.sa_sigaction = on_reload_signal as *const () as libc::sighandler_t;
+        libc::sigemptyset(&mut action.sa_mask);
+        libc::sigaction(libc::SIGHUP, &action, std::ptr::null_mut());
+    }
+}
+
+/// Whether SIGHUP arrived since the last call.
+pub fn take_reload_request() -> bool {
+    RELOAD_SIGNAL.swap(false, Ordering::Relaxed)
+}
+
 /// Who the process runs as after [`drop_privileges`].
 pub struct Dropped {
     pub user: String,
 }
 
-/// Becomes `user` (when running as root) and drops every capability.
-/// `None` user keeps the current one (still dropping capabilities).
+/// The user to become after opening the sockets: `--user`, else `nobody`
+/// when running as root, else none (the process stays who it is). Only
+/// root can become another user: `--user` naming someone else is refused
+/// otherwise, before anything is opened.
+pub fn capture_user(user: Option<&str>) -> Result<Option<String>, String> {
+    // SAFETY: plain getter.
+    let euid = unsafe { libc::geteuid() };
+    match user {
+        None if euid == 0 => Ok(Some("nobody".into())),
+        None => Ok(None),
+        Some(name) => {
+            let (uid, _) = lookup_user(name)?;
+            if euid != 0 && uid != euid {
+                return Err(format!(
+                    "--user {name}: becoming another user needs root, and otsensor runs as \
+                     uid {euid}: leave --user out (it drops its capabilities all the same), \
+                     or start it as root"
+                ));
+            }
+            Ok(Some(name.to_string()))
+        }
+    }
+}
+
+/// Becomes `user` (when it is not who the process is already) and drops
+/// every capability; `None` keeps the current user. Must run before any
+/// thread starts: a capability set belongs to a thread, so one started
+/// earlier would keep its own.
 pub fn drop_privileges(user: Option<&str>) -> Result<Dropped, String> {
+    let threads = fs::read_dir("/proc/self/task").map_or(1, |tasks| tasks.count());
+    if threads > 1 {
+        return Err(format!(
+            "dropping privileges with {threads} threads running: each would keep its own capabilities"
+        ));
+    }
     // SAFETY: plain getters.
-    let (uid, euid) = unsafe { (libc::getuid(), libc::geteuid()) };
+    let (euid, egid) = unsafe { (libc::geteuid(), libc::getegid()) };
     let dropped = match user {
-        Some(name) if uid == 0 || euid == 0 => {
+        Some(name) => {
             let (to_uid, to_gid) = lookup_user(name)?;
-            // SAFETY: plain syscalls; glibc applies set*id to every thread.
-            unsafe {
-                if libc::setgroups(0, std::ptr::null()) != 0 {
-                    return Err(format!("dropping supplementary groups: {}", last_error()));
-                }
-                if libc::setgid(to_gid) != 0 {
-                    return Err(format!("becoming group {to_gid}: {}", last_error()));
-                }
-                if libc::setuid(to_uid) != 0 {
-                    return Err(format!("becoming user {name}: {}", last_error()));
+            if (to_uid, to_gid) != (euid, egid) {
+                // SAFETY: plain syscalls, on the only thread.
+                unsafe {
+                    if libc::setgroups(0, std::ptr::null()) != 0 {
+                        return Err(format!("dropping supplementary groups: {}", last_error()));
+                    }
+                    if libc::setgid(to_gid) != 0 {
+                        return Err(format!("becoming group {to_gid}: {}", last_error()));
+                    }
+                    if libc::setuid(to_uid) != 0 {
+                        return Err(format!("becoming user {name}: {}", last_error()));
+                    }
                 }
             }
             Dropped {
                 user: name.to_string(),
             }
         }
-        _ => {
-            clear_capabilities()?;
-            Dropped {
-                user: format!("uid {uid}"),
-            }
-        }
+        None => Dropped {
+            user: format!("uid {euid}"),
+        },
     };
+    // Becoming another user cleared them already; staying (or `--user root`) did not.
+    clear_capabilities()?;
     // SAFETY: plain prctl; no new privileges through exec from here on.
     unsafe { libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) };
     match effective_capabilities() {
@@ -108,8 +164,9 @@ fn lookup_user(name: &str) -> Result<(u32, u32), String> {
     Ok(unsafe { ((*entry).pw_uid, (*entry).pw_gid) })
 }
 
-/// Clears the permitted, effective and inheritable sets (for a non-root
-/// process given capabilities with setcap).
+/// Clears the permitted, effective and inheritable sets of this thread
+/// (the ambient set follows), for a process given capabilities with setcap
+/// or started as root that stays root.
 fn clear_capabilities() -> Result<(), String> {
     #[repr(C)]
     struct Header {

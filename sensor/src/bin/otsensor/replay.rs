@@ -188,27 +188,7 @@ pub fn save(
     report: &ReplayReport,
 ) -> Result<(), Failure> {
     if let Some(store) = store {
-        let findings = &report.findings;
-        let run = RunFindings {
-            alerts: &findings.alerts,
-            conduits: &findings.conduits,
-            first_ts: report.first_ts,
-            last_ts: report.last_ts,
-        };
-        store
-            .save_run(
-                &findings.inventory,
-                &findings.changes,
-                names,
-                report.packets.packets,
-                Some(&run),
-            )
-            .map_err(|e| Failure::Runtime(e.to_string()))?;
-        if let Some(baseline) = &findings.baseline {
-            store
-                .save_baseline(baseline)
-                .map_err(|e| Failure::Runtime(e.to_string()))?;
-        }
+        save_to_store(store, names, report)?;
     }
     if let Some(dir) = out {
         write_file(dir, STATS_FILE, |out| stats::write(report, out))?;
@@ -248,6 +228,37 @@ pub fn nothing_read(report: &ReplayReport) -> Result<(), Failure> {
 }
 
 /// The baseline kept in `store` by an earlier `--learn`, to judge against.
+/// Saves a run in the store: inventory, changes, alerts, observed
+/// conduits and policy, in one transaction, then the baseline.
+pub fn save_to_store(
+    store: &mut Store,
+    names: &[String],
+    report: &ReplayReport,
+) -> Result<(), Failure> {
+    let findings = &report.findings;
+    let run = RunFindings {
+        alerts: &findings.alerts,
+        conduits: &findings.conduits,
+        first_ts: report.first_ts,
+        last_ts: report.last_ts,
+    };
+    store
+        .save_run(
+            &findings.inventory,
+            &findings.changes,
+            names,
+            report.packets.packets,
+            Some(&run),
+        )
+        .map_err(|e| Failure::Runtime(e.to_string()))?;
+    if let Some(baseline) = &findings.baseline {
+        store
+            .save_baseline(baseline)
+            .map_err(|e| Failure::Runtime(e.to_string()))?;
+    }
+    Ok(())
+}
+
 pub fn saved_baseline(store: &Store, policy: &Policy) -> Result<Option<Baseline>, Failure> {
     let saved = store
         .load_baseline()

@@ -11,9 +11,8 @@ const SNAPLEN: i32 = 65_535;
 
 pub struct PcapCapture {
     handle: pcap::Capture<pcap::Active>,
-    /// Drop counts already reported (libpcap's are totals).
+    /// Ring drops already reported (libpcap's are totals).
     dropped: u64,
-    if_dropped: u64,
     /// The last read found a frame: read again before waiting.
     waited: bool,
 }
@@ -64,7 +63,6 @@ impl PcapCapture {
         Ok(PcapCapture {
             handle,
             dropped: 0,
-            if_dropped: 0,
             waited: false,
         })
     }
@@ -110,17 +108,15 @@ impl Capture for PcapCapture {
         }
     }
 
+    /// Only `ps_drop` (the ring was full). libpcap's `ps_ifdrop` is read from
+    /// the interface's own counters (rx_missed_errors + rx_fifo_errors),
+    /// which the statistics take from the interface for every backend:
+    /// adding it would count those drops twice.
     fn update_drops(&mut self, counters: &LiveCounters) {
         if let Ok(stats) = self.handle.stats() {
             let dropped = u64::from(stats.dropped);
-            let if_dropped = u64::from(stats.if_dropped);
             bump(&counters.ring_dropped, dropped.saturating_sub(self.dropped));
-            bump(
-                &counters.filter_dropped,
-                if_dropped.saturating_sub(self.if_dropped),
-            );
             self.dropped = dropped;
-            self.if_dropped = if_dropped;
         }
     }
 

@@ -7,6 +7,7 @@
 //! Nothing here transmits: sockets are opened for receiving only.
 
 mod afpacket;
+pub mod capabilities;
 mod interface;
 #[cfg(feature = "pcap")]
 mod libpcap;
@@ -66,8 +67,6 @@ pub struct LiveCounters {
     pub outgoing_skipped: AtomicU64,
     /// Frames the kernel dropped because the ring (or libpcap's buffer) was full.
     pub ring_dropped: AtomicU64,
-    /// Frames the socket filter (prefilter fallback) or the interface dropped before the ring.
-    pub filter_dropped: AtomicU64,
     /// Frames cut short because they did not fit a ring frame or the snaplen.
     pub truncated: AtomicU64,
     /// Sockets that stopped on an error (the interface went away).

@@ -1,13 +1,16 @@
 //! The eBPF prefilter's loader: loads the object `cargo xtask build-ebpf`
-//! built, fills the pass list from the decoders' registry, attaches the XDP
-//! program to the interface (or the socket filter to each capture socket
-//! where XDP is unavailable) and reads the per-CPU counters.
+//! built, fills the pass list (the decoders' registry and the policy's
+//! ports), attaches the XDP program to the interface (or the socket filter
+//! to each capture socket where XDP is unavailable) and reads the per-CPU
+//! counters.
 //!
 //! XDP is attached through a BPF link held by this process: dropping the
 //! [`Prefilter`], or the process ending in any way, detaches it, and no
 //! privilege is needed for that. The maps stay readable and writable through
-//! the descriptors held here after privileges are dropped, so the pass list
-//! can be changed while capturing without reloading the program.
+//! the descriptors held here after privileges are dropped (Linux 6.5 and
+//! later; before, with unprivileged eBPF disabled, every bpf() call needed
+//! CAP_BPF), so the pass list can be changed while capturing without
+//! reloading the program.
 
 use std::os::fd::BorrowedFd;
 use std::path::{Path, PathBuf};
@@ -18,6 +21,8 @@ use aya::{Ebpf, Pod};
 use otsensor_prefilter::{Counter, FIRST_LISTED, MAX_PROTOCOLS, NOT_LISTED, class};
 
 use super::Interface;
+use super::capabilities::{self, CAP_NET_ADMIN, Capability};
+use crate::analysis::policy::PassPort;
 use crate::protocols::WireSignature;
 
 pub use aya::programs::XdpMode;
@@ -37,10 +42,9 @@ pub enum PrefilterError {
     NotBuilt(Vec<PathBuf>),
     #[error("loading the eBPF prefilter {path}: {reason}")]
     Load { path: String, reason: String },
-    #[error(
-        "loading the eBPF prefilter: permission denied: needs CAP_BPF and CAP_NET_ADMIN (run as root, or `setcap cap_net_raw,cap_net_admin,cap_bpf+ep` on the binary)"
-    )]
-    Permission,
+    /// The kernel said EPERM: `needs` names the capabilities and which are missing.
+    #[error("{what}: permission denied: {needs}")]
+    Permission { what: String, needs: String },
     #[error("the eBPF prefilter's {what}: {reason}")]
     Map { what: &'static str, reason: String },
     #[error("attaching the XDP prefilter to {interface}: {reason}")]
@@ -49,6 +53,54 @@ pub enum PrefilterError {
     SocketAttach(String),
     #[error("the pass list has {0} protocols; the prefilter counts at most {1}")]
     TooManyProtocols(usize, u32),
+}
+
+impl PrefilterError {
+    /// A missing capability (or another refusal by the kernel), not a lack of XDP support.
+    pub fn is_permission(&self) -> bool {
+        matches!(self, PrefilterError::Permission { .. })
+    }
+}
+
+/// The error for a step the kernel refused: a permission error naming the
+/// capabilities `needed` (and which of them this process lacks) when it
+/// was EPERM, or EACCES from the verifier for want of one of them; else
+/// `other(the error with its causes)`.
+fn refused(
+    e: &(dyn std::error::Error + 'static),
+    what: &str,
+    needed: &[Capability],
+    other: impl FnOnce(String) -> PrefilterError,
+) -> PrefilterError {
+    let denied = match os_error(e) {
+        Some(libc::EPERM) => true,
+        // The verifier refuses what it allows only to privileged programs.
+        Some(libc::EACCES) => capabilities::lacks_any(needed),
+        _ => false,
+    };
+    if denied {
+        PrefilterError::Permission {
+            what: what.to_string(),
+            needs: capabilities::explain(needed),
+        }
+    } else {
+        other(describe(e))
+    }
+}
+
+/// The OS error number somewhere in `e`'s chain of causes (aya puts it in a source).
+fn os_error(e: &(dyn std::error::Error + 'static)) -> Option<i32> {
+    let mut next = Some(e);
+    while let Some(cause) = next {
+        if let Some(code) = cause
+            .downcast_ref::<std::io::Error>()
+            .and_then(std::io::Error::raw_os_error)
+        {
+            return Some(code);
+        }
+        next = cause.source();
+    }
+    None
 }
 
 /// Where the object is looked for when no path is given: next to the
@@ -104,6 +156,8 @@ pub struct Prefilter {
     udp: Vec<u8>,
     ether_types: Vec<(u16, u8)>,
     attachment: Attachment,
+    /// Why driver mode was refused when XDP runs in generic mode instead.
+    refused_mode: Option<String>,
 }
 
 /// The pass list as the maps hold it: port → protocol id, ethertype → id.
@@ -150,19 +204,60 @@ impl PassTables {
         Ok(tables)
     }
 
-    /// Adds `port` for an extra protocol name (e.g. Modbus on 5020), or to an existing one.
-    pub fn add_port(&mut self, tcp: bool, port: u16, name: &'static str) {
+    /// The pass list of a run: the decoders' registered ports and
+    /// ethertypes, then `extra` (the policy's ports, `--pass-port`).
+    pub fn with_extra(
+        signatures: &[WireSignature],
+        extra: &[PassPort],
+    ) -> Result<PassTables, PrefilterError> {
+        let mut tables = PassTables::from_signatures(signatures)?;
+        for port in extra {
+            tables.add_port(port)?;
+        }
+        Ok(tables)
+    }
+
+    /// Adds a port: for its protocol (e.g. Modbus on 5020, taking the port
+    /// over from any other), or, with none named, as `extra` where no
+    /// protocol has it yet.
+    pub fn add_port(&mut self, port: &PassPort) -> Result<(), PrefilterError> {
+        let name = port.protocol.map_or(EXTRA, |p| p.name());
         let id = match self.names.iter().position(|&n| n == name) {
             Some(at) => at as u8,
-            None => {
+            None if self.names.len() < MAX_PROTOCOLS as usize => {
                 self.names.push(name);
                 (self.names.len() - 1) as u8
             }
+            None => {
+                return Err(PrefilterError::TooManyProtocols(
+                    self.names.len() + 1,
+                    MAX_PROTOCOLS,
+                ));
+            }
         };
-        let table = if tcp { &mut self.tcp } else { &mut self.udp };
-        table[usize::from(port)] = id;
+        let table = if port.tcp {
+            &mut self.tcp
+        } else {
+            &mut self.udp
+        };
+        let slot = &mut table[usize::from(port.port)];
+        if port.protocol.is_some() {
+            *slot = id;
+        } else {
+            claim(slot, id);
+        }
+        Ok(())
+    }
+
+    /// Listed TCP ports, UDP ports and ethertypes.
+    pub fn sizes(&self) -> (usize, usize, usize) {
+        let listed = |t: &[u8]| t.iter().filter(|&&id| id != NOT_LISTED).count();
+        (listed(&self.tcp), listed(&self.udp), self.ether_types.len())
     }
 }
+
+/// The counter name of ports listed without a protocol.
+pub const EXTRA: &str = "extra";
 
 fn claim(slot: &mut u8, id: u8) {
     if *slot == NOT_LISTED {
@@ -185,15 +280,15 @@ impl Prefilter {
             }
         };
         let ebpf = Ebpf::load_file(&path).map_err(|e| {
-            let reason = e.to_string();
-            if reason.contains("not permitted") || reason.contains("os error 1)") {
-                PrefilterError::Permission
-            } else {
-                PrefilterError::Load {
+            refused(
+                &e,
+                "loading the eBPF prefilter's maps",
+                &[capabilities::bpf()],
+                |reason| PrefilterError::Load {
                     path: path.display().to_string(),
                     reason,
-                }
-            }
+                },
+            )
         })?;
         Ok(Prefilter {
             ebpf,
@@ -202,12 +297,20 @@ impl Prefilter {
             udp: vec![NOT_LISTED; PORTS as usize],
             ether_types: Vec::new(),
             attachment: Attachment::Detached,
+            refused_mode: None,
         })
     }
 
     /// Makes the maps hold `tables`, writing only what changed; the program
-    /// sees the new list from its next packet on.
+    /// sees the new list from its next packet on. A protocol keeps the
+    /// counter slot it had under an earlier list, so that its counts go on.
     pub fn set_pass_list(&mut self, tables: &PassTables) -> Result<(), PrefilterError> {
+        let slots = tables
+            .names
+            .iter()
+            .map(|name| self.slot_of(name))
+            .collect::<Result<Vec<u8>, _>>()?;
+        let slot = |id: u8| slots[usize::from(id)];
         for (name, current, wanted) in [
             ("TCP_PORTS", &mut self.tcp, &tables.tcp),
             ("UDP_PORTS", &mut self.udp, &tables.udp),
@@ -220,11 +323,10 @@ impl Prefilter {
                 Array::try_from(map).map_err(map_error("port map"))?;
             for port in 0..PORTS {
                 let at = port as usize;
-                if current[at] != wanted[at] {
-                    array
-                        .set(port, wanted[at], 0)
-                        .map_err(map_error("port map"))?;
-                    current[at] = wanted[at];
+                let wanted = slot(wanted[at]);
+                if current[at] != wanted {
+                    array.set(port, wanted, 0).map_err(map_error("port map"))?;
+                    current[at] = wanted;
                 }
             }
         }
@@ -244,14 +346,33 @@ impl Prefilter {
                     .map_err(map_error("ethertype map"))?;
             }
         }
-        for &(ether_type, id) in &tables.ether_types {
+        let wanted: Vec<(u16, u8)> = tables
+            .ether_types
+            .iter()
+            .map(|&(ether_type, id)| (ether_type, slot(id)))
+            .collect();
+        for &(ether_type, id) in &wanted {
             ether_types
                 .insert(ether_type, id, 0)
                 .map_err(map_error("ethertype map"))?;
         }
-        self.ether_types = tables.ether_types.clone();
-        self.names = tables.names.clone();
+        self.ether_types = wanted;
         Ok(())
+    }
+
+    /// The counter slot of `name`: the one it had, or the next free one.
+    fn slot_of(&mut self, name: &'static str) -> Result<u8, PrefilterError> {
+        if let Some(at) = self.names.iter().position(|&n| n == name) {
+            return Ok(at as u8);
+        }
+        if self.names.len() >= MAX_PROTOCOLS as usize {
+            return Err(PrefilterError::TooManyProtocols(
+                self.names.len() + 1,
+                MAX_PROTOCOLS,
+            ));
+        }
+        self.names.push(name);
+        Ok((self.names.len() - 1) as u8)
     }
 
     /// Attaches the XDP program to `interface`: in `mode`, or (`None`) in
@@ -271,18 +392,39 @@ impl Prefilter {
             .ok_or_else(|| fail(format!("no program {XDP_PROGRAM} in the object")))?
             .try_into()
             .map_err(|e| fail(format!("{e}")))?;
-        program.load().map_err(|e| fail(describe(&e)))?;
+        program.load().map_err(|e| {
+            refused(
+                &e,
+                "loading the XDP program",
+                &[capabilities::bpf(), capabilities::perfmon(), CAP_NET_ADMIN],
+                fail,
+            )
+        })?;
         let modes: &[(XdpMode, &'static str)] = match mode {
             Some(XdpMode::Skb) => &[(XdpMode::Skb, "generic")],
             Some(m) => &[(m, "driver")],
             None => &[(XdpMode::Driver, "driver"), (XdpMode::Skb, "generic")],
         };
+        let what = format!("attaching XDP to {}", interface.name);
         let mut last = String::new();
         for &(mode, name) in modes {
             match program.attach(&interface.name, mode) {
                 Ok(_) => {
                     self.attachment = Attachment::Xdp(name);
+                    // Why an earlier mode was refused (driver mode, before generic).
+                    self.refused_mode = (!last.is_empty()).then_some(last);
                     return Ok(());
+                }
+                // Without the capability no mode can work: say so, not "XDP not available".
+                Err(e) if os_error(&e) == Some(libc::EPERM) => {
+                    return Err(PrefilterError::Permission {
+                        what,
+                        needs: capabilities::explain(&[CAP_NET_ADMIN]),
+                    });
+                }
+                // Drivers refuse XDP on frames larger than a page (veth, virtio-net).
+                Err(e) if os_error(&e) == Some(libc::ERANGE) => {
+                    last = format!("{name} mode: the MTU is too large for XDP in this driver");
                 }
                 Err(e) => last = format!("{name} mode: {}", describe(&e)),
             }
@@ -302,7 +444,14 @@ impl Prefilter {
             .ok_or_else(|| fail(&format!("no program {SOCKET_PROGRAM} in the object")))?
             .try_into()
             .map_err(|e| fail(&e))?;
-        program.load().map_err(|e| fail(&describe(&e)))?;
+        program.load().map_err(|e| {
+            refused(
+                &e,
+                "loading the socket filter",
+                &[capabilities::bpf(), capabilities::perfmon()],
+                PrefilterError::SocketAttach,
+            )
+        })?;
         for socket in sockets {
             program.attach(socket).map_err(|e| fail(&describe(&e)))?;
         }
@@ -312,6 +461,11 @@ impl Prefilter {
 
     pub fn attachment(&self) -> Attachment {
         self.attachment
+    }
+
+    /// Why driver mode was refused, when `attach_xdp` settled for generic mode.
+    pub fn refused_mode(&self) -> Option<&str> {
+        self.refused_mode.as_deref()
     }
 
     /// The counters, summed over CPUs, for every protocol or class that saw a packet.
@@ -412,10 +566,21 @@ mod tests {
     }
 
     #[test]
-    fn an_extra_port_joins_its_protocol() {
-        let mut tables = PassTables::from_signatures(&wire_signatures()).unwrap();
-        tables.add_port(true, 5020, "modbus");
+    fn an_extra_port_joins_its_protocol_and_an_unnamed_one_takes_no_port_over() {
+        let extra = ["tcp/5020=modbus", "tcp/80", "udp/9999", "tcp/20000=modbus"]
+            .map(|t| PassPort::parse(t).unwrap());
+        let tables = PassTables::with_extra(&wire_signatures(), &extra).unwrap();
         assert_eq!(tables.tcp[5020], tables.tcp[502]);
+        assert_eq!(tables.names[usize::from(tables.tcp[80])], "http");
+        assert_eq!(tables.names[usize::from(tables.udp[9999])], EXTRA);
+        assert_eq!(
+            tables.tcp[20000], tables.tcp[502],
+            "named: taken over from DNP3"
+        );
+        assert_eq!(tables.names[usize::from(tables.udp[20000])], "dnp3");
+        let plain = PassTables::from_signatures(&wire_signatures()).unwrap();
+        let (tcp, udp, ether) = plain.sizes();
+        assert_eq!(tables.sizes(), (tcp + 1, udp + 1, ether));
     }
 
     #[test]

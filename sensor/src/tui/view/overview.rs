@@ -161,7 +161,34 @@ fn render_drops(app: &App, area: Rect, buf: &mut Buffer) {
         counter(stage.name, stage.count);
     }
     counter("dashboard", app.snapshots_dropped());
+    prefilter_table(app, inner, &mut lines);
     Paragraph::new(lines).render(inner, buf);
+}
+
+/// The prefilter's packets passed and dropped by protocol, as many as fit
+/// below the drop counters.
+fn prefilter_table(app: &App, area: Rect, lines: &mut Vec<Line<'_>>) {
+    let s = app.snapshot();
+    let room = (area.height as usize).saturating_sub(lines.len() + 1);
+    if s.prefilter.is_empty() || room == 0 {
+        return;
+    }
+    let name_width = (area.width as usize).saturating_sub(16).max(1);
+    lines.push(Line::from(Span::styled(
+        format!(
+            "{:<name_width$}{:>8}{:>8}",
+            "prefilter", "passed", "dropped"
+        ),
+        app.theme.heading(),
+    )));
+    for p in s.prefilter.iter().take(room) {
+        lines.push(Line::from(format!(
+            "{:<name_width$}{:>8}{:>8}",
+            fit(p.name, name_width),
+            short(p.passed as f64),
+            short(p.dropped as f64)
+        )));
+    }
 }
 
 fn render_inventory(app: &App, area: Rect, buf: &mut Buffer) {
