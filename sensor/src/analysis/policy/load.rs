@@ -16,7 +16,7 @@ use super::{
     AlertPer, Allow, By, Clearing, Conduit, Distinct, FieldValue, Matcher, Policy, Principal, Rule,
     Severity, Threshold, Trigger, UNTRUSTED, Zone,
 };
-use crate::analysis::inventory::{ChangeKind, Role, parse_mac};
+use crate::analysis::inventory::{ChangeKind, Role, format_mac, parse_mac};
 use crate::event::{Classes, FunctionClass, Protocol};
 use crate::protocols;
 use crate::time::Timestamp;
@@ -238,7 +238,18 @@ impl Checker {
         let mut macs = Vec::new();
         for mac in &spec.macs {
             match parse_mac(mac.get_ref()) {
-                Some(m) => macs.push(m),
+                Some(m) => match earlier.iter().find(|z| z.macs.contains(&m)) {
+                    Some(zone) => self.error_at(
+                        source,
+                        mac,
+                        format!(
+                            "{} is already in zone {:?}: an address must belong to one zone",
+                            format_mac(&m),
+                            zone.name
+                        ),
+                    ),
+                    None => macs.push(m),
+                },
                 None => self.error_at(source, mac, format!("bad MAC address {:?}", mac.get_ref())),
             }
         }
