@@ -91,6 +91,31 @@ fn zones_sharing_a_mac_address_name_the_first_zone() {
 }
 
 #[test]
+fn a_built_in_check_can_be_switched_off_but_not_replaced() {
+    let dir = tempfile::tempdir().unwrap();
+    let off = policy_file(
+        dir.path(),
+        "off.toml",
+        "[[rule]]\nid = \"OT-NET-001\"\nenabled = false\n\n\
+         [[rule]]\nid = \"OT-BASE-001\"\nenabled = false\n",
+    );
+    let out = run(&["rules", "check", off.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = "[[rule]]\nid = \"OT-ZONE-001\"\ntitle = \"Zones that talk\"\nseverity = \"low\"\n";
+    assert_eq!(
+        message(dir.path(), "rules.toml", text),
+        "rules.toml:2:6: \"OT-ZONE-001\" is a built-in check: it can be switched off \
+         (enabled = false), not replaced\n"
+    );
+    let text = "[[rule]]\nid = \"OT-NET-01\"\nenabled = false\n";
+    assert_eq!(
+        message(dir.path(), "typo.toml", text),
+        "typo.toml:2:6: rule \"OT-NET-01\" is disabled but no earlier rule or built-in \
+         check has that id\n"
+    );
+}
+
+#[test]
 fn a_conduit_naming_an_unknown_zone_lists_the_zones() {
     let dir = tempfile::tempdir().unwrap();
     let text = "[[zone]]\nname = \"a\"\ncidrs = [\"10.0.0.0/24\"]\nsecurity_level = 2\n\n\

@@ -43,6 +43,7 @@ struct Builtin {
 const NO_CONDUIT: Builtin = Builtin {
     id: "OT-ZONE-001",
     title: "Traffic between zones that no conduit joins",
+    description: "Two declared zones exchanged traffic although no conduit joins them: the zone model says they do not talk at all (deny all, permit by exception).",
     severity: Severity::High,
     iec62443: &["SR 5.1", "SR 5.2"],
     mitre: &["T0886"],
@@ -50,6 +51,7 @@ const NO_CONDUIT: Builtin = Builtin {
 const NOT_PERMITTED: Builtin = Builtin {
     id: "OT-ZONE-002",
     title: "Traffic the conduit does not permit",
+    description: "A message, or an undecoded flow, crossed a conduit that permits nothing like it: its protocol, function class or function code is in none of the conduit's allows.",
     severity: Severity::High,
     iec62443: &["SR 5.2", "SR 5.2 RE 1"],
     mitre: &["T0886"],
@@ -57,6 +59,7 @@ const NOT_PERMITTED: Builtin = Builtin {
 const WRONG_INITIATOR: Builtin = Builtin {
     id: "OT-ZONE-003",
     title: "Connection opened from the wrong side of a conduit",
+    description: "A connection across a conduit was opened from the zone that the conduit does not let initiate: the direction of trust is reversed.",
     severity: Severity::Medium,
     iec62443: &["SR 5.2"],
     mitre: &["T0886"],
@@ -64,6 +67,7 @@ const WRONG_INITIATOR: Builtin = Builtin {
 const WRITER_NOT_ALLOWED: Builtin = Builtin {
     id: "OT-ZONE-004",
     title: "Write or control across a conduit by an asset the conduit does not name as a writer",
+    description: "A write, control, program or firmware request crossed a conduit from an asset that is not among the writers of the allow that permits it.",
     severity: Severity::High,
     iec62443: &["SR 2.1", "SR 5.2"],
     mitre: &["T0855", "T0836"],
@@ -72,6 +76,7 @@ const WRITER_NOT_ALLOWED: Builtin = Builtin {
 const STORM: Builtin = Builtin {
     id: "OT-NET-001",
     title: "Broadcast or multicast storm",
+    description: "So many broadcast or multicast frames within one second that every device on the segment must handle them: a switching loop, a flooding or failing device, or a denial of service. Controllers can miss their cycle under such load.",
     severity: Severity::High,
     iec62443: &["SR 7.1", "SR 7.2"],
     mitre: &["T0814"],
@@ -86,6 +91,7 @@ pub const STORM_FRAMES_PER_SECOND: u64 = 1000;
 const NEW_ASSET: Builtin = Builtin {
     id: "OT-BASE-001",
     title: "New asset after the baseline",
+    description: "A device appeared that was not seen while the baseline was learned.",
     severity: Severity::Medium,
     iec62443: &["SR 7.8", "SR 6.2"],
     mitre: &["T0848"],
@@ -93,6 +99,7 @@ const NEW_ASSET: Builtin = Builtin {
 const NEW_TALKER: Builtin = Builtin {
     id: "OT-BASE-002",
     title: "New talker pair after the baseline",
+    description: "Two assets talk a protocol they did not use with each other while the baseline was learned.",
     severity: Severity::Medium,
     iec62443: &["SR 6.2", "SR 5.1"],
     mitre: &["T0886"],
@@ -100,6 +107,7 @@ const NEW_TALKER: Builtin = Builtin {
 const NEW_FUNCTION: Builtin = Builtin {
     id: "OT-BASE-003",
     title: "New function between known talkers",
+    description: "Two assets that talked while the baseline was learned now use a function they did not use then (a write where they only read, a restart…).",
     severity: Severity::Medium,
     iec62443: &["SR 6.2", "SR 2.1"],
     mitre: &["T0855"],
@@ -107,6 +115,7 @@ const NEW_FUNCTION: Builtin = Builtin {
 const NEW_CONDUIT: Builtin = Builtin {
     id: "OT-BASE-004",
     title: "New conduit: zones that did not talk while learning",
+    description: "Two zones exchanged traffic that did not talk at all while the baseline was learned.",
     severity: Severity::High,
     iec62443: &["SR 5.1", "SR 5.2"],
     mitre: &["T0886"],
@@ -114,6 +123,7 @@ const NEW_CONDUIT: Builtin = Builtin {
 const NEW_PROTOCOL: Builtin = Builtin {
     id: "OT-BASE-005",
     title: "New protocol on a conduit",
+    description: "Two zones that talked while the baseline was learned now talk a protocol they did not use then.",
     severity: Severity::Medium,
     iec62443: &["SR 5.2", "SR 6.2"],
     mitre: &["T0869"],
@@ -121,6 +131,7 @@ const NEW_PROTOCOL: Builtin = Builtin {
 const RATE_ABOVE: Builtin = Builtin {
     id: "OT-BASE-006",
     title: "Message rate far above the baseline",
+    description: "Two assets exchanged far more requests within 10 s than they ever did while the baseline was learned: a flood, a scan or a misbehaving client.",
     severity: Severity::Medium,
     iec62443: &["SR 7.1", "SR 6.2"],
     mitre: &["T0814", "T0806"],
@@ -128,10 +139,33 @@ const RATE_ABOVE: Builtin = Builtin {
 const SILENCE: Builtin = Builtin {
     id: "OT-BASE-007",
     title: "Cyclic traffic resumed after a silence far beyond the baseline",
+    description: "Cyclic requests between two assets resumed after a silence far longer than any gap learned: the poller, the link or the process was down.",
     severity: Severity::Low,
     iec62443: &["SR 6.2"],
     mitre: &["T0815"],
 };
+
+/// Every built-in check: a policy may switch one off by its id
+/// (`enabled = false`), not replace it.
+const BUILTINS: [&Builtin; 12] = [
+    &NO_CONDUIT,
+    &NOT_PERMITTED,
+    &WRONG_INITIATOR,
+    &WRITER_NOT_ALLOWED,
+    &STORM,
+    &NEW_ASSET,
+    &NEW_TALKER,
+    &NEW_FUNCTION,
+    &NEW_CONDUIT,
+    &NEW_PROTOCOL,
+    &RATE_ABOVE,
+    &SILENCE,
+];
+
+/// Whether `id` is a built-in check's.
+pub fn is_builtin(id: &str) -> bool {
+    BUILTINS.iter().any(|b| b.id == id)
+}
 
 /// The two ends of what is being judged.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -943,11 +977,19 @@ impl Engine {
         detail: String,
         inventory: &Inventory,
     ) {
+        if self
+            .policy
+            .disabled_builtins
+            .iter()
+            .any(|id| id == builtin.id)
+        {
+            return;
+        }
         let source = Raise {
             id: builtin.id.to_string(),
             per: AlertPer::Function,
             title: builtin.title.to_string(),
-            description: String::new(),
+            description: builtin.description.to_string(),
             severity: builtin.severity,
             iec62443: builtin.iec62443.iter().map(|s| s.to_string()).collect(),
             mitre: builtin.mitre.iter().map(|s| s.to_string()).collect(),

@@ -14,7 +14,7 @@ use super::schema::{
 };
 use super::{
     AlertPer, Allow, By, Clearing, Conduit, Distinct, FieldValue, Matcher, Policy, Principal, Rule,
-    Severity, Threshold, Trigger, UNTRUSTED, Zone,
+    Severity, Threshold, Trigger, UNTRUSTED, Zone, is_builtin,
 };
 use crate::analysis::inventory::{ChangeKind, Role, format_mac, parse_mac};
 use crate::event::{Classes, FunctionClass, Protocol};
@@ -158,6 +158,12 @@ pub fn load(sources: &[Source]) -> Result<Policy, PolicyErrors> {
             }
         }
     }
+    policy.disabled_builtins = policy
+        .rules
+        .iter()
+        .filter(|r| !r.enabled && is_builtin(&r.id))
+        .map(|r| r.id.clone())
+        .collect();
     policy.rules.retain(|r| r.enabled);
     if checker.errors.is_empty() {
         Ok(policy)
@@ -484,15 +490,25 @@ impl Checker {
         let before = self.errors.len();
         let id = spec.id.get_ref().clone();
         let replaces = policy.rules.iter().any(|r| r.id == id);
+        let builtin = is_builtin(&id);
         if !spec.enabled {
-            if !replaces {
+            if !replaces && !builtin {
                 self.error_at(
                     source,
                     &spec.id,
-                    format!("rule {id:?} is disabled but no earlier rule has that id"),
+                    format!(
+                        "rule {id:?} is disabled but no earlier rule or built-in check has that id"
+                    ),
                 );
             }
             return Some(Rule::disabled(id));
+        }
+        if builtin {
+            self.error_at(
+                source,
+                &spec.id,
+                format!("{id:?} is a built-in check: it can be switched off (enabled = false), not replaced"),
+            );
         }
         let title = match &spec.title {
             Some(title) => title.get_ref().clone(),

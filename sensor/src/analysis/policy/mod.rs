@@ -14,7 +14,7 @@ use std::net::IpAddr;
 use ipnet::IpNet;
 
 pub use alert::{Alert, AlertEnd, Evidence as AlertEvidence, Severity};
-pub use engine::{Engine, Outcome, is_public};
+pub use engine::{Engine, Outcome, is_builtin, is_public};
 pub use load::{PolicyError, PolicyErrors, Source, load};
 
 use crate::analysis::inventory::{ChangeKind, Role};
@@ -30,6 +30,8 @@ pub struct Policy {
     pub zones: Vec<Zone>,
     pub conduits: Vec<Conduit>,
     pub rules: Vec<Rule>,
+    /// Built-in checks (OT-ZONE-*, OT-NET-001, OT-BASE-*) switched off by id.
+    pub disabled_builtins: Vec<String>,
 }
 
 impl Policy {
