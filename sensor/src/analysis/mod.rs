@@ -198,7 +198,7 @@ impl Analyzer {
     pub fn finish(self) -> Findings {
         let assets = self.inventory.assets();
         let conduits = self.conduits.finish(self.policy.policy(), &assets);
-        let outcome = self.policy.finish();
+        let outcome = self.policy.finish(&self.inventory);
         Findings {
             conduits,
             alerts: outcome.alerts,

@@ -30,11 +30,17 @@ const MAX_GROUPS: usize = 65_536;
 const MAX_PENDING: usize = 10_000;
 /// Addresses whose DNS or TLS names are remembered.
 const MAX_NAMES: usize = 65_536;
+/// Packet time a UDP server has to answer before flow thresholds count the
+/// flow as an unanswered probe (devices answer polls within milliseconds).
+const ANSWER_WAIT: Timestamp = Timestamp(5_000_000_000);
+/// UDP flows waiting for an answer; beyond, new ones count at once.
+const MAX_UNANSWERED: usize = 65_536;
 
 /// The built-in conduit checks (they apply once zones and conduits are declared).
 struct Builtin {
     id: &'static str,
     title: &'static str,
+    description: &'static str,
     severity: Severity,
     iec62443: &'static [&'static str],
     mitre: &'static [&'static str],
@@ -220,6 +226,19 @@ pub struct Engine {
     /// Group-addressed frames of the second being counted, and whether it
     /// was raised already.
     storm: (SecondCount, bool),
+    /// UDP flows whose server has not answered yet, for the flow thresholds
+    /// (a poll answered is not a probe), by flow id; with their deadlines
+    /// in the order they opened.
+    unanswered: HashMap<u64, Opening>,
+    unanswered_order: VecDeque<(Timestamp, u64)>,
+}
+
+/// A flow's first packet, as flow rules judge it.
+struct Opening {
+    ends: Ends,
+    context: Context,
+    key: crate::flow::FlowKey,
+    dst_port: u16,
 }
 
 /// What the engine leaves when the input ends.
@@ -280,6 +299,8 @@ impl Engine {
             baseline: None,
             deviations: Vec::new(),
             storm: (SecondCount::default(), false),
+            unanswered: HashMap::new(),
+            unanswered_order: VecDeque::new(),
         }
     }
 
@@ -510,30 +531,30 @@ impl Engine {
             protocol: None,
             function: None,
         };
+        if !self.unanswered_order.is_empty() {
+            if !start.opens {
+                // The other side's first packet: the flow was answered.
+                self.unanswered.remove(&start.id);
+            }
+            self.count_unanswered(Some(start.ts), inventory);
+        }
         if start.opens {
-            let dst_port = start.key.endpoint(start.client.other()).port;
-            let seen = Occurrence {
-                ts: start.ts,
-                flow: start.id,
-                dst_port: Some(dst_port),
-                event: None,
+            let opening = Opening {
+                ends,
+                context: context.clone(),
+                key: start.key,
+                dst_port: start.key.endpoint(start.client.other()).port,
             };
-            for at in 0..self.flow_rules.len() {
-                let rule = self.flow_rules[at];
-                // Thresholds count connection attempts, not connections open before the capture.
-                if start.midstream && self.policy.rules[rule].threshold.is_some() {
-                    continue;
-                }
-                if self.policy.rules[rule].fires_on_ends(
-                    &ends,
-                    Some(dst_port),
-                    &self.policy,
-                    inventory,
-                ) && self.threshold_reached(rule, &seen, &ends)
-                {
-                    let detail = self.flow_detail(&start.key, dst_port);
-                    self.raise_rule(rule, &ends, context.clone(), detail, inventory);
-                }
+            self.judge_opening(&opening, false, inventory);
+            // Thresholds count connection attempts: TCP flows not open before
+            // the capture, and UDP flows once their server leaves them unanswered.
+            let udp = start.key.ether_type == 0 && start.key.proto == 17;
+            if udp && self.unanswered_order.len() < MAX_UNANSWERED {
+                self.unanswered_order
+                    .push_back((Timestamp(start.ts.0 + ANSWER_WAIT.0), start.id));
+                self.unanswered.insert(start.id, opening);
+            } else if !start.midstream {
+                self.judge_opening(&opening, true, inventory);
             }
         }
         // Only the client's first packet says who initiated.
@@ -577,6 +598,55 @@ impl Engine {
                     );
                 }
             }
+        }
+    }
+
+    /// The flow rules without a threshold (`counted` false), or those with one, on a flow's opening.
+    fn judge_opening(&mut self, opening: &Opening, counted: bool, inventory: &Inventory) {
+        let seen = Occurrence {
+            ts: opening.context.ts,
+            flow: opening.context.flow.unwrap_or(0),
+            dst_port: Some(opening.dst_port),
+            event: None,
+        };
+        for at in 0..self.flow_rules.len() {
+            let rule = self.flow_rules[at];
+            if self.policy.rules[rule].threshold.is_some() != counted {
+                continue;
+            }
+            if self.policy.rules[rule].fires_on_ends(
+                &opening.ends,
+                Some(opening.dst_port),
+                &self.policy,
+                inventory,
+            ) && self.threshold_reached(rule, &seen, &opening.ends)
+            {
+                let detail = self.flow_detail(&opening.key, opening.dst_port);
+                self.raise_rule(
+                    rule,
+                    &opening.ends,
+                    opening.context.clone(),
+                    detail,
+                    inventory,
+                );
+            }
+        }
+    }
+
+    /// Counts the UDP flows left unanswered past their deadline (before
+    /// `now`; all of them at the end of the input) on the flow thresholds.
+    fn count_unanswered(&mut self, now: Option<Timestamp>, inventory: &Inventory) {
+        while let Some(&(deadline, id)) = self.unanswered_order.front() {
+            if now.is_some_and(|now| deadline >= now) {
+                break;
+            }
+            self.unanswered_order.pop_front();
+            if let Some(opening) = self.unanswered.remove(&id) {
+                self.judge_opening(&opening, true, inventory);
+            }
+        }
+        if self.unanswered.is_empty() {
+            self.unanswered_order.clear();
         }
     }
 
@@ -778,8 +848,10 @@ impl Engine {
 
     /// All alerts raised, in the order they first happened. Matches still
     /// inside their clearing window when the input ends are not raised: the
-    /// capture ended before it could tell.
-    pub fn finish(mut self) -> Outcome {
+    /// capture ended before it could tell. UDP flows still waiting for an
+    /// answer count as unanswered: none came before the capture ended.
+    pub fn finish(mut self, inventory: &Inventory) -> Outcome {
+        self.count_unanswered(None, inventory);
         self.alerts.sort_by_key(|a| (a.seq, a.ts));
         // Names learned after an alert was raised (a TLS server name follows the connection).
         for alert in &mut self.alerts {
