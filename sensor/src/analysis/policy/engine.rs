@@ -478,7 +478,12 @@ impl Engine {
             if self.policy.rules[rule].fires_on_event(event, &self.policy, inventory)
                 && self.threshold_reached(rule, &seen, &ends)
             {
-                let detail = describe(event);
+                let mut detail = describe(event);
+                // A rule on anomalies says which ones it saw.
+                if self.policy.rules[rule].matcher.anomalies.is_some() {
+                    let anomalies: Vec<&str> = event.pdu.anomalies.iter().collect();
+                    detail = format!("{detail}: {}", anomalies.join(", "));
+                }
                 match &self.policy.rules[rule].cleared_by {
                     Some(clearing) if self.pending.len() < MAX_PENDING => {
                         let deadline = Timestamp(h.ts.0 + clearing.within.0);
