@@ -3,6 +3,8 @@
 #![allow(dead_code)] // each test file uses a different subset
 
 pub mod craft;
+pub mod detect;
+pub mod payload;
 pub mod syslog;
 pub mod tmux;
 
