@@ -53,7 +53,6 @@ fn arp_matches_wireshark_frame_by_frame() {
     let mut mismatches = Vec::new();
     for capture in &captures {
         let outcome = compare(capture, &ARP, &[]);
-        report(&outcome);
         frames += outcome.frames;
         for event in outcome.events.iter().filter(|e| e["protocol"] == "arp") {
             assert_eq!(event["transport"], "ethernet");

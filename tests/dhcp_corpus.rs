@@ -94,7 +94,6 @@ fn dhcp_matches_wireshark_frame_by_frame() {
     let mut mismatches = Vec::new();
     for capture in &captures {
         let outcome = compare(capture, &DHCP, &[]);
-        report(&outcome);
         frames += outcome.frames;
         for event in outcome.events.iter().filter(|e| e["protocol"] == "dhcp") {
             assert!(event.get("anomalies").is_none(), "{event}");

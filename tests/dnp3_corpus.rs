@@ -6,7 +6,6 @@
 
 mod common;
 
-use std::collections::BTreeMap;
 use std::path::Path;
 
 use common::*;
@@ -26,6 +25,8 @@ const DECODED_ONLY_BY_WIRESHARK: &[(&str, &[u64])] = &[(
         440, 441, 455, 456, 482, 483, 515, 516,
     ],
 )];
+const WHY_DECODED_ONLY_BY_WIRESHARK: &str = "a TCP fast retransmission, which Wireshark \
+     dissects a second time; the sensor's reassembly delivers each byte once";
 
 /// Frames whose application fragment Wireshark 4.0 gets wrong when the
 /// transport sequence wraps from 63 to 0: it keys reassembly on an extended
@@ -38,6 +39,12 @@ const DECODED_ONLY_BY_WIRESHARK: &[(&str, &[u64])] = &[(
 /// of these frames are compared.
 const WRONG_IN_WIRESHARK: &[(&str, &[u64])] =
     &[("icsnpp_dnp3_example.pcap", &[18, 114, 210, 311, 810])];
+const WHY_WRONG_IN_WIRESHARK: &str = "Wireshark 4.0 reassembles the application fragment \
+     wrongly after the transport sequence wraps from 63 to 0";
+
+/// Why an intermediate link frame has no event of its own.
+const WHY_LINK_FRAME_OF_A_LATER_FRAGMENT: &str = "a link frame of a fragment that completes \
+     later: the sensor reports its link fields with the fragment, on the completing packet";
 
 /// Functions whose object headers Wireshark 4.0 decodes (checked with
 /// tshark 4.0.17 on crafted fragments). It shows none for the others
@@ -129,19 +136,12 @@ fn source(event: &Value) -> Option<String> {
     event["source"].as_u64().map(|s| s.to_string())
 }
 
-/// Agreement on one field: frames where the values are equal, frames where
-/// either side has a value.
-#[derive(Default)]
-struct Tally {
-    equal: usize,
-    either: usize,
-}
-
 #[test]
 fn dnp3_matches_wireshark_frame_by_frame() {
     let Some(dir) = shared_pcaps("dnp3") else {
         return;
     };
+    let mut agreement = Agreement::new("dnp3");
     let mut fragments_compared = 0;
     for capture in captures_in(&dir) {
         let name = capture.file_name().unwrap().to_string_lossy().into_owned();
@@ -155,14 +155,15 @@ fn dnp3_matches_wireshark_frame_by_frame() {
             eprintln!("{name}: no oracle, replayed only ({} events)", events.len());
             continue;
         }
+        agreement.capture(&capture);
         let oracle = Oracle::for_capture(&capture);
         let by_packet = events_by_packet(&events, "dnp3");
         let theirs = oracle.records("dnp3");
         let mut mismatches = Vec::new();
-        let mut tallies: BTreeMap<&str, Tally> = BTreeMap::new();
         let mut intermediate = 0;
 
-        for (&frame, record) in &theirs {
+        for frame in either_frames(&theirs, &by_packet) {
+            let record = theirs.get(&frame);
             // Events for bytes that are not a link frame have no Wireshark counterpart.
             let decoded: Vec<&Value> = by_packet.get(&frame).map_or(Vec::new(), |es| {
                 es.iter()
@@ -170,68 +171,62 @@ fn dnp3_matches_wireshark_frame_by_frame() {
                     .filter(|e| e["function"] != "invalid")
                     .collect()
             });
-            if listed(DECODED_ONLY_BY_WIRESHARK, &name, frame) {
-                if !decoded.is_empty() {
-                    mismatches.push(format!("frame {frame}: listed as Wireshark-only"));
+            let by_design = match record {
+                // Bytes that are not DNP3 link frames: Wireshark shows TCP data, the
+                // sensor reports them as a DNP3 anomaly rather than dropping them.
+                None if decoded.is_empty() => continue,
+                None => {
+                    mismatches.push(format!(
+                        "frame {frame}: otsensor decodes DNP3 where Wireshark does not"
+                    ));
+                    None
                 }
-                continue;
-            }
-            let wireshark_app = record.contains_key("dnp3.al.func");
-            if decoded.is_empty() && !wireshark_app {
+                Some(_) if listed(DECODED_ONLY_BY_WIRESHARK, &name, frame) => {
+                    if !decoded.is_empty() {
+                        mismatches.push(format!("frame {frame}: listed as Wireshark-only"));
+                    }
+                    Some(WHY_DECODED_ONLY_BY_WIRESHARK)
+                }
                 // A link frame whose segment starts or continues a fragment that
                 // completes later: the sensor reports its link fields with the
                 // fragment, on the completing packet.
-                let src = field_values(record, "dnp3.src");
-                let covered = events.iter().any(|e| {
-                    let first = e["first_packet"].as_u64().unwrap_or(u64::MAX);
-                    let packet = e["packet"].as_u64().unwrap();
-                    first <= frame
-                        && frame < packet
-                        && src.iter().all(|s| Some(s.as_str()) == source(e).as_deref())
-                });
-                if covered {
-                    intermediate += 1;
-                } else {
-                    mismatches.push(format!(
-                        "frame {frame}: link frame in no reassembled fragment"
-                    ));
+                Some(record) if decoded.is_empty() && !record.contains_key("dnp3.al.func") => {
+                    let src = field_values(record, "dnp3.src");
+                    let covered = events.iter().any(|e| {
+                        let first = e["first_packet"].as_u64().unwrap_or(u64::MAX);
+                        let packet = e["packet"].as_u64().unwrap();
+                        first <= frame
+                            && frame < packet
+                            && src.iter().all(|s| Some(s.as_str()) == source(e).as_deref())
+                    });
+                    if covered {
+                        intermediate += 1;
+                    } else {
+                        mismatches.push(format!(
+                            "frame {frame}: link frame in no reassembled fragment"
+                        ));
+                    }
+                    covered.then_some(WHY_LINK_FRAME_OF_A_LATER_FRAGMENT)
                 }
-                continue;
-            }
+                Some(_) => None,
+            };
             let wrong_in_wireshark = listed(WRONG_IN_WIRESHARK, &name, frame);
             for (i, field) in COMPARED.iter().enumerate() {
-                let expected = field_values(record, field);
+                let expected = record.map_or(Vec::new(), |r| field_values(r, field));
                 let got: Vec<String> = decoded.iter().flat_map(|e| ours(e, field)).collect();
-                if wrong_in_wireshark && i >= LINK_FIELDS {
+                let by_design = if wrong_in_wireshark && i >= LINK_FIELDS {
                     let response = matches!(got.as_slice(), [f] if f == "129" || f == "130");
                     if *field == "dnp3.al.func" && !response {
                         mismatches.push(format!("frame {frame}: not a wrapped response"));
                     }
-                    continue;
-                }
-                if expected.is_empty() && got.is_empty() {
-                    continue;
-                }
-                let tally = tallies.entry(field).or_default();
-                tally.either += 1;
-                if got == expected {
-                    tally.equal += 1;
+                    Some(WHY_WRONG_IN_WIRESHARK)
                 } else {
-                    mismatches.push(format!(
-                        "frame {frame}: {field} wireshark {expected:?}, otsensor {got:?}"
-                    ));
-                }
+                    by_design
+                };
+                mismatches.extend(agreement.compare(frame, field, &expected, &got, by_design));
             }
-            fragments_compared += decoded.len();
-        }
-
-        for (frame, events) in by_packet.iter().filter(|(f, _)| !theirs.contains_key(f)) {
-            // Bytes that are not DNP3 link frames: Wireshark shows TCP data, the
-            // sensor reports them as a DNP3 anomaly rather than dropping them.
-            if !events.iter().all(|e| e["function"] == "invalid") {
-                mismatches.push(format!(
-                    "frame {frame}: otsensor decodes DNP3 where Wireshark does not"
-                ));
+            if record.is_some() {
+                fragments_compared += decoded.len();
             }
         }
 
@@ -253,9 +248,6 @@ fn dnp3_matches_wireshark_frame_by_frame() {
             theirs.len(),
             intermediate
         );
-        for (field, t) in &tallies {
-            eprintln!("  {field:<24} {}/{}", t.equal, t.either);
-        }
         assert!(
             mismatches.is_empty(),
             "{name}:\n  {}",

@@ -141,28 +141,15 @@ fn number(text: &str) -> u64 {
     }
 }
 
-/// Frames compared and frames agreeing, per field, over the whole corpus.
-#[derive(Default)]
-struct Agreement {
-    counts: BTreeMap<&'static str, (usize, usize)>,
-}
-
-impl Agreement {
-    fn record(&mut self, field: &'static str, agrees: bool) {
-        let entry = self.counts.entry(field).or_default();
-        entry.0 += usize::from(agrees);
-        entry.1 += 1;
-    }
-}
-
 #[test]
 fn enip_matches_wireshark_frame_by_frame() {
     let Some(dir) = shared_pcaps("enip") else {
         return;
     };
-    let mut agreement = Agreement::default();
+    let mut agreement = Agreement::new("enip");
     let mut identities = 0;
     for capture in captures_in(&dir) {
+        agreement.capture(&capture);
         let name = capture.file_name().unwrap().to_string_lossy().into_owned();
         let oracle = Oracle::for_capture(&capture);
         let events = replay(&[&capture], &[]).events();
@@ -177,47 +164,21 @@ fn enip_matches_wireshark_frame_by_frame() {
         }
         let theirs = oracle.records("enip_cip");
         let mut mismatches = Vec::new();
-        for (frame, record) in &theirs {
-            let Some(decoded) = by_packet.get(frame) else {
-                mismatches.push(format!(
-                    "frame {frame}: Wireshark decodes EtherNet/IP, otsensor does not"
-                ));
-                continue;
-            };
+        for frame in either_frames(&theirs, &by_packet) {
+            let record = theirs.get(&frame);
+            let decoded = by_packet.get(&frame).map_or(&[][..], Vec::as_slice);
+            let (theirs, ours_too) = (record.is_some(), !decoded.is_empty());
+            mismatches.extend(decoded_by_one(frame, "EtherNet/IP", theirs, ours_too));
+            let expected = |field| record.map_or(Vec::new(), |r| field_values(r, field));
             for field in COMPARED {
-                let expected: Vec<u64> = field_values(record, field)
-                    .iter()
-                    .map(|v| number(v))
-                    .collect();
+                let expected: Vec<u64> = expected(field).iter().map(|v| number(v)).collect();
                 let got = ours(decoded, field);
-                if expected.is_empty() && got.is_empty() {
-                    continue;
-                }
-                agreement.record(field, got == expected);
-                if got != expected {
-                    mismatches.push(format!(
-                        "frame {frame}: {field} wireshark {expected:?}, otsensor {got:?}"
-                    ));
-                }
+                mismatches.extend(agreement.compare(frame, field, &expected, &got, None));
             }
             for field in COMPARED_TEXT {
-                let expected = field_values(record, field);
                 let got = ours_text(decoded, field);
-                if expected.is_empty() && got.is_empty() {
-                    continue;
-                }
-                agreement.record(field, got == expected);
-                if got != expected {
-                    mismatches.push(format!(
-                        "frame {frame}: {field} wireshark {expected:?}, otsensor {got:?}"
-                    ));
-                }
+                mismatches.extend(agreement.compare(frame, field, &expected(field), &got, None));
             }
-        }
-        for frame in by_packet.keys().filter(|f| !theirs.contains_key(f)) {
-            mismatches.push(format!(
-                "frame {frame}: otsensor decodes EtherNet/IP where Wireshark does not"
-            ));
         }
         for event in &events {
             if event["protocol"] == "enip" || event["protocol"] == "cip" {
@@ -236,11 +197,8 @@ fn enip_matches_wireshark_frame_by_frame() {
             mismatches.join("\n  ")
         );
     }
-    for (field, (agree, total)) in &agreement.counts {
-        eprintln!("{field}: {agree}/{total} frames agree");
-    }
-    let sc = agreement.counts.get("cip.sc").copied().unwrap_or_default();
-    assert!(sc.1 >= 802, "only {} frames with CIP compared", sc.1);
+    let (_, sc) = agreement.tally("cip.sc");
+    assert!(sc >= 802, "only {sc} frames with CIP compared");
     assert_eq!(identities, 1, "one ListIdentity reply in the corpus");
 }
 

@@ -6,7 +6,6 @@
 
 mod common;
 
-use std::collections::BTreeMap;
 use std::path::Path;
 
 use common::*;
@@ -42,6 +41,8 @@ const DECODED_ONLY_BY_US: &[(&str, u64, &str)] = &[
     ("goose_missing_gocb_ref.pcap", 1, "goose.datSet"),
     ("goose_missing_gocb_ref.pcap", 1, "goose.goID"),
 ];
+const WHY_DECODED_ONLY_BY_US: &str = "the PDU lacks its mandatory gocbRef: Wireshark's BER \
+     decoder shows fields [1] to [3] as a wrong field in SEQUENCE without their values";
 
 /// Wireshark's value in the event's format: APPID in hex → number; booleans
 /// as 0/1 → true/false; `t` as "Jul 24, 2008 14:25:05.140625000 UTC" → RFC 3339.
@@ -84,10 +85,10 @@ fn goose_matches_wireshark_frame_by_frame() {
     let Some(dir) = shared_pcaps("goose") else {
         return;
     };
-    // Per field: frames where both agree, frames where either has a value.
-    let mut agreement: BTreeMap<&str, (usize, usize)> = BTreeMap::new();
+    let mut agreement = Agreement::new("goose");
     let mut malformed_checked = 0;
     for capture in captures_in(&dir) {
+        agreement.capture(&capture);
         let name = capture.file_name().unwrap().to_string_lossy().into_owned();
         let oracle = Oracle::for_capture(&capture);
         let events = replay(&[&capture], &[]).events();
@@ -100,48 +101,34 @@ fn goose_matches_wireshark_frame_by_frame() {
             "{name}: the oracle holds every frame"
         );
         let mut mismatches = Vec::new();
-        for (frame, record) in &theirs {
-            let Some(decoded) = by_packet.get(frame) else {
-                mismatches.push(format!(
-                    "frame {frame}: Wireshark decodes GOOSE, otsensor does not"
-                ));
-                continue;
-            };
-            assert_eq!(
-                decoded.len(),
-                1,
+        for frame in either_frames(&theirs, &by_packet) {
+            let record = theirs.get(&frame);
+            let decoded = by_packet.get(&frame).map_or(&[][..], Vec::as_slice);
+            assert!(
+                decoded.len() <= 1,
                 "{name} frame {frame}: one event per frame"
             );
-            let event = decoded[0];
+            mismatches.extend(decoded_by_one(
+                frame,
+                "GOOSE",
+                record.is_some(),
+                !decoded.is_empty(),
+            ));
             for (wireshark, field) in COMPARED {
-                let expected: Vec<String> = field_values(record, wireshark)
+                let expected: Vec<String> = record
+                    .map_or(Vec::new(), |r| field_values(r, wireshark))
                     .iter()
                     .map(|v| normalise(wireshark, v))
                     .collect();
-                let got: Vec<String> = ours(event, field).into_iter().collect();
-                if expected.is_empty()
-                    && DECODED_ONLY_BY_US.contains(&(name.as_str(), *frame, *wireshark))
-                {
+                let got: Vec<String> = decoded.iter().filter_map(|e| ours(e, field)).collect();
+                let ours_only = expected.is_empty()
+                    && DECODED_ONLY_BY_US.contains(&(name.as_str(), frame, *wireshark));
+                if ours_only {
                     assert_eq!(got.len(), 1, "{name} frame {frame}: {field} decoded");
-                    continue;
                 }
-                if expected.is_empty() && got.is_empty() {
-                    continue;
-                }
-                let entry = agreement.entry(wireshark).or_default();
-                entry.0 += usize::from(got == expected);
-                entry.1 += 1;
-                if got != expected {
-                    mismatches.push(format!(
-                        "frame {frame}: {wireshark} wireshark {expected:?}, otsensor {got:?}"
-                    ));
-                }
+                let by_design = ours_only.then_some(WHY_DECODED_ONLY_BY_US);
+                mismatches.extend(agreement.compare(frame, wireshark, &expected, &got, by_design));
             }
-        }
-        for frame in by_packet.keys().filter(|f| !theirs.contains_key(f)) {
-            mismatches.push(format!(
-                "frame {frame}: otsensor decodes GOOSE where Wireshark does not"
-            ));
         }
         // Frames Wireshark calls malformed are events with anomalies.
         for frame in oracle.json["malformed_frames"].as_array().unwrap() {
@@ -160,11 +147,8 @@ fn goose_matches_wireshark_frame_by_frame() {
         );
         anomalies_as_expected(&name, &events);
     }
-    for (field, (agree, total)) in &agreement {
-        eprintln!("{field}: {agree}/{total} frames agree");
-    }
     assert_eq!(malformed_checked, 2, "the two malformed frames");
-    let st = agreement.get("goose.stNum").copied().unwrap_or_default();
+    let st = agreement.tally("goose.stNum");
     assert_eq!(st, (453, 453), "every frame with a state number agrees");
 }
 
@@ -343,5 +327,95 @@ fn goose_publishers_are_ieds() {
     for asset in assets {
         assert_eq!(asset["role"], "ied", "{}", asset["id"]);
         assert_eq!(asset["role_reason"], "serves goose");
+    }
+}
+
+/// A publisher that falls silent is reported when its time allowed to live
+/// runs out in packet time, with no frame after it: two frames of
+/// `ethernet()`'s publisher (timeAllowedtoLive 2000 ms), then 30 s in which
+/// only a second publisher (its frames once a second, well within the same
+/// TTL) and a Modbus poll speak. Exactly one `ttl_expired` event, for the
+/// silent one, and the default pack's OT-GOOSE-002 on it; the same output
+/// whatever the thread count.
+#[test]
+fn a_silent_publisher_raises_ttl_expired_once_without_a_next_frame() {
+    use common::craft::{Craft, host, modbus};
+    let silent_mac = [0x00, 0x0a, 0xdc, 0x00, 0x00, 0x01];
+    let steady_mac = [0x00, 0x0a, 0xdc, 0x00, 0x00, 0x02];
+    let group = [0x01, 0x0c, 0xcd, 0x01, 0x00, 0x01];
+    // The GOOSE payload after the Ethernet header; the steady one names gcb2.
+    let silent = |st, sq| ethernet(false, st, sq)[14..].to_vec();
+    let steady = |sq| {
+        let mut payload = ethernet(false, 1, sq)[14..].to_vec();
+        let at = payload.windows(4).position(|w| w == b"gcb1").unwrap();
+        payload[at + 3] = b'2';
+        payload
+    };
+    let (hmi, plc) = (host("10.0.1.10"), host("10.0.2.1"));
+    let mut craft = Craft::new();
+    craft.ethernet(silent_mac, group, 0x88b8, &silent(1, 0));
+    craft.ethernet(silent_mac, group, 0x88b8, &silent(1, 1));
+    let mut tcp = craft.connect(hmi, plc, 40000, 502);
+    for t in 0..30u8 {
+        craft.ethernet(steady_mac, group, 0x88b8, &steady(t));
+        craft.exchange(
+            &mut tcp,
+            &modbus(t.into(), 1, &[0x03, 0x00, 0x00, 0x00, 0x01]),
+            &modbus(t.into(), 1, &[0x03, 0x02, 0x00, 0x2a]),
+        );
+        craft.wait(1.0);
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let capture = dir.path().join("silent_publisher.pcap");
+    craft.write(&capture);
+
+    let runs: Vec<Replay> = ["1", "3"]
+        .iter()
+        .map(|threads| replay(&[&capture], &["--threads", threads]))
+        .collect();
+    let events = runs[0].events();
+    let expired: Vec<&Value> = events
+        .iter()
+        .filter(|e| {
+            e["anomalies"]
+                .as_array()
+                .is_some_and(|a| a.iter().any(|n| n == "ttl_expired"))
+        })
+        .collect();
+    assert_eq!(expired.len(), 1, "{expired:?}");
+    let e = expired[0];
+    assert_eq!(e["protocol"], "goose");
+    assert_eq!(e["function"], "publisher_silent");
+    assert_eq!(e["src_mac"], "00:0a:dc:00:00:01");
+    assert_eq!(e["gocb_ref"], "IED1LD0/LLN0$GO$gcb1");
+    assert_eq!(e["packet"], 2, "the silent publisher's last frame");
+    assert_eq!((&e["st_num"], &e["sq_num"]), (&1.into(), &1.into()));
+    // The last frame came 2 ms into the capture; its 2000 ms ran out 2 s later.
+    let last = Timestamp::parse_rfc3339(e["ts"].as_str().unwrap()).unwrap();
+    let expired_at = Timestamp::parse_rfc3339(e["ttl_expired_at"].as_str().unwrap()).unwrap();
+    assert_eq!(expired_at.0 - last.0, 2_000_000_000);
+    // The steady publisher's frames all came in time.
+    let steady_events = events
+        .iter()
+        .filter(|e| e["src_mac"] == "00:0a:dc:00:00:02")
+        .count();
+    assert_eq!(steady_events, 30);
+
+    let alerts: Vec<Value> = std::fs::read_to_string(runs[0].dir.path().join("alerts.jsonl"))
+        .unwrap()
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .filter(|a: &Value| a["rule"] == "OT-GOOSE-002")
+        .collect();
+    assert_eq!(alerts.len(), 1, "{alerts:?}");
+    assert_eq!(alerts[0]["src"]["mac"], "00:0a:dc:00:00:01");
+    assert_eq!(alerts[0]["count"], 1);
+
+    for name in ["events.jsonl", "alerts.jsonl", "stats.json"] {
+        let read = |run: &Replay| std::fs::read_to_string(run.dir.path().join(name)).unwrap();
+        assert!(
+            read(&runs[0]) == read(&runs[1]),
+            "{name} differs with 3 threads"
+        );
     }
 }

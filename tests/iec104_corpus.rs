@@ -79,6 +79,7 @@ fn iec104_matches_wireshark_frame_by_frame() {
     let Some(dir) = shared_pcaps("iec104") else {
         return;
     };
+    let mut agreement = Agreement::new("iec104");
     let mut apdus_compared = 0;
     let mut malformed_checked = 0;
     for capture in captures_in(&dir) {
@@ -93,40 +94,33 @@ fn iec104_matches_wireshark_frame_by_frame() {
             // No oracle: replaying without failure is all that is checked.
             continue;
         }
+        agreement.capture(&capture);
         let oracle = Oracle::for_capture(&capture);
         let theirs = oracle.records("iec104");
         let mut mismatches = Vec::new();
-        for (frame, record) in &theirs {
-            let decoded: Vec<&Value> = by_packet.get(frame).map_or(Vec::new(), |es| {
+        for frame in either_frames(&theirs, &by_packet) {
+            let record = theirs.get(&frame);
+            // Bytes that are not an APDU: Wireshark holds them as the prefix
+            // of the APDU that follows; the sensor reports them where they are.
+            let decoded: Vec<&Value> = by_packet.get(&frame).map_or(Vec::new(), |es| {
                 es.iter()
                     .copied()
                     .filter(|e| !is_skipped_bytes(e))
                     .collect()
             });
-            if decoded.is_empty() {
-                mismatches.push(format!(
-                    "frame {frame}: Wireshark decodes IEC 104, otsensor does not"
-                ));
-                continue;
+            mismatches.extend(decoded_by_one(
+                frame,
+                "IEC 104",
+                record.is_some(),
+                !decoded.is_empty(),
+            ));
+            if record.is_some() {
+                apdus_compared += decoded.len();
             }
             for field in COMPARED {
-                let expected = field_values(record, field);
+                let expected = record.map_or(Vec::new(), |r| field_values(r, field));
                 let got: Vec<String> = decoded.iter().flat_map(|e| ours(e, field)).collect();
-                if got != expected {
-                    mismatches.push(format!(
-                        "frame {frame}: {field} wireshark {expected:?}, otsensor {got:?}"
-                    ));
-                }
-            }
-            apdus_compared += decoded.len();
-        }
-        for (frame, events) in by_packet.iter().filter(|(f, _)| !theirs.contains_key(f)) {
-            // Bytes that are not an APDU: Wireshark holds them as the prefix
-            // of the APDU that follows; the sensor reports them where they are.
-            if !events.iter().all(|e| is_skipped_bytes(e)) {
-                mismatches.push(format!(
-                    "frame {frame}: otsensor decodes IEC 104 where Wireshark does not"
-                ));
+                mismatches.extend(agreement.compare(frame, field, &expected, &got, None));
             }
         }
         // Every frame Wireshark calls malformed is an APDU event with anomalies.
@@ -196,4 +190,70 @@ fn iec104_diverse_capture_values_and_sequences() {
     assert_eq!(gi["function"], "interrogation");
     assert_eq!(gi["class"], "read");
     assert_eq!(gi["values"][0]["qualifier"], 20);
+}
+
+/// `utype` is the name of the U function whose number Wireshark shows as
+/// `iec60870_104.utype` (and the event as `function_code`): for every U-frame
+/// of every capture, our name mapped to its number is Wireshark's value. A
+/// U-frame whose bits name no single function (0x05 in the Wireshark test
+/// capture) has no `utype`, only its `function_code`.
+#[test]
+fn utype_names_are_wiresharks_u_functions() {
+    let Some(dir) = shared_pcaps("iec104") else {
+        return;
+    };
+    // IEC 60870-5-104 section 5.3: the U-format control field bits.
+    const NUMBERS: &[(&str, u64)] = &[
+        ("startdt_act", 0x01),
+        ("startdt_con", 0x02),
+        ("stopdt_act", 0x04),
+        ("stopdt_con", 0x08),
+        ("testfr_act", 0x10),
+        ("testfr_con", 0x20),
+    ];
+    let (mut named, mut unnamed) = (0, 0);
+    for capture in captures_in(&dir) {
+        let name = capture.file_name().unwrap().to_string_lossy().into_owned();
+        let oracle = Oracle::for_capture(&capture);
+        let events = replay(&[&capture], &[]).events();
+        let by_packet = events_by_packet(&events, "iec104");
+        for (frame, record) in oracle.records("iec104") {
+            let expected: Vec<u64> = field_values(record, "iec60870_104.utype")
+                .iter()
+                .map(|hex| u64::from_str_radix(hex.trim_start_matches("0x"), 16).unwrap())
+                .collect();
+            let u_frames: Vec<&Value> = by_packet
+                .get(&frame)
+                .into_iter()
+                .flatten()
+                .copied()
+                .filter(|e| e["apci_type"] == "U")
+                .collect();
+            let got: Vec<u64> = u_frames
+                .iter()
+                .map(|e| match e["utype"].as_str() {
+                    Some(utype) => {
+                        named += 1;
+                        NUMBERS
+                            .iter()
+                            .find(|(n, _)| *n == utype)
+                            .unwrap_or_else(|| panic!("{name} frame {frame}: utype {utype}"))
+                            .1
+                    }
+                    None => {
+                        unnamed += 1;
+                        let code = e["function_code"].as_u64().unwrap();
+                        assert!(
+                            NUMBERS.iter().all(|(_, n)| *n != code),
+                            "{name} frame {frame}: U function {code} without its name"
+                        );
+                        code
+                    }
+                })
+                .collect();
+            assert_eq!(got, expected, "{name} frame {frame}: U functions");
+        }
+    }
+    // 30 named U-frames in the two oracles, and one with STARTDT and STOPDT act.
+    assert_eq!((named, unnamed), (30, 1), "U-frames compared");
 }

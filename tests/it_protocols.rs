@@ -211,10 +211,14 @@ fn tls_client_hello_fingerprint_on_opc_ua_and_elsewhere() {
         &[0x17, 0x03, 0x03, 0x00, 0x03, 0xaa, 0xbb, 0xcc], // application data
     ]
     .concat();
-    for port in [443, 4843, 9443] {
+    // 8883 is MQTT over TLS: the TLS decoder's, not MQTT's.
+    for port in [443, 4843, 8883, 9443] {
         let tcp = Tcp::new(50001, port)
             .client(&client_hello())
             .server(&server);
+        if port == 8883 {
+            assert_eq!(events_of(&tcp, "mqtt", &[]), Vec::<Value>::new());
+        }
         let events = events_of(&tcp, "tls", &[]);
         assert_eq!(
             functions(&events),

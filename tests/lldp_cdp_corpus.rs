@@ -126,7 +126,6 @@ fn check(family: &str, cmp: &Comparison, least: usize) {
     let mut mismatches = Vec::new();
     for capture in &captures {
         let outcome = compare(capture, cmp, &[]);
-        report(&outcome);
         frames += outcome.frames;
         for event in outcome.events.iter().filter(|e| e["protocol"] == family) {
             assert!(event.get("anomalies").is_none(), "{event}");

@@ -12,7 +12,6 @@
 
 mod common;
 
-use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 use common::*;
@@ -88,54 +87,18 @@ fn values(event: &Value, field: &str) -> Vec<String> {
     }
 }
 
-/// Agreement on one field: frames where both have the same values, frames
-/// where either has a value.
-#[derive(Default)]
-struct Tally {
-    equal: usize,
-    either: usize,
-}
-
-#[derive(Default)]
 struct Report {
+    agreement: Agreement,
     mismatches: Vec<String>,
-    tallies: BTreeMap<String, Tally>,
     pdus: usize,
-}
-
-impl Report {
-    fn compare(
-        &mut self,
-        capture: &str,
-        frame: u64,
-        field: &str,
-        theirs: &[String],
-        ours: &[String],
-    ) {
-        if theirs.is_empty() && ours.is_empty() {
-            return;
-        }
-        let tally = self
-            .tallies
-            .entry(format!("{capture} {field}"))
-            .or_default();
-        tally.either += 1;
-        if theirs == ours {
-            tally.equal += 1;
-        } else {
-            self.mismatches.push(format!(
-                "{capture} frame {frame}: {field} wireshark {theirs:?}, otsensor {ours:?}"
-            ));
-        }
-    }
 }
 
 fn compare(capture: &Path, events: &[Value], oracle: &Oracle, report: &mut Report) {
     let name = capture.file_name().unwrap().to_string_lossy().into_owned();
     let ours = events_by_packet(events, "mms");
     let theirs = oracle.records("mms");
-    let frames: BTreeSet<u64> = ours.keys().chain(theirs.keys()).copied().collect();
-    for frame in frames {
+    report.agreement.capture(capture);
+    for frame in either_frames(&theirs, &ours) {
         let decoded = ours.get(&frame).cloned().unwrap_or_default();
         let record = theirs.get(&frame);
         let fields = PDU_ELEMENTS
@@ -145,7 +108,12 @@ fn compare(capture: &Path, events: &[Value], oracle: &Oracle, report: &mut Repor
         for field in fields {
             let expected = record.map(|r| field_values(r, field)).unwrap_or_default();
             let got: Vec<String> = decoded.iter().flat_map(|e| values(e, field)).collect();
-            report.compare(&name, frame, field, &expected, &got);
+            if let Some(m) = report
+                .agreement
+                .compare(frame, field, &expected, &got, None)
+            {
+                report.mismatches.push(format!("{name} {m}"));
+            }
         }
         if record.is_some() && decoded.is_empty() {
             report.mismatches.push(format!(
@@ -170,7 +138,11 @@ fn mms_matches_wireshark_frame_by_frame() {
     let Some(dir) = shared_pcaps("mms") else {
         return;
     };
-    let mut report = Report::default();
+    let mut report = Report {
+        agreement: Agreement::new("mms"),
+        mismatches: Vec::new(),
+        pdus: 0,
+    };
     let mut captures = 0;
     for capture in captures_in(&dir) {
         let stem = capture.file_stem().unwrap().to_string_lossy().into_owned();
@@ -183,9 +155,6 @@ fn mms_matches_wireshark_frame_by_frame() {
             compare(&capture, &events, &oracle, &mut report);
             captures += 1;
         }
-    }
-    for (field, t) in &report.tallies {
-        eprintln!("{field}: {}/{}", t.equal, t.either);
     }
     assert!(
         report.mismatches.is_empty(),

@@ -46,9 +46,9 @@ fn mqtt_matches_wireshark_frame_by_frame() {
     let Some(dir) = shared_pcaps("mqtt") else {
         return;
     };
-    let mut compared = 0;
-    let mut agreement: Vec<String> = Vec::new();
+    let mut agreement = Agreement::new("mqtt");
     for capture in captures_in(&dir) {
+        agreement.capture(&capture);
         let oracle = Oracle::for_capture(&capture);
         assert_eq!(oracle.json["malformed_frames"], serde_json::json!([]));
         let events = replay(&[&capture], &["--show-secrets"]).events();
@@ -56,31 +56,22 @@ fn mqtt_matches_wireshark_frame_by_frame() {
         let theirs = oracle.records("mqtt");
         let name = capture.file_name().unwrap().to_string_lossy().into_owned();
         let mut mismatches = Vec::new();
-        let mut per_field = std::collections::BTreeMap::new();
-        for (frame, record) in &theirs {
-            let Some(ours) = by_packet.get(frame) else {
-                mismatches.push(format!(
-                    "frame {frame}: Wireshark decodes MQTT, otsensor does not"
-                ));
-                continue;
-            };
+        for frame in either_frames(&theirs, &by_packet) {
+            let record = theirs.get(&frame);
+            let ours = by_packet.get(&frame).map_or(&[][..], Vec::as_slice);
+            mismatches.extend(decoded_by_one(
+                frame,
+                "MQTT",
+                record.is_some(),
+                !ours.is_empty(),
+            ));
             for (wireshark, field) in COMPARED {
-                let expected = field_values(record, wireshark);
+                let expected = record.map_or(Vec::new(), |r| field_values(r, wireshark));
                 let got: Vec<String> = ours
                     .iter()
                     .flat_map(|e| tshark_values(&e[*field]))
                     .collect();
-                if got != expected {
-                    mismatches.push(format!(
-                        "frame {frame}: {wireshark} wireshark {expected:?}, otsensor {field} {got:?}"
-                    ));
-                }
-                if !expected.is_empty() || !got.is_empty() {
-                    compared += 1;
-                    let counts = per_field.entry(*wireshark).or_insert((0, 0));
-                    counts.0 += usize::from(got == expected);
-                    counts.1 += 1;
-                }
+                mismatches.extend(agreement.compare(frame, wireshark, &expected, &got, None));
             }
             // Wireshark finds nothing malformed in these captures; neither may we.
             for event in ours {
@@ -89,27 +80,13 @@ fn mqtt_matches_wireshark_frame_by_frame() {
                 }
             }
         }
-        for frame in by_packet.keys().filter(|f| !theirs.contains_key(f)) {
-            mismatches.push(format!(
-                "frame {frame}: otsensor decodes MQTT where Wireshark does not"
-            ));
-        }
-        let fields: Vec<String> = per_field
-            .iter()
-            .map(|(f, (same, either))| format!("{f} {same}/{either}"))
-            .collect();
-        agreement.push(format!(
-            "{name}: {} frames; {}",
-            theirs.len(),
-            fields.join(", ")
-        ));
         assert!(
             mismatches.is_empty(),
             "{name}:\n  {}",
             mismatches.join("\n  ")
         );
     }
-    println!("{}", agreement.join("\n"));
+    let compared: usize = COMPARED.iter().map(|(w, _)| agreement.tally(w).1).sum();
     assert!(compared >= 34, "only {compared} field values compared");
 }
 
@@ -127,4 +104,39 @@ fn credentials_are_redacted_unless_asked_for() {
     let events = replay(&[&capture], &["--show-secrets"]).events();
     let connect = events.iter().find(|e| e["function"] == "connect").unwrap();
     assert_eq!(connect["password"], "pass");
+}
+
+/// The contract field `message_type` is Wireshark's `mqtt.msgtype`, frame by
+/// frame: the same numbers, in the same order, for every MQTT packet of every
+/// capture, and nowhere Wireshark has none.
+#[test]
+fn message_type_is_wiresharks_msgtype() {
+    let Some(dir) = shared_pcaps("mqtt") else {
+        return;
+    };
+    let mut compared = 0;
+    for capture in captures_in(&dir) {
+        let oracle = Oracle::for_capture(&capture);
+        let events = replay(&[&capture], &[]).events();
+        let by_packet = events_by_packet(&events, "mqtt");
+        let theirs = oracle.records("mqtt");
+        let name = capture.file_name().unwrap().to_string_lossy().into_owned();
+        let frames: std::collections::BTreeSet<u64> =
+            theirs.keys().chain(by_packet.keys()).copied().collect();
+        for frame in frames {
+            let expected = theirs
+                .get(&frame)
+                .map(|record| field_values(record, "mqtt.msgtype"))
+                .unwrap_or_default();
+            let got: Vec<String> = by_packet
+                .get(&frame)
+                .into_iter()
+                .flatten()
+                .flat_map(|e| tshark_values(&e["message_type"]))
+                .collect();
+            assert_eq!(got, expected, "{name} frame {frame}: message_type");
+            compared += expected.len();
+        }
+    }
+    assert!(compared >= 12, "only {compared} message types compared");
 }

@@ -130,7 +130,6 @@ fn netbios_matches_wireshark_frame_by_frame() {
     let mut mismatches = Vec::new();
     for capture in &captures {
         let outcome = compare(capture, &NETBIOS, &[]);
-        report(&outcome);
         frames += outcome.frames;
         for event in &outcome.events {
             if event["protocol"] == "nbns" || event["protocol"] == "nbdgm" {

@@ -104,65 +104,11 @@ fn oracle_numbers(record: &serde_json::Map<String, Value>, name: &str) -> Vec<St
     }
 }
 
-/// Agreement on one field: frames where both have the same values, frames
-/// where either has a value.
-#[derive(Default)]
-struct Tally {
-    equal: usize,
-    either: usize,
-}
-
 struct Report {
+    s7comm: Agreement,
+    s7commplus: Agreement,
     mismatches: Vec<String>,
-    tallies: BTreeMap<String, Tally>,
     pdus: usize,
-    /// Fields not compared, by the reason they differ by design: frames.
-    by_design: BTreeMap<&'static str, usize>,
-}
-
-impl Report {
-    fn new() -> Self {
-        Report {
-            mismatches: Vec::new(),
-            tallies: BTreeMap::new(),
-            pdus: 0,
-            by_design: BTreeMap::new(),
-        }
-    }
-
-    fn compare(
-        &mut self,
-        capture: &str,
-        frame: u64,
-        field: &str,
-        theirs: Vec<String>,
-        ours: Vec<String>,
-    ) {
-        let tally = self
-            .tallies
-            .entry(format!("{capture} {field}"))
-            .or_default();
-        if theirs.is_empty() && ours.is_empty() {
-            return;
-        }
-        tally.either += 1;
-        if theirs == ours {
-            tally.equal += 1;
-        } else {
-            self.mismatches.push(format!(
-                "{capture} frame {frame}: {field} wireshark {theirs:?}, otsensor {ours:?}"
-            ));
-        }
-    }
-
-    fn print(&self) {
-        for (field, t) in &self.tallies {
-            eprintln!("{field}: {}/{}", t.equal, t.either);
-        }
-        for (reason, frames) in &self.by_design {
-            eprintln!("not compared, {reason}: {frames} (frame, field) pairs");
-        }
-    }
 }
 
 fn name(capture: &Path) -> String {
@@ -174,32 +120,32 @@ fn compare_s7comm(capture: &Path, events: &[Value], oracle: &Oracle, report: &mu
     let name = name(capture);
     let ours = events_by_packet(events, "s7comm");
     let theirs = oracle.records("s7comm");
-    for (frame, record) in &theirs {
-        let Some(decoded) = ours.get(frame) else {
-            report.mismatches.push(format!(
-                "{name} frame {frame}: Wireshark decodes S7comm, otsensor does not"
-            ));
-            continue;
-        };
+    report.s7comm.capture(capture);
+    for frame in either_frames(&theirs, &ours) {
+        let record = theirs.get(&frame);
+        let decoded = ours.get(&frame).map_or(&[][..], Vec::as_slice);
+        let both = (record.is_some(), !decoded.is_empty());
+        if let Some(m) = decoded_by_one(frame, "S7comm", both.0, both.1) {
+            report.mismatches.push(format!("{name} {m}"));
+        }
+        if record.is_some() {
+            report.pdus += decoded.len();
+        }
         for field in S7COMM_FIELDS {
-            let got = decoded
+            let expected = record.map_or(Vec::new(), |r| field_values(r, field));
+            let got: Vec<String> = decoded
                 .iter()
                 .flat_map(|e| s7comm_values(e, field))
                 .collect();
-            report.compare(&name, *frame, field, field_values(record, field), got);
+            if let Some(m) = report.s7comm.compare(frame, field, &expected, &got, None) {
+                report.mismatches.push(format!("{name} {m}"));
+            }
         }
-        report.pdus += decoded.len();
-    }
-    for frame in ours.keys().filter(|f| !theirs.contains_key(f)) {
-        report.mismatches.push(format!(
-            "{name} frame {frame}: otsensor decodes S7comm, Wireshark does not"
-        ));
     }
 }
 
 /// Where the oracle's raw-byte reading of S7comm-plus and the sensor's
-/// decoding differ by design, the reason (the field is then not compared in
-/// that frame, and the frame is counted under the reason).
+/// decoding differ by design, the reason.
 fn by_design(field: &str, expected: &[String], events: &[&Value]) -> Option<&'static str> {
     let any = |f: &dyn Fn(&Value) -> bool| events.iter().any(|e| f(e));
     let opcode_or_function = matches!(field, "opcode" | "function");
@@ -211,7 +157,10 @@ fn by_design(field: &str, expected: &[String], events: &[&Value]) -> Option<&'st
             field == "function" || events.iter().all(|e| e["opcode"].is_u64()),
             "no opcode read after the digest"
         );
-        return Some("version 3: opcode/function read after the digest, not by the oracle");
+        return Some(
+            "version 3: the sensor reads opcode and function after the integrity part; \
+             the oracle reads them for versions 1 and 2 only",
+        );
     }
     if opcode_or_function && any(&|e| matches!(e["fragment"].as_str(), Some("inner" | "last"))) {
         // A continuation fragment's data is the middle of a telegram: the oracle
@@ -235,47 +184,55 @@ fn compare_s7commplus(capture: &Path, events: &[Value], oracle: &Oracle, report:
     let name = name(capture);
     let ours = events_by_packet(events, "s7commplus");
     let theirs = oracle.records("s7commplus");
-    for (frame, record) in &theirs {
-        let Some(decoded) = ours.get(frame) else {
+    report.s7commplus.capture(capture);
+    for frame in either_frames(&theirs, &ours) {
+        let record = theirs.get(&frame);
+        let decoded = ours.get(&frame).map_or(&[][..], Vec::as_slice);
+        if decoded.is_empty() {
             report.mismatches.push(format!(
                 "{name} frame {frame}: the oracle has S7comm-plus, otsensor does not"
             ));
-            continue;
-        };
+        }
+        if record.is_none() {
+            report.mismatches.push(format!(
+                "{name} frame {frame}: otsensor decodes S7comm-plus, the oracle does not"
+            ));
+        } else {
+            report.pdus += decoded.len();
+        }
+        let expected = |field| record.map_or(Vec::new(), |r| oracle_numbers(r, field));
         // Every event of this protocol is a TSDU starting with the protocol id.
-        let ids = decoded.iter().map(|_| "114".to_string()).collect();
-        report.compare(
-            &name,
-            *frame,
-            "proto_id",
-            oracle_numbers(record, "proto_id"),
-            ids,
-        );
+        let ids: Vec<String> = decoded.iter().map(|_| "114".to_string()).collect();
+        let mut compared = vec![("proto_id", expected("proto_id"), ids, None)];
         for (theirs_name, ours_name) in S7COMMPLUS_FIELDS {
-            let expected = oracle_numbers(record, theirs_name);
+            let expected = expected(theirs_name);
             let got: Vec<String> = decoded
                 .iter()
                 .filter_map(|e| e[*ours_name].as_u64())
                 .map(|v| v.to_string())
                 .collect();
-            if let Some(reason) = by_design(theirs_name, &expected, decoded) {
-                *report.by_design.entry(reason).or_default() += 1;
-                continue;
-            }
-            report.compare(&name, *frame, theirs_name, expected, got);
+            let reason = by_design(theirs_name, &expected, decoded);
+            compared.push((theirs_name, expected, got, reason));
         }
-        report.pdus += decoded.len();
-    }
-    for frame in ours.keys().filter(|f| !theirs.contains_key(f)) {
-        report.mismatches.push(format!(
-            "{name} frame {frame}: otsensor decodes S7comm-plus, the oracle does not"
-        ));
+        for (field, expected, got, reason) in compared {
+            if let Some(m) = report
+                .s7commplus
+                .compare(frame, field, &expected, &got, reason)
+            {
+                report.mismatches.push(format!("{name} {m}"));
+            }
+        }
     }
 }
 
 #[test]
 fn s7comm_and_s7commplus_match_wireshark_frame_by_frame() {
-    let mut report = Report::new();
+    let mut report = Report {
+        s7comm: Agreement::new("s7comm"),
+        s7commplus: Agreement::new("s7commplus"),
+        mismatches: Vec::new(),
+        pdus: 0,
+    };
     let mut captures = 0;
     for folder in ["s7comm", "s7commplus"] {
         let Some(dir) = shared_pcaps(folder) else {
@@ -289,7 +246,6 @@ fn s7comm_and_s7commplus_match_wireshark_frame_by_frame() {
             captures += 1;
         }
     }
-    report.print();
     assert!(
         report.mismatches.is_empty(),
         "{} mismatches:\n  {}",
@@ -434,4 +390,88 @@ fn szl_identity_matches_what_wireshark_shows() {
             assert_eq!(e["is_response"], true, "{file} packet {}", e["packet"]);
         }
     }
+}
+
+/// `identity.module_name` is SZL xy1C index 0x0002, "Name of the module"
+/// (`PLC_1` in snap7_s300_everything frame 8), as tshark reads it now
+/// (`s7comm.szl.001c.0002.name`; the stored oracles do not list SZL record
+/// fields): frame by frame, on every S7comm event of every capture.
+#[test]
+fn module_name_is_wiresharks_szl_module_name() {
+    let Some(dir) = shared_pcaps("s7comm") else {
+        return;
+    };
+    let mut compared = 0;
+    for capture in captures_in(&dir) {
+        let Some(theirs) = tshark_fields(&capture, "s7comm.szl.001c.0002.name") else {
+            return;
+        };
+        let run = replay(&[&capture], &[]);
+        let events = run.events();
+        let ours: BTreeMap<u64, String> = events
+            .iter()
+            .filter(|e| e["protocol"] == "s7comm")
+            .filter_map(|e| {
+                let name = e["identity"]["module_name"].as_str()?;
+                Some((e["packet"].as_u64().unwrap(), name.to_string()))
+            })
+            .collect();
+        let name = capture.file_name().unwrap().to_string_lossy().into_owned();
+        assert_eq!(ours, theirs, "{name}: module names by frame");
+        compared += theirs.len();
+        // The inventory keeps it on the PLC that said it.
+        let assets: Value = serde_json::from_str(
+            &std::fs::read_to_string(run.dir.path().join("assets.json")).unwrap(),
+        )
+        .unwrap();
+        for (frame, module) in &theirs {
+            let sender = &events
+                .iter()
+                .find(|e| e["packet"] == *frame && e["protocol"] == "s7comm")
+                .unwrap()["src_ip"];
+            let asset = assets["assets"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|a| a["ips"].as_array().unwrap().contains(sender))
+                .unwrap_or_else(|| panic!("{name}: no asset for {sender}"));
+            let kept = &asset["identity"]["module_name"];
+            assert_eq!(kept["value"], module.as_str(), "{name}: {sender}");
+            assert_eq!(kept["source"], "s7comm", "{name}: {sender}");
+        }
+    }
+    // One per capture: snap7's PLC_1, icsnpp's and plc_status's module names.
+    assert!(compared >= 3, "only {compared} module names compared");
+}
+
+/// The non-empty values tshark gives `field` in each frame of `capture`, or
+/// `None` (with the reason printed) where tshark cannot be run.
+fn tshark_fields(capture: &Path, field: &str) -> Option<BTreeMap<u64, String>> {
+    let output = match std::process::Command::new("tshark")
+        .arg("-r")
+        .arg(capture)
+        .args(["-T", "fields", "-e", "frame.number", "-e", field])
+        .output()
+    {
+        Ok(output) if output.status.success() => output,
+        Ok(output) => panic!(
+            "tshark failed on {}: {}",
+            capture.display(),
+            stderr(&output)
+        ),
+        Err(e) => {
+            use std::io::Write as _;
+            let _ = writeln!(std::io::stderr(), "SKIPPED: cannot run tshark: {e}");
+            return None;
+        }
+    };
+    let text = String::from_utf8(output.stdout).unwrap();
+    Some(
+        text.lines()
+            .filter_map(|line| {
+                let (frame, value) = line.split_once('\t')?;
+                (!value.is_empty()).then(|| (frame.parse().unwrap(), value.to_string()))
+            })
+            .collect(),
+    )
 }

@@ -56,9 +56,10 @@ fn sv_matches_wireshark_frame_by_frame() {
     let Some(dir) = shared_pcaps("sv") else {
         return;
     };
-    let mut agreement: BTreeMap<&str, (usize, usize)> = BTreeMap::new();
+    let mut agreement = Agreement::new("sv");
     let mut frames_compared = 0;
     for capture in captures_in(&dir) {
+        agreement.capture(&capture);
         let name = capture.file_name().unwrap().to_string_lossy().into_owned();
         let oracle = Oracle::for_capture(&capture);
         let events = replay(&[&capture], &[]).events();
@@ -67,46 +68,30 @@ fn sv_matches_wireshark_frame_by_frame() {
         let complete = !oracle.json["protocols"]["sv"]["records_truncated"]
             .as_bool()
             .unwrap();
+        // Frames past the oracle's records are checked by its counts below.
+        let last_record = theirs.keys().last().copied().unwrap_or(0);
         let mut mismatches = Vec::new();
-        for (frame, record) in &theirs {
-            let Some(decoded) = by_packet.get(frame) else {
-                mismatches.push(format!(
-                    "frame {frame}: Wireshark decodes SV, otsensor does not"
-                ));
+        for frame in either_frames(&theirs, &by_packet) {
+            if !complete && frame > last_record {
                 continue;
-            };
-            assert_eq!(
-                decoded.len(),
-                1,
+            }
+            let record = theirs.get(&frame);
+            let decoded = by_packet.get(&frame).map_or(&[][..], Vec::as_slice);
+            assert!(
+                decoded.len() <= 1,
                 "{name} frame {frame}: one event per frame"
             );
+            let both = (record.is_some(), !decoded.is_empty());
+            mismatches.extend(decoded_by_one(frame, "SV", both.0, both.1));
+            frames_compared += usize::from(both == (true, true));
             for (wireshark, field) in COMPARED {
-                let expected: Vec<String> = field_values(record, wireshark)
+                let expected: Vec<String> = record
+                    .map_or(Vec::new(), |r| field_values(r, wireshark))
                     .iter()
                     .map(|v| normalise(wireshark, v))
                     .collect();
-                let got = ours(decoded[0], field);
-                if expected.is_empty() && got.is_empty() {
-                    continue;
-                }
-                let entry = agreement.entry(wireshark).or_default();
-                entry.0 += usize::from(got == expected);
-                entry.1 += 1;
-                if got != expected {
-                    mismatches.push(format!(
-                        "frame {frame}: {wireshark} wireshark {expected:?}, otsensor {got:?}"
-                    ));
-                }
-            }
-            frames_compared += 1;
-        }
-        // Frames past the oracle's records are checked by its counts below.
-        let last_record = theirs.keys().last().copied().unwrap_or(0);
-        for frame in by_packet.keys().filter(|f| !theirs.contains_key(f)) {
-            if complete || *frame <= last_record {
-                mismatches.push(format!(
-                    "frame {frame}: otsensor decodes SV where Wireshark does not"
-                ));
+                let got: Vec<String> = decoded.iter().flat_map(|e| ours(e, field)).collect();
+                mismatches.extend(agreement.compare(frame, wireshark, &expected, &got, None));
             }
         }
         assert_eq!(
@@ -155,9 +140,6 @@ fn sv_matches_wireshark_frame_by_frame() {
             .filter(|w| w[1]["smp_cnt"].as_u64() < w[0]["smp_cnt"].as_u64())
             .count();
         assert_eq!(wraps, 2, "{name}: the counter wraps twice");
-    }
-    for (field, (agree, total)) in &agreement {
-        eprintln!("{field}: {agree}/{total} frames agree");
     }
     assert_eq!(frames_compared, 5000);
 }

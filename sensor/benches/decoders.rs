@@ -12,7 +12,8 @@
 //! decoder), at most `MAX_BYTES` of each group.
 //!
 //! Throughput is both bytes and PDUs (events), so criterion prints MiB/s and
-//! PDUs/s; the time is per pass over the group's conversations.
+//! PDUs/s; the time is per pass over the group's conversations. Before
+//! criterion runs, a plain timed loop prints ns per PDU of every group.
 
 mod samples;
 
@@ -299,6 +300,7 @@ fn bench_decoders(c: &mut Criterion) {
         );
         assert!(g.pdus > 0, "{name}: no PDU decoded");
     }
+    print_ns_per_pdu(&groups);
     let mut group = c.benchmark_group("decoders");
     group
         .sample_size(20)
@@ -324,6 +326,28 @@ fn bench_decoders(c: &mut Criterion) {
         });
     }
     group.finish();
+}
+
+/// ns per PDU of every group, by a plain timed loop (at least 200 ms per
+/// group), so that the figure needs no division by hand; criterion's
+/// estimates below are the careful ones.
+fn print_ns_per_pdu(groups: &BTreeMap<String, Group>) {
+    let mut pending: [Vec<u8>; 2] = Default::default();
+    let mut events = Vec::with_capacity(64);
+    eprintln!("decoders: protocol, ns per PDU");
+    for (name, g) in groups {
+        let started = std::time::Instant::now();
+        let mut pdus = 0u64;
+        while started.elapsed() < Duration::from_millis(200) {
+            for (driver, conv) in &g.conversations {
+                pdus += decode(*driver, conv, &mut pending, &mut events, &mut |e| {
+                    black_box(e);
+                });
+            }
+        }
+        let ns = started.elapsed().as_nanos() as f64 / pdus as f64;
+        eprintln!("decoders: {name:<14} {ns:>8.0} ns/PDU");
+    }
 }
 
 criterion_group! {

@@ -392,8 +392,9 @@ pub enum Fields {
     None,
     Modbus(ModbusFields),
     Iec104(Iec104Fields),
-    /// Both `enip` and `cip` events.
-    Enip(EnipFields),
+    /// Both `enip` and `cip` events. Boxed: the largest of all, and every
+    /// event is as large as its largest unboxed variant.
+    Enip(Box<EnipFields>),
     Dnp3(Dnp3Fields),
     Cotp(CotpFields),
     /// Boxed: large, with item lists.
@@ -462,6 +463,22 @@ impl Fields {
             Fields::Nbdgm(fields) => fields.visit(visitor),
         }
     }
+
+    /// Whether these fields can hold a credential ([`Value::Secret`]), so
+    /// that rules need not visit the fields of protocols that never do. A
+    /// decoder that starts writing secrets must be added here.
+    pub fn may_carry_secret(&self) -> bool {
+        matches!(
+            self,
+            Fields::Bacnet(_)
+                | Fields::Mms(_)
+                | Fields::Snmp(_)
+                | Fields::Mqtt(_)
+                | Fields::Http(_)
+                | Fields::Telnet(_)
+                | Fields::Ftp(_)
+        )
+    }
 }
 
 /// What a device says about itself (identification services, discovery
@@ -486,6 +503,9 @@ pub struct Identity {
     pub hostname: Option<String>,
     /// PROFINET name of station, IEC 61850 IED name, BACnet device name.
     pub station_name: Option<String>,
+    /// The name the engineer gave the module itself (S7 SZL xy1C index 2,
+    /// `PLC_1`), apart from its station's name.
+    pub module_name: Option<String>,
     /// Device type or role as the protocol states it.
     pub device_type: Option<String>,
 }
@@ -506,6 +526,7 @@ impl Identity {
             ("serial", &self.serial),
             ("hostname", &self.hostname),
             ("station_name", &self.station_name),
+            ("module_name", &self.module_name),
             ("device_type", &self.device_type),
         ];
         v.begin("identity", Nest::Object);

@@ -2,6 +2,7 @@
 //! reading what it wrote, and reading Wireshark's `.tshark.json` oracles.
 #![allow(dead_code)] // each test file uses a different subset
 
+pub mod agreement;
 pub mod craft;
 pub mod detect;
 pub mod payload;
@@ -14,6 +15,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use serde_json::Value;
+
+#[allow(unused_imports)] // each test file uses a different subset
+pub use agreement::{Agreement, decoded_by_one, either_frames};
 
 /// The repository root.
 pub fn repo() -> PathBuf {

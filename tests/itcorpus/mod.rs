@@ -11,19 +11,10 @@ use serde_json::{Map, Value};
 
 use crate::common::*;
 
-/// Agreement on one field: frames where both sides give the same values,
-/// frames where either side gives a value.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Tally {
-    pub equal: usize,
-    pub either: usize,
-}
-
 /// What one capture gave.
 pub struct Outcome {
     pub capture: String,
     pub events: Vec<Value>,
-    pub tallies: BTreeMap<&'static str, Tally>,
     pub mismatches: Vec<String>,
     /// Oracle frames compared.
     pub frames: usize,
@@ -83,65 +74,44 @@ pub fn compare(capture: &Path, cmp: &Comparison, args: &[&str]) -> Outcome {
         }
     }
     let theirs = oracle.records(cmp.family);
-    let mut tallies: BTreeMap<&'static str, Tally> = BTreeMap::new();
+    // Counted per capture: written when it goes out of scope.
+    let mut agreement = Agreement::new(cmp.family);
+    agreement.capture(capture);
     let mut mismatches = Vec::new();
     let mut frames = 0;
-    for (frame, record) in &theirs {
-        if let Some(reason) = (cmp.not_ours)(record) {
-            if by_packet.contains_key(frame) {
+    for frame in either_frames(&theirs, &by_packet) {
+        let record = theirs.get(&frame);
+        let decoded = by_packet.get(&frame).map_or(&[][..], Vec::as_slice);
+        let not_ours = record.and_then(|r| (cmp.not_ours)(r));
+        match (record, not_ours) {
+            (None, _) => mismatches.push(format!(
+                "frame {frame}: otsensor decodes {:?} where Wireshark does not",
+                cmp.protocols
+            )),
+            (Some(_), Some(reason)) if !decoded.is_empty() => {
                 mismatches.push(format!("frame {frame}: decoded, but {reason}"));
             }
-            continue;
-        }
-        let Some(decoded) = by_packet.get(frame) else {
-            mismatches.push(format!(
+            (Some(_), None) if decoded.is_empty() => mismatches.push(format!(
                 "frame {frame}: Wireshark decodes it, otsensor does not"
-            ));
-            continue;
-        };
-        frames += 1;
+            )),
+            (Some(_), None) => frames += 1,
+            (Some(_), Some(_)) => {}
+        }
         for field in cmp.fields {
-            let expected: Vec<String> = field_values(record, field)
+            let expected: Vec<String> = record
+                .map_or(Vec::new(), |r| field_values(r, field))
                 .into_iter()
                 .map(|v| (cmp.theirs)(field, v))
                 .collect();
             let got = (cmp.ours)(decoded, field);
-            if expected.is_empty() && got.is_empty() {
-                continue;
-            }
-            let tally = tallies.entry(field).or_default();
-            tally.either += 1;
-            if got == expected {
-                tally.equal += 1;
-            } else {
-                mismatches.push(format!(
-                    "frame {frame}: {field} wireshark {expected:?}, otsensor {got:?}"
-                ));
-            }
+            mismatches.extend(agreement.compare(frame, field, &expected, &got, not_ours));
         }
-    }
-    for frame in by_packet.keys().filter(|f| !theirs.contains_key(f)) {
-        mismatches.push(format!(
-            "frame {frame}: otsensor decodes {:?} where Wireshark does not",
-            cmp.protocols
-        ));
     }
     Outcome {
         capture: name,
         events,
-        tallies,
         mismatches,
         frames,
-    }
-}
-
-/// Prints the agreement of each field, per capture.
-pub fn report(outcome: &Outcome) {
-    for (field, t) in &outcome.tallies {
-        eprintln!(
-            "{}: {field}: {}/{} frames agree",
-            outcome.capture, t.equal, t.either
-        );
     }
 }
 

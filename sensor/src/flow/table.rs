@@ -159,6 +159,16 @@ impl<S> FlowTable<S> {
         }
     }
 
+    /// Visits every flow, in slot order (the same for the same sequence of
+    /// inserts and removals).
+    pub fn for_each_mut(&mut self, mut each: impl FnMut(&mut S)) {
+        for slot in &mut self.slots {
+            if let Some(state) = slot.state.as_mut() {
+                each(state);
+            }
+        }
+    }
+
     /// Removes every flow, oldest first.
     pub fn drain(&mut self, mut each: impl FnMut(FlowKey, S)) {
         while let Some((key, state)) = self.remove_oldest() {

@@ -109,7 +109,7 @@ fn write_row(out: &mut impl Write, fields: impl Iterator<Item = String>) -> io::
 /// A condition on assets: `FIELD=VALUE` (equal, ignoring case) or
 /// `FIELD~TEXT` (contains, ignoring case), several joined by `,` (all must hold).
 /// Fields: id, role, ip, mac, vendor, mac_vendor, product, product_code,
-/// order_number, firmware, serial, hostname, station_name, protocol.
+/// order_number, firmware, serial, hostname, station_name, module_name, protocol.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Filter(Vec<(String, bool, String)>);
 
@@ -127,6 +127,7 @@ const FILTER_FIELDS: &[&str] = &[
     "serial",
     "hostname",
     "station_name",
+    "module_name",
     "protocol",
 ];
 

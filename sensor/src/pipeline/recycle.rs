@@ -19,14 +19,17 @@ impl<T> Recycler<T> {
         }
     }
 
-    /// An empty vector, reused if one is spare.
+    /// An empty vector, reused if one is spare. Emptied here rather than
+    /// when given back, so that dropping the old items costs the stage that
+    /// fills the vector, not the busier one that hands it back.
     pub fn take(&self) -> Vec<T> {
-        self.spares_out.try_recv().unwrap_or_default()
+        let mut spare = self.spares_out.try_recv().unwrap_or_default();
+        spare.clear();
+        spare
     }
 
     /// Returns `spare` for reuse (dropped if enough are spare already).
-    pub fn give(&self, mut spare: Vec<T>) {
-        spare.clear();
+    pub fn give(&self, spare: Vec<T>) {
         let _ = self.spares_in.try_send(spare);
     }
 }

@@ -37,6 +37,7 @@ pub mod tls;
 pub mod vendors;
 
 use crate::event::{Event, Header, Pdu, Protocol};
+use crate::time::Timestamp;
 
 /// Which way a PDU travelled relative to the connection's roles.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -122,6 +123,12 @@ pub trait DatagramParser {
 pub trait FrameParser {
     /// Decodes one frame's payload (what follows the ethertype or length field).
     fn parse(&mut self, payload: &[u8], out: &mut Emitter<'_>);
+
+    /// Packet time reached `now` (an epoch's sweep, or the flow's end): emit
+    /// what silence since the last frame says (GOOSE publishers whose time
+    /// allowed to live ran out), each event with the header of the frame it
+    /// follows.
+    fn sweep(&mut self, _now: Timestamp, _events: &mut Vec<Event>) {}
 
     /// The flow ended: emit what is still held (summaries of counted frames),
     /// each event with the header of the frame it belongs to.
@@ -295,6 +302,24 @@ impl FrameDecoder {
             FrameDecoder::Lldp(p) => p.parse(payload, out),
             FrameDecoder::Cdp(p) => p.parse(payload, out),
         }
+    }
+
+    /// Packet time reached `now` with no frame: what the silence says.
+    pub fn sweep(&mut self, now: Timestamp, events: &mut Vec<Event>) {
+        match self {
+            FrameDecoder::Goose(p) => p.sweep(now, events),
+            // The others judge each frame as it arrives.
+            FrameDecoder::Sv(_)
+            | FrameDecoder::Profinet(_)
+            | FrameDecoder::Arp(_)
+            | FrameDecoder::Lldp(_)
+            | FrameDecoder::Cdp(_) => {}
+        }
+    }
+
+    /// Whether the decoder has deadlines to sweep for.
+    pub fn sweeps(&self) -> bool {
+        matches!(self, FrameDecoder::Goose(_))
     }
 
     /// The flow ended: events still held by the decoder.

@@ -697,6 +697,7 @@ fn identity_fields(identity: &Identity) -> Vec<(&'static str, String)> {
         ("serial", &identity.serial),
         ("hostname", &identity.hostname),
         ("station_name", &identity.station_name),
+        ("module_name", &identity.module_name),
         ("device_type", &identity.device_type),
     ];
     for (name, value) in text {

@@ -197,7 +197,18 @@ enum Group {
 #[derive(Default)]
 struct Window {
     /// Times of recent matches, or of distinct values' last sightings.
-    seen: VecDeque<(Timestamp, String)>,
+    seen: VecDeque<(Timestamp, Seen)>,
+}
+
+/// A value that a `distinct` threshold counts once per window; numbers and
+/// addresses cost no allocation.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Seen {
+    /// The match itself (no `distinct`), or a field the event lacks.
+    Nothing,
+    Number(u64),
+    End(Option<Addr>),
+    Text(Box<str>),
 }
 
 pub struct Engine {
@@ -206,13 +217,13 @@ pub struct Engine {
     by_protocol: Vec<Vec<usize>>,
     flow_rules: Vec<usize>,
     change_rules: Vec<usize>,
-    windows: Vec<HashMap<Group, Window>>,
+    windows: Vec<foldhash::HashMap<Group, Window>>,
     /// Open alerts by (rule id, what they are about), to count repeats.
     open: HashMap<(String, String), usize>,
     alerts: Vec<Alert>,
     alerts_dropped: u64,
     /// Conduit verdicts already reached per (flow, function code, class, direction).
-    verdicts: HashMap<(u64, u32, u8, bool), Option<&'static Builtin>>,
+    verdicts: foldhash::HashMap<(u64, u32, u8, bool), Option<&'static Builtin>>,
     /// Matches of rules with `cleared_by`, waiting out their window.
     pending: Vec<Pending>,
     /// The earliest deadline among `pending`.
@@ -282,7 +293,7 @@ impl Engine {
                 Trigger::AssetChange => change_rules.push(i),
             }
         }
-        let windows = policy.rules.iter().map(|_| HashMap::new()).collect();
+        let windows = policy.rules.iter().map(|_| Default::default()).collect();
         Engine {
             policy,
             by_protocol,
@@ -292,7 +303,7 @@ impl Engine {
             open: HashMap::new(),
             alerts: Vec::new(),
             alerts_dropped: 0,
-            verdicts: HashMap::new(),
+            verdicts: Default::default(),
             pending: Vec::new(),
             next_deadline: Timestamp(i64::MAX),
             names: HashMap::new(),
@@ -1301,19 +1312,18 @@ fn principal_matches(principal: &Principal, ip: Option<IpAddr>, inventory: &Inve
     }
 }
 
-fn distinct_value(distinct: &Distinct, seen: &Occurrence, ends: &Ends) -> String {
+fn distinct_value(distinct: &Distinct, seen: &Occurrence, ends: &Ends) -> Seen {
     match distinct {
-        Distinct::Dst => addr(ends.dst_ip, ends.dst_mac),
-        Distinct::DstPort => seen.dst_port.unwrap_or(0).to_string(),
+        Distinct::Dst => Seen::End(Addr::of(ends.dst_ip, ends.dst_mac)),
+        Distinct::DstPort => Seen::Number(seen.dst_port.unwrap_or(0).into()),
         Distinct::FunctionCode => seen
             .event
             .and_then(|e| e.pdu.function_code)
-            .map(|c| c.to_string())
-            .unwrap_or_default(),
+            .map_or(Seen::Nothing, |c| Seen::Number(c.into())),
         Distinct::Field(name) => seen
             .event
-            .and_then(|e| field_value(e, name))
-            .unwrap_or_default(),
+            .and_then(|e| field_seen(e, name))
+            .unwrap_or(Seen::Nothing),
     }
 }
 
@@ -1321,7 +1331,7 @@ fn distinct_value(distinct: &Distinct, seen: &Occurrence, ends: &Ends) -> String
 /// whose window has passed (they count nothing any more) and, if all are
 /// still active, the idlest eighth. Freeing many at once keeps the cost per
 /// new group small however many groups the traffic brings.
-fn make_room(windows: &mut HashMap<Group, Window>, now: Timestamp, window: Timestamp) {
+fn make_room(windows: &mut foldhash::HashMap<Group, Window>, now: Timestamp, window: Timestamp) {
     let last = |w: &Window| w.seen.back().map_or(i64::MIN, |(t, _)| t.0);
     let start = now.0.saturating_sub(window.0);
     windows.retain(|_, w| last(w) >= start);
@@ -1340,19 +1350,25 @@ fn count_in_window(
     window: &mut Window,
     threshold: &Threshold,
     ts: Timestamp,
-    value: Option<String>,
+    value: Option<Seen>,
 ) -> bool {
     let start = Timestamp(ts.0 - threshold.window.0);
     while window.seen.front().is_some_and(|(t, _)| *t < start) {
         window.seen.pop_front();
     }
     match value {
+        // The value seen last again (a polling loop): only its time moves.
+        Some(value) if window.seen.back().is_some_and(|(_, v)| *v == value) => {
+            if let Some(last) = window.seen.back_mut() {
+                last.0 = ts;
+            }
+        }
         Some(value) => {
             // Distinct values: keep each once, with its latest time.
             window.seen.retain(|(_, v)| *v != value);
             window.seen.push_back((ts, value));
         }
-        None => window.seen.push_back((ts, String::new())),
+        None => window.seen.push_back((ts, Seen::Nothing)),
     }
     if window.seen.len() >= threshold.count as usize {
         window.seen.clear();
@@ -1417,6 +1433,9 @@ fn dns_answers(event: &Event) -> Vec<(IpAddr, String)> {
 
 /// Whether any field of the event is a credential (a [`Value::Secret`]).
 fn carries_credentials(event: &Event) -> bool {
+    if !event.pdu.fields.may_carry_secret() {
+        return false;
+    }
     struct Find(bool);
     impl Visitor for Find {
         fn field(&mut self, _: &str, value: Value<'_>) {
@@ -1432,22 +1451,40 @@ fn carries_credentials(event: &Event) -> bool {
 
 /// A protocol field's value as text, found through the fields' visitor.
 fn field_value(event: &Event, name: &str) -> Option<String> {
-    struct Find<'a> {
+    find_field(event, name, |value| match value {
+        Value::U64(v) => v.to_string(),
+        Value::I64(v) => v.to_string(),
+        Value::F64(v) => v.to_string(),
+        Value::Bool(v) => v.to_string(),
+        Value::Str(v) | Value::Secret(v) => v.to_string(),
+        Value::Hex(bytes) => bytes.iter().map(|b| format!("{b:02x}")).collect(),
+    })
+}
+
+/// A protocol field's value as a distinct threshold counts it.
+fn field_seen(event: &Event, name: &str) -> Option<Seen> {
+    find_field(event, name, |value| match value {
+        Value::U64(v) => Seen::Number(v),
+        Value::I64(v) => Seen::Number(v as u64),
+        Value::F64(v) => Seen::Number(v.to_bits()),
+        Value::Bool(v) => Seen::Number(v.into()),
+        Value::Str(v) | Value::Secret(v) => Seen::Text(v.into()),
+        Value::Hex(bytes) => Seen::Text(bytes.iter().map(|b| format!("{b:02x}")).collect()),
+    })
+}
+
+/// The first top-level field called `name`, converted by `convert`.
+fn find_field<T>(event: &Event, name: &str, convert: fn(Value<'_>) -> T) -> Option<T> {
+    struct Find<'a, T> {
         name: &'a str,
         depth: usize,
-        found: Option<String>,
+        convert: fn(Value<'_>) -> T,
+        found: Option<T>,
     }
-    impl Visitor for Find<'_> {
+    impl<T> Visitor for Find<'_, T> {
         fn field(&mut self, name: &str, value: Value<'_>) {
             if self.depth == 0 && self.found.is_none() && name == self.name {
-                self.found = Some(match value {
-                    Value::U64(v) => v.to_string(),
-                    Value::I64(v) => v.to_string(),
-                    Value::F64(v) => v.to_string(),
-                    Value::Bool(v) => v.to_string(),
-                    Value::Str(v) | Value::Secret(v) => v.to_string(),
-                    Value::Hex(bytes) => bytes.iter().map(|b| format!("{b:02x}")).collect(),
-                });
+                self.found = Some((self.convert)(value));
             }
         }
         fn begin(&mut self, _: &str, _: Nest) {
@@ -1460,6 +1497,7 @@ fn field_value(event: &Event, name: &str) -> Option<String> {
     let mut find = Find {
         name,
         depth: 0,
+        convert,
         found: None,
     };
     event.pdu.fields.visit(&mut find);
@@ -1629,14 +1667,14 @@ mod tests {
 
     fn window_at(secs: i64) -> Window {
         Window {
-            seen: VecDeque::from([(Timestamp::from_secs(secs), String::new())]),
+            seen: VecDeque::from([(Timestamp::from_secs(secs), Seen::Nothing)]),
         }
     }
 
     #[test]
     fn a_full_group_table_forgets_expired_groups_then_the_idlest_eighth() {
         let minute = Timestamp::from_secs(60);
-        let mut windows: HashMap<Group, Window> = (0..MAX_GROUPS as i64)
+        let mut windows: foldhash::HashMap<Group, Window> = (0..MAX_GROUPS as i64)
             .map(|n| (Group::Flow(n as u64), window_at(n % 1000)))
             .collect();
         // Every group is within the window: the idlest eighth goes.

@@ -136,6 +136,26 @@ impl Flow {
         matches!(&self.conversation, Conversation::Tcp(conn) if conn.closed())
     }
 
+    /// Whether its decoder keeps deadlines that pass without traffic.
+    fn sweeps(&self) -> bool {
+        matches!(&self.conversation, Conversation::Frames(App::Decoding(d)) if d.sweeps())
+    }
+
+    /// Packet time reached `now`: the decoder reports what passed unseen
+    /// (a GOOSE publisher silent past its time allowed to live).
+    fn sweep(&mut self, now: Timestamp, out: &mut Produced) {
+        if let Conversation::Frames(App::Decoding(decoder)) = &mut self.conversation {
+            let first_event = out.events.len();
+            decoder.sweep(now, &mut out.events);
+            note_events(
+                &mut self.summary,
+                self.id,
+                &out.events[first_event..],
+                &mut out.uses,
+            );
+        }
+    }
+
     fn server_port(&self, key: &FlowKey) -> u16 {
         key.endpoint(self.client.other()).port
     }
@@ -144,6 +164,8 @@ impl Flow {
 struct Shard {
     table: FlowTable<Flow>,
     next_sweep: Timestamp,
+    /// A flow of this shard has had a decoder with deadlines to sweep for.
+    has_deadlines: bool,
 }
 
 pub struct Worker {
@@ -152,6 +174,9 @@ pub struct Worker {
     workers: usize,
     shards: Vec<Shard>,
     stats: WorkerStats,
+    /// The latest epoch clock: packet time as every worker knows it, so that
+    /// what the end of the input judges does not depend on the thread count.
+    now: Timestamp,
 }
 
 impl Worker {
@@ -165,9 +190,11 @@ impl Worker {
                 .map(|_| Shard {
                     table: FlowTable::new(config.flows_per_shard),
                     next_sweep: Timestamp::ZERO,
+                    has_deadlines: false,
                 })
                 .collect(),
             stats: WorkerStats::default(),
+            now: Timestamp(i64::MIN),
         }
     }
 
@@ -181,8 +208,10 @@ impl Worker {
             workers,
             shards,
             stats,
+            ..
         } = self;
-        let table = &mut shards[frame.shard as usize / *workers].table;
+        let shard = &mut shards[frame.shard as usize / *workers];
+        let table = &mut shard.table;
         let ts = frame.ts;
         let mut found = table.find(frame.hash, &key, ts);
         if let Some(flow) = found
@@ -195,7 +224,7 @@ impl Worker {
                 FlowEnd::Expired
             };
             stats.flows.expired += u64::from(reason == FlowEnd::Expired);
-            end_flow(stats, key, old, reason, out);
+            end_flow(stats, key, old, reason, ts, out);
             found = None;
         }
         let flow = match found {
@@ -205,7 +234,7 @@ impl Worker {
                 let (flow, evicted) = table.insert(frame.hash, key, new, ts);
                 if let Some((key, old)) = evicted {
                     stats.flows.evicted += 1;
-                    end_flow(stats, key, old, FlowEnd::Evicted, out);
+                    end_flow(stats, key, old, FlowEnd::Evicted, ts, out);
                 }
                 flow
             }
@@ -247,7 +276,10 @@ impl Worker {
             Conversation::Udp(_) => {
                 datagram::datagram(state, &key, frame, payload, &mut out.events)
             }
-            Conversation::Frames(_) => datagram::l2_frame(state, frame, payload, &mut out.events),
+            Conversation::Frames(_) => {
+                datagram::l2_frame(state, frame, payload, &mut out.events);
+                shard.has_deadlines |= state.sweeps();
+            }
             Conversation::Other => {}
         }
         note_events(
@@ -258,8 +290,10 @@ impl Worker {
         );
     }
 
-    /// At the end of each epoch: expire idle flows in every shard that is due.
+    /// At the end of each epoch, in every shard that is due: expire idle
+    /// flows, and let the others' decoders report deadlines passed unseen.
     pub fn end_epoch(&mut self, now: Timestamp, out: &mut Produced) {
+        self.now = self.now.max(now);
         let timeouts = self.config.timeouts;
         let mut expired = Vec::new();
         for shard in &mut self.shards {
@@ -273,6 +307,9 @@ impl Worker {
                 |f| flow_timeout(f, &timeouts),
                 |k, f| expired.push((k, f)),
             );
+            if shard.has_deadlines {
+                shard.table.for_each_mut(|flow| flow.sweep(now, out));
+            }
         }
         for (key, flow) in expired {
             let reason = if flow.closed() {
@@ -281,11 +318,12 @@ impl Worker {
                 FlowEnd::Expired
             };
             self.stats.flows.expired += 1;
-            end_flow(&mut self.stats, key, flow, reason, out);
+            end_flow(&mut self.stats, key, flow, reason, now, out);
         }
     }
 
-    /// At the end of the input: end every flow still open.
+    /// At the end of the input: end every flow still open, judged at the
+    /// last epoch's packet time.
     pub fn finish(&mut self, out: &mut Produced) -> WorkerStats {
         let mut open = Vec::new();
         for shard in &mut self.shards {
@@ -293,7 +331,14 @@ impl Worker {
         }
         for (key, flow) in open {
             self.stats.flows.open_at_end += 1;
-            end_flow(&mut self.stats, key, flow, FlowEnd::EndOfInput, out);
+            end_flow(
+                &mut self.stats,
+                key,
+                flow,
+                FlowEnd::EndOfInput,
+                self.now,
+                out,
+            );
         }
         std::mem::take(&mut self.stats)
     }
@@ -345,11 +390,13 @@ fn new_flow(stats: &mut WorkerStats, key: &FlowKey, side: Side, frame: &Frame) -
     }
 }
 
+/// Ends `flow` at packet time `now`.
 fn end_flow(
     stats: &mut WorkerStats,
     key: FlowKey,
     mut flow: Flow,
     end: FlowEnd,
+    now: Timestamp,
     out: &mut Produced,
 ) {
     let server_port = flow.server_port(&key);
@@ -364,6 +411,8 @@ fn end_flow(
         );
         stats.truncated_at_end += conn.pending.iter().filter(|p| !p.is_empty()).count() as u64;
     }
+    // Deadlines passed by the flow's end (it ends unseen by a later sweep).
+    flow.sweep(now, out);
     if let Conversation::Frames(App::Decoding(decoder)) = &mut flow.conversation {
         // Frame decoders may hold counts (PROFINET RT summaries) to report.
         let first_event = out.events.len();

@@ -556,7 +556,7 @@ fn pdu(
         function,
         class,
         anomalies,
-        fields: Fields::Enip(fields),
+        fields: Fields::Enip(Box::new(fields)),
         identity,
     }
 }

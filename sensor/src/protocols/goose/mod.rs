@@ -19,7 +19,8 @@
 //! hash of `allData`, and reports state changes and what breaks the
 //! retransmission scheme: sequence gaps and resets, regressions, data that
 //! changed without a new state number, and TTL expiry measured in packet
-//! time.
+//! time: on the late frame, or, when none comes, at the worker's sweep
+//! ([`FrameParser::sweep`]).
 //!
 //! Entry points, pure functions of their input bytes: [`decode`] (GOOSE and
 //! GSE management frames), [`sv::decode`], [`ber::read`], [`data::walk`];
@@ -37,7 +38,8 @@ pub mod utc;
 mod tests;
 
 use super::{Emitter, FrameParser};
-use crate::event::{Anomalies, Fields, FunctionClass, Nest, Pdu, Protocol, Value, Visitor};
+use crate::event::{Anomalies, Event, Fields, FunctionClass, Nest, Pdu, Protocol, Value, Visitor};
+use crate::time::Timestamp;
 use ber::{Class, Tlvs};
 use data::AllData;
 pub use mngt::Service;
@@ -170,6 +172,9 @@ use anomaly::*;
 pub const PUBLISH: &str = "publish";
 /// `function` of the first frame of a new state (stNum changed).
 pub const STATE_CHANGE: &str = "state_change";
+/// Not a frame: a control block's time allowed to live ran out and no frame
+/// followed (the publisher fell silent).
+pub const PUBLISHER_SILENT: &str = "publisher_silent";
 /// `function` of a frame without a readable PDU.
 pub const INVALID: &str = "invalid";
 /// `function` of a PDU of another type than GOOSE or GSE management.
@@ -177,7 +182,7 @@ pub const UNKNOWN: &str = "unknown";
 
 /// Every `function` name GOOSE events carry, for rule validation.
 pub fn function_names() -> Vec<&'static str> {
-    let mut names = vec![PUBLISH, STATE_CHANGE, INVALID, UNKNOWN];
+    let mut names = vec![PUBLISH, STATE_CHANGE, PUBLISHER_SILENT, INVALID, UNKNOWN];
     names.extend(Service::ALL.iter().map(|s| s.name()));
     names.sort_unstable();
     names
@@ -315,6 +320,9 @@ pub struct GooseFields {
     pub previous_conf_rev: Option<u64>,
     /// Tracking: how late this frame came after the previous one's time allowed to live.
     pub ttl_late_ms: Option<u64>,
+    /// Tracking, on `publisher_silent` events: when the time allowed to live
+    /// of the control block's last frame ran out with no frame after it.
+    pub ttl_expired_at: Option<Timestamp>,
     /// GSE management: `stateID`.
     pub state_id: Option<u64>,
     /// GSE management: the control block or data set asked about (`ident`).
@@ -377,6 +385,13 @@ impl GooseFields {
         u(v, "previous_sq_num", self.previous_sq_num);
         u(v, "previous_conf_rev", self.previous_conf_rev);
         u(v, "ttl_late_ms", self.ttl_late_ms);
+        if let Some(at) = self.ttl_expired_at {
+            let mut buf = [0u8; 27];
+            v.field(
+                "ttl_expired_at",
+                Value::Str(at.write_rfc3339_micros(&mut buf)),
+            );
+        }
         u(v, "state_id", self.state_id);
         s(v, "ident", &self.ident);
         u(v, "items", self.items);
@@ -667,9 +682,9 @@ impl FrameParser for GooseParser {
     fn parse(&mut self, payload: &[u8], out: &mut Emitter<'_>) {
         let mut d = decode(payload);
         if d.kind == Kind::Goose {
-            let now = out.header().ts;
+            let header = *out.header();
             self.publishers
-                .track(&mut d.fields, d.data_hash, now, &mut d.anomalies);
+                .track(&mut d.fields, d.data_hash, header, &mut d.anomalies);
         }
         let (function, class, is_response) = match d.kind {
             Kind::Invalid => (INVALID, FunctionClass::Other, false),
@@ -691,6 +706,28 @@ impl FrameParser for GooseParser {
             anomalies: d.anomalies,
             fields: Fields::Goose(Box::new(d.fields)),
             identity: None,
+        });
+    }
+
+    fn sweep(&mut self, now: Timestamp, events: &mut Vec<Event>) {
+        self.publishers.silent(now, |silence| {
+            let mut anomalies = Anomalies::new();
+            anomalies.add(TTL_EXPIRED);
+            events.push(Event {
+                header: silence.last,
+                pdu: Pdu {
+                    protocol: Protocol::Goose,
+                    is_response: false,
+                    function_code: None,
+                    function: PUBLISHER_SILENT,
+                    // As the publisher's frames, so that policy judges the
+                    // report as it judged them.
+                    class: FunctionClass::Control,
+                    anomalies,
+                    fields: Fields::Goose(Box::new(silence.fields)),
+                    identity: None,
+                },
+            });
         });
     }
 }

@@ -4,10 +4,14 @@
 //! 0 (1 in some Ed. 2 devices); each retransmission of the same state
 //! increments `sqNum`; both are 32-bit counters that roll over; the next
 //! frame must come within the previous one's time allowed to live.
+//!
+//! A publisher that falls silent sends no frame to judge: [`Publishers::silent`]
+//! finds those whose time allowed to live ran out by a given packet time, once
+//! per silence, so that the loss of a publisher is reported when it happens.
 
 use super::GooseFields;
 use super::anomaly::*;
-use crate::event::Anomalies;
+use crate::event::{Anomalies, Header};
 use crate::time::Timestamp;
 
 /// Control blocks tracked per flow (a publisher rarely has more than a few
@@ -29,8 +33,34 @@ struct Publisher {
     sq_num: u64,
     conf_rev: Option<u64>,
     ttl_ms: Option<u64>,
-    seen: Timestamp,
+    /// The header of its last frame: when it was seen, and what a report of
+    /// its silence is stamped with.
+    last: Header,
     data_hash: Option<u64>,
+    /// The silence since the last frame was reported as `ttl_expired`.
+    silence_reported: bool,
+}
+
+impl Publisher {
+    /// When its time allowed to live runs out, if it gave one.
+    fn deadline(&self) -> Option<Timestamp> {
+        let ttl = i64::try_from(self.ttl_ms?).unwrap_or(i64::MAX);
+        Some(Timestamp(
+            self.last
+                .ts
+                .0
+                .saturating_add(ttl.saturating_mul(NANOS_PER_MS)),
+        ))
+    }
+}
+
+/// A publisher whose time allowed to live ran out with no frame after it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Silence {
+    /// The header of its last frame.
+    pub last: Header,
+    /// What its last frame said, and when its time allowed to live ran out.
+    pub fields: GooseFields,
 }
 
 /// `cur` comes right after `prev` on a counter that rolls over to 0 or 1.
@@ -46,9 +76,10 @@ impl Publishers {
         &mut self,
         f: &mut GooseFields,
         data_hash: Option<u64>,
-        now: Timestamp,
+        header: Header,
         a: &mut Anomalies,
     ) {
+        let now = header.ts;
         let (Some(gocb_ref), Some(st), Some(sq)) = (f.gocb_ref.as_deref(), f.st_num, f.sq_num)
         else {
             return;
@@ -59,13 +90,14 @@ impl Publishers {
             sq_num: sq,
             conf_rev: f.conf_rev,
             ttl_ms: f.time_allowed_to_live,
-            seen: now,
+            last: header,
             data_hash,
+            silence_reported: false,
         };
         let Some(p) = self.list.iter_mut().find(|p| p.gocb_ref == gocb_ref) else {
             if self.list.len() >= MAX_PUBLISHERS {
                 let oldest = (self.list.iter().enumerate())
-                    .min_by_key(|(_, p)| p.seen)
+                    .min_by_key(|(_, p)| p.last.ts)
                     .map(|(i, _)| i);
                 if let Some(oldest) = oldest {
                     self.list.swap_remove(oldest);
@@ -78,15 +110,14 @@ impl Publishers {
             });
             return;
         };
-        if let Some(ttl) = p.ttl_ms {
-            let elapsed = now.0.saturating_sub(p.seen.0);
-            let allowed = i64::try_from(ttl)
-                .unwrap_or(i64::MAX)
-                .saturating_mul(NANOS_PER_MS);
-            if elapsed > allowed {
-                a.add(TTL_EXPIRED);
-                f.ttl_late_ms = Some(((elapsed - allowed) as u64).div_ceil(NANOS_PER_MS as u64));
-            }
+        // A silence already reported (by `silent`) is not reported again.
+        if let Some(deadline) = p.deadline()
+            && now > deadline
+            && !p.silence_reported
+        {
+            a.add(TTL_EXPIRED);
+            let late = now.0.saturating_sub(deadline.0) as u64;
+            f.ttl_late_ms = Some(late.div_ceil(NANOS_PER_MS as u64));
         }
         if let (Some(prev), Some(cur)) = (p.conf_rev, f.conf_rev)
             && prev != cur
@@ -135,5 +166,31 @@ impl Publishers {
             data_hash: current.data_hash.or(p.data_hash),
             ..current
         };
+    }
+
+    /// Reports, once per silence, each control block whose time allowed to
+    /// live ran out before `now` (packet time) with no frame after its last.
+    pub fn silent(&mut self, now: Timestamp, mut report: impl FnMut(Silence)) {
+        for p in &mut self.list {
+            let Some(deadline) = p.deadline() else {
+                continue;
+            };
+            if p.silence_reported || now <= deadline {
+                continue;
+            }
+            p.silence_reported = true;
+            report(Silence {
+                last: p.last,
+                fields: GooseFields {
+                    gocb_ref: Some(p.gocb_ref.clone()),
+                    time_allowed_to_live: p.ttl_ms,
+                    st_num: Some(p.st_num),
+                    sq_num: Some(p.sq_num),
+                    conf_rev: p.conf_rev,
+                    ttl_expired_at: Some(deadline),
+                    ..GooseFields::default()
+                },
+            });
+        }
     }
 }

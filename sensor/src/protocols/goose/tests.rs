@@ -1119,3 +1119,81 @@ fn random_and_mutated_frames_never_panic_and_give_one_event_each() {
         sv_flow.frame(ms, &bytes);
     }
 }
+
+// ------------------------------------------------------ silent publishers
+
+impl<P: FrameParser> Flow<P> {
+    /// Packet time reaches `ms` past T0 with no frame: the events it brings.
+    fn sweep(&mut self, ms: i64) -> Vec<Event> {
+        let before = self.events.len();
+        let now = Timestamp(T0 * 1_000_000_000 + ms * 1_000_000);
+        self.parser.sweep(now, &mut self.events);
+        self.events.split_off(before)
+    }
+}
+
+#[test]
+fn a_silent_publisher_is_reported_once_when_its_ttl_runs_out() {
+    let mut flow = Flow::new(GooseParser::new());
+    flow.frame(0, &G::new(1, 0).bytes()); // time allowed to live: 2000 ms
+    flow.frame(1000, &G::new(1, 1).bytes()); // packet 2
+    assert!(flow.sweep(2500).is_empty(), "within the last frame's TTL");
+    assert!(flow.sweep(3000).is_empty(), "exactly on time is in time");
+    let reported = flow.sweep(3001);
+    assert_eq!(reported.len(), 1);
+    let e = &reported[0];
+    assert_eq!(e.header.packet, 2, "stamped with the last frame");
+    assert_eq!(e.pdu.function, PUBLISHER_SILENT);
+    assert_eq!(e.pdu.class, FunctionClass::Control);
+    assert_eq!(names(&e.pdu.anomalies), [TTL_EXPIRED]);
+    let f = goose(&e.pdu);
+    assert_eq!(f.gocb_ref.as_deref(), Some("IED1LD0/LLN0$GO$gcb1"));
+    assert_eq!((f.st_num, f.sq_num), (Some(1), Some(1)));
+    assert_eq!(f.time_allowed_to_live, Some(2000));
+    assert_eq!(
+        f.ttl_expired_at,
+        Some(Timestamp(T0 * 1_000_000_000 + 3000 * 1_000_000))
+    );
+    // Once per silence: later sweeps, and the frame that ends it, say nothing more.
+    assert!(flow.sweep(10_000).is_empty());
+    let back = flow.frame(12_000, &G::new(1, 2).bytes());
+    assert!(back.anomalies.is_empty(), "{:?}", names(&back.anomalies));
+    assert_eq!(goose(&back).ttl_late_ms, None);
+    // A new silence is a new report.
+    assert!(flow.sweep(14_000).is_empty());
+    assert_eq!(flow.sweep(14_001).len(), 1);
+}
+
+#[test]
+fn a_late_frame_before_any_sweep_reports_the_silence_itself() {
+    let mut flow = Flow::new(GooseParser::new());
+    flow.frame(0, &G::new(1, 0).bytes());
+    let late = flow.frame(2500, &G::new(1, 1).bytes());
+    assert_eq!(names(&late.anomalies), [TTL_EXPIRED]);
+    assert_eq!(goose(&late).ttl_late_ms, Some(500));
+    // That silence is over; the sweep judges the new frame's TTL only.
+    assert!(flow.sweep(4500).is_empty());
+    assert_eq!(flow.sweep(4501).len(), 1);
+}
+
+#[test]
+fn control_blocks_fall_silent_apart() {
+    let mut flow = Flow::new(GooseParser::new());
+    let mut quick = G::new(1, 0);
+    quick.gocb = "IED1LD0/LLN0$GO$fast";
+    quick.ttl = 100;
+    flow.frame(0, &quick.bytes());
+    flow.frame(0, &G::new(1, 0).bytes()); // 2000 ms
+    let reported = flow.sweep(500);
+    let refs: Vec<_> = reported
+        .iter()
+        .map(|e| goose(&e.pdu).gocb_ref.clone().unwrap())
+        .collect();
+    assert_eq!(refs, ["IED1LD0/LLN0$GO$fast"]);
+    let reported = flow.sweep(2500);
+    assert_eq!(reported.len(), 1);
+    assert_eq!(
+        goose(&reported[0].pdu).gocb_ref.as_deref(),
+        Some("IED1LD0/LLN0$GO$gcb1")
+    );
+}

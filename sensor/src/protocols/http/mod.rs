@@ -177,6 +177,12 @@ impl HttpFields {
             self.authorization_scheme.as_deref(),
         );
         s(v, "basic_auth_user", self.basic_auth_user.as_deref());
+        // Basic credentials with an empty password (`user:`) carry none.
+        b(
+            v,
+            "password_present",
+            self.basic_auth_password.as_deref().map(|p| !p.is_empty()),
+        );
         secret(
             v,
             "basic_auth_password",

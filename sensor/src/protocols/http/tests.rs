@@ -3,6 +3,7 @@
 
 use super::*;
 use crate::event::Event;
+use crate::output::json::JsonWriter;
 use crate::protocols::text::testutil::{Rng, header};
 
 use Direction::{ToClient, ToServer};
@@ -393,4 +394,43 @@ fn random_bytes_never_panic_and_always_progress() {
             c.parser.gap(dir);
         }
     }
+}
+
+/// The fields as `events.jsonl` writes them (secrets redacted).
+fn json(pdu: &Pdu) -> serde_json::Value {
+    let mut out = Vec::new();
+    let mut w = JsonWriter::object(&mut out);
+    pdu.fields.visit(&mut w);
+    w.finish();
+    serde_json::from_slice(&out).expect("valid JSON")
+}
+
+#[test]
+fn password_present_says_whether_basic_credentials_carry_a_password() {
+    let mut c = Conn::new();
+    // admin:s3cret
+    let p = c.one(
+        ToServer,
+        b"GET / HTTP/1.1\r\nHost: plc\r\nAuthorization: Basic YWRtaW46czNjcmV0\r\n\r\n",
+    );
+    let j = json(&p);
+    assert_eq!(j["password_present"], true);
+    assert_eq!(j["basic_auth_user"], "admin");
+    assert_eq!(j["basic_auth_password"], "<redacted>");
+    // admin: (an empty password)
+    let p = c.one(
+        ToServer,
+        b"GET / HTTP/1.1\r\nHost: plc\r\nAuthorization: Basic YWRtaW46\r\n\r\n",
+    );
+    let j = json(&p);
+    assert_eq!(j["password_present"], false);
+    assert_eq!(j["basic_auth_user"], "admin");
+    // Not Basic, or no Authorization at all: no flag.
+    let p = c.one(
+        ToServer,
+        b"GET / HTTP/1.1\r\nHost: plc\r\nAuthorization: Bearer abc.def\r\n\r\n",
+    );
+    assert_eq!(json(&p).get("password_present"), None);
+    let p = c.one(ToServer, b"GET / HTTP/1.1\r\nHost: plc\r\n\r\n");
+    assert_eq!(json(&p).get("password_present"), None);
 }

@@ -191,6 +191,9 @@ pub fn function_names() -> Vec<&'static str> {
 /// MQTT fields of one event. Absent values are not written.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MqttFields {
+    /// Control packet type, the fixed header's high nibble (Wireshark
+    /// `mqtt.msgtype`); absent on `invalid` events.
+    pub message_type: Option<u8>,
     /// Remaining length (Wireshark `mqtt.len`).
     pub length: Option<u32>,
     /// CONNECT protocol level: 3 (3.1), 4 (3.1.1), 5 (Wireshark `mqtt.ver`).
@@ -248,6 +251,7 @@ pub struct MqttFields {
 impl MqttFields {
     pub fn visit(&self, v: &mut dyn Visitor) {
         use text::{b, s, s_list, secret, u, u_list};
+        u(v, "message_type", self.message_type);
         u(v, "length", self.length);
         u(v, "version", self.version);
         s(v, "protocol_name", self.protocol_name.as_deref());
@@ -419,6 +423,7 @@ fn decode(
     let first = packet.first().copied().unwrap_or_default();
     let ptype = PacketType(first >> 4);
     let flags = first & 0x0f;
+    f.message_type = Some(ptype.0);
     f.length = Some(u32::try_from(remaining).unwrap_or(u32::MAX));
     let end = header.saturating_add(remaining).min(packet.len());
     let body = packet.get(header..end).unwrap_or_default();

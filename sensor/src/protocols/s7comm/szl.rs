@@ -111,14 +111,13 @@ fn module_identification(szl: &Szl<'_>, id: &mut Identity) {
 
 /// SZL xy1C: names, serial number, manufacturer.
 fn component_identification(szl: &Szl<'_>, id: &mut Identity) {
-    let mut module_name = None;
     for record in szl.records() {
         let index = be16(record, 0).unwrap_or_default();
         let data = record.get(2..).unwrap_or_default();
         let field = |len: usize| data.get(..len).map(|d| text(d, len)).and_then(non_empty);
         match index {
             0x0001 => id.station_name = field(24),
-            0x0002 => module_name = field(24),
+            0x0002 => id.module_name = field(24),
             0x0005 => id.serial = field(24),
             0x0007 => id.product = field(32),
             0x0009 => {
@@ -133,6 +132,6 @@ fn component_identification(szl: &Szl<'_>, id: &mut Identity) {
         }
     }
     if id.product.is_none() {
-        id.product = module_name;
+        id.product.clone_from(&id.module_name);
     }
 }

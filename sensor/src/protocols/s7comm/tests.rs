@@ -172,6 +172,50 @@ fn read_var_lists_each_item() {
 }
 
 #[test]
+fn items_beyond_the_cap_are_counted_not_listed() {
+    // A read var job of 70 items (DB 1, byte 0 upwards): 64 listed, 70 counted.
+    let count = 70u8;
+    let param_len = 2 + 12 * u16::from(count);
+    let mut job = vec![
+        0x32, 0x01, 0x00, 0x00, 0x00, 0x07, // job, PDU reference 7
+    ];
+    job.extend_from_slice(&param_len.to_be_bytes()); // parameter length
+    job.extend_from_slice(&[0x00, 0x00, 0x04, count]); // no data, read var, item count
+    for byte in 0..u16::from(count) {
+        job.extend_from_slice(&[0x12, 0x0a, 0x10, 0x02, 0x00, 0x01, 0x00, 0x01, 0x84]); // BYTE x1 DB 1
+        job.extend_from_slice(&(u32::from(byte) << 3).to_be_bytes()[1..]); // address byte.0
+    }
+    let mut c = Conn::default();
+    let req = c.request(&job);
+    clean(&req);
+    let f = s7(&req);
+    assert_eq!(f.item_count, Some(count));
+    assert_eq!(f.items.len(), MAX_ITEMS);
+    assert_eq!(
+        f.items[MAX_ITEMS - 1].address,
+        Some(63 << 3),
+        "the first 64"
+    );
+    // The answer: 70 return codes, 64 kept; its items are the request's.
+    let mut ack = vec![
+        0x32, 0x03, 0x00, 0x00, 0x00, 0x07, // ack_data, PDU reference 7
+        0x00, 0x02, // parameter length 2
+    ];
+    ack.extend_from_slice(&(6 * u16::from(count) - 1).to_be_bytes()); // data length
+    ack.extend_from_slice(&[0x00, 0x00, 0x04, count]); // no error, read var, item count
+    for _ in 0..count {
+        ack.extend_from_slice(&[0xff, 0x04, 0x00, 0x08, 0x2a, 0x00]); // success, 8 bits, value, fill
+    }
+    ack.pop(); // no fill after the last item
+    let resp = c.response(&ack);
+    clean(&resp);
+    let f = s7(&resp);
+    assert_eq!(f.item_count, Some(count));
+    assert_eq!(f.item_return_codes.len(), MAX_ITEMS);
+    assert_eq!(f.items.len(), MAX_ITEMS);
+}
+
+#[test]
 fn db_item_address_is_byte_and_bit() {
     let mut c = Conn::default();
     let req = c.request(&[
@@ -366,6 +410,40 @@ fn download_requests_name_the_block() {
     clean(&block_req);
     assert_eq!(block_req.function, "download_block");
     assert_eq!(s7(&block_req).block, Some(block));
+    // The PLC has the whole block: download ended, a job from the PLC (laid
+    // out as tshark -V shows a crafted one: function, status, error code,
+    // 4 unknown octets, file name).
+    let ended = c.response(&[
+        0x32, 0x01, 0x00, 0x00, 0x05, 0x00, // job, PDU reference 0x0500
+        0x00, 0x12, 0x00, 0x00, // parameter length 18, no data
+        0x1c, 0x00, // download ended, function status
+        0x00, 0x00, // error code
+        0x00, 0x00, 0x00, 0x00, // unknown
+        0x09, b'_', b'0', b'C', b'0', b'0', b'0', b'1', b'2', b'P', // _ FC 00012 passive
+    ]);
+    clean(&ended);
+    assert_eq!(ended.function_code, Some(0x1c));
+    assert_eq!(ended.function, "download_ended");
+    assert_eq!(ended.class, FunctionClass::Program);
+    let ended_block = s7(&ended).block.unwrap();
+    assert_eq!(
+        (ended_block.type_name(), ended_block.number),
+        ("FC", Some(12))
+    );
+    // The client's acknowledgement: the function alone; it carries the job's block.
+    let ack = c.request(&[
+        0x32, 0x03, 0x00, 0x00, 0x05, 0x00, // ack_data, PDU reference 0x0500
+        0x00, 0x01, 0x00, 0x00, 0x00, 0x00, // parameter length 1, no data, no error
+        0x1c, // download ended
+    ]);
+    clean(&ack);
+    assert_eq!(ack.function_code, Some(0x1c));
+    assert_eq!(
+        (ack.function, ack.class),
+        ("download_ended", FunctionClass::Program)
+    );
+    assert_eq!(s7(&ack).block, Some(ended_block));
+    assert_eq!(s7(&ack).request_packet, Some(3), "the download ended job");
 }
 
 #[test]
@@ -590,6 +668,7 @@ fn component_identification_gives_names_serial_and_vendor() {
     assert_eq!(anomalies(&resp), [RESPONSE_WITHOUT_REQUEST]);
     let id = resp.identity.as_deref().expect("identity");
     assert_eq!(id.station_name.as_deref(), Some("SNAP7-SERVER"));
+    assert_eq!(id.module_name.as_deref(), Some("CPU 315-2 PN/DP"));
     assert_eq!(id.product.as_deref(), Some("CPU 315-2 PN/DP"));
     assert_eq!(id.serial.as_deref(), Some("S C-C2UR28922012"));
     assert_eq!(id.vendor_id, Some(0x2a));

@@ -217,7 +217,7 @@ pub struct S7commPlusFields {
     /// Function code of a request or response (e.g. 0x054c GetMultiVariables).
     pub function_code: Option<u16>,
     pub sequence: Option<u16>,
-    /// Requests: the session id.
+    /// Requests: the session id; responses carry their request's.
     pub session_id: Option<u32>,
     /// Notifications: the subscription object id.
     pub subscription_id: Option<u32>,
@@ -407,6 +407,8 @@ struct Started {
 struct Pending {
     sequence: u16,
     function_code: Option<u16>,
+    /// Responses have no session id of their own: they are given this one.
+    session_id: Option<u32>,
     packet: u64,
 }
 
@@ -489,6 +491,7 @@ impl S7commPlusState {
                     pending.push_back(Pending {
                         sequence,
                         function_code: f.function_code,
+                        session_id: f.session_id,
                         packet: out.header().packet,
                     });
                 }
@@ -499,8 +502,13 @@ impl S7commPlusState {
                             let req = pending.remove(at);
                             if let Some(req) = req {
                                 f.request_packet = Some(req.packet);
+                                f.session_id = req.session_id;
                                 if req.function_code != f.function_code {
                                     d.anomalies.add(FUNCTION_MISMATCH);
+                                }
+                                // The response's further fragments carry it too.
+                                if let Some(s) = self.started[dir.index()].as_mut() {
+                                    s.session_id = req.session_id;
                                 }
                             }
                         }

@@ -117,9 +117,10 @@ fn v1_create_object_opens_a_session() {
     assert!(resp.is_response);
     assert_eq!(resp.function, "create_object");
     let f = plus(&resp);
+    // The response carries its request's session id.
     assert_eq!(
         (f.opcode, f.session_id, f.request_packet),
-        (Some(0x32), None, Some(1))
+        (Some(0x32), Some(0x120), Some(1))
     );
 }
 
@@ -196,6 +197,66 @@ fn v3_reports_integrity_and_reads_the_function_after_the_digest() {
 }
 
 #[test]
+fn v3_response_carries_its_requests_session_id() {
+    let mut c = Conn::default();
+    c.telegram(ToServer, &v3_set_variable());
+    let mut data = vec![0x20]; // digest length 32
+    data.extend_from_slice(&[0x6b; 32]); // digest
+    data.extend_from_slice(&[
+        0x32, 0x00, 0x00, 0x04, 0xf2, 0x00, 0x00, // response, SetVariable
+        0x83, 0x1a, // sequence 0x831a
+        0x74, // transport flags (no session id in a response)
+        0x00, // (return value)
+    ]);
+    let e = c.telegram(ToClient, &telegram(3, &data));
+    assert!(e.anomalies.is_empty(), "{:?}", anomalies(&e));
+    let f = plus(&e);
+    assert_eq!(
+        (f.opcode, f.request_packet, f.session_id),
+        (Some(0x32), Some(1), Some(0x7000_0e4d))
+    );
+    // An unpaired response has none to carry.
+    let e = c.telegram(ToClient, &telegram(3, &data));
+    assert_eq!(anomalies(&e), [RESPONSE_WITHOUT_REQUEST]);
+    assert_eq!(plus(&e).session_id, None);
+}
+
+#[test]
+fn a_fragmented_response_carries_the_session_id_on_every_fragment() {
+    let mut c = Conn::default();
+    c.telegram(
+        ToServer,
+        &telegram(
+            2,
+            &[
+                0x31, 0x00, 0x00, 0x04, 0xbb, 0x00, 0x00, // request, Explore
+                0x00, 0x09, // sequence 9
+                0x00, 0x00, 0x03, 0x88, // session id 0x388
+                0x34, // transport flags
+            ],
+        ),
+    );
+    let first = [
+        0x72, 0x02, 0x00, 0x0e, // header, data length 14, no trailer follows
+        0x32, 0x00, 0x00, 0x04, 0xbb, 0x00, 0x00, // response, Explore
+        0x00, 0x09, 0x34, // sequence 9, flags
+        0xa1, 0x00, 0x00, 0x00, // (object)
+    ];
+    let last = [0x72, 0x02, 0x00, 0x02, 0xa2, 0x00, 0x72, 0x02, 0x00, 0x00];
+    let e = c.telegram(ToClient, &first);
+    assert!(e.anomalies.is_empty(), "{:?}", anomalies(&e));
+    assert_eq!(
+        (plus(&e).fragment, plus(&e).session_id),
+        (Some(Fragment::First), Some(0x388))
+    );
+    let e = c.telegram(ToClient, &last);
+    assert_eq!(
+        (plus(&e).fragment, plus(&e).session_id),
+        (Some(Fragment::Last), Some(0x388))
+    );
+}
+
+#[test]
 fn v3_notification_has_no_function() {
     let mut data = vec![0x20];
     data.extend_from_slice(&[0x11; 32]);
@@ -213,6 +274,11 @@ fn v3_notification_has_no_function() {
     );
     assert_eq!(plus(&e).subscription_id, Some(0x7000_0e51));
     assert_eq!(plus(&e).opcode, Some(0x33));
+    assert_eq!(
+        plus(&e).session_id,
+        None,
+        "notifications name a subscription"
+    );
 }
 
 #[test]
