@@ -1459,6 +1459,51 @@ fn conduits_permit_by_exception() {
 }
 
 #[test]
+fn conduit_writers_named_by_the_tag_the_policy_gives_them() {
+    let policy = r#"
+[[zone]]
+name = "control"
+cidrs = ["10.0.1.0/24"]
+security_level = 3
+
+[[zone]]
+name = "field"
+cidrs = ["10.0.2.0/24"]
+security_level = 3
+
+[[asset]]
+ip = "10.0.1.10"
+tags = ["scada"]
+
+[[asset]]
+ip = "10.0.1.11"
+tags = ["historian"]
+
+[[conduit]]
+name = "supervisory"
+zones = ["control", "field"]
+
+[[conduit.allow]]
+protocols = ["modbus"]
+classes = ["read", "write"]
+writers = ["tag:scada"]
+"#;
+    let mut craft = Craft::new();
+    for (n, client) in [HMI, "10.0.1.11"].into_iter().enumerate() {
+        let mut tcp = craft.connect(host(client), host(PLC), 40010 + n as u16, 502);
+        craft.exchange(
+            &mut tcp,
+            &modbus(1, 1, &[0x06, 0x00, 0x10, 0x00, 0x2a]),
+            &modbus(1, 1, &[0x06, 0x00, 0x10, 0x00, 0x2a]),
+        );
+    }
+    let alerts = run(&craft, policy, None);
+    let writer = the(&alerts, "OT-ZONE-004", "10.0.1.11", PLC);
+    assert_eq!(writer.function, Some("write_single_register"));
+    assert_eq!(rules(&alerts), ["OT-ZONE-004"]);
+}
+
+#[test]
 fn unauthenticated_dnp3_across_zones_alerts_once_per_pair() {
     let mut craft = Craft::new();
     let mut tcp = craft.connect(host(HMI), host(PLC), 40500, 20000);

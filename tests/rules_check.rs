@@ -115,6 +115,62 @@ fn a_built_in_check_can_be_switched_off_but_not_replaced() {
     );
 }
 
+/// Two zones, an asset tagged `scada`, and a conduit whose allow names the writers that follow.
+const TAGGED: &str = "[[zone]]\nname = \"a\"\ncidrs = [\"10.0.1.0/24\"]\nsecurity_level = 2\n\n\
+                      [[zone]]\nname = \"b\"\ncidrs = [\"10.0.2.0/24\"]\nsecurity_level = 3\n\n\
+                      [[asset]]\nip = \"10.0.1.10\"\ntags = [\"scada\"]\n\n\
+                      [[conduit]]\nname = \"c\"\nzones = [\"a\", \"b\"]\n\n\
+                      [[conduit.allow]]\nprotocols = [\"modbus\"]\nwriters = ";
+
+#[test]
+fn conduit_writers_by_tag_name_a_tag_an_asset_has() {
+    let dir = tempfile::tempdir().unwrap();
+    let ok = policy_file(
+        dir.path(),
+        "ok.toml",
+        &format!("{TAGGED}[\"tag:scada\", \"role:hmi\"]\n"),
+    );
+    let out = run(&["rules", "check", ok.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(
+        message(
+            dir.path(),
+            "typo.toml",
+            &format!("{TAGGED}[\"tag:scadaa\"]\n")
+        ),
+        "typo.toml:21:12: unknown tag \"scadaa\" (tags: scada)\n"
+    );
+    let untagged = "[[zone]]\nname = \"a\"\ncidrs = [\"10.0.1.0/24\"]\nsecurity_level = 2\n\n\
+                    [[zone]]\nname = \"b\"\ncidrs = [\"10.0.2.0/24\"]\nsecurity_level = 3\n\n\
+                    [[conduit]]\nname = \"c\"\nzones = [\"a\", \"b\"]\n\n\
+                    [[conduit.allow]]\nprotocols = [\"modbus\"]\nwriters = [\"tag:scada\"]\n";
+    assert_eq!(
+        message(dir.path(), "none.toml", untagged),
+        "none.toml:17:12: unknown tag \"scada\" (no [[asset]] has tags)\n"
+    );
+    assert_eq!(
+        message(dir.path(), "writer.toml", &format!("{TAGGED}[\"scada\"]\n")),
+        "writer.toml:21:12: bad writer \"scada\" (expected an IP address, a CIDR, \
+         role:NAME or tag:NAME)\n"
+    );
+}
+
+#[test]
+fn an_asset_is_named_by_one_address_and_has_good_tags() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = "[[asset]]\nip = \"10.0.1.300\"\ntags = [\"scada\"]\n\n\
+                [[asset]]\nip = \"10.0.1.10\"\nmac = \"00:1b:1b:00:00:01\"\ntags = [\"scada\"]\n\n\
+                [[asset]]\ntags = [\"scada\"]\n\n\
+                [[asset]]\nip = \"10.0.1.11\"\ntags = [\"hmi 2\"]\n";
+    assert_eq!(
+        message(dir.path(), "assets.toml", text),
+        "assets.toml:2:6: bad IP address \"10.0.1.300\"\n\
+         assets.toml:7:7: an asset is named by its ip or by its mac, not both\n\
+         assets.toml:11:8: an asset needs its ip (or, for a device seen only at layer 2, its mac)\n\
+         assets.toml:15:9: bad tag \"hmi 2\" (letters, digits, '-', '_' and '.')\n"
+    );
+}
+
 #[test]
 fn a_conduit_naming_an_unknown_zone_lists_the_zones() {
     let dir = tempfile::tempdir().unwrap();

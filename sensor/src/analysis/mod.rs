@@ -204,7 +204,10 @@ impl Analyzer {
     }
 
     pub fn finish(self) -> Findings {
-        let assets = self.inventory.assets();
+        let mut assets = self.inventory.assets();
+        for asset in &mut assets {
+            asset.tags = self.policy.policy().tags_of(&asset.ips, &asset.macs);
+        }
         let conduits = self.conduits.finish(self.policy.policy(), &assets);
         let outcome = self.policy.finish(&self.inventory);
         Findings {

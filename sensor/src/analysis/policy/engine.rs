@@ -1023,7 +1023,7 @@ impl Engine {
                 && let Some(writers) = &allow.writers
                 && !writers
                     .iter()
-                    .any(|w| principal_matches(w, ends.src_ip, inventory))
+                    .any(|w| principal_matches(w, ends, policy, inventory))
             {
                 return Some((&WRITER_NOT_ALLOWED, Some(c)));
             }
@@ -1305,10 +1305,18 @@ pub fn is_public(ip: IpAddr) -> bool {
     }
 }
 
-fn principal_matches(principal: &Principal, ip: Option<IpAddr>, inventory: &Inventory) -> bool {
+/// Whether the source of `ends` is one that `principal` names.
+fn principal_matches(
+    principal: &Principal,
+    ends: &Ends,
+    policy: &Policy,
+    inventory: &Inventory,
+) -> bool {
+    let ip = ends.src_ip;
     match principal {
         Principal::Net(net) => ip.is_some_and(|ip| net.contains(&ip)),
         Principal::Role(role) => inventory.role_of(ip, None) == Some(*role),
+        Principal::Tag(tag) => policy.has_tag(ip, ends.src_mac, tag),
     }
 }
 

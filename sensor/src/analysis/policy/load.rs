@@ -10,13 +10,14 @@ use ipnet::IpNet;
 use toml::Spanned;
 
 use super::schema::{
-    AllowSpec, ConduitSpec, MatchSpec, OneOrMany, PolicyFile, RuleSpec, ThresholdSpec, ZoneSpec,
+    AllowSpec, AssetSpec, ConduitSpec, MatchSpec, OneOrMany, PolicyFile, RuleSpec, ThresholdSpec,
+    ZoneSpec,
 };
 use super::{
     AlertPer, Allow, By, Clearing, Conduit, Distinct, FieldValue, Matcher, Policy, Principal, Rule,
-    Severity, Threshold, Trigger, UNTRUSTED, Zone, is_builtin,
+    Severity, Tagged, Threshold, Trigger, UNTRUSTED, Zone, is_builtin,
 };
-use crate::analysis::inventory::{ChangeKind, Role, format_mac, parse_mac};
+use crate::analysis::inventory::{ChangeKind, HostKey, Role, format_mac, parse_mac};
 use crate::event::{Classes, FunctionClass, Protocol};
 use crate::protocols;
 use crate::time::Timestamp;
@@ -141,6 +142,9 @@ pub fn load(sources: &[Source]) -> Result<Policy, PolicyErrors> {
             if let Some(zone) = checker.zone(source, zone, &policy.zones) {
                 policy.zones.push(zone);
             }
+        }
+        for asset in &file.asset {
+            checker.asset(source, asset, &mut policy.tagged);
         }
     }
     for (source, file) in &files {
@@ -294,6 +298,71 @@ impl Checker {
         })
     }
 
+    /// Tags for an asset; an address tagged again gets the new tags too.
+    fn asset(&mut self, source: &Source, spec: &AssetSpec, tagged: &mut Vec<Tagged>) {
+        let before = self.errors.len();
+        let address = match (&spec.ip, &spec.mac) {
+            (Some(ip), None) => ip.get_ref().parse().map(HostKey::Ip).ok().or_else(|| {
+                self.error_at(source, ip, format!("bad IP address {:?}", ip.get_ref()));
+                None
+            }),
+            (None, Some(mac)) => parse_mac(mac.get_ref()).map(HostKey::Mac).or_else(|| {
+                self.error_at(source, mac, format!("bad MAC address {:?}", mac.get_ref()));
+                None
+            }),
+            (Some(_), Some(mac)) => {
+                self.error_at(
+                    source,
+                    mac,
+                    "an asset is named by its ip or by its mac, not both".into(),
+                );
+                None
+            }
+            (None, None) => {
+                self.error_at(
+                    source,
+                    &spec.tags,
+                    "an asset needs its ip (or, for a device seen only at layer 2, its mac)".into(),
+                );
+                None
+            }
+        };
+        if spec.tags.get_ref().is_empty() {
+            self.error_at(source, &spec.tags, "an asset needs at least one tag".into());
+        }
+        for tag in spec.tags.get_ref() {
+            let name = tag.get_ref();
+            let fine = !name.is_empty()
+                && name
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
+            if !fine {
+                self.error_at(
+                    source,
+                    tag,
+                    format!("bad tag {name:?} (letters, digits, '-', '_' and '.')"),
+                );
+            }
+        }
+        let Some(address) = address.filter(|_| self.errors.len() == before) else {
+            return;
+        };
+        let tags = spec.tags.get_ref().iter().map(|t| t.get_ref().clone());
+        match tagged.iter_mut().find(|t| t.address == address) {
+            Some(known) => {
+                for tag in tags {
+                    if !known.tags.contains(&tag) {
+                        known.tags.push(tag);
+                    }
+                }
+            }
+            None => tagged.push(Tagged {
+                address,
+                tags: tags.collect(),
+            }),
+        }
+    }
+
     fn zone_index(
         &mut self,
         source: &Source,
@@ -360,7 +429,7 @@ impl Checker {
         let allow: Vec<Allow> = spec
             .allow
             .iter()
-            .filter_map(|a| self.allow(source, a))
+            .filter_map(|a| self.allow(source, a, policy))
             .collect();
         (self.errors.len() == before).then(|| Conduit {
             name,
@@ -371,7 +440,7 @@ impl Checker {
         })
     }
 
-    fn allow(&mut self, source: &Source, spec: &AllowSpec) -> Option<Allow> {
+    fn allow(&mut self, source: &Source, spec: &AllowSpec, policy: &Policy) -> Option<Allow> {
         let before = self.errors.len();
         let protocols = spec
             .protocols
@@ -389,7 +458,7 @@ impl Checker {
         let writers = spec.writers.as_ref().map(|writers| {
             writers
                 .iter()
-                .filter_map(|w| self.principal(source, w))
+                .filter_map(|w| self.principal(source, w, policy))
                 .collect()
         });
         (self.errors.len() == before).then_some(Allow {
@@ -455,9 +524,33 @@ impl Checker {
         ok
     }
 
-    fn principal(&mut self, source: &Source, text: &Spanned<String>) -> Option<Principal> {
+    fn principal(
+        &mut self,
+        source: &Source,
+        text: &Spanned<String>,
+        policy: &Policy,
+    ) -> Option<Principal> {
         if let Some(role) = text.get_ref().strip_prefix("role:") {
             return self.role(source, text, role).map(Principal::Role);
+        }
+        if let Some(tag) = text.get_ref().strip_prefix("tag:") {
+            let mut known: Vec<&str> = policy
+                .tagged
+                .iter()
+                .flat_map(|t| t.tags.iter().map(String::as_str))
+                .collect();
+            known.sort_unstable();
+            known.dedup();
+            if known.contains(&tag) {
+                return Some(Principal::Tag(tag.to_string()));
+            }
+            let listed = if known.is_empty() {
+                "no [[asset]] has tags".to_string()
+            } else {
+                format!("tags: {}", known.join(", "))
+            };
+            self.error_at(source, text, format!("unknown tag {tag:?} ({listed})"));
+            return None;
         }
         let net = parse_net(text.get_ref());
         if net.is_none() {
@@ -465,7 +558,7 @@ impl Checker {
                 source,
                 text,
                 format!(
-                    "bad writer {:?} (expected an IP address, a CIDR or role:NAME)",
+                    "bad writer {:?} (expected an IP address, a CIDR, role:NAME or tag:NAME)",
                     text.get_ref()
                 ),
             );

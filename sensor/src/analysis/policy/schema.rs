@@ -16,6 +16,18 @@ pub struct PolicyFile {
     pub conduit: Vec<ConduitSpec>,
     #[serde(default)]
     pub rule: Vec<RuleSpec>,
+    #[serde(default)]
+    pub asset: Vec<AssetSpec>,
+}
+
+/// Tags the plant gives an asset, by its IP or MAC address, for conduit
+/// writers (`tag:NAME`) and the inventory's output.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AssetSpec {
+    pub ip: Option<Spanned<String>>,
+    pub mac: Option<Spanned<String>>,
+    pub tags: Spanned<Vec<Spanned<String>>>,
 }
 
 /// A security zone (IEC 62443-3-2).
@@ -58,7 +70,7 @@ pub struct AllowSpec {
     /// Function codes allowed (all of the classes' when absent).
     pub function_codes: Option<Vec<Spanned<i64>>>,
     /// Who may send write, control, program and firmware requests: IP
-    /// addresses, CIDRs, or `role:NAME`. Anyone when absent.
+    /// addresses, CIDRs, `role:NAME` or `tag:NAME`. Anyone when absent.
     pub writers: Option<Vec<Spanned<String>>>,
 }
 
