@@ -1673,6 +1673,24 @@ impl Matcher {
 mod tests {
     use super::*;
 
+    #[test]
+    fn every_built_in_check_and_rule_of_the_pack_has_a_description() {
+        for builtin in BUILTINS {
+            assert!(!builtin.title.is_empty(), "{}", builtin.id);
+            assert!(!builtin.description.is_empty(), "{}", builtin.id);
+        }
+        let rules = Policy::default_pack().rules;
+        let bare: Vec<&str> = rules
+            .iter()
+            .filter(|r| r.description.is_empty())
+            .map(|r| r.id.as_str())
+            .collect();
+        assert!(
+            bare.is_empty(),
+            "rules of the pack without a description: {bare:?}"
+        );
+    }
+
     fn window_at(secs: i64) -> Window {
         Window {
             seen: VecDeque::from([(Timestamp::from_secs(secs), Seen::Nothing)]),
