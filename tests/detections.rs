@@ -1,73 +1,18 @@
-//! The default rule pack and the built-in zone, conduit and baseline checks:
+//! The default rule pack and the built-in zone, conduit and storm checks:
 //! each detection with traffic that must raise it and traffic that must not.
 //! Captures are crafted here (tests/common/craft.rs) and replayed in-process
-//! through the real pipeline.
+//! through the real pipeline. The learned baseline has its own file
+//! (tests/detections_baseline.rs).
 
 mod common;
 
-use std::path::PathBuf;
-
 use common::craft::{Craft, Host, Tcp, host, modbus, tpkt_dt};
-use otsensor::analysis::Analyzer;
-use otsensor::analysis::inventory::Inventory;
-use otsensor::analysis::policy::baseline::Baseline;
-use otsensor::analysis::policy::load::parse_duration;
-use otsensor::analysis::policy::{Alert, Severity, Source, load};
-use otsensor::capture::expand_inputs;
-use otsensor::pipeline::{ReplayConfig, replay};
-
-/// Replays `craft` with the default pack and `policy` (TOML text), learning
-/// for `learn` first if given; returns the alerts.
-fn run(craft: &Craft, policy: &str, learn: Option<&str>) -> Vec<Alert> {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("crafted.pcap");
-    craft.write(&path);
-    let mut sources = vec![Source::default_pack()];
-    if !policy.is_empty() {
-        sources.push(Source {
-            name: "test.toml".into(),
-            text: policy.into(),
-        });
-    }
-    let policy = load(&sources).unwrap_or_else(|e| panic!("{e}"));
-    let mut analyzer = Analyzer::new(Inventory::new(), policy);
-    if let Some(learn) = learn {
-        analyzer = analyzer.with_baseline(Baseline::learn(parse_duration(learn).unwrap()));
-    }
-    let (inputs, _) = expand_inputs(&[PathBuf::from(&path)]).unwrap();
-    let config = ReplayConfig {
-        threads: 2,
-        ..ReplayConfig::default()
-    };
-    let report = replay(&inputs, &config, analyzer, None, &mut |_| {}).unwrap();
-    report.findings.alerts
-}
-
-fn rules(alerts: &[Alert]) -> Vec<&str> {
-    alerts.iter().map(|a| a.rule.as_str()).collect()
-}
-
-fn only<'a>(alerts: &'a [Alert], rule: &str) -> Vec<&'a Alert> {
-    alerts.iter().filter(|a| a.rule == rule).collect()
-}
-
-/// The one alert of `rule`, with its ends checked.
-fn the<'a>(alerts: &'a [Alert], rule: &str, src: &str, dst: &str) -> &'a Alert {
-    let found = only(alerts, rule);
-    assert_eq!(found.len(), 1, "{rule}: {:?}", rules(alerts));
-    let alert = found[0];
-    assert_eq!(
-        alert.src.ip.map(|ip| ip.to_string()).as_deref(),
-        Some(src),
-        "{alert:?}"
-    );
-    assert_eq!(
-        alert.dst.ip.map(|ip| ip.to_string()).as_deref(),
-        Some(dst),
-        "{alert:?}"
-    );
-    alert
-}
+use common::detect::{only, poll, rules, run, run_file, the};
+use common::payload::{
+    MQTT_CONNACK, dns, goose, mms_request, modbus_identification, mqtt_connect, mqtt_publish, tlv,
+};
+use common::shared_pcaps;
+use otsensor::analysis::policy::Severity;
 
 // ------------------------------------------------------------------ traffic
 
@@ -75,20 +20,6 @@ const HMI: &str = "10.0.1.10";
 const EWS: &str = "10.0.1.50";
 const PLC: &str = "10.0.2.1";
 const PLC2: &str = "10.0.2.2";
-
-/// An HMI polling a PLC's holding registers `cycles` times, once a second.
-fn poll(craft: &mut Craft, hmi: Host, plc: Host, cycles: u16) -> Tcp {
-    let mut tcp = craft.connect(hmi, plc, 40000, 502);
-    for t in 0..cycles {
-        craft.exchange(
-            &mut tcp,
-            &modbus(t, 1, &[0x03, 0x00, 0x00, 0x00, 0x02]),
-            &modbus(t, 1, &[0x03, 0x04, 0x00, 0x2a, 0x00, 0x2b]),
-        );
-        craft.wait(1.0);
-    }
-    tcp
-}
 
 /// An ISO-on-TCP connection to an S7 PLC (COTP CR/CC), ready for S7comm jobs.
 fn s7_connect(craft: &mut Craft, client: Host, plc: Host) -> Tcp {
@@ -344,6 +275,245 @@ fn umas_stop_and_download_but_not_umas_reads() {
     assert!(alerts.is_empty(), "{:?}", rules(&alerts));
 }
 
+#[test]
+fn s7_plc_control_but_not_a_stop_or_status_reads() {
+    // PI service P_PROGRAM with argument "C ": the CPU is started.
+    let plc_start: &[u8] = &[
+        0x28, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0xfd, 0x00, 0x02, b'C', b' ', 0x09, b'P', b'_',
+        b'P', b'R', b'O', b'G', b'R', b'A', b'M',
+    ];
+    let mut craft = Craft::new();
+    let mut tcp = s7_connect(&mut craft, host(EWS), host(PLC));
+    s7_job(&mut craft, &mut tcp, 2, plc_start);
+    let alerts = run(&craft, "", None);
+    let control = the(&alerts, "OT-CPU-002", EWS, PLC);
+    assert_eq!(control.function, Some("plc_control"));
+    assert_eq!(control.evidence.detail, "s7comm plc_control (40)");
+
+    // A stop is OT-CPU-001 alone; the status polls of an HMI raise nothing.
+    let mut craft = Craft::new();
+    let mut tcp = s7_connect(&mut craft, host(EWS), host(PLC));
+    s7_job(&mut craft, &mut tcp, 2, PLC_STOP);
+    for n in 0..10 {
+        s7_read_szl(&mut craft, &mut tcp, 10 + n, 0x0424);
+    }
+    assert_eq!(rules(&run(&craft, "", None)), ["OT-CPU-001"]);
+}
+
+/// An S7 userdata request reading SZL `id` (0x0424: the CPU's mode), and its answer.
+fn s7_read_szl(craft: &mut Craft, tcp: &mut Tcp, reference: u8, id: u16) {
+    let mut request = vec![
+        0x32, 0x07, 0x00, 0x00, 0x00, reference, 0x00, 0x08, 0x00, 0x08, // userdata
+        0x00, 0x01, 0x12, 0x04, 0x11, 0x44, 0x01, 0x00, // request, CPU functions, read SZL
+        0xff, 0x09, 0x00, 0x04, // success, octet string, 4 bytes
+    ];
+    request.extend_from_slice(&id.to_be_bytes());
+    request.extend_from_slice(&[0x00, 0x00]); // index
+    let answer = [
+        0x32, 0x07, 0x00, 0x00, 0x00, reference, 0x00, 0x0c, 0x00, 0x04, // userdata
+        0x00, 0x01, 0x12, 0x08, 0x12, 0x84, 0x01, 0x00, // response, read SZL
+        0x00, 0x00, 0x00, 0x00, // data unit reference, last, no error
+        0x0a, 0x00, 0x00, 0x00, // object does not exist
+    ];
+    craft.exchange(tcp, &tpkt_dt(&request), &tpkt_dt(&answer));
+}
+
+#[test]
+fn s7_cpu_mode_transition_but_not_status_reads() {
+    // The CPU pushes its new mode (userdata, group 0: mode transition) to the
+    // station that registered for it: STOP (4), then RUN (8).
+    let transition = |mode: u8| {
+        tpkt_dt(&[
+            0x32, 0x07, 0x00, 0x00, 0x00, 0x00, 0x00, 0x08, 0x00, 0x00, // userdata
+            0x00, 0x01, 0x12, 0x04, 0x11, 0x00, mode, 0x00, // push, mode transition, mode
+        ])
+    };
+    let mut craft = Craft::new();
+    let mut tcp = s7_connect(&mut craft, host(HMI), host(PLC));
+    craft.send(&mut tcp, false, &transition(4));
+    craft.send(&mut tcp, false, &transition(8));
+    let alerts = run(&craft, "", None);
+    let mode = the(&alerts, "OT-CPU-003", PLC, HMI);
+    assert_eq!(mode.severity, Severity::Medium);
+    assert_eq!(mode.function, Some("mode_transition"));
+    assert_eq!(mode.count, 2);
+
+    // Reading the mode is not changing it.
+    let mut craft = Craft::new();
+    let mut tcp = s7_connect(&mut craft, host(HMI), host(PLC));
+    for n in 0..10 {
+        s7_read_szl(&mut craft, &mut tcp, 10 + n, 0x0424);
+    }
+    let alerts = run(&craft, "", None);
+    assert!(alerts.is_empty(), "{:?}", rules(&alerts));
+}
+
+#[test]
+fn cip_start_and_reset_but_not_attribute_reads() {
+    let mut craft = Craft::new();
+    let mut tcp = craft.connect(host(EWS), host(PLC), 40300, 44818);
+    // Start (0x06) and Reset (0x05) of the identity object, instance 1.
+    cip_request(
+        &mut craft,
+        &mut tcp,
+        1,
+        &[0x06, 0x02, 0x20, 0x01, 0x24, 0x01],
+    );
+    cip_request(
+        &mut craft,
+        &mut tcp,
+        2,
+        &[0x05, 0x02, 0x20, 0x01, 0x24, 0x01],
+    );
+    let alerts = run(&craft, "", None);
+    let functions: Vec<_> = only(&alerts, "OT-CPU-004")
+        .iter()
+        .map(|a| a.function)
+        .collect();
+    assert_eq!(functions, [Some("start"), Some("reset")]);
+
+    // Get Attributes All of the identity object: a device being identified.
+    let mut craft = Craft::new();
+    let mut tcp = craft.connect(host(EWS), host(PLC), 40300, 44818);
+    for n in 0..5 {
+        cip_request(
+            &mut craft,
+            &mut tcp,
+            n,
+            &[0x01, 0x02, 0x20, 0x01, 0x24, 0x01],
+        );
+    }
+    let alerts = run(&craft, "", None);
+    assert!(alerts.is_empty(), "{:?}", rules(&alerts));
+}
+
+#[test]
+fn cip_file_object_transfers_but_not_file_attribute_reads() {
+    let mut craft = Craft::new();
+    let mut tcp = craft.connect(host(EWS), host(PLC), 40300, 44818);
+    // File object (class 0x37), instance 0xC8: Initiate Upload, then the first Upload Transfer.
+    cip_request(
+        &mut craft,
+        &mut tcp,
+        1,
+        &[0x4b, 0x02, 0x20, 0x37, 0x24, 0xc8, 0xff],
+    );
+    cip_request(
+        &mut craft,
+        &mut tcp,
+        2,
+        &[0x4f, 0x02, 0x20, 0x37, 0x24, 0xc8, 0x00],
+    );
+    // Initiate Download of a new program file.
+    cip_request(
+        &mut craft,
+        &mut tcp,
+        3,
+        &[0x4c, 0x02, 0x20, 0x37, 0x24, 0xc8, 0x00, 0x10, 0x00, 0x00],
+    );
+    let alerts = run(&craft, "", None);
+    let functions: Vec<_> = only(&alerts, "OT-PROG-001")
+        .iter()
+        .map(|a| a.function)
+        .collect();
+    assert_eq!(
+        functions,
+        [
+            Some("initiate_upload"),
+            Some("upload_transfer"),
+            Some("initiate_download")
+        ]
+    );
+
+    // Reading the file object's attributes (its name, revision) transfers nothing.
+    let mut craft = Craft::new();
+    let mut tcp = craft.connect(host(EWS), host(PLC), 40300, 44818);
+    cip_request(
+        &mut craft,
+        &mut tcp,
+        1,
+        &[0x0e, 0x03, 0x20, 0x37, 0x24, 0xc8, 0x30, 0x04],
+    );
+    let alerts = run(&craft, "", None);
+    assert!(alerts.is_empty(), "{:?}", rules(&alerts));
+}
+
+/// An ISO-on-TCP connection (COTP CR/CC) for MMS, and the MMS requests
+/// `services` sent on it, each with an empty reply.
+fn mms_session(craft: &mut Craft, client: Host, ied: Host, services: &[Vec<u8>]) {
+    let mut tcp = craft.connect(client, ied, 40150, 102);
+    let cr = [
+        0x03, 0x00, 0x00, 0x16, 0x11, 0xe0, 0x00, 0x00, 0x00, 0x01, 0x00, 0xc0, 0x01, 0x0a, 0xc1,
+        0x02, 0x00, 0x01, 0xc2, 0x02, 0x00, 0x01,
+    ];
+    let mut cc = cr;
+    cc[5] = 0xd0;
+    craft.exchange(&mut tcp, &cr, &cc);
+    for (n, service) in services.iter().enumerate() {
+        craft.send(&mut tcp, true, &tpkt_dt(&mms_request(n as u8 + 1, service)));
+    }
+}
+
+#[test]
+fn mms_file_services_but_not_variable_reads() {
+    let file = |name: &str| tlv(&[0xa0], &[&tlv(&[0x19], &[name.as_bytes()])]);
+    let mut craft = Craft::new();
+    mms_session(
+        &mut craft,
+        host(EWS),
+        host(PLC),
+        &[
+            // fileOpen [72] of a configuration file, from position 0.
+            tlv(
+                &[0xbf, 0x48],
+                &[&file("/CONF/ied.cid"), &[0x81, 0x01, 0x00]],
+            ),
+            // obtainFile [46]: the IED fetches a file from the client.
+            tlv(
+                &[0xbf, 0x2e],
+                &[
+                    &tlv(&[0xa1], &[&tlv(&[0x19], &[b"fw.bin"])]),
+                    &tlv(&[0xa2], &[&tlv(&[0x19], &[b"/fw/fw.bin"])]),
+                ],
+            ),
+        ],
+    );
+    let alerts = run(&craft, "", None);
+    let functions: Vec<_> = only(&alerts, "OT-PROG-001")
+        .iter()
+        .map(|a| a.function)
+        .collect();
+    assert_eq!(functions, [Some("file_open"), Some("obtain_file")]);
+
+    // A SCADA read of a data attribute.
+    let read = tlv(
+        &[0xa4],
+        &[&tlv(
+            &[0xa1],
+            &[&tlv(
+                &[0xa0],
+                &[&tlv(
+                    &[0x30],
+                    &[&tlv(
+                        &[0xa0],
+                        &[&tlv(
+                            &[0xa1],
+                            &[
+                                &tlv(&[0x1a], &[b"LD0"]),
+                                &tlv(&[0x1a], &[b"LLN0$ST$Mod$stVal"]),
+                            ],
+                        )],
+                    )],
+                )],
+            )],
+        )],
+    );
+    let mut craft = Craft::new();
+    mms_session(&mut craft, host(HMI), host(PLC), &[read.clone(), read]);
+    let alerts = run(&craft, "", None);
+    assert!(alerts.is_empty(), "{:?}", rules(&alerts));
+}
+
 // ------------------------------------------------------------------ DNP3
 
 #[test]
@@ -428,6 +598,31 @@ fn dnp3_unsolicited_disabled_for_good_alerts_but_a_startup_does_not() {
     assert_eq!(alert.evidence.packets, [4]);
 }
 
+#[test]
+fn dnp3_select_before_operate_is_not_a_direct_operate() {
+    let crob = [
+        0x0c, 0x01, 0x28, 0x01, 0x00, 0x00, 0x00, // g12v1, 2-byte count 1, index 0
+        0x03, 0x01, 0xe8, 0x03, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, // latch on, 1 s
+    ];
+    let mut craft = Craft::new();
+    let mut tcp = craft.connect(host(HMI), host(PLC), 40500, 20000);
+    // Select (3), then Operate (4) of the same point, as an HMI does.
+    for (seq, function) in [(0u8, 3u8), (1, 4)] {
+        craft.exchange(
+            &mut tcp,
+            &dnp3_request(seq, function, &crob),
+            &dnp3_response(seq),
+        );
+    }
+    let alerts = run(&craft, "", None);
+    assert!(
+        only(&alerts, "OT-DNP3-003").is_empty(),
+        "{:?}",
+        rules(&alerts)
+    );
+    assert!(alerts.is_empty(), "{:?}", rules(&alerts));
+}
+
 // ------------------------------------------------------------------ IEC 104
 
 #[test]
@@ -459,6 +654,25 @@ fn iec104_commands_from_an_unexpected_station_clock_sync_and_reset() {
     the(&alerts, "OT-104-003", HMI, PLC2);
 }
 
+#[test]
+fn iec104_interrogation_and_a_master_s_commands_are_not_clock_sync_or_reset() {
+    let mut craft = Craft::new();
+    // The SCADA master's routine: general and counter interrogation, then a
+    // single command (the master is an HMI: it polls the RTU).
+    iec104_session(
+        &mut craft,
+        host(HMI),
+        host(PLC),
+        &[
+            asdu(100, 0, &[0x14]),
+            asdu(101, 0, &[0x05]),
+            asdu(45, 2001, &[0x01]),
+        ],
+    );
+    let alerts = run(&craft, "", None);
+    assert!(alerts.is_empty(), "{:?}", rules(&alerts));
+}
+
 // ------------------------------------------------------------------ writes
 
 #[test]
@@ -486,6 +700,38 @@ fn writes_from_a_plc_alert_but_writes_from_an_hmi_do_not() {
     let alert = the(&alerts, "OT-CMD-001", PLC, PLC2);
     assert_eq!(alert.src.role, Some("plc"));
     assert_eq!(alert.function, Some("write_single_register"));
+}
+
+#[test]
+fn it_writes_are_not_process_commands() {
+    let office = host("10.0.1.30");
+    let mut craft = Craft::new();
+    // HTTP POST to the PLC's web server, an FTP upload, an MQTT publish to
+    // the plant's broker: writes, but not process commands.
+    let mut web = craft.connect(office, host(PLC), 40700, 80);
+    craft.exchange(
+        &mut web,
+        b"POST /login HTTP/1.1\r\nHost: plc\r\nContent-Length: 2\r\n\r\nok",
+        b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n",
+    );
+    let mut ftp = craft.connect(office, host(PLC2), 40701, 21);
+    craft.send(&mut ftp, false, b"220 ready\r\n");
+    craft.exchange(
+        &mut ftp,
+        b"STOR report.csv\r\n",
+        b"150 Opening data connection\r\n",
+    );
+    let broker = host("10.0.1.40");
+    let mut mqtt = craft.connect(office, broker, 40702, 1883);
+    craft.exchange(&mut mqtt, &mqtt_connect("office-7", None), MQTT_CONNACK);
+    craft.send(&mut mqtt, true, &mqtt_publish("plant/report", b"done"));
+    let alerts = run(&craft, "", None);
+    assert!(
+        only(&alerts, "OT-CMD-001").is_empty(),
+        "{:?}",
+        rules(&alerts)
+    );
+    assert!(alerts.is_empty(), "{:?}", rules(&alerts));
 }
 
 // ------------------------------------------------------------------ PROFINET
@@ -522,6 +768,134 @@ fn profinet_dcp_set_but_not_identify() {
         &dcp(5, &all),
     );
     assert!(run(&craft, "", None).is_empty());
+}
+
+// ------------------------------------------------------------------ GOOSE
+
+#[test]
+fn goose_state_number_regression_but_not_a_normal_stream() {
+    let ied = [0x00, 0x30, 0xa7, 0, 0, 1];
+    let group = [0x01, 0x0c, 0xcd, 0x01, 0x00, 0x01];
+    let gocb = "IED1LD0/LLN0$GO$gcb1";
+    // Retransmissions of state 1, a state change (new data, stNum 2, sqNum
+    // back to 0), retransmissions of state 2: what a healthy IED publishes.
+    let mut normal = Craft::new();
+    normal.gap(0.5);
+    for (st, sq, value) in [
+        (1, 0, false),
+        (1, 1, false),
+        (1, 2, false),
+        (2, 0, true),
+        (2, 1, true),
+        (2, 2, true),
+    ] {
+        normal.ethernet(ied, group, 0x88b8, &goose(gocb, st, sq, value, false));
+    }
+    let alerts = run(&normal, "", None);
+    assert!(alerts.is_empty(), "{:?}", rules(&alerts));
+
+    // Then a frame of the old state: replayed or injected.
+    normal.ethernet(ied, group, 0x88b8, &goose(gocb, 1, 3, false, false));
+    let alerts = run(&normal, "", None);
+    let regressed = only(&alerts, "OT-GOOSE-001");
+    assert_eq!(regressed.len(), 1, "{:?}", rules(&alerts));
+    assert_eq!(regressed[0].src.mac, Some(ied));
+    assert_eq!(regressed[0].evidence.packets, [7]);
+}
+
+#[test]
+fn goose_in_simulation_but_not_in_service() {
+    let ied = [0x00, 0x30, 0xa7, 0, 0, 2];
+    let test_set = [0x00, 0x30, 0xa7, 0, 0, 9];
+    let group = [0x01, 0x0c, 0xcd, 0x01, 0x00, 0x02];
+    let gocb = "IED2LD0/LLN0$GO$gcb1";
+    let mut craft = Craft::new();
+    craft.gap(0.5);
+    // A test set publishing a simulated trip alongside the IED's own stream.
+    for sq in 0..3 {
+        craft.ethernet(ied, group, 0x88b8, &goose(gocb, 1, sq, false, false));
+        craft.ethernet(test_set, group, 0x88b8, &goose(gocb, 2, sq, true, true));
+    }
+    let alerts = run(&craft, "", None);
+    let simulated = only(&alerts, "OT-GOOSE-003");
+    assert_eq!(simulated.len(), 1, "{:?}", rules(&alerts));
+    assert_eq!(simulated[0].src.mac, Some(test_set));
+    assert_eq!(simulated[0].count, 3);
+    assert_eq!(
+        simulated[0].evidence.detail,
+        "goose publish: simulation_flag"
+    );
+    let from_ied: Vec<_> = alerts.iter().filter(|a| a.src.mac == Some(ied)).collect();
+    assert!(from_ied.is_empty(), "{from_ied:#?}");
+}
+
+// ------------------------------------------------------------------ firmware
+
+#[test]
+fn firmware_version_change_but_not_the_same_version_again() {
+    let identify = |craft: &mut Craft, port: u16, plc: Host, revision: &str| {
+        let mut tcp = craft.connect(host(EWS), plc, port, 502);
+        craft.exchange(
+            &mut tcp,
+            &modbus(1, 1, &[0x2b, 0x0e, 0x01, 0x00]),
+            &modbus(
+                1,
+                1,
+                &modbus_identification("Schneider Electric", "TM241CE40R", revision),
+            ),
+        );
+        craft.wait(60.0);
+    };
+    let mut craft = Craft::new();
+    // PLC reports the same firmware twice; PLC2 reports an upgrade.
+    identify(&mut craft, 40800, host(PLC), "v5.1.9");
+    identify(&mut craft, 40801, host(PLC2), "v5.1.9");
+    identify(&mut craft, 40802, host(PLC), "v5.1.9");
+    identify(&mut craft, 40803, host(PLC2), "v5.2.0");
+    let alerts = run(&craft, "", None);
+    let changed = only(&alerts, "OT-FW-002");
+    assert_eq!(changed.len(), 1, "{:?}", rules(&alerts));
+    assert_eq!(changed[0].src.ip.unwrap().to_string(), PLC2);
+    assert_eq!(
+        changed[0].evidence.detail,
+        "firmware v5.1.9 → v5.2.0 (modbus)"
+    );
+}
+
+#[test]
+fn device_identity_change_but_not_the_same_identity_again() {
+    let identify = |craft: &mut Craft, port: u16, product: &str| {
+        let mut tcp = craft.connect(host(EWS), host(PLC), port, 502);
+        craft.exchange(
+            &mut tcp,
+            &modbus(1, 1, &[0x2b, 0x0e, 0x01, 0x00]),
+            &modbus(
+                1,
+                1,
+                &modbus_identification("Schneider Electric", product, "v5.1.9"),
+            ),
+        );
+        craft.wait(60.0);
+    };
+    let mut craft = Craft::new();
+    identify(&mut craft, 40800, "TM241CE40R");
+    identify(&mut craft, 40801, "TM241CE40R");
+    let alerts = run(&craft, "", None);
+    assert!(alerts.is_empty(), "{:?}", rules(&alerts));
+    // Another controller model answers at the PLC's address.
+    identify(&mut craft, 40802, "TM221CE16R");
+    let alerts = run(&craft, "", None);
+    let changed = only(&alerts, "OT-ASSET-001");
+    assert_eq!(changed.len(), 1, "{:?}", rules(&alerts));
+    assert_eq!(changed[0].src.ip.unwrap().to_string(), PLC);
+    assert!(
+        changed[0]
+            .evidence
+            .detail
+            .contains("TM241CE40R → TM221CE16R"),
+        "{}",
+        changed[0].evidence.detail
+    );
 }
 
 // ------------------------------------------------------------------ ARP
@@ -586,6 +960,51 @@ fn host_sweep_and_port_scan() {
         sweep[0].evidence.detail
     );
     the(&alerts, "OT-SCAN-002", "10.0.1.99", PLC2);
+}
+
+#[test]
+fn udp_sweep_of_silent_addresses_but_not_answered_polling() {
+    // A BACnet Who-Is sent to 40 addresses, none of which answers.
+    let who_is = [0x81, 0x0a, 0x00, 0x08, 0x01, 0x00, 0x10, 0x08];
+    let scanner = host("10.0.1.99");
+    let mut craft = Craft::new();
+    for n in 1..=40 {
+        craft.udp(scanner, host(&format!("10.0.2.{n}")), 47808, 47808, &who_is);
+    }
+    let alerts = run(&craft, "", None);
+    let sweep = the(&alerts, "OT-SCAN-001", "10.0.1.99", "10.0.2.32");
+    assert!(
+        sweep
+            .evidence
+            .detail
+            .starts_with("udp/47808; 32 different dst"),
+        "{}",
+        sweep.evidence.detail
+    );
+
+    // A building controller polling 40 devices, each answering its ReadProperty.
+    let read_property = [
+        0x81, 0x0a, 0x00, 0x11, 0x01, 0x04, 0x02, 0x05, 0x01, 0x0c, 0x0c, 0x00, 0x00, 0x00, 0x01,
+        0x19, 0x55,
+    ];
+    let answer = [
+        0x81, 0x0a, 0x00, 0x16, 0x01, 0x00, 0x30, 0x01, 0x0c, 0x0c, 0x00, 0x00, 0x00, 0x01, 0x19,
+        0x55, 0x3e, 0x44, 0x41, 0xa8, 0x00, 0x00, 0x3f,
+    ];
+    let poller = host(HMI);
+    let mut craft = Craft::new();
+    for round in 0..3 {
+        for n in 1..=40 {
+            let device = host(&format!("10.0.2.{n}"));
+            craft.udp(poller, device, 47808, 47808, &read_property);
+            craft.udp(device, poller, 47808, 47808, &answer);
+        }
+        if round < 2 {
+            craft.wait(10.0);
+        }
+    }
+    let alerts = run(&craft, "", None);
+    assert!(alerts.is_empty(), "{:?}", rules(&alerts));
 }
 
 #[test]
@@ -734,12 +1153,66 @@ fn cleartext_credentials_ftp_http_and_snmp() {
     assert_eq!(protocols, [Some("ftp"), Some("http"), Some("snmp")]);
     the(&alerts, "OT-CRED-002", EWS, "10.0.2.3");
 
+    // A community of the plant's own is still in the clear, but not a default one.
+    let mut craft = Craft::new();
+    let mut own = snmp;
+    own[7..13].copy_from_slice(b"k7#pLx");
+    craft.udp(ews, host("10.0.2.3"), 40602, 161, &own);
+    let alerts = run(&craft, "", None);
+    assert_eq!(rules(&alerts), ["OT-CRED-001"]);
+
     // FTP without a password (anonymous listing refused) carries none.
     let mut craft = Craft::new();
     let mut ftp = craft.connect(ews, plc, 40600, 21);
     craft.send(&mut ftp, false, b"220 PLC FTP server ready\r\n");
     craft.exchange(&mut ftp, b"SYST\r\n", b"215 UNIX Type: L8\r\n");
     assert!(run(&craft, "", None).is_empty());
+}
+
+#[test]
+fn cleartext_telnet_logins_with_and_without_echo() {
+    let mut craft = Craft::new();
+    // A console that echoes what is typed.
+    let mut echo = craft.connect(host(EWS), host(PLC), 40610, 23);
+    craft.send(&mut echo, false, b"\r\nRTU-7 console\r\nlogin: ");
+    craft.exchange(&mut echo, b"admin\r\n", b"admin\r\n");
+    craft.send(&mut echo, false, b"Password: ");
+    craft.exchange(&mut echo, b"s3cret\r\n", b"\r\nWelcome\r\n# ");
+    // A device that echoes nothing: the password prompt follows on the login line.
+    let mut quiet = craft.connect(host(EWS), host(PLC2), 40611, 23);
+    craft.send(&mut quiet, false, b"Gateway\r\nUser: ");
+    craft.send(&mut quiet, true, b"operator\r\n");
+    craft.send(&mut quiet, false, b"Password: ");
+    craft.exchange(&mut quiet, b"hunter2\r\n", b"\r\n> ");
+    let alerts = run(&craft, "", None);
+    for (device, plc) in [(PLC, "10.0.2.1"), (PLC2, "10.0.2.2")] {
+        let alert = only(&alerts, "OT-CRED-001")
+            .into_iter()
+            .find(|a| a.dst.ip.unwrap().to_string() == device)
+            .unwrap_or_else(|| panic!("{plc}: {:?}", rules(&alerts)));
+        assert_eq!(
+            (alert.protocol, alert.function),
+            (Some("telnet"), Some("password"))
+        );
+    }
+    assert_eq!(
+        only(&alerts, "OT-CRED-001").len(),
+        2,
+        "{:?}",
+        rules(&alerts)
+    );
+
+    // A console that asks for no login carries no credential.
+    let mut craft = Craft::new();
+    let mut open = craft.connect(host(EWS), host(PLC), 40612, 23);
+    craft.send(&mut open, false, b"\r\nRTU-7 console\r\n> ");
+    craft.exchange(
+        &mut open,
+        b"show version\r\n",
+        b"show version\r\nV2.1\r\n> ",
+    );
+    let alerts = run(&craft, "", None);
+    assert!(alerts.is_empty(), "{:?}", rules(&alerts));
 }
 
 // ------------------------------------------------------------------ untrusted networks
@@ -810,6 +1283,92 @@ fn a_plc_talking_to_the_internet_is_named_by_its_server_name() {
     let alerts = run(&craft, "", None);
     let alert = the(&alerts, "OT-EXT-002", "52.29.10.20", PLC);
     assert_eq!(alert.severity.name(), "critical");
+}
+
+#[test]
+fn both_ends_public_raise_one_alert_not_both_ext_001_and_ext_002() {
+    // A lab on public addresses, or a PLC exposed on the Internet: a client
+    // polls it, then connects again once both roles are known.
+    let client = host("52.20.0.2");
+    let plc = host("52.10.0.1");
+    let mut craft = Craft::new();
+    poll(&mut craft, client, plc, 3);
+    let mut again = craft.connect(client, plc, 40010, 502);
+    craft.exchange(
+        &mut again,
+        &modbus(1, 1, &[0x03, 0x00, 0x00, 0x00, 0x01]),
+        &modbus(1, 1, &[0x03, 0x02, 0x00, 0x07]),
+    );
+    let alerts = run(&craft, "", None);
+    let inbound = the(&alerts, "OT-EXT-002", "52.20.0.2", "52.10.0.1");
+    assert_eq!(inbound.src.role, Some("hmi"));
+    assert_eq!(inbound.dst.role, Some("plc"));
+    assert_eq!(rules(&alerts), ["OT-EXT-002"]);
+}
+
+#[test]
+fn an_iiot_client_publishing_to_a_cloud_broker_named_by_dns_but_not_web_browsing() {
+    let gateway = host("10.0.1.30");
+    let resolver = host("10.0.0.53");
+    let broker = host("3.120.0.10");
+    let web = host("93.184.216.34");
+    let mut craft = Craft::new();
+    // The gateway looks both up, browses the web site, and publishes to the broker.
+    craft.udp(
+        gateway,
+        resolver,
+        50001,
+        53,
+        &dns(1, "www.vendor.example", None),
+    );
+    craft.udp(
+        resolver,
+        gateway,
+        53,
+        50001,
+        &dns(1, "www.vendor.example", Some(web.ip.octets())),
+    );
+    craft.udp(
+        gateway,
+        resolver,
+        50002,
+        53,
+        &dns(2, "broker.iiot-cloud.example", None),
+    );
+    craft.udp(
+        resolver,
+        gateway,
+        53,
+        50002,
+        &dns(2, "broker.iiot-cloud.example", Some(broker.ip.octets())),
+    );
+    let mut https = craft.connect(gateway, web, 49000, 443);
+    craft.send(&mut https, true, &client_hello("www.vendor.example"));
+    let mut http = craft.connect(gateway, web, 49001, 80);
+    craft.exchange(
+        &mut http,
+        b"POST /telemetry HTTP/1.1\r\nHost: www.vendor.example\r\nContent-Length: 2\r\n\r\n{}",
+        b"HTTP/1.1 204 No Content\r\n\r\n",
+    );
+    let browsing = run(&craft, "", None);
+    assert!(browsing.is_empty(), "{:?}", rules(&browsing));
+
+    let mut mqtt = craft.connect(gateway, broker, 49002, 1883);
+    craft.exchange(&mut mqtt, &mqtt_connect("line-3-gw", None), MQTT_CONNACK);
+    for n in 0..3u8 {
+        craft.send(
+            &mut mqtt,
+            true,
+            &mqtt_publish("plant/line3/temp", &[b'2', b'0' + n]),
+        );
+    }
+    let alerts = run(&craft, "", None);
+    let alert = the(&alerts, "OT-EXT-003", "10.0.1.30", "3.120.0.10");
+    assert_eq!(alert.dst.zone, "untrusted");
+    assert_eq!(alert.dst.name.as_deref(), Some("broker.iiot-cloud.example"));
+    assert_eq!(alert.protocol, Some("mqtt"));
+    assert_eq!(alert.count, 4, "connect and three publishes, one alert");
+    assert_eq!(rules(&alerts), ["OT-EXT-003"]);
 }
 
 // ------------------------------------------------------------------ zones and conduits
@@ -900,6 +1459,51 @@ fn conduits_permit_by_exception() {
 }
 
 #[test]
+fn conduit_writers_named_by_the_tag_the_policy_gives_them() {
+    let policy = r#"
+[[zone]]
+name = "control"
+cidrs = ["10.0.1.0/24"]
+security_level = 3
+
+[[zone]]
+name = "field"
+cidrs = ["10.0.2.0/24"]
+security_level = 3
+
+[[asset]]
+ip = "10.0.1.10"
+tags = ["scada"]
+
+[[asset]]
+ip = "10.0.1.11"
+tags = ["historian"]
+
+[[conduit]]
+name = "supervisory"
+zones = ["control", "field"]
+
+[[conduit.allow]]
+protocols = ["modbus"]
+classes = ["read", "write"]
+writers = ["tag:scada"]
+"#;
+    let mut craft = Craft::new();
+    for (n, client) in [HMI, "10.0.1.11"].into_iter().enumerate() {
+        let mut tcp = craft.connect(host(client), host(PLC), 40010 + n as u16, 502);
+        craft.exchange(
+            &mut tcp,
+            &modbus(1, 1, &[0x06, 0x00, 0x10, 0x00, 0x2a]),
+            &modbus(1, 1, &[0x06, 0x00, 0x10, 0x00, 0x2a]),
+        );
+    }
+    let alerts = run(&craft, policy, None);
+    let writer = the(&alerts, "OT-ZONE-004", "10.0.1.11", PLC);
+    assert_eq!(writer.function, Some("write_single_register"));
+    assert_eq!(rules(&alerts), ["OT-ZONE-004"]);
+}
+
+#[test]
 fn unauthenticated_dnp3_across_zones_alerts_once_per_pair() {
     let mut craft = Craft::new();
     let mut tcp = craft.connect(host(HMI), host(PLC), 40500, 20000);
@@ -920,59 +1524,92 @@ fn unauthenticated_dnp3_across_zones_alerts_once_per_pair() {
     assert!(only(&alerts, "OT-SEC-002").is_empty());
 }
 
-// ------------------------------------------------------------------ baseline
-
 #[test]
-fn baseline_new_talker_new_function_and_new_asset() {
-    let mut craft = Craft::new();
-    let hmi = host(HMI);
-    let plc = host(PLC);
-    // Learning: 60 s of polling.
-    let mut tcp = poll(&mut craft, hmi, plc, 60);
-    // After: a write the pair never used, and a newcomer polling the PLC.
-    craft.exchange(
-        &mut tcp,
-        &modbus(900, 1, &[0x06, 0x00, 0x10, 0x00, 0x2a]),
-        &modbus(900, 1, &[0x06, 0x00, 0x10, 0x00, 0x2a]),
+fn opc_ua_without_security_across_zones_but_not_discovery_encryption_or_one_zone() {
+    let Some(dir) = shared_pcaps("opcua") else {
+        return;
+    };
+    // 192.168.11.33 opens a secure channel with SecurityPolicy None on
+    // 192.168.11.34 (frame 7, as Wireshark reads it) and a session on it (frame 10).
+    let zones = r#"
+[[zone]]
+name = "clients"
+cidrs = ["192.168.11.33/32"]
+security_level = 2
+
+[[zone]]
+name = "servers"
+cidrs = ["192.168.11.34/32"]
+security_level = 3
+
+[[conduit]]
+name = "ua"
+zones = ["clients", "servers"]
+
+[[conduit.allow]]
+protocols = ["opcua"]
+"#;
+    let plain = dir.join("opcua_with_gap_with_handshake.pcapng");
+    let alerts = run_file(&plain, zones, None);
+    let none = the(&alerts, "OT-SEC-001", "192.168.11.33", "192.168.11.34");
+    assert_eq!(none.function, Some("create_session"));
+    assert_eq!(none.evidence.packets[0], 10);
+    assert_eq!(none.zones, ["clients", "servers"]);
+    // Both ends in one zone: nothing crosses.
+    let one_zone =
+        "[[zone]]\nname = \"plant\"\ncidrs = [\"192.168.11.0/24\"]\nsecurity_level = 2\n";
+    assert!(only(&run_file(&plain, one_zone, None), "OT-SEC-001").is_empty());
+
+    // The loopback captures moved onto two zones: the client on 10.0.1.10,
+    // the server (port 4840) on 10.0.2.1.
+    let across = format!("{TWO_ZONES}\n[[conduit.allow]]\nprotocols = [\"opcua\"]\n");
+    let readdressed = |name: &str| {
+        let mut craft = Craft::new();
+        craft.readdressed_tcp(&dir.join(name), |_, port| {
+            host(if port == 4840 { PLC } else { HMI })
+        });
+        run(&craft, &across, None)
+    };
+    // open62541 over SecurityPolicy None, with a user name token: both alerts.
+    let alerts = readdressed("open62541_read_service_null_linktype.pcap");
+    the(&alerts, "OT-SEC-001", HMI, PLC);
+    the(&alerts, "OT-CRED-003", HMI, PLC);
+    // python-opcua: discovery over None (GetEndpoints, frames 9-17), then a
+    // Basic256Sha256 channel in Sign mode (frame 31 on): neither alert.
+    let alerts = readdressed("python_opcua_client_server_encrypted.pcapng");
+    assert!(
+        only(&alerts, "OT-SEC-001").is_empty(),
+        "{:?}",
+        rules(&alerts)
     );
-    poll(&mut craft, host("10.0.1.77"), plc, 2);
-    let alerts = run(&craft, "", Some("30s"));
-    let function = the(&alerts, "OT-BASE-003", HMI, PLC);
-    assert_eq!(
-        function.evidence.detail,
-        "modbus write_single_register (6): while learning this pair used only read_holding_registers"
+    assert!(
+        only(&alerts, "OT-CRED-003").is_empty(),
+        "{:?}",
+        rules(&alerts)
     );
-    the(&alerts, "OT-BASE-002", "10.0.1.77", PLC);
-    let new_asset = only(&alerts, "OT-BASE-001");
-    assert_eq!(new_asset.len(), 1, "{:?}", rules(&alerts));
-    assert_eq!(new_asset[0].src.ip.unwrap().to_string(), "10.0.1.77");
-    // Learning the same traffic throughout raises nothing.
-    let mut craft = Craft::new();
-    poll(&mut craft, hmi, plc, 60);
-    assert!(run(&craft, "", Some("30s")).is_empty());
 }
 
 #[test]
-fn baseline_rate_far_above_learned() {
+fn a_built_in_check_is_switched_off_by_its_id() {
+    let everyone = Host {
+        mac: [0xff; 6],
+        ip: "10.0.1.255".parse().unwrap(),
+    };
     let mut craft = Craft::new();
-    let mut tcp = poll(&mut craft, host(HMI), host(PLC), 120);
-    // 100 requests within a second: a flood on a pair that polls once a second.
-    for t in 0..100u16 {
-        craft.exchange(
-            &mut tcp,
-            &modbus(1000 + t, 1, &[0x03, 0x00, 0x00, 0x00, 0x02]),
-            &modbus(1000 + t, 1, &[0x03, 0x04, 0x00, 0x2a, 0x00, 0x2b]),
-        );
+    // The office reaching the field, which no conduit allows, then a broadcast loop.
+    craft.syn(host("10.0.9.5"), host(PLC2), 40900, 502);
+    craft.gap(0.0002);
+    for _ in 0..3000 {
+        craft.udp(host("10.0.1.77"), everyone, 40001, 9, b"again");
     }
-    let alerts = run(&craft, "", Some("100s"));
-    let rate = the(&alerts, "OT-BASE-006", HMI, PLC);
-    assert!(
-        rate.evidence
-            .detail
-            .contains("within 10s; learned at most 10"),
-        "{}",
-        rate.evidence.detail
+    let alerts = run(&craft, TWO_ZONES, None);
+    assert_eq!(rules(&alerts), ["OT-ZONE-001", "OT-NET-001"]);
+    let off = format!(
+        "{TWO_ZONES}\n[[rule]]\nid = \"OT-NET-001\"\nenabled = false\n\n\
+         [[rule]]\nid = \"OT-ZONE-001\"\nenabled = false\n"
     );
+    let alerts = run(&craft, &off, None);
+    assert!(alerts.is_empty(), "{:?}", rules(&alerts));
 }
 
 // ------------------------------------------------------------------ storms

@@ -283,3 +283,233 @@ fn captures_of_ordinary_traffic_raise_nothing() {
         assert!(alerts.is_empty(), "{sub}: {alerts:#?}");
     }
 }
+
+/// Wireshark's reading of `capture` in the shared folder `sub`.
+fn oracle(sub: &str, capture: &str) -> Oracle {
+    Oracle::for_capture(&shared_pcaps(sub).unwrap().join(capture))
+}
+
+/// The frames of `family` in which Wireshark shows `field` with `value`.
+fn frames_with(oracle: &Oracle, family: &str, field: &str, value: &str) -> Vec<u64> {
+    oracle
+        .records(family)
+        .into_iter()
+        .filter(|(_, r)| field_values(r, field).iter().any(|v| v == value))
+        .map(|(frame, _)| frame)
+        .collect()
+}
+
+#[test]
+fn internet_hosts_reaching_ot_assets_raise_ext_002_alone() {
+    let Some(s7) = alerts_of("s7comm") else {
+        return;
+    };
+    // Both ends on public addresses, the client opening the connection at frame 1.
+    let capture = "snap7_s300_everything.pcap";
+    let inbound = at(&s7, "OT-EXT-002", capture, 1);
+    assert_eq!(
+        (inbound.src.as_str(), inbound.dst.as_str()),
+        ("134.217.61.131", "134.217.61.211")
+    );
+    assert!(of(&s7, "OT-EXT-001").is_empty(), "{s7:#?}");
+
+    let Some(bacnet) = alerts_of("bacnet") else {
+        return;
+    };
+    // Internet scanners sending ReadProperty to BACnet devices on public
+    // addresses: each probe raises EXT-002, none EXT-001 (the scanner is
+    // not an OT asset reaching out, though it polls like an HMI).
+    let capture = "ndpi_bacnet.pcapng";
+    let wireshark = oracle("bacnet", capture);
+    let requests = frames_with(&wireshark, "bacnet", "bacapp.type", "0");
+    let probes: Vec<u64> = frames_with(&wireshark, "bacnet", "bacapp.confirmed_service", "12")
+        .into_iter()
+        .filter(|frame| requests.contains(frame))
+        .collect();
+    assert_eq!(probes, (1..=9).collect::<Vec<u64>>());
+    for frame in probes {
+        at(&bacnet, "OT-EXT-002", capture, frame);
+    }
+    assert!(of(&bacnet, "OT-EXT-001").is_empty(), "{bacnet:#?}");
+}
+
+#[test]
+fn bacnet_polling_of_many_devices_is_no_host_sweep() {
+    let Some(alerts) = alerts_of("bacnet") else {
+        return;
+    };
+    // 172.20.32.200 reads properties of many devices, and each answers.
+    let wireshark = oracle("bacnet", "icsnpp_bacnet_example.pcap");
+    let records = wireshark.records("bacnet");
+    let polled: std::collections::BTreeSet<&str> = records
+        .values()
+        .filter(|r| {
+            r["ip.src"] == "172.20.32.200" && r.get("bacapp.type").is_some_and(|t| t == "0")
+        })
+        .map(|r| r["ip.dst"].as_str().unwrap())
+        .collect();
+    let answering: std::collections::BTreeSet<&str> = records
+        .values()
+        .filter(|r| {
+            r["ip.dst"] == "172.20.32.200" && r.get("bacapp.type").is_some_and(|t| t == "3")
+        })
+        .map(|r| r["ip.src"].as_str().unwrap())
+        .collect();
+    assert!(polled.len() >= 32, "{polled:?}");
+    assert!(polled.is_subset(&answering), "{polled:?} {answering:?}");
+    assert!(of(&alerts, "OT-SCAN-001").is_empty(), "{alerts:#?}");
+}
+
+#[test]
+fn profinet_io_connection_setup_is_not_a_process_command() {
+    let Some(alerts) = alerts_of("profinet") else {
+        return;
+    };
+    // Frames 479 (Write of the parameter records), 496 (PrmEnd) and 503
+    // (ApplicationReady): the IO controller 192.168.1.3 setting up its
+    // device 192.168.1.2, as Wireshark shows them.
+    let capture = "profinet_io_cm_mixed_2.pcapng";
+    let from_setup: Vec<_> = alerts.iter().filter(|a| a.capture == capture).collect();
+    assert!(from_setup.is_empty(), "{from_setup:#?}");
+}
+
+#[test]
+fn select_before_operate_is_not_direct_operate() {
+    let Some(alerts) = alerts_of("dnp3") else {
+        return;
+    };
+    let capture = "dnp3_select_operate_and_responses.pcap";
+    let wireshark = oracle("dnp3", capture);
+    let select = frames_with(&wireshark, "dnp3", "dnp3.al.func", "3");
+    let operate = frames_with(&wireshark, "dnp3", "dnp3.al.func", "4");
+    assert!(!select.is_empty() && !operate.is_empty());
+    for direct in ["5", "6"] {
+        assert!(frames_with(&wireshark, "dnp3", "dnp3.al.func", direct).is_empty());
+    }
+    let raised: Vec<_> = alerts.iter().filter(|a| a.capture == capture).collect();
+    assert!(raised.is_empty(), "{raised:#?}");
+}
+
+#[test]
+fn iec104_clock_sync_where_wireshark_shows_it_and_no_reset_process() {
+    let Some(alerts) = alerts_of("iec104") else {
+        return;
+    };
+    for capture in [
+        "iec104_090813_diverse.pcap",
+        "wireshark_test_dissect_iec104.pcap",
+    ] {
+        let wireshark = oracle("iec104", capture);
+        let records = wireshark.records("iec104");
+        // C_CS_NA_1 (103) activations; C_RP_NA_1 (105) nowhere.
+        let activations: Vec<u64> =
+            frames_with(&wireshark, "iec104", "iec60870_asdu.typeid", "103")
+                .into_iter()
+                .filter(|f| {
+                    field_values(records[f], "iec60870_asdu.causetx").contains(&"6".to_string())
+                })
+                .collect();
+        assert!(frames_with(&wireshark, "iec104", "iec60870_asdu.typeid", "105").is_empty());
+        let syncs: Vec<u64> = of(&alerts, "OT-104-002")
+            .iter()
+            .filter(|a| a.capture == capture)
+            .map(|a| a.packet)
+            .collect();
+        assert_eq!(
+            syncs,
+            activations.first().copied().into_iter().collect::<Vec<_>>(),
+            "{capture}"
+        );
+    }
+    assert!(of(&alerts, "OT-104-003").is_empty());
+}
+
+#[test]
+fn s7_status_reads_and_identification_raise_no_cpu_alert() {
+    let Some(alerts) = alerts_of("s7comm") else {
+        return;
+    };
+    for capture in ["s7comm_reading_plc_status.pcap", "icsnpp_s7ident.pcap"] {
+        // No PLC control (0x28), stop (0x29) or mode transition (userdata group 0) in Wireshark's reading.
+        let wireshark = oracle("s7comm", capture);
+        for func in ["0x28", "0x29"] {
+            assert!(frames_with(&wireshark, "s7comm", "s7comm.param.func", func).is_empty());
+        }
+        assert!(
+            frames_with(&wireshark, "s7comm", "s7comm.param.userdata.funcgroup", "0").is_empty()
+        );
+        let cpu: Vec<_> = alerts
+            .iter()
+            .filter(|a| a.capture == capture && a.rule.starts_with("OT-CPU-"))
+            .collect();
+        assert!(cpu.is_empty(), "{cpu:#?}");
+    }
+}
+
+#[test]
+fn an_encrypted_opc_ua_session_raises_nothing() {
+    let Some(alerts) = alerts_of("opcua") else {
+        return;
+    };
+    // GetEndpoints over None, then a Basic256Sha256 channel (frame 31 on).
+    let capture = "python_opcua_client_server_encrypted.pcapng";
+    let wireshark = oracle("opcua", capture);
+    let secured = frames_with(
+        &wireshark,
+        "opcua",
+        "opcua.security.spu",
+        "http://opcfoundation.org/UA/SecurityPolicy#Basic256Sha256",
+    );
+    assert_eq!(secured.first(), Some(&31));
+    let raised: Vec<_> = alerts.iter().filter(|a| a.capture == capture).collect();
+    assert!(raised.is_empty(), "{raised:#?}");
+}
+
+#[test]
+fn goose_data_changed_without_a_new_state_where_wireshark_shows_it() {
+    let Some(alerts) = alerts_of("goose") else {
+        return;
+    };
+    // Frames 85 and 86 of 0a:bb:fe:10:c9:06 carry stNum 35893 (sqNum 1, 2);
+    // Wireshark shows different allData in them: a change without a new state.
+    let capture = "sample_file_goose.pcap";
+    let wireshark = oracle("goose", capture);
+    let records = wireshark.records("goose");
+    for frame in [85, 86] {
+        assert_eq!(records[&frame]["eth.src"], "0a:bb:fe:10:c9:06");
+        assert_eq!(records[&frame]["goose.stNum"], "35893");
+    }
+    let alert = at(&alerts, "OT-GOOSE-001", capture, 86);
+    assert_eq!(alert.src, "0a:bb:fe:10:c9:06");
+    assert_eq!(
+        alert.raw["evidence"]["detail"],
+        "goose publish: data_changed_without_state_change"
+    );
+}
+
+#[test]
+fn an_address_answered_by_a_second_mac_is_arp_spoofing() {
+    let Some(alerts) = alerts_of("mixed") else {
+        return;
+    };
+    // Wireshark: frame 10 on, ARP replies say 192.168.0.18 is at
+    // 74:86:7a:07:28:94; from frame 219 192.168.0.18 sends from
+    // 00:25:65:00:2b:c2 (a C37.118 PMU answering a SYN).
+    let capture = "c37118_1100_unclean_dns_netbios.pcap";
+    let wireshark = oracle("mixed", capture);
+    let claims = frames_with(&wireshark, "arp", "arp.src.proto_ipv4", "192.168.0.18");
+    assert_eq!(claims.first(), Some(&10));
+    for frame in &claims {
+        assert_eq!(
+            wireshark.records("arp")[frame]["arp.src.hw_mac"],
+            "74:86:7a:07:28:94"
+        );
+    }
+    let spoof = at(&alerts, "OT-ARP-001", capture, 219);
+    assert_eq!(spoof.src, "192.168.0.18");
+    assert_eq!(
+        spoof.raw["evidence"]["detail"],
+        "192.168.0.18 now at 00:25:65:00:2b:c2 (was 74:86:7a:07:28:94)"
+    );
+    assert_eq!(of(&alerts, "OT-ARP-001").len(), 1);
+}

@@ -218,3 +218,54 @@ fn assets_are_listed_filtered_and_identical_whatever_the_thread_count() {
     ]);
     assert_eq!(bad.status.code(), Some(2));
 }
+
+#[test]
+fn tags_the_policy_gives_assets_show_in_assets_json() {
+    use common::craft::{Craft, host, modbus};
+    let dir = tempfile::tempdir().unwrap();
+    let capture = dir.path().join("poll.pcap");
+    let mut craft = Craft::new();
+    let mut tcp = craft.connect(host("10.0.1.10"), host("10.0.2.1"), 40000, 502);
+    craft.exchange(
+        &mut tcp,
+        &modbus(1, 1, &[0x03, 0x00, 0x00, 0x00, 0x01]),
+        &modbus(1, 1, &[0x03, 0x02, 0x00, 0x07]),
+    );
+    craft.write(&capture);
+    // The SCADA server by IP; the PLC by its MAC, in two files.
+    let policy = dir.path().join("policy");
+    std::fs::create_dir(&policy).unwrap();
+    std::fs::write(
+        policy.join("a.toml"),
+        "[[asset]]\nip = \"10.0.1.10\"\ntags = [\"scada\"]\n\n\
+         [[asset]]\nmac = \"02:00:0a:00:02:01\"\ntags = [\"line-1\"]\n",
+    )
+    .unwrap();
+    std::fs::write(
+        policy.join("b.toml"),
+        "[[asset]]\nmac = \"02:00:0a:00:02:01\"\ntags = [\"s7-1500\", \"line-1\"]\n",
+    )
+    .unwrap();
+    let run = replay(
+        &[&capture],
+        &["--policy", policy.to_str().unwrap(), "--quiet"],
+    );
+    let doc: Value =
+        serde_json::from_str(&std::fs::read_to_string(run.dir.path().join("assets.json")).unwrap())
+            .unwrap();
+    assert_eq!(
+        asset(&doc, "10.0.1.10")["tags"],
+        serde_json::json!(["scada"])
+    );
+    assert_eq!(
+        asset(&doc, "10.0.2.1")["tags"],
+        serde_json::json!(["line-1", "s7-1500"])
+    );
+    // Without the policy, no tags.
+    let plain = replay(&[&capture], &["--quiet"]);
+    let doc: Value = serde_json::from_str(
+        &std::fs::read_to_string(plain.dir.path().join("assets.json")).unwrap(),
+    )
+    .unwrap();
+    assert!(asset(&doc, "10.0.1.10").get("tags").is_none());
+}

@@ -36,6 +36,7 @@ pub struct Tcp {
 }
 
 /// Frames in time order; each frame advances time by one millisecond.
+#[derive(Clone)]
 pub struct Craft {
     frames: Vec<(Timestamp, Vec<u8>)>,
     now: i64,
@@ -195,6 +196,70 @@ impl Craft {
     /// The Ethernet frames so far, with their packet times.
     pub fn frames(&self) -> &[(Timestamp, Vec<u8>)] {
         &self.frames
+    }
+
+    /// The IPv4 TCP segments of a real capture (Ethernet or BSD loopback)
+    /// with new addresses: `host_of(ip, port)` names the crafted host each
+    /// end becomes (so that two ends of one loopback capture can sit in two
+    /// zones). Ports, sequence numbers, flags, payloads and the gaps between
+    /// packets are kept; other packets are left out.
+    pub fn readdressed_tcp(&mut self, capture: &Path, host_of: impl Fn(Ipv4Addr, u16) -> Host) {
+        use etherparse::{NetSlice, SlicedPacket, TransportSlice};
+        use otsensor::capture::{CaptureFile, ChunkPool, LinkType};
+        let mut file = CaptureFile::open(capture).unwrap();
+        let pool = ChunkPool::new(1 << 20, 1);
+        let mut records = Vec::new();
+        let start = self.now;
+        let mut first = None;
+        while let Some(chunk) = file.next_chunk(&pool, &mut records) {
+            for record in records.drain(..) {
+                let frame =
+                    &chunk.bytes()[record.start as usize..(record.start + record.len) as usize];
+                let sliced = match record.link {
+                    LinkType::Ethernet => SlicedPacket::from_ethernet(frame),
+                    LinkType::Null => SlicedPacket::from_ip(&frame[4..]),
+                    other => panic!("{}: link type {other:?}", capture.display()),
+                };
+                let Ok(SlicedPacket {
+                    net: Some(NetSlice::Ipv4(ip)),
+                    transport: Some(TransportSlice::Tcp(tcp)),
+                    ..
+                }) = sliced
+                else {
+                    continue;
+                };
+                let src = host_of(ip.header().source_addr(), tcp.source_port());
+                let dst = host_of(ip.header().destination_addr(), tcp.destination_port());
+                let mut builder = PacketBuilder::ethernet2(src.mac, dst.mac)
+                    .ipv4(src.ip.octets(), dst.ip.octets(), 64)
+                    .tcp(
+                        tcp.source_port(),
+                        tcp.destination_port(),
+                        tcp.sequence_number(),
+                        tcp.window_size(),
+                    );
+                if tcp.syn() {
+                    builder = builder.syn();
+                }
+                if tcp.psh() {
+                    builder = builder.psh();
+                }
+                if tcp.fin() {
+                    builder = builder.fin();
+                }
+                if tcp.rst() {
+                    builder = builder.rst();
+                }
+                if tcp.ack() {
+                    builder = builder.ack(tcp.acknowledgment_number());
+                }
+                let mut out = Vec::new();
+                builder.write(&mut out, tcp.payload()).unwrap();
+                let first = *first.get_or_insert(record.ts.0);
+                self.now = start + self.gap + (record.ts.0 - first);
+                self.frames.push((Timestamp(self.now), out));
+            }
+        }
     }
 
     pub fn write(&self, path: &Path) {

@@ -4,6 +4,8 @@
 
 pub mod agreement;
 pub mod craft;
+pub mod detect;
+pub mod payload;
 pub mod syslog;
 pub mod tmux;
 

@@ -111,9 +111,20 @@ impl Analyzer {
         // CIP I/O learns its Forward Open (seen on another flow) first, so
         // that what follows sees the class it sets.
         events.for_each_mut(|event| self.cip.event(event));
+        // ARP replies and flows' first packets both tell the inventory at
+        // which MAC an address is: taken in packet order, so that an address
+        // claimed by a second MAC is noted where the second one shows up.
+        let mut arps = events
+            .iter()
+            .filter(|e| e.pdu.protocol == Protocol::Arp)
+            .peekable();
         for start in started {
+            while let Some(arp) = arps.next_if(|e| e.header.seq < start.seq) {
+                self.inventory.arp(arp);
+            }
             self.inventory.flow_started(start);
         }
+        arps.for_each(|arp| self.inventory.arp(arp));
         for first in uses {
             self.inventory.first_use(first);
         }
@@ -124,9 +135,6 @@ impl Analyzer {
         }
         for event in events.iter() {
             self.traffic.event(event);
-            if event.pdu.protocol == Protocol::Arp {
-                self.inventory.arp(event);
-            }
             if event.pdu.identity.is_some() {
                 self.inventory.event(event);
             }
@@ -196,9 +204,12 @@ impl Analyzer {
     }
 
     pub fn finish(self) -> Findings {
-        let assets = self.inventory.assets();
+        let mut assets = self.inventory.assets();
+        for asset in &mut assets {
+            asset.tags = self.policy.policy().tags_of(&asset.ips, &asset.macs);
+        }
         let conduits = self.conduits.finish(self.policy.policy(), &assets);
-        let outcome = self.policy.finish();
+        let outcome = self.policy.finish(&self.inventory);
         Findings {
             conduits,
             alerts: outcome.alerts,

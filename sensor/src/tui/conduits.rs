@@ -258,13 +258,7 @@ fn describe_allow(allow: &policy::Allow) -> String {
         text.push_str(&format!(" (codes {})", codes.join(", ")));
     }
     if let Some(writers) = &allow.writers {
-        let names: Vec<String> = writers
-            .iter()
-            .map(|w| match w {
-                policy::Principal::Net(net) => net.to_string(),
-                policy::Principal::Role(role) => format!("role:{}", role.name()),
-            })
-            .collect();
+        let names: Vec<String> = writers.iter().map(policy::Principal::to_string).collect();
         text.push_str(&format!("; writers {}", names.join(", ")));
     }
     text

@@ -71,15 +71,10 @@ impl DeclaredAllow {
                 .classes
                 .map(|c| c.iter().map(|c| c.name().to_string()).collect()),
             function_codes: allow.function_codes.clone(),
-            writers: allow.writers.as_ref().map(|writers| {
-                writers
-                    .iter()
-                    .map(|w| match w {
-                        Principal::Net(net) => net.to_string(),
-                        Principal::Role(role) => format!("role:{}", role.name()),
-                    })
-                    .collect()
-            }),
+            writers: allow
+                .writers
+                .as_ref()
+                .map(|writers| writers.iter().map(Principal::to_string).collect()),
         }
     }
 

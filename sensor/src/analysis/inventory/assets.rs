@@ -244,6 +244,9 @@ pub struct Asset {
     pub role_reason: String,
     /// Purdue level from the role (zones may refine it).
     pub purdue_level: Option<u8>,
+    /// Tags the plant's policy gives it (`[[asset]]`), when replayed with one.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<String>,
     /// Identity fields with their evidence (`vendor`, `product`, `firmware`…).
     pub identity: BTreeMap<String, Evidence>,
     #[serde(serialize_with = "serialize_usage")]
@@ -284,6 +287,7 @@ impl Asset {
             role: Role::Unknown,
             role_reason: String::new(),
             purdue_level: None,
+            tags: Vec::new(),
             identity: BTreeMap::new(),
             served: UsageMap::default(),
             used: UsageMap::default(),

@@ -30,11 +30,17 @@ const MAX_GROUPS: usize = 65_536;
 const MAX_PENDING: usize = 10_000;
 /// Addresses whose DNS or TLS names are remembered.
 const MAX_NAMES: usize = 65_536;
+/// Packet time a UDP server has to answer before flow thresholds count the
+/// flow as an unanswered probe (devices answer polls within milliseconds).
+const ANSWER_WAIT: Timestamp = Timestamp(5_000_000_000);
+/// UDP flows waiting for an answer; beyond, new ones count at once.
+const MAX_UNANSWERED: usize = 65_536;
 
 /// The built-in conduit checks (they apply once zones and conduits are declared).
 struct Builtin {
     id: &'static str,
     title: &'static str,
+    description: &'static str,
     severity: Severity,
     iec62443: &'static [&'static str],
     mitre: &'static [&'static str],
@@ -43,6 +49,7 @@ struct Builtin {
 const NO_CONDUIT: Builtin = Builtin {
     id: "OT-ZONE-001",
     title: "Traffic between zones that no conduit joins",
+    description: "Two declared zones exchanged traffic although no conduit joins them: the zone model says they do not talk at all (deny all, permit by exception).",
     severity: Severity::High,
     iec62443: &["SR 5.1", "SR 5.2"],
     mitre: &["T0886"],
@@ -50,6 +57,7 @@ const NO_CONDUIT: Builtin = Builtin {
 const NOT_PERMITTED: Builtin = Builtin {
     id: "OT-ZONE-002",
     title: "Traffic the conduit does not permit",
+    description: "A message, or an undecoded flow, crossed a conduit that permits nothing like it: its protocol, function class or function code is in none of the conduit's allows.",
     severity: Severity::High,
     iec62443: &["SR 5.2", "SR 5.2 RE 1"],
     mitre: &["T0886"],
@@ -57,6 +65,7 @@ const NOT_PERMITTED: Builtin = Builtin {
 const WRONG_INITIATOR: Builtin = Builtin {
     id: "OT-ZONE-003",
     title: "Connection opened from the wrong side of a conduit",
+    description: "A connection across a conduit was opened from the zone that the conduit does not let initiate: the direction of trust is reversed.",
     severity: Severity::Medium,
     iec62443: &["SR 5.2"],
     mitre: &["T0886"],
@@ -64,6 +73,7 @@ const WRONG_INITIATOR: Builtin = Builtin {
 const WRITER_NOT_ALLOWED: Builtin = Builtin {
     id: "OT-ZONE-004",
     title: "Write or control across a conduit by an asset the conduit does not name as a writer",
+    description: "A write, control, program or firmware request crossed a conduit from an asset that is not among the writers of the allow that permits it.",
     severity: Severity::High,
     iec62443: &["SR 2.1", "SR 5.2"],
     mitre: &["T0855", "T0836"],
@@ -72,6 +82,7 @@ const WRITER_NOT_ALLOWED: Builtin = Builtin {
 const STORM: Builtin = Builtin {
     id: "OT-NET-001",
     title: "Broadcast or multicast storm",
+    description: "So many broadcast or multicast frames within one second that every device on the segment must handle them: a switching loop, a flooding or failing device, or a denial of service. Controllers can miss their cycle under such load.",
     severity: Severity::High,
     iec62443: &["SR 7.1", "SR 7.2"],
     mitre: &["T0814"],
@@ -86,6 +97,7 @@ pub const STORM_FRAMES_PER_SECOND: u64 = 1000;
 const NEW_ASSET: Builtin = Builtin {
     id: "OT-BASE-001",
     title: "New asset after the baseline",
+    description: "A device appeared that was not seen while the baseline was learned.",
     severity: Severity::Medium,
     iec62443: &["SR 7.8", "SR 6.2"],
     mitre: &["T0848"],
@@ -93,6 +105,7 @@ const NEW_ASSET: Builtin = Builtin {
 const NEW_TALKER: Builtin = Builtin {
     id: "OT-BASE-002",
     title: "New talker pair after the baseline",
+    description: "Two assets talk a protocol they did not use with each other while the baseline was learned.",
     severity: Severity::Medium,
     iec62443: &["SR 6.2", "SR 5.1"],
     mitre: &["T0886"],
@@ -100,6 +113,7 @@ const NEW_TALKER: Builtin = Builtin {
 const NEW_FUNCTION: Builtin = Builtin {
     id: "OT-BASE-003",
     title: "New function between known talkers",
+    description: "Two assets that talked while the baseline was learned now use a function they did not use then (a write where they only read, a restart…).",
     severity: Severity::Medium,
     iec62443: &["SR 6.2", "SR 2.1"],
     mitre: &["T0855"],
@@ -107,6 +121,7 @@ const NEW_FUNCTION: Builtin = Builtin {
 const NEW_CONDUIT: Builtin = Builtin {
     id: "OT-BASE-004",
     title: "New conduit: zones that did not talk while learning",
+    description: "Two zones exchanged traffic that did not talk at all while the baseline was learned.",
     severity: Severity::High,
     iec62443: &["SR 5.1", "SR 5.2"],
     mitre: &["T0886"],
@@ -114,6 +129,7 @@ const NEW_CONDUIT: Builtin = Builtin {
 const NEW_PROTOCOL: Builtin = Builtin {
     id: "OT-BASE-005",
     title: "New protocol on a conduit",
+    description: "Two zones that talked while the baseline was learned now talk a protocol they did not use then.",
     severity: Severity::Medium,
     iec62443: &["SR 5.2", "SR 6.2"],
     mitre: &["T0869"],
@@ -121,6 +137,7 @@ const NEW_PROTOCOL: Builtin = Builtin {
 const RATE_ABOVE: Builtin = Builtin {
     id: "OT-BASE-006",
     title: "Message rate far above the baseline",
+    description: "Two assets exchanged far more requests within 10 s than they ever did while the baseline was learned: a flood, a scan or a misbehaving client.",
     severity: Severity::Medium,
     iec62443: &["SR 7.1", "SR 6.2"],
     mitre: &["T0814", "T0806"],
@@ -128,10 +145,33 @@ const RATE_ABOVE: Builtin = Builtin {
 const SILENCE: Builtin = Builtin {
     id: "OT-BASE-007",
     title: "Cyclic traffic resumed after a silence far beyond the baseline",
+    description: "Cyclic requests between two assets resumed after a silence far longer than any gap learned: the poller, the link or the process was down.",
     severity: Severity::Low,
     iec62443: &["SR 6.2"],
     mitre: &["T0815"],
 };
+
+/// Every built-in check: a policy may switch one off by its id
+/// (`enabled = false`), not replace it.
+const BUILTINS: [&Builtin; 12] = [
+    &NO_CONDUIT,
+    &NOT_PERMITTED,
+    &WRONG_INITIATOR,
+    &WRITER_NOT_ALLOWED,
+    &STORM,
+    &NEW_ASSET,
+    &NEW_TALKER,
+    &NEW_FUNCTION,
+    &NEW_CONDUIT,
+    &NEW_PROTOCOL,
+    &RATE_ABOVE,
+    &SILENCE,
+];
+
+/// Whether `id` is a built-in check's.
+pub fn is_builtin(id: &str) -> bool {
+    BUILTINS.iter().any(|b| b.id == id)
+}
 
 /// The two ends of what is being judged.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -197,6 +237,19 @@ pub struct Engine {
     /// Group-addressed frames of the second being counted, and whether it
     /// was raised already.
     storm: (SecondCount, bool),
+    /// UDP flows whose server has not answered yet, for the flow thresholds
+    /// (a poll answered is not a probe), by flow id; with their deadlines
+    /// in the order they opened.
+    unanswered: HashMap<u64, Opening>,
+    unanswered_order: VecDeque<(Timestamp, u64)>,
+}
+
+/// A flow's first packet, as flow rules judge it.
+struct Opening {
+    ends: Ends,
+    context: Context,
+    key: crate::flow::FlowKey,
+    dst_port: u16,
 }
 
 /// What the engine leaves when the input ends.
@@ -257,6 +310,8 @@ impl Engine {
             baseline: None,
             deviations: Vec::new(),
             storm: (SecondCount::default(), false),
+            unanswered: HashMap::new(),
+            unanswered_order: VecDeque::new(),
         }
     }
 
@@ -434,7 +489,12 @@ impl Engine {
             if self.policy.rules[rule].fires_on_event(event, &self.policy, inventory)
                 && self.threshold_reached(rule, &seen, &ends)
             {
-                let detail = describe(event);
+                let mut detail = describe(event);
+                // A rule on anomalies says which ones it saw.
+                if self.policy.rules[rule].matcher.anomalies.is_some() {
+                    let anomalies: Vec<&str> = event.pdu.anomalies.iter().collect();
+                    detail = format!("{detail}: {}", anomalies.join(", "));
+                }
                 match &self.policy.rules[rule].cleared_by {
                     Some(clearing) if self.pending.len() < MAX_PENDING => {
                         let deadline = Timestamp(h.ts.0 + clearing.within.0);
@@ -487,30 +547,30 @@ impl Engine {
             protocol: None,
             function: None,
         };
+        if !self.unanswered_order.is_empty() {
+            if !start.opens {
+                // The other side's first packet: the flow was answered.
+                self.unanswered.remove(&start.id);
+            }
+            self.count_unanswered(Some(start.ts), inventory);
+        }
         if start.opens {
-            let dst_port = start.key.endpoint(start.client.other()).port;
-            let seen = Occurrence {
-                ts: start.ts,
-                flow: start.id,
-                dst_port: Some(dst_port),
-                event: None,
+            let opening = Opening {
+                ends,
+                context: context.clone(),
+                key: start.key,
+                dst_port: start.key.endpoint(start.client.other()).port,
             };
-            for at in 0..self.flow_rules.len() {
-                let rule = self.flow_rules[at];
-                // Thresholds count connection attempts, not connections open before the capture.
-                if start.midstream && self.policy.rules[rule].threshold.is_some() {
-                    continue;
-                }
-                if self.policy.rules[rule].fires_on_ends(
-                    &ends,
-                    Some(dst_port),
-                    &self.policy,
-                    inventory,
-                ) && self.threshold_reached(rule, &seen, &ends)
-                {
-                    let detail = self.flow_detail(&start.key, dst_port);
-                    self.raise_rule(rule, &ends, context.clone(), detail, inventory);
-                }
+            self.judge_opening(&opening, false, inventory);
+            // Thresholds count connection attempts: TCP flows not open before
+            // the capture, and UDP flows once their server leaves them unanswered.
+            let udp = start.key.ether_type == 0 && start.key.proto == 17;
+            if udp && self.unanswered_order.len() < MAX_UNANSWERED {
+                self.unanswered_order
+                    .push_back((Timestamp(start.ts.0 + ANSWER_WAIT.0), start.id));
+                self.unanswered.insert(start.id, opening);
+            } else if !start.midstream {
+                self.judge_opening(&opening, true, inventory);
             }
         }
         // Only the client's first packet says who initiated.
@@ -554,6 +614,55 @@ impl Engine {
                     );
                 }
             }
+        }
+    }
+
+    /// The flow rules without a threshold (`counted` false), or those with one, on a flow's opening.
+    fn judge_opening(&mut self, opening: &Opening, counted: bool, inventory: &Inventory) {
+        let seen = Occurrence {
+            ts: opening.context.ts,
+            flow: opening.context.flow.unwrap_or(0),
+            dst_port: Some(opening.dst_port),
+            event: None,
+        };
+        for at in 0..self.flow_rules.len() {
+            let rule = self.flow_rules[at];
+            if self.policy.rules[rule].threshold.is_some() != counted {
+                continue;
+            }
+            if self.policy.rules[rule].fires_on_ends(
+                &opening.ends,
+                Some(opening.dst_port),
+                &self.policy,
+                inventory,
+            ) && self.threshold_reached(rule, &seen, &opening.ends)
+            {
+                let detail = self.flow_detail(&opening.key, opening.dst_port);
+                self.raise_rule(
+                    rule,
+                    &opening.ends,
+                    opening.context.clone(),
+                    detail,
+                    inventory,
+                );
+            }
+        }
+    }
+
+    /// Counts the UDP flows left unanswered past their deadline (before
+    /// `now`; all of them at the end of the input) on the flow thresholds.
+    fn count_unanswered(&mut self, now: Option<Timestamp>, inventory: &Inventory) {
+        while let Some(&(deadline, id)) = self.unanswered_order.front() {
+            if now.is_some_and(|now| deadline >= now) {
+                break;
+            }
+            self.unanswered_order.pop_front();
+            if let Some(opening) = self.unanswered.remove(&id) {
+                self.judge_opening(&opening, true, inventory);
+            }
+        }
+        if self.unanswered.is_empty() {
+            self.unanswered_order.clear();
         }
     }
 
@@ -755,8 +864,10 @@ impl Engine {
 
     /// All alerts raised, in the order they first happened. Matches still
     /// inside their clearing window when the input ends are not raised: the
-    /// capture ended before it could tell.
-    pub fn finish(mut self) -> Outcome {
+    /// capture ended before it could tell. UDP flows still waiting for an
+    /// answer count as unanswered: none came before the capture ended.
+    pub fn finish(mut self, inventory: &Inventory) -> Outcome {
+        self.count_unanswered(None, inventory);
         self.alerts.sort_by_key(|a| (a.seq, a.ts));
         // Names learned after an alert was raised (a TLS server name follows the connection).
         for alert in &mut self.alerts {
@@ -912,7 +1023,7 @@ impl Engine {
                 && let Some(writers) = &allow.writers
                 && !writers
                     .iter()
-                    .any(|w| principal_matches(w, ends.src_ip, inventory))
+                    .any(|w| principal_matches(w, ends, policy, inventory))
             {
                 return Some((&WRITER_NOT_ALLOWED, Some(c)));
             }
@@ -954,11 +1065,19 @@ impl Engine {
         detail: String,
         inventory: &Inventory,
     ) {
+        if self
+            .policy
+            .disabled_builtins
+            .iter()
+            .any(|id| id == builtin.id)
+        {
+            return;
+        }
         let source = Raise {
             id: builtin.id.to_string(),
             per: AlertPer::Function,
             title: builtin.title.to_string(),
-            description: String::new(),
+            description: builtin.description.to_string(),
             severity: builtin.severity,
             iec62443: builtin.iec62443.iter().map(|s| s.to_string()).collect(),
             mitre: builtin.mitre.iter().map(|s| s.to_string()).collect(),
@@ -1186,10 +1305,18 @@ pub fn is_public(ip: IpAddr) -> bool {
     }
 }
 
-fn principal_matches(principal: &Principal, ip: Option<IpAddr>, inventory: &Inventory) -> bool {
+/// Whether the source of `ends` is one that `principal` names.
+fn principal_matches(
+    principal: &Principal,
+    ends: &Ends,
+    policy: &Policy,
+    inventory: &Inventory,
+) -> bool {
+    let ip = ends.src_ip;
     match principal {
         Principal::Net(net) => ip.is_some_and(|ip| net.contains(&ip)),
         Principal::Role(role) => inventory.role_of(ip, None) == Some(*role),
+        Principal::Tag(tag) => policy.has_tag(ip, ends.src_mac, tag),
     }
 }
 
@@ -1545,6 +1672,24 @@ impl Matcher {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_built_in_check_and_rule_of_the_pack_has_a_description() {
+        for builtin in BUILTINS {
+            assert!(!builtin.title.is_empty(), "{}", builtin.id);
+            assert!(!builtin.description.is_empty(), "{}", builtin.id);
+        }
+        let rules = Policy::default_pack().rules;
+        let bare: Vec<&str> = rules
+            .iter()
+            .filter(|r| r.description.is_empty())
+            .map(|r| r.id.as_str())
+            .collect();
+        assert!(
+            bare.is_empty(),
+            "rules of the pack without a description: {bare:?}"
+        );
+    }
 
     fn window_at(secs: i64) -> Window {
         Window {

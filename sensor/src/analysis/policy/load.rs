@@ -10,13 +10,14 @@ use ipnet::IpNet;
 use toml::Spanned;
 
 use super::schema::{
-    AllowSpec, ConduitSpec, MatchSpec, OneOrMany, PolicyFile, RuleSpec, ThresholdSpec, ZoneSpec,
+    AllowSpec, AssetSpec, ConduitSpec, MatchSpec, OneOrMany, PolicyFile, RuleSpec, ThresholdSpec,
+    ZoneSpec,
 };
 use super::{
     AlertPer, Allow, By, Clearing, Conduit, Distinct, FieldValue, Matcher, PassPort, Policy,
-    Principal, Rule, Severity, Threshold, Trigger, UNTRUSTED, Zone,
+    Principal, Rule, Severity, Tagged, Threshold, Trigger, UNTRUSTED, Zone, is_builtin,
 };
-use crate::analysis::inventory::{ChangeKind, Role, parse_mac};
+use crate::analysis::inventory::{ChangeKind, HostKey, Role, format_mac, parse_mac};
 use crate::event::{Classes, FunctionClass, Protocol};
 use crate::protocols;
 use crate::time::Timestamp;
@@ -142,6 +143,9 @@ pub fn load(sources: &[Source]) -> Result<Policy, PolicyErrors> {
                 policy.zones.push(zone);
             }
         }
+        for asset in &file.asset {
+            checker.asset(source, asset, &mut policy.tagged);
+        }
     }
     for (source, file) in &files {
         for conduit in &file.conduit {
@@ -166,6 +170,12 @@ pub fn load(sources: &[Source]) -> Result<Policy, PolicyErrors> {
             }
         }
     }
+    policy.disabled_builtins = policy
+        .rules
+        .iter()
+        .filter(|r| !r.enabled && is_builtin(&r.id))
+        .map(|r| r.id.clone())
+        .collect();
     policy.rules.retain(|r| r.enabled);
     if checker.errors.is_empty() {
         Ok(policy)
@@ -246,7 +256,18 @@ impl Checker {
         let mut macs = Vec::new();
         for mac in &spec.macs {
             match parse_mac(mac.get_ref()) {
-                Some(m) => macs.push(m),
+                Some(m) => match earlier.iter().find(|z| z.macs.contains(&m)) {
+                    Some(zone) => self.error_at(
+                        source,
+                        mac,
+                        format!(
+                            "{} is already in zone {:?}: an address must belong to one zone",
+                            format_mac(&m),
+                            zone.name
+                        ),
+                    ),
+                    None => macs.push(m),
+                },
                 None => self.error_at(source, mac, format!("bad MAC address {:?}", mac.get_ref())),
             }
         }
@@ -283,6 +304,71 @@ impl Checker {
             security_level: level as u8,
             purdue_level: purdue.map(|(_, l)| l as u8),
         })
+    }
+
+    /// Tags for an asset; an address tagged again gets the new tags too.
+    fn asset(&mut self, source: &Source, spec: &AssetSpec, tagged: &mut Vec<Tagged>) {
+        let before = self.errors.len();
+        let address = match (&spec.ip, &spec.mac) {
+            (Some(ip), None) => ip.get_ref().parse().map(HostKey::Ip).ok().or_else(|| {
+                self.error_at(source, ip, format!("bad IP address {:?}", ip.get_ref()));
+                None
+            }),
+            (None, Some(mac)) => parse_mac(mac.get_ref()).map(HostKey::Mac).or_else(|| {
+                self.error_at(source, mac, format!("bad MAC address {:?}", mac.get_ref()));
+                None
+            }),
+            (Some(_), Some(mac)) => {
+                self.error_at(
+                    source,
+                    mac,
+                    "an asset is named by its ip or by its mac, not both".into(),
+                );
+                None
+            }
+            (None, None) => {
+                self.error_at(
+                    source,
+                    &spec.tags,
+                    "an asset needs its ip (or, for a device seen only at layer 2, its mac)".into(),
+                );
+                None
+            }
+        };
+        if spec.tags.get_ref().is_empty() {
+            self.error_at(source, &spec.tags, "an asset needs at least one tag".into());
+        }
+        for tag in spec.tags.get_ref() {
+            let name = tag.get_ref();
+            let fine = !name.is_empty()
+                && name
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
+            if !fine {
+                self.error_at(
+                    source,
+                    tag,
+                    format!("bad tag {name:?} (letters, digits, '-', '_' and '.')"),
+                );
+            }
+        }
+        let Some(address) = address.filter(|_| self.errors.len() == before) else {
+            return;
+        };
+        let tags = spec.tags.get_ref().iter().map(|t| t.get_ref().clone());
+        match tagged.iter_mut().find(|t| t.address == address) {
+            Some(known) => {
+                for tag in tags {
+                    if !known.tags.contains(&tag) {
+                        known.tags.push(tag);
+                    }
+                }
+            }
+            None => tagged.push(Tagged {
+                address,
+                tags: tags.collect(),
+            }),
+        }
     }
 
     fn zone_index(
@@ -351,7 +437,7 @@ impl Checker {
         let allow: Vec<Allow> = spec
             .allow
             .iter()
-            .filter_map(|a| self.allow(source, a))
+            .filter_map(|a| self.allow(source, a, policy))
             .collect();
         (self.errors.len() == before).then(|| Conduit {
             name,
@@ -362,7 +448,7 @@ impl Checker {
         })
     }
 
-    fn allow(&mut self, source: &Source, spec: &AllowSpec) -> Option<Allow> {
+    fn allow(&mut self, source: &Source, spec: &AllowSpec, policy: &Policy) -> Option<Allow> {
         let before = self.errors.len();
         let protocols = spec
             .protocols
@@ -380,7 +466,7 @@ impl Checker {
         let writers = spec.writers.as_ref().map(|writers| {
             writers
                 .iter()
-                .filter_map(|w| self.principal(source, w))
+                .filter_map(|w| self.principal(source, w, policy))
                 .collect()
         });
         (self.errors.len() == before).then_some(Allow {
@@ -446,9 +532,33 @@ impl Checker {
         ok
     }
 
-    fn principal(&mut self, source: &Source, text: &Spanned<String>) -> Option<Principal> {
+    fn principal(
+        &mut self,
+        source: &Source,
+        text: &Spanned<String>,
+        policy: &Policy,
+    ) -> Option<Principal> {
         if let Some(role) = text.get_ref().strip_prefix("role:") {
             return self.role(source, text, role).map(Principal::Role);
+        }
+        if let Some(tag) = text.get_ref().strip_prefix("tag:") {
+            let mut known: Vec<&str> = policy
+                .tagged
+                .iter()
+                .flat_map(|t| t.tags.iter().map(String::as_str))
+                .collect();
+            known.sort_unstable();
+            known.dedup();
+            if known.contains(&tag) {
+                return Some(Principal::Tag(tag.to_string()));
+            }
+            let listed = if known.is_empty() {
+                "no [[asset]] has tags".to_string()
+            } else {
+                format!("tags: {}", known.join(", "))
+            };
+            self.error_at(source, text, format!("unknown tag {tag:?} ({listed})"));
+            return None;
         }
         let net = parse_net(text.get_ref());
         if net.is_none() {
@@ -456,7 +566,7 @@ impl Checker {
                 source,
                 text,
                 format!(
-                    "bad writer {:?} (expected an IP address, a CIDR or role:NAME)",
+                    "bad writer {:?} (expected an IP address, a CIDR, role:NAME or tag:NAME)",
                     text.get_ref()
                 ),
             );
@@ -481,15 +591,25 @@ impl Checker {
         let before = self.errors.len();
         let id = spec.id.get_ref().clone();
         let replaces = policy.rules.iter().any(|r| r.id == id);
+        let builtin = is_builtin(&id);
         if !spec.enabled {
-            if !replaces {
+            if !replaces && !builtin {
                 self.error_at(
                     source,
                     &spec.id,
-                    format!("rule {id:?} is disabled but no earlier rule has that id"),
+                    format!(
+                        "rule {id:?} is disabled but no earlier rule or built-in check has that id"
+                    ),
                 );
             }
             return Some(Rule::disabled(id));
+        }
+        if builtin {
+            self.error_at(
+                source,
+                &spec.id,
+                format!("{id:?} is a built-in check: it can be switched off (enabled = false), not replaced"),
+            );
         }
         let title = match &spec.title {
             Some(title) => title.get_ref().clone(),

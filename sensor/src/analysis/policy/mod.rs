@@ -15,11 +15,11 @@ use std::net::IpAddr;
 use ipnet::IpNet;
 
 pub use alert::{Alert, AlertEnd, Evidence as AlertEvidence, Severity};
-pub use engine::{Engine, Outcome, is_public};
+pub use engine::{Engine, Outcome, is_builtin, is_public};
 pub use load::{PolicyError, PolicyErrors, Source, load};
 pub use pass_port::PassPort;
 
-use crate::analysis::inventory::{ChangeKind, Role};
+use crate::analysis::inventory::{ChangeKind, HostKey, Role};
 use crate::event::{Classes, FunctionClass, Mac, Protocol};
 use crate::time::Timestamp;
 
@@ -34,6 +34,17 @@ pub struct Policy {
     pub rules: Vec<Rule>,
     /// Ports the live prefilter passes beyond the decoders' (`[prefilter] pass_ports`).
     pub pass_ports: Vec<PassPort>,
+    /// Built-in checks (OT-ZONE-*, OT-NET-001, OT-BASE-*) switched off by id.
+    pub disabled_builtins: Vec<String>,
+    /// Assets the plant tagged (`[[asset]]`), one entry per address.
+    pub tagged: Vec<Tagged>,
+}
+
+/// An asset's address and the tags the plant gave it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Tagged {
+    pub address: HostKey,
+    pub tags: Vec<String>,
 }
 
 impl Policy {
@@ -61,6 +72,33 @@ impl Policy {
         self.conduits.iter().position(|c| {
             (c.zones[0] == a && c.zones[1] == b) || (c.zones[0] == b && c.zones[1] == a)
         })
+    }
+
+    /// Whether the asset at `ip` (or, without IP, at `mac`) carries `tag`.
+    pub fn has_tag(&self, ip: Option<IpAddr>, mac: Option<Mac>, tag: &str) -> bool {
+        self.tagged.iter().any(|t| {
+            let here = match t.address {
+                HostKey::Ip(at) => ip == Some(at),
+                HostKey::Mac(at) => mac == Some(at),
+            };
+            here && t.tags.iter().any(|t| t == tag)
+        })
+    }
+
+    /// The tags of an asset with these addresses, sorted, each once.
+    pub fn tags_of(&self, ips: &[IpAddr], macs: &[Mac]) -> Vec<String> {
+        let mut tags: Vec<String> = self
+            .tagged
+            .iter()
+            .filter(|t| match t.address {
+                HostKey::Ip(ip) => ips.contains(&ip),
+                HostKey::Mac(mac) => macs.contains(&mac),
+            })
+            .flat_map(|t| t.tags.iter().cloned())
+            .collect();
+        tags.sort();
+        tags.dedup();
+        tags
     }
 
     pub fn zone_name(&self, zone: Option<usize>) -> &str {
@@ -114,6 +152,19 @@ pub const ACTING: u16 = 1 << FunctionClass::Write as u16
 pub enum Principal {
     Net(IpNet),
     Role(Role),
+    /// Assets the plant tagged so (`[[asset]]`).
+    Tag(String),
+}
+
+impl std::fmt::Display for Principal {
+    /// As written in a policy file: `10.10.1.0/28`, `role:hmi`, `tag:scada`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Principal::Net(net) => write!(f, "{net}"),
+            Principal::Role(role) => write!(f, "role:{}", role.name()),
+            Principal::Tag(tag) => write!(f, "tag:{tag}"),
+        }
+    }
 }
 
 /// A detection rule.

@@ -17,6 +17,8 @@ pub struct PolicyFile {
     #[serde(default)]
     pub rule: Vec<RuleSpec>,
     pub prefilter: Option<PrefilterSpec>,
+    #[serde(default)]
+    pub asset: Vec<AssetSpec>,
 }
 
 /// What the live prefilter must pass beyond the decoders' registered ports.
@@ -26,6 +28,16 @@ pub struct PrefilterSpec {
     /// `"tcp/5020=modbus"`, `"udp/20001"`.
     #[serde(default)]
     pub pass_ports: Vec<Spanned<String>>,
+}
+
+/// Tags the plant gives an asset, by its IP or MAC address, for conduit
+/// writers (`tag:NAME`) and the inventory's output.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AssetSpec {
+    pub ip: Option<Spanned<String>>,
+    pub mac: Option<Spanned<String>>,
+    pub tags: Spanned<Vec<Spanned<String>>>,
 }
 
 /// A security zone (IEC 62443-3-2).
@@ -68,7 +80,7 @@ pub struct AllowSpec {
     /// Function codes allowed (all of the classes' when absent).
     pub function_codes: Option<Vec<Spanned<i64>>>,
     /// Who may send write, control, program and firmware requests: IP
-    /// addresses, CIDRs, or `role:NAME`. Anyone when absent.
+    /// addresses, CIDRs, `role:NAME` or `tag:NAME`. Anyone when absent.
     pub writers: Option<Vec<Spanned<String>>>,
 }
 

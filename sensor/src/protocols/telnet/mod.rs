@@ -143,8 +143,10 @@ pub struct TelnetParser {
     sides: [Side; 2],
     /// What the client's next line answers.
     awaiting: Option<Awaiting>,
-    /// The prompt on the server's current line was reported.
-    prompt_reported: bool,
+    /// How much of the server's current line was there when its last prompt
+    /// was reported: a server that does not echo the user name puts the
+    /// password prompt on the same line, after it.
+    prompt_reported: Option<usize>,
     banner_done: bool,
     /// The user name last typed, and whether a password followed it.
     user: Option<String>,
@@ -216,7 +218,7 @@ impl TelnetParser {
             }
             return;
         }
-        self.prompt_reported = false;
+        self.prompt_reported = None;
         if text.is_empty() {
             return;
         }
@@ -252,19 +254,21 @@ impl TelnetParser {
     /// After a server chunk: a prompt waiting on the current line.
     fn prompt(&mut self, out: &mut Emitter<'_>) {
         let d = Direction::ToClient.index();
-        if self.prompt_reported {
-            return;
-        }
-        let Some(kind) = prompt_kind(&self.sides[d].line) else {
+        let line = &self.sides[d].line;
+        let fresh = line
+            .get(self.prompt_reported.unwrap_or(0)..)
+            .unwrap_or_default();
+        let Some(kind) = prompt_kind(fresh) else {
             return;
         };
-        self.prompt_reported = true;
+        let prompt = bounded(text::trim(fresh), MAX_LINE);
+        self.prompt_reported = Some(line.len());
         self.awaiting = Some(kind);
         if kind == Awaiting::User {
             self.password_sent = false;
         }
         let f = TelnetFields {
-            prompt: Some(bounded(text::trim(&self.sides[d].line), MAX_LINE)),
+            prompt: Some(prompt),
             ..TelnetFields::default()
         };
         let function = match kind {

@@ -116,6 +116,25 @@ fn a_login_dialogue() {
 }
 
 #[test]
+fn a_server_that_echoes_nothing_prompts_for_the_password_on_the_login_line() {
+    // Without echo the client's CR LF never reaches the server's side of the
+    // screen: "Password: " follows "login: " on one line.
+    let mut c = Conn::new();
+    let pdus = c.all(ToClient, b"Controller console\r\nlogin: ");
+    assert_eq!(functions(&pdus), ["banner", "login_prompt"]);
+    assert_eq!(functions(&c.type_keys(b"operator\r\n")), ["login"]);
+    let pdus = c.all(ToClient, b"Password: ");
+    assert_eq!(functions(&pdus), ["password_prompt"]);
+    assert_eq!(tn(&pdus[0]).prompt.as_deref(), Some("Password:"));
+    let pdus = c.type_keys(b"hunter2\r\n");
+    assert_eq!(functions(&pdus), ["password"]);
+    assert_eq!(tn(&pdus[0]).password.as_deref(), Some("hunter2"));
+    assert_eq!(tn(&pdus[0]).user.as_deref(), Some("operator"));
+    // More server output on that line without a prompt asks for nothing.
+    assert!(c.all(ToClient, b"> ").is_empty());
+}
+
+#[test]
 fn prompts_of_other_devices() {
     assert_eq!(prompt_kind(b"Username:"), Some(Awaiting::User));
     assert_eq!(prompt_kind(b"User Name: "), Some(Awaiting::User));
