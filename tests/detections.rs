@@ -239,6 +239,40 @@ fn cip_stop_service() {
 }
 
 #[test]
+fn pccc_cpu_mode_change_but_not_pccc_reads() {
+    // Execute PCCC (0x4B) to the PCCC object (class 0x67, instance 1), with
+    // the requestor id (length 7, vendor 1, serial 0x12345678), then the
+    // PCCC command 0x0F, STS 0, TNS 0x1234 and a function code.
+    let pccc = |function: u8, data: &[u8]| {
+        let mut m = vec![
+            0x4b, 0x02, 0x20, 0x67, 0x24, 0x01, 0x07, 0x01, 0x00, 0x78, 0x56, 0x34, 0x12, 0x0f,
+            0x00, 0x34, 0x12, function,
+        ];
+        m.extend_from_slice(data);
+        m
+    };
+    let mut craft = Craft::new();
+    let mut tcp = craft.connect(host(EWS), host(PLC), 40310, 44818);
+    // Function 0x80: change CPU mode, to 0x01 (remote program: the PLC stops).
+    cip_request(&mut craft, &mut tcp, 1, &pccc(0x80, &[0x01]));
+    let alerts = run(&craft, "", None);
+    let change = the(&alerts, "OT-CPU-004", EWS, PLC);
+    assert_eq!(change.function, Some("pccc_change_cpu_mode"));
+    // Function 0x01 of command 0x0F: a word range read.
+    let mut craft = Craft::new();
+    let mut tcp = craft.connect(host(EWS), host(PLC), 40310, 44818);
+    for n in 0..10 {
+        cip_request(
+            &mut craft,
+            &mut tcp,
+            1 + n,
+            &pccc(0x01, &[0x00, 0x07, 0x89, 0x00, 0x00]),
+        );
+    }
+    assert!(only(&run(&craft, "", None), "OT-CPU-004").is_empty());
+}
+
+#[test]
 fn umas_stop_and_download_but_not_umas_reads() {
     let mut craft = Craft::new();
     let mut tcp = craft.connect(host(EWS), host(PLC), 40400, 502);
@@ -391,25 +425,26 @@ fn cip_start_and_reset_but_not_attribute_reads() {
 fn cip_file_object_transfers_but_not_file_attribute_reads() {
     let mut craft = Craft::new();
     let mut tcp = craft.connect(host(EWS), host(PLC), 40300, 44818);
-    // File object (class 0x37), instance 0xC8: Initiate Upload, then the first Upload Transfer.
+    // File object (class 0x37), instance 1 (a program file): Initiate
+    // Upload, then the first Upload Transfer.
     cip_request(
         &mut craft,
         &mut tcp,
         1,
-        &[0x4b, 0x02, 0x20, 0x37, 0x24, 0xc8, 0xff],
+        &[0x4b, 0x02, 0x20, 0x37, 0x24, 0x01, 0xff],
     );
     cip_request(
         &mut craft,
         &mut tcp,
         2,
-        &[0x4f, 0x02, 0x20, 0x37, 0x24, 0xc8, 0x00],
+        &[0x4f, 0x02, 0x20, 0x37, 0x24, 0x01, 0x00],
     );
     // Initiate Download of a new program file.
     cip_request(
         &mut craft,
         &mut tcp,
         3,
-        &[0x4c, 0x02, 0x20, 0x37, 0x24, 0xc8, 0x00, 0x10, 0x00, 0x00],
+        &[0x4c, 0x02, 0x20, 0x37, 0x24, 0x01, 0x00, 0x10, 0x00, 0x00],
     );
     let alerts = run(&craft, "", None);
     let functions: Vec<_> = only(&alerts, "OT-PROG-001")
@@ -423,6 +458,29 @@ fn cip_file_object_transfers_but_not_file_attribute_reads() {
             Some("upload_transfer"),
             Some("initiate_download")
         ]
+    );
+
+    // Uploading the EDS file (instance 0xC8), as configuration tools do, is
+    // discovery, not a program upload.
+    let mut craft = Craft::new();
+    let mut tcp = craft.connect(host(EWS), host(PLC), 40300, 44818);
+    cip_request(
+        &mut craft,
+        &mut tcp,
+        1,
+        &[0x4b, 0x02, 0x20, 0x37, 0x24, 0xc8, 0xff],
+    );
+    cip_request(
+        &mut craft,
+        &mut tcp,
+        2,
+        &[0x4f, 0x02, 0x20, 0x37, 0x24, 0xc8, 0x00],
+    );
+    let alerts = run(&craft, "", None);
+    assert!(
+        only(&alerts, "OT-PROG-001").is_empty(),
+        "{:?}",
+        rules(&alerts)
     );
 
     // Reading the file object's attributes (its name, revision) transfers nothing.
