@@ -423,22 +423,26 @@ fn cip_start_and_reset_but_not_attribute_reads() {
 
 #[test]
 fn cip_file_object_transfers_but_not_file_attribute_reads() {
+    // Initiate Upload from the File object (class 0x37), then the first
+    // Upload Transfer, of file `instance`.
+    let upload = |craft: &mut Craft, tcp: &mut Tcp, instance: u8| {
+        cip_request(
+            craft,
+            tcp,
+            1,
+            &[0x4b, 0x02, 0x20, 0x37, 0x24, instance, 0xff],
+        );
+        cip_request(
+            craft,
+            tcp,
+            2,
+            &[0x4f, 0x02, 0x20, 0x37, 0x24, instance, 0x00],
+        );
+    };
     let mut craft = Craft::new();
     let mut tcp = craft.connect(host(EWS), host(PLC), 40300, 44818);
-    // File object (class 0x37), instance 1 (a program file): Initiate
-    // Upload, then the first Upload Transfer.
-    cip_request(
-        &mut craft,
-        &mut tcp,
-        1,
-        &[0x4b, 0x02, 0x20, 0x37, 0x24, 0x01, 0xff],
-    );
-    cip_request(
-        &mut craft,
-        &mut tcp,
-        2,
-        &[0x4f, 0x02, 0x20, 0x37, 0x24, 0x01, 0x00],
-    );
+    // Instance 1: a program file.
+    upload(&mut craft, &mut tcp, 0x01);
     // Initiate Download of a new program file.
     cip_request(
         &mut craft,
@@ -464,24 +468,10 @@ fn cip_file_object_transfers_but_not_file_attribute_reads() {
     // discovery, not a program upload.
     let mut craft = Craft::new();
     let mut tcp = craft.connect(host(EWS), host(PLC), 40300, 44818);
-    cip_request(
-        &mut craft,
-        &mut tcp,
-        1,
-        &[0x4b, 0x02, 0x20, 0x37, 0x24, 0xc8, 0xff],
-    );
-    cip_request(
-        &mut craft,
-        &mut tcp,
-        2,
-        &[0x4f, 0x02, 0x20, 0x37, 0x24, 0xc8, 0x00],
-    );
+    upload(&mut craft, &mut tcp, 0xc8);
     let alerts = run(&craft, "", None);
-    assert!(
-        only(&alerts, "OT-PROG-001").is_empty(),
-        "{:?}",
-        rules(&alerts)
-    );
+    let uploads = only(&alerts, "OT-PROG-001");
+    assert!(uploads.is_empty(), "{:?}", rules(&alerts));
 
     // Reading the file object's attributes (its name, revision) transfers nothing.
     let mut craft = Craft::new();

@@ -775,25 +775,33 @@ fn have_setpriv() -> bool {
     found
 }
 
+/// Runs `otsensor ARGS` as an unprivileged user without capabilities: this
+/// user, or `nobody` (a copy of the binary in `dir`) when run as root;
+/// `None` where setpriv is missing (said why).
+fn run_without_capabilities(dir: &Path, args: &[&str]) -> Option<std::process::Output> {
+    // SAFETY: plain getter.
+    if unsafe { libc::geteuid() } != 0 {
+        return Some(common::otsensor().args(args).output().unwrap());
+    }
+    if !have_setpriv() {
+        return None;
+    }
+    let (binary, _) = copies_for_nobody(dir);
+    let output = Command::new("setpriv")
+        .args(&as_nobody_with(&[])[1..])
+        .arg(binary)
+        .args(args)
+        .output()
+        .unwrap();
+    Some(output)
+}
+
 #[test]
 fn without_cap_net_raw_the_capability_is_named() {
     let dir = tempfile::tempdir().unwrap();
     let args = ["live", "--interface", "lo", "--duration", "1"];
-    // SAFETY: plain getter.
-    let output = if unsafe { libc::geteuid() } == 0 {
-        // Root has CAP_NET_RAW: run as nobody without it.
-        if !have_setpriv() {
-            return;
-        }
-        let (binary, _) = copies_for_nobody(dir.path());
-        Command::new("setpriv")
-            .args(&as_nobody_with(&[])[1..])
-            .arg(binary)
-            .args(args)
-            .output()
-            .unwrap()
-    } else {
-        common::otsensor().args(args).output().unwrap()
+    let Some(output) = run_without_capabilities(dir.path(), &args) else {
+        return;
     };
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(1), "{stderr}");
@@ -1629,20 +1637,8 @@ fn user_is_refused_when_not_root_and_naming_someone_else() {
         "--user",
         "root",
     ];
-    // SAFETY: plain getter.
-    let output = if unsafe { libc::geteuid() } == 0 {
-        if !have_setpriv() {
-            return;
-        }
-        let (binary, _) = copies_for_nobody(dir.path());
-        Command::new("setpriv")
-            .args(&as_nobody_with(&[])[1..])
-            .arg(binary)
-            .args(args)
-            .output()
-            .unwrap()
-    } else {
-        common::otsensor().args(args).output().unwrap()
+    let Some(output) = run_without_capabilities(dir.path(), &args) else {
+        return;
     };
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(2), "{stderr}");
