@@ -260,9 +260,19 @@ fn i_am_identities_of_the_example_capture() {
         let identity = &e["identity"];
         assert_eq!(identity["device_type"], "bacnet_device");
         assert_eq!(identity["vendor_id"], e["vendor_id"]);
+        // What the I-Am says of the device's capabilities is its identity too.
+        assert_eq!(
+            identity["max_apdu"].as_str(),
+            Some(&*e["max_apdu"].to_string())
+        );
+        assert_eq!(identity["segmentation"], e["segmentation"]);
         seen.insert((
             e["src_ip"].as_str().unwrap().to_string(),
-            e["instance"].as_u64().unwrap(),
+            identity["device_instance"]
+                .as_str()
+                .unwrap()
+                .parse()
+                .unwrap(),
             identity["vendor_id"].as_u64().unwrap(),
             identity["vendor"].as_str().unwrap().to_string(),
         ));

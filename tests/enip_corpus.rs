@@ -225,6 +225,11 @@ fn list_identity_reply_gives_the_enbt_identity() {
     // Wireshark shows the revision as "4.03".
     assert_eq!(identity["firmware"], "4.03");
     assert_eq!(identity["device_type"], "Communications Adapter");
+    // Wireshark: Socket Address sin_addr 10.1.1.164, sin_port 44818;
+    // Status: 0x0030; State 3 (the oracle's enip.lir.state).
+    assert_eq!(identity["socket_address"], "10.1.1.164:44818");
+    assert_eq!(identity["device_status"], "0x0030");
+    assert_eq!(identity["device_state"], "3");
     let device = &reply["device"];
     assert_eq!(device["socket_address"], "10.1.1.164:44818");
     assert_eq!(device["state"], 3);

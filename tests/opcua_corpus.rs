@@ -229,6 +229,11 @@ fn open62541_session_and_identity() {
     let endpoints = by_packet[&15][0];
     assert_eq!(endpoints["function"], "get_endpoints");
     assert_eq!(endpoints["identity"]["vendor"], "open62541.org");
+    // Wireshark: ApplicationUri urn:open62541.server.application.
+    assert_eq!(
+        endpoints["identity"]["application_uri"],
+        "urn:open62541.server.application"
+    );
     assert_eq!(
         endpoints["identity"]["station_name"],
         "open62541-based OPC UA Application"

@@ -508,6 +508,22 @@ pub struct Identity {
     pub module_name: Option<String>,
     /// Device type or role as the protocol states it.
     pub device_type: Option<String>,
+    /// The device's number in its protocol's address space (BACnet device
+    /// object instance).
+    pub device_instance: Option<String>,
+    /// Largest APDU the device accepts, in bytes (BACnet I-Am).
+    pub max_apdu: Option<String>,
+    /// Segmentation the device supports (BACnet I-Am: `segmented_both`…).
+    pub segmentation: Option<String>,
+    /// The application's own URI (OPC UA `ApplicationUri`).
+    pub application_uri: Option<String>,
+    /// The address and port the device says it listens on (EtherNet/IP
+    /// ListIdentity socket address).
+    pub socket_address: Option<String>,
+    /// Status word the device reports (EtherNet/IP identity status, hex).
+    pub device_status: Option<String>,
+    /// State the device reports (EtherNet/IP identity state).
+    pub device_state: Option<String>,
 }
 
 impl Identity {
@@ -515,8 +531,9 @@ impl Identity {
         *self == Identity::default()
     }
 
-    pub fn visit(&self, v: &mut dyn Visitor) {
-        let text = [
+    /// The text fields, by name, in the order they are written.
+    pub fn texts(&self) -> [(&'static str, &Option<String>); 18] {
+        [
             ("vendor", &self.vendor),
             ("product", &self.product),
             ("product_code", &self.product_code),
@@ -528,12 +545,22 @@ impl Identity {
             ("station_name", &self.station_name),
             ("module_name", &self.module_name),
             ("device_type", &self.device_type),
-        ];
+            ("device_instance", &self.device_instance),
+            ("max_apdu", &self.max_apdu),
+            ("segmentation", &self.segmentation),
+            ("application_uri", &self.application_uri),
+            ("socket_address", &self.socket_address),
+            ("device_status", &self.device_status),
+            ("device_state", &self.device_state),
+        ]
+    }
+
+    pub fn visit(&self, v: &mut dyn Visitor) {
         v.begin("identity", Nest::Object);
         if let Some(id) = self.vendor_id {
             v.field("vendor_id", Value::U64(id.into()));
         }
-        for (name, value) in text {
+        for (name, value) in self.texts() {
             if let Some(value) = value {
                 v.field(name, Value::Str(value));
             }

@@ -687,20 +687,13 @@ fn identity_fields(identity: &Identity) -> Vec<(&'static str, String)> {
     if let Some(id) = identity.vendor_id {
         fields.push(("vendor_id", id.to_string()));
     }
-    let text = [
-        ("vendor", &identity.vendor),
-        ("product", &identity.product),
-        ("product_code", &identity.product_code),
-        ("order_number", &identity.order_number),
-        ("firmware", &identity.firmware),
-        ("hardware", &identity.hardware),
-        ("serial", &identity.serial),
-        ("hostname", &identity.hostname),
-        ("station_name", &identity.station_name),
-        ("module_name", &identity.module_name),
-        ("device_type", &identity.device_type),
-    ];
-    for (name, value) in text {
+    // The status and state a device reports move as it runs: they stay on
+    // the events, they are not what the device is.
+    let lasting = identity
+        .texts()
+        .into_iter()
+        .filter(|(name, _)| !matches!(*name, "device_status" | "device_state"));
+    for (name, value) in lasting {
         if let Some(value) = value.as_ref().map(|v| v.trim()).filter(|v| !v.is_empty()) {
             fields.push((name, value.to_string()));
         }

@@ -670,3 +670,45 @@ fn host_names_differing_in_case_only_are_the_same_name() {
             .any(|c| c.kind == ChangeKind::IdentityChanged)
     );
 }
+
+#[test]
+fn a_device_reporting_another_status_or_state_has_not_changed_identity() {
+    let mut inv = Inventory::new();
+    let reporting = |status: &str, state: &str, serial: &str, at: i64| {
+        identity_event(
+            "10.0.0.40",
+            Identity {
+                serial: Some(serial.into()),
+                device_status: Some(status.into()),
+                device_state: Some(state.into()),
+                ..Identity::default()
+            },
+            at,
+        )
+    };
+    inv.event(&reporting("0x0030", "3", "0x00524d8e", 1));
+    inv.event(&reporting("0x0034", "4", "0x00524d8e", 2));
+    let changes = inv.take_changes();
+    assert!(
+        !changes
+            .iter()
+            .any(|c| c.kind == ChangeKind::IdentityChanged),
+        "{changes:?}"
+    );
+    // The asset keeps what lasts, not the status of the moment.
+    let assets = inv.assets();
+    let a = asset(&assets, "10.0.0.40");
+    assert!(
+        !a.identity.contains_key("device_status"),
+        "{:?}",
+        a.identity
+    );
+    assert_eq!(a.identity["serial"].value, "0x00524d8e");
+    // Another serial number is another device.
+    inv.event(&reporting("0x0034", "4", "0x00aa0001", 3));
+    assert!(
+        inv.take_changes()
+            .iter()
+            .any(|c| c.kind == ChangeKind::IdentityChanged)
+    );
+}

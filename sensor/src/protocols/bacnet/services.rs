@@ -721,10 +721,17 @@ fn i_am(w: &mut Walker<'_>, body: &[u8]) {
         w.anomaly(INVALID_VALUE);
     }
     w.out.f.vendor_id = vendor_id;
+    let f = &w.out.f;
     w.out.identity = Identity {
         vendor_id,
         vendor: vendor_id.and_then(vendor_name).map(str::to_string),
         device_type: Some(DEVICE_TYPE.to_string()),
+        device_instance: tags::object_id(device.data).map(|id| id.instance.to_string()),
+        max_apdu: f.max_apdu.map(|n| n.to_string()),
+        segmentation: f
+            .segmentation
+            .and_then(names::segmentation)
+            .map(str::to_string),
         ..Identity::default()
     };
     if !r.is_empty() {

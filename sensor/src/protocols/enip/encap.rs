@@ -283,15 +283,22 @@ impl IdentityItem {
         u16::from(self.revision_major) << 8 | u16::from(self.revision_minor)
     }
 
+    /// The device identity, with what only ListIdentity carries: the
+    /// socket address, status word and state.
     pub fn identity(&self) -> Identity {
-        device_identity(
-            self.vendor_id,
-            self.device_type,
-            self.product_code,
-            (self.revision_major, self.revision_minor),
-            self.serial_number,
-            &self.product_name,
-        )
+        Identity {
+            socket_address: (!self.socket_address.is_empty()).then(|| self.socket_address.clone()),
+            device_status: Some(format!("0x{:04x}", self.status)),
+            device_state: self.state.map(|s| s.to_string()),
+            ..device_identity(
+                self.vendor_id,
+                self.device_type,
+                self.product_code,
+                (self.revision_major, self.revision_minor),
+                self.serial_number,
+                &self.product_name,
+            )
+        }
     }
 }
 

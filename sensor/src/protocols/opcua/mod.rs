@@ -170,7 +170,7 @@ pub struct Application {
 impl Application {
     /// What the application says about itself, as an asset identity:
     /// `product` the product URI, `vendor` the host (or URN authority) of the
-    /// product URI, `station_name` the application name, `hostname` the host
+    /// product URI, `application_uri` its own URI, `station_name` the application name, `hostname` the host
     /// of the first discovery URL when it is a name (not an address, not
     /// `localhost`), `device_type` from the application type (`OPC UA Server`,
     /// `OPC UA Client`, `OPC UA Client and Server`, `OPC UA Discovery Server`).
@@ -178,6 +178,7 @@ impl Application {
         let identity = Identity {
             vendor: self.product_uri.as_deref().and_then(uri_authority),
             product: self.product_uri.clone(),
+            application_uri: self.application_uri.clone(),
             station_name: self.application_name.clone(),
             hostname: self.discovery_url.as_deref().and_then(uri_authority),
             device_type: self

@@ -206,9 +206,18 @@ fn render_detail(app: &App, view: &AssetView, area: Rect, buf: &mut Buffer) {
             app.theme.dim(),
         )));
     }
+    // Values line up after the longest name, with one space at least.
+    let width = a
+        .identity
+        .keys()
+        .map(String::len)
+        .max()
+        .unwrap_or(0)
+        .max(12)
+        + 1;
     for (field, evidence) in &a.identity {
         lines.push(Line::from(vec![
-            Span::raw(format!("  {field:<13}")),
+            Span::raw(format!("  {field:<width$}")),
             Span::styled(
                 evidence.value.clone(),
                 Style::new().add_modifier(Modifier::BOLD),
