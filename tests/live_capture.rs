@@ -349,17 +349,7 @@ impl Drop for Sensor {
 
 /// Events by (protocol, function), as a user compares two runs.
 fn event_counts(events_jsonl: &Path) -> BTreeMap<(String, String), u64> {
-    let text = std::fs::read_to_string(events_jsonl).unwrap();
-    let mut counts = BTreeMap::new();
-    for line in text.lines() {
-        let event: Value = serde_json::from_str(line).unwrap();
-        let key = (
-            event["protocol"].as_str().unwrap_or("").to_string(),
-            event["function"].as_str().unwrap_or("").to_string(),
-        );
-        *counts.entry(key).or_default() += 1;
-    }
-    counts
+    counts_by_function(events_jsonl, |_| 1)
 }
 
 /// Frames by (protocol, function) that the events account for: a summary
@@ -368,6 +358,14 @@ fn event_counts(events_jsonl: &Path) -> BTreeMap<(String, String), u64> {
 /// packet times are tcpreplay's, closer together than the capture's, so the
 /// same frames come in fewer summaries.
 fn frame_counts(events_jsonl: &Path) -> BTreeMap<(String, String), u64> {
+    counts_by_function(events_jsonl, |event| event["frames"].as_u64().unwrap_or(1))
+}
+
+/// `weight` of each event of `events_jsonl`, added up by (protocol, function).
+fn counts_by_function(
+    events_jsonl: &Path,
+    weight: fn(&Value) -> u64,
+) -> BTreeMap<(String, String), u64> {
     let text = std::fs::read_to_string(events_jsonl).unwrap();
     let mut counts = BTreeMap::new();
     for line in text.lines() {
@@ -376,7 +374,7 @@ fn frame_counts(events_jsonl: &Path) -> BTreeMap<(String, String), u64> {
             event["protocol"].as_str().unwrap_or("").to_string(),
             event["function"].as_str().unwrap_or("").to_string(),
         );
-        *counts.entry(key).or_default() += event["frames"].as_u64().unwrap_or(1);
+        *counts.entry(key).or_default() += weight(&event);
     }
     counts
 }
