@@ -531,6 +531,10 @@ impl Identity {
         *self == Identity::default()
     }
 
+    /// Fields that say how the device is doing right now rather than what
+    /// it is: they change as it runs, so they describe events, not assets.
+    pub const MOMENTARY: [&'static str; 2] = ["device_status", "device_state"];
+
     /// The text fields, by name, in the order they are written.
     pub fn texts(&self) -> [(&'static str, &Option<String>); 18] {
         [

@@ -687,12 +687,10 @@ fn identity_fields(identity: &Identity) -> Vec<(&'static str, String)> {
     if let Some(id) = identity.vendor_id {
         fields.push(("vendor_id", id.to_string()));
     }
-    // The status and state a device reports move as it runs: they stay on
-    // the events, they are not what the device is.
     let lasting = identity
         .texts()
         .into_iter()
-        .filter(|(name, _)| !matches!(*name, "device_status" | "device_state"));
+        .filter(|(name, _)| !Identity::MOMENTARY.contains(name));
     for (name, value) in lasting {
         if let Some(value) = value.as_ref().map(|v| v.trim()).filter(|v| !v.is_empty()) {
             fields.push((name, value.to_string()));
