@@ -8,6 +8,7 @@ use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
 /// Finds `program` on PATH or in `extra` folders; `None` means skip (or fail under CI).
@@ -43,13 +44,21 @@ pub fn unavailable(what: &str) {
     let _ = writeln!(std::io::stderr(), "{message}");
 }
 
-/// A free TCP port on loopback (free when asked; the services bind it soon after).
+/// A free TCP port on loopback (free when asked; the services bind it soon
+/// after). Taken below the kernel's ephemeral range (32768 and up), so that
+/// no outgoing connection and no `bind(0)` of a test running beside can take
+/// a port that a service gives back while it restarts.
 pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+    const FIRST: u32 = 20_000;
+    const COUNT: u32 = 12_000;
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    // Test processes running at once start at different places.
+    let start = std::process::id().wrapping_mul(7919) % COUNT;
+    (0..COUNT)
+        .map(|_| FIRST + (start + NEXT.fetch_add(1, Ordering::Relaxed)) % COUNT)
+        .filter_map(|port| u16::try_from(port).ok())
+        .find(|&port| TcpListener::bind(("127.0.0.1", port)).is_ok())
+        .expect("a free port on loopback between 20000 and 32000")
 }
 
 /// Waits (at most `limit`) for `ready`, failing the test with `what` if it never is.

@@ -108,9 +108,6 @@ impl Analyzer {
         uses: &[FirstUse],
         ended: &[FlowRecord],
     ) {
-        // CIP I/O learns its Forward Open (seen on another flow) first, so
-        // that what follows sees the class it sets.
-        events.for_each_mut(|event| self.cip.event(event));
         // ARP replies and flows' first packets both tell the inventory at
         // which MAC an address is: taken in packet order, so that an address
         // claimed by a second MAC is noted where the second one shows up.
@@ -133,15 +130,25 @@ impl Analyzer {
         for start in started {
             self.policy.flow_started(start, &self.inventory);
         }
-        for event in events.iter() {
-            self.traffic.event(event);
+        let Analyzer {
+            traffic,
+            inventory,
+            policy,
+            cip,
+            conduits,
+            ..
+        } = self;
+        events.for_each_mut(|event| {
+            // CIP I/O learns its Forward Open (seen on another flow) first,
+            // so that what follows sees the class it sets.
+            cip.event(event);
+            traffic.event(event);
             if event.pdu.identity.is_some() {
-                self.inventory.event(event);
+                inventory.event(event);
             }
-            self.policy.event(event, &self.inventory);
-            self.conduits
-                .event(event, self.policy.policy(), &self.inventory);
-        }
+            policy.event(event, inventory);
+            conduits.event(event, policy.policy(), inventory);
+        });
         for flow in ended {
             self.traffic.flow_ended(flow);
             self.inventory.flow_ended(flow);

@@ -89,6 +89,7 @@ impl<'a> Emitter<'a> {
         &self.header
     }
 
+    #[inline]
     pub fn emit(&mut self, pdu: Pdu) {
         self.out.push(Event {
             header: self.header,

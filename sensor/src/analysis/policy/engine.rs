@@ -930,7 +930,7 @@ impl Engine {
             .as_ref()
             .map(|d| distinct_value(d, seen, ends));
         let windows = &mut self.windows[rule];
-        if !windows.contains_key(&group) && windows.len() >= MAX_GROUPS {
+        if windows.len() >= MAX_GROUPS && !windows.contains_key(&group) {
             make_room(windows, seen.ts, threshold.window);
         }
         let window = windows.entry(group).or_default();

@@ -533,6 +533,8 @@ fn job_or_ack_data(rosctr: Rosctr, param: &[u8], data: &[u8], d: &mut Decoded) {
 /// Parses `count` variable specifications from `param` into `out` (at most
 /// [`MAX_ITEMS`]); returns the octets used.
 fn items(param: &[u8], count: u8, out: &mut Vec<Item>, a: &mut Anomalies) -> usize {
+    // At once rather than growing item by item; an item takes at least 4 octets.
+    out.reserve(usize::from(count).min(MAX_ITEMS).min(param.len() / 4 + 1));
     let mut at = 0;
     for _ in 0..count {
         let rest = param.get(at..).unwrap_or_default();
@@ -593,6 +595,7 @@ fn item(spec: u8, body: &[u8]) -> Item {
 /// Read var answer data: per item a return code, transport size, length and
 /// the data with a fill octet after odd lengths (but the last).
 fn read_var_data(data: &[u8], count: u8, codes: &mut Vec<u8>, a: &mut Anomalies) {
+    codes.reserve(usize::from(count).min(MAX_ITEMS));
     let mut at = 0;
     for i in 0..count {
         let Some(code) = u8_at(data, at) else {
