@@ -8,6 +8,9 @@
 
 use std::net::IpAddr;
 
+mod anomalies;
+pub use anomalies::Anomalies;
+
 use crate::protocols::arp::ArpFields;
 use crate::protocols::bacnet::BacnetFields;
 use crate::protocols::cdp::CdpFields;
@@ -302,59 +305,6 @@ impl<'de> serde::Deserialize<'de> for Classes {
     }
 }
 
-/// Oddities a decoder found in one PDU, as stable snake_case names
-/// (e.g. `"byte_count_mismatch"`). Fixed capacity so that building an event
-/// never allocates; further anomalies beyond the capacity set `overflowed`.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Anomalies {
-    names: [&'static str; Anomalies::CAPACITY],
-    len: u8,
-    overflowed: bool,
-}
-
-impl Anomalies {
-    pub const CAPACITY: usize = 4;
-    /// The name recorded in place of anomalies that did not fit.
-    pub const OVERFLOW: &'static str = "more_anomalies";
-
-    pub fn new() -> Self {
-        Self::default()
-    }
-
-    /// Records `name` once (repeats are ignored).
-    pub fn add(&mut self, name: &'static str) {
-        if self.iter().any(|n| n == name) {
-            return;
-        }
-        if (self.len as usize) < Self::CAPACITY {
-            self.names[self.len as usize] = name;
-            self.len += 1;
-        } else {
-            self.overflowed = true;
-        }
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len == 0
-    }
-
-    pub fn len(&self) -> usize {
-        self.len as usize
-    }
-
-    pub fn overflowed(&self) -> bool {
-        self.overflowed
-    }
-
-    pub fn contains(&self, name: &str) -> bool {
-        self.iter().any(|n| n == name)
-    }
-
-    pub fn iter(&self) -> impl Iterator<Item = &'static str> + '_ {
-        self.names[..self.len as usize].iter().copied()
-    }
-}
-
 /// A value of a protocol-specific field.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Value<'a> {
@@ -621,6 +571,12 @@ pub struct Event {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_event_stays_within_four_cache_lines() {
+        // Every stage moves millions of them: the analysis reads each one.
+        assert!(size_of::<Event>() <= 256, "{}", size_of::<Event>());
+    }
 
     #[test]
     fn class_sets_round_trip() {

@@ -213,8 +213,9 @@ enum Seen {
 
 pub struct Engine {
     policy: Policy,
-    /// Event rules that can match each protocol (by `Protocol` position in `Protocol::ALL`).
-    by_protocol: Vec<Vec<usize>>,
+    /// Event rules that can match each protocol (by `Protocol` position in
+    /// `Protocol::ALL`), for requests and for responses.
+    by_protocol: Vec<[Vec<usize>; 2]>,
     flow_rules: Vec<usize>,
     change_rules: Vec<usize>,
     windows: Vec<foldhash::HashMap<Group, Window>>,
@@ -272,7 +273,7 @@ struct Pending {
 
 impl Engine {
     pub fn new(policy: Policy) -> Engine {
-        let mut by_protocol = vec![Vec::new(); Protocol::ALL.len()];
+        let mut by_protocol = vec![[Vec::new(), Vec::new()]; Protocol::ALL.len()];
         let mut flow_rules = Vec::new();
         let mut change_rules = Vec::new();
         for (i, rule) in policy.rules.iter().enumerate() {
@@ -285,7 +286,15 @@ impl Engine {
                             .as_ref()
                             .is_none_or(|ps| ps.contains(protocol))
                         {
-                            by_protocol[p].push(i);
+                            for (response, rules) in by_protocol[p].iter_mut().enumerate() {
+                                if rule
+                                    .matcher
+                                    .is_response
+                                    .is_none_or(|r| r == (response == 1))
+                                {
+                                    rules.push(i);
+                                }
+                            }
                         }
                     }
                 }
@@ -484,8 +493,9 @@ impl Engine {
         if self.baseline.is_some() {
             self.judge_baseline(event, &ends, inventory);
         }
-        for at in 0..self.by_protocol[p].len() {
-            let rule = self.by_protocol[p][at];
+        let direction = usize::from(event.pdu.is_response);
+        for at in 0..self.by_protocol[p][direction].len() {
+            let rule = self.by_protocol[p][direction][at];
             if self.policy.rules[rule].fires_on_event(event, &self.policy, inventory)
                 && self.threshold_reached(rule, &seen, &ends)
             {
@@ -1556,10 +1566,13 @@ impl Matcher {
     fn matches_event(&self, event: &Event, policy: &Policy, inventory: &Inventory) -> bool {
         let pdu = &event.pdu;
         let h = &event.header;
-        if self
-            .protocols
-            .as_ref()
-            .is_some_and(|ps| !ps.contains(&pdu.protocol))
+        // The cheapest tests first: most events fail one of them.
+        if self.is_response.is_some_and(|r| r != pdu.is_response)
+            || self.classes.is_some_and(|c| !c.contains(pdu.class))
+            || self
+                .protocols
+                .as_ref()
+                .is_some_and(|ps| !ps.contains(&pdu.protocol))
             || self
                 .functions
                 .as_ref()
@@ -1568,8 +1581,6 @@ impl Matcher {
                 .function_codes
                 .as_ref()
                 .is_some_and(|codes| pdu.function_code.is_none_or(|c| !codes.contains(&c)))
-            || self.classes.is_some_and(|c| !c.contains(pdu.class))
-            || self.is_response.is_some_and(|r| r != pdu.is_response)
         {
             return false;
         }
