@@ -77,8 +77,8 @@ impl std::fmt::Debug for Anomalies {
 mod names {
     use super::*;
 
-    /// Far more than the decoders define (a few hundred).
-    const MAX: usize = 4096;
+    /// More than twice the names the decoders define (under 400).
+    const MAX: usize = 1024;
 
     static NAMES: [OnceLock<&'static str>; MAX] = [const { OnceLock::new() }; MAX];
     static IDS: Mutex<Option<HashMap<&'static str, u16>>> = Mutex::new(None);
