@@ -9,7 +9,7 @@ mod services;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{Shutdown, TcpListener};
+use std::net::{Shutdown, SocketAddr, TcpListener};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -17,6 +17,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use serde_json::Value;
+use socket2::{Domain, Socket, Type};
 
 use common::tmux::Tmux;
 use common::{demo_capture, otsensor};
@@ -370,19 +371,50 @@ fn mkdir(base: &Path, name: &str) -> PathBuf {
     dir
 }
 
+/// A loopback port the test keeps while its receiver is down: a socket bound
+/// with SO_REUSEPORT but not listening, so the sensor's connections are
+/// refused and nothing else (a test's or a service's outgoing connection)
+/// can take the port before the receiver comes back on it.
+struct ReservedPort {
+    _held: Socket,
+    port: u16,
+}
+
+impl ReservedPort {
+    fn new() -> Self {
+        let port = services::free_port();
+        let held = reusable_socket(port);
+        Self { _held: held, port }
+    }
+}
+
+/// A TCP socket bound to 127.0.0.1:`port` that shares it with the reservation.
+fn reusable_socket(port: u16) -> Socket {
+    let socket = Socket::new(Domain::IPV4, Type::STREAM, None).unwrap();
+    socket.set_reuse_address(true).unwrap();
+    socket.set_reuse_port(true).unwrap();
+    let address = SocketAddr::from(([127, 0, 0, 1], port));
+    socket
+        .bind(&address.into())
+        .unwrap_or_else(|e| panic!("bind {address}: {e}"));
+    socket
+}
+
 /// Octet-counted syslog frames (RFC 6587) read by a listener the test can
 /// stop (cleanly: it reads what was sent before its close) and start again.
 struct SyslogReceiver;
 
 impl SyslogReceiver {
-    /// Listens on `port` for one connection; stops after `stop_after` frames
-    /// (once), then returns to let the test restart it.
+    /// Listens on the reserved port for one connection; stops after
+    /// `stop_after` frames (once), then returns to let the test restart it.
     fn serve(
-        port: u16,
+        port: &ReservedPort,
         frames: Arc<Mutex<Vec<String>>>,
         stop_after: Option<usize>,
     ) -> std::thread::JoinHandle<()> {
-        let listener = TcpListener::bind(("127.0.0.1", port)).unwrap();
+        let socket = reusable_socket(port.port);
+        socket.listen(16).unwrap();
+        let listener = TcpListener::from(socket);
         std::thread::spawn(move || {
             let (stream, _) = listener.accept().unwrap();
             drop(listener);
@@ -424,7 +456,8 @@ fn cef_alert(frame: &str) -> Option<(String, String)> {
 #[test]
 fn a_syslog_receiver_that_restarts_mid_run_gets_every_alert_once() {
     let dir = tempfile::tempdir().unwrap();
-    let port = services::free_port();
+    let reserved = ReservedPort::new();
+    let port = reserved.port;
     let policy = write(&dir.path().join("policy.toml"), POLICY);
     let config = write(
         &dir.path().join("otsensor.toml"),
@@ -435,14 +468,14 @@ fn a_syslog_receiver_that_restarts_mid_run_gets_every_alert_once() {
         ),
     );
     let frames = Arc::new(Mutex::new(Vec::new()));
-    let first = SyslogReceiver::serve(port, frames.clone(), Some(3_000));
+    let first = SyslogReceiver::serve(&reserved, frames.clone(), Some(3_000));
     let out = dir.path().join("out");
     let child = sensor(&demo_capture(), &policy, &config, &out);
     first.join().unwrap();
     let before_restart = frames.lock().unwrap().len();
     // Down for a moment: the sensor keeps going, into its spool.
     std::thread::sleep(Duration::from_millis(500));
-    let second = SyslogReceiver::serve(port, frames.clone(), None);
+    let second = SyslogReceiver::serve(&reserved, frames.clone(), None);
     let output = child.wait_with_output().unwrap();
     assert!(
         output.status.success(),
@@ -879,7 +912,8 @@ fn count_before(line: &str, what: &str) -> u64 {
 #[test]
 fn a_receiver_that_is_down_fills_a_bounded_spool_counts_the_overflow_and_gets_the_rest_later() {
     let dir = tempfile::tempdir().unwrap();
-    let port = services::free_port();
+    let reserved = ReservedPort::new();
+    let port = reserved.port;
     let policy = write(&dir.path().join("policy.toml"), POLICY);
     let config = |records: &str, drain: u64| {
         write(
@@ -920,7 +954,7 @@ fn a_receiver_that_is_down_fills_a_bounded_spool_counts_the_overflow_and_gets_th
 
     // The next run, with the receiver back, sends what the spool kept first, then its own.
     let frames = Arc::new(Mutex::new(Vec::new()));
-    let receiver = SyslogReceiver::serve(port, frames.clone(), None);
+    let receiver = SyslogReceiver::serve(&reserved, frames.clone(), None);
     let up = config(r#""alerts""#, 120);
     let out = dir.path().join("out-2");
     let output = sensor(&demo_capture(), &policy, &up, &out)

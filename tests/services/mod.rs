@@ -45,20 +45,42 @@ pub fn unavailable(what: &str) {
 }
 
 /// A free TCP port on loopback (free when asked; the services bind it soon
-/// after). Taken below the kernel's ephemeral range (32768 and up), so that
-/// no outgoing connection and no `bind(0)` of a test running beside can take
-/// a port that a service gives back while it restarts.
+/// after). Taken outside the kernel's ephemeral range, so that no outgoing
+/// connection and no `bind(0)` of a test running beside can take a port that
+/// a service gives back while it restarts.
 pub fn free_port() -> u16 {
-    const FIRST: u32 = 20_000;
     const COUNT: u32 = 12_000;
     static NEXT: AtomicU32 = AtomicU32::new(0);
+    let first = quiet_ports_start(COUNT);
     // Test processes running at once start at different places.
     let start = std::process::id().wrapping_mul(7919) % COUNT;
     (0..COUNT)
-        .map(|_| FIRST + (start + NEXT.fetch_add(1, Ordering::Relaxed)) % COUNT)
+        .map(|_| first + (start + NEXT.fetch_add(1, Ordering::Relaxed)) % COUNT)
         .filter_map(|port| u16::try_from(port).ok())
         .find(|&port| TcpListener::bind(("127.0.0.1", port)).is_ok())
-        .expect("a free port on loopback between 20000 and 32000")
+        .unwrap_or_else(|| panic!("no free port on loopback in {first}..{}", first + COUNT))
+}
+
+/// The first of `count` ports that the kernel does not hand out on its own:
+/// below its ephemeral range (`ip_local_port_range`, 32768–60999 by default)
+/// or above it, whichever has room.
+fn quiet_ports_start(count: u32) -> u32 {
+    let range =
+        std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range").unwrap_or_default();
+    let mut bounds = range
+        .split_whitespace()
+        .filter_map(|n| n.parse::<u32>().ok());
+    let (low, high) = (
+        bounds.next().unwrap_or(32_768),
+        bounds.next().unwrap_or(60_999),
+    );
+    if low >= 10_000 + count {
+        low - count
+    } else if high + count < 65_536 {
+        high + 1
+    } else {
+        20_000 // the whole range is ephemeral: nothing better to choose
+    }
 }
 
 /// Waits (at most `limit`) for `ready`, failing the test with `what` if it never is.
