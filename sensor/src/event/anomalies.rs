@@ -2,6 +2,7 @@
 //! anomaly is held as a 2-byte number rather than a 16-byte string slice:
 //! each name gets its number the first time any decoder records it.
 
+use std::cell::RefCell;
 use std::collections::HashMap;
 use std::sync::{Mutex, OnceLock};
 
@@ -83,8 +84,26 @@ mod names {
     static NAMES: [OnceLock<&'static str>; MAX] = [const { OnceLock::new() }; MAX];
     static IDS: Mutex<Option<HashMap<&'static str, u16>>> = Mutex::new(None);
 
+    thread_local! {
+        /// This thread's numbers, by where the name lives: decoders record
+        /// the same few constants over and over, and should not all queue
+        /// for the lock (or hash the text) on a capture where every frame is odd.
+        static KNOWN: RefCell<foldhash::HashMap<(usize, usize), u16>> = RefCell::default();
+    }
+
     /// The number of `name`, given now if it has none; `None` when all are taken.
     pub fn id(name: &'static str) -> Option<u16> {
+        let at = (name.as_ptr() as usize, name.len());
+        if let Some(id) = KNOWN.with_borrow(|known| known.get(&at).copied()) {
+            return Some(id);
+        }
+        let id = shared_id(name)?;
+        KNOWN.with_borrow_mut(|known| known.insert(at, id));
+        Some(id)
+    }
+
+    /// The number of `name` for every thread, given under the lock.
+    fn shared_id(name: &'static str) -> Option<u16> {
         let mut ids = IDS.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         let ids = ids.get_or_insert_with(HashMap::new);
         if let Some(&id) = ids.get(name) {
