@@ -232,13 +232,7 @@ impl ProtocolTally {
     }
 
     fn function(&mut self, name: &'static str) {
-        for (known, n) in &mut self.functions {
-            if std::ptr::eq(*known, name) || *known == name {
-                *n += 1;
-                return;
-            }
-        }
-        self.functions.push((name, 1));
+        super::count_name(&mut self.functions, name);
     }
 }
 

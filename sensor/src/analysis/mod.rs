@@ -21,6 +21,19 @@ use crate::pipeline::{EpochEvents, FirstUse, FlowRecord, FlowStart, SecondCount}
 /// Changes kept for the report and the store; beyond, they are only counted.
 const MAX_CHANGES: usize = 100_000;
 
+/// Counts one more `name` in a short list of names and counts. Names are
+/// the decoders' constants, so most lookups end at a pointer match, before
+/// any text is compared.
+fn count_name(counts: &mut Vec<(&'static str, u64)>, name: &'static str) {
+    let at = (counts.iter())
+        .position(|(known, _)| std::ptr::eq(*known, name))
+        .or_else(|| counts.iter().position(|(known, _)| *known == name));
+    match at {
+        Some(at) => counts[at].1 += 1,
+        None => counts.push((name, 1)),
+    }
+}
+
 /// Consumes the merged output of the workers, epoch by epoch.
 pub struct Analyzer {
     traffic: traffic::Traffic,

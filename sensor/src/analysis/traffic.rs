@@ -4,7 +4,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::net::{IpAddr, Ipv6Addr};
 
-use crate::event::{Event, Protocol};
+use crate::event::{Event, FunctionClass, Protocol};
 use crate::pipeline::FlowRecord;
 
 /// Hosts tracked for the top-talker list; beyond this, new hosts are only counted.
@@ -54,25 +54,62 @@ pub struct TrafficReport {
 
 #[derive(Default)]
 pub(super) struct Traffic {
+    /// Everything but the per-protocol counts, which are kept in `counts`.
     report: TrafficReport,
+    /// By `Protocol as usize`: counted without a map lookup per event, and
+    /// turned into [`ProtocolStats`] when a report is asked for.
+    counts: Vec<ProtocolCounts>,
     talkers: HashMap<IpAddr, Talker>,
+}
+
+#[derive(Clone, Default)]
+struct ProtocolCounts {
+    flows: u64,
+    pdus: u64,
+    requests: u64,
+    responses: u64,
+    anomalous_pdus: u64,
+    /// By function name (a protocol has a few dozen at most).
+    functions: Vec<(&'static str, u64)>,
+    classes: [u64; FunctionClass::ALL.len()],
+}
+
+impl ProtocolCounts {
+    fn seen(&self) -> bool {
+        self.pdus > 0 || self.flows > 0
+    }
+
+    fn stats(&self) -> ProtocolStats {
+        ProtocolStats {
+            flows: self.flows,
+            pdus: self.pdus,
+            requests: self.requests,
+            responses: self.responses,
+            anomalous_pdus: self.anomalous_pdus,
+            functions: self.functions.iter().copied().collect(),
+            classes: (FunctionClass::ALL.iter())
+                .filter(|class| self.classes[**class as usize] > 0)
+                .map(|class| (class.name(), self.classes[*class as usize]))
+                .collect(),
+        }
+    }
 }
 
 impl Traffic {
     pub fn event(&mut self, event: &Event) {
         let pdu = &event.pdu;
         self.report.events += 1;
-        let stats = self.report.protocols.entry(pdu.protocol).or_default();
-        stats.pdus += 1;
+        let counts = self.counts_of(pdu.protocol);
+        counts.pdus += 1;
         if pdu.is_response {
-            stats.responses += 1;
+            counts.responses += 1;
         } else {
-            stats.requests += 1;
+            counts.requests += 1;
         }
-        *stats.functions.entry(pdu.function).or_default() += 1;
-        *stats.classes.entry(pdu.class.name()).or_default() += 1;
+        super::count_name(&mut counts.functions, pdu.function);
+        counts.classes[pdu.class as usize] += 1;
         if !pdu.anomalies.is_empty() {
-            stats.anomalous_pdus += 1;
+            counts.anomalous_pdus += 1;
             for name in pdu.anomalies.iter() {
                 *self
                     .report
@@ -83,13 +120,29 @@ impl Traffic {
         }
     }
 
+    fn counts_of(&mut self, protocol: Protocol) -> &mut ProtocolCounts {
+        if self.counts.is_empty() {
+            self.counts = vec![ProtocolCounts::default(); Protocol::ALL.len()];
+        }
+        &mut self.counts[protocol as usize]
+    }
+
+    /// PDUs so far of every protocol seen, in protocol order.
     pub fn pdus_by_protocol(&self) -> impl Iterator<Item = (Protocol, u64)> + '_ {
-        self.report.protocols.iter().map(|(p, s)| (*p, s.pdus))
+        let mut seen: Vec<Protocol> = (Protocol::ALL.iter().copied())
+            .filter(|p| {
+                self.counts
+                    .get(*p as usize)
+                    .is_some_and(ProtocolCounts::seen)
+            })
+            .collect();
+        seen.sort();
+        seen.into_iter().map(|p| (p, self.counts[p as usize].pdus))
     }
 
     pub fn flow_ended(&mut self, flow: &FlowRecord) {
         if let Some(protocol) = flow.protocol {
-            self.report.protocols.entry(protocol).or_default().flows += 1;
+            self.counts_of(protocol).flows += 1;
         }
         // Only IP flows have hosts to rank (non-IP flows are keyed by MAC and ethertype).
         if flow.key.ether_type != 0 {
@@ -126,6 +179,12 @@ impl Traffic {
     /// The report as it stands.
     pub fn so_far(&self) -> TrafficReport {
         let mut report = self.report.clone();
+        report.protocols = (Protocol::ALL.iter())
+            .filter_map(|p| {
+                let counts = self.counts.get(*p as usize)?;
+                counts.seen().then(|| (*p, counts.stats()))
+            })
+            .collect();
         report.hosts = self.talkers.len() as u64;
         let busiest = |a: &Talker, b: &Talker| b.bytes.cmp(&a.bytes).then(a.ip.cmp(&b.ip));
         let mut talkers: Vec<Talker> = self.talkers.values().copied().collect();
