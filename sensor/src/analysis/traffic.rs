@@ -52,14 +52,24 @@ pub struct TrafficReport {
     pub untracked_host_flows: u64,
 }
 
-#[derive(Default)]
 pub(super) struct Traffic {
     /// Everything but the per-protocol counts, which are kept in `counts`.
     report: TrafficReport,
-    /// By `Protocol as usize`: counted without a map lookup per event, and
-    /// turned into [`ProtocolStats`] when a report is asked for.
+    /// By `Protocol as usize` (the order of `Protocol::ALL`): counted without
+    /// a map lookup per event, and turned into [`ProtocolStats`] when a
+    /// report is asked for.
     counts: Vec<ProtocolCounts>,
     talkers: HashMap<IpAddr, Talker>,
+}
+
+impl Default for Traffic {
+    fn default() -> Self {
+        Traffic {
+            report: TrafficReport::default(),
+            counts: vec![ProtocolCounts::default(); Protocol::ALL.len()],
+            talkers: HashMap::new(),
+        }
+    }
 }
 
 #[derive(Clone, Default)]
@@ -99,7 +109,7 @@ impl Traffic {
     pub fn event(&mut self, event: &Event) {
         let pdu = &event.pdu;
         self.report.events += 1;
-        let counts = self.counts_of(pdu.protocol);
+        let counts = &mut self.counts[pdu.protocol as usize];
         counts.pdus += 1;
         if pdu.is_response {
             counts.responses += 1;
@@ -120,29 +130,20 @@ impl Traffic {
         }
     }
 
-    fn counts_of(&mut self, protocol: Protocol) -> &mut ProtocolCounts {
-        if self.counts.is_empty() {
-            self.counts = vec![ProtocolCounts::default(); Protocol::ALL.len()];
-        }
-        &mut self.counts[protocol as usize]
+    /// The protocols seen so far (by PDUs or flows), in protocol order.
+    fn seen(&self) -> impl Iterator<Item = (Protocol, &ProtocolCounts)> + '_ {
+        (Protocol::ALL.iter().copied())
+            .zip(&self.counts)
+            .filter(|(_, counts)| counts.seen())
     }
 
-    /// PDUs so far of every protocol seen, in protocol order.
     pub fn pdus_by_protocol(&self) -> impl Iterator<Item = (Protocol, u64)> + '_ {
-        let mut seen: Vec<Protocol> = (Protocol::ALL.iter().copied())
-            .filter(|p| {
-                self.counts
-                    .get(*p as usize)
-                    .is_some_and(ProtocolCounts::seen)
-            })
-            .collect();
-        seen.sort();
-        seen.into_iter().map(|p| (p, self.counts[p as usize].pdus))
+        self.seen().map(|(p, counts)| (p, counts.pdus))
     }
 
     pub fn flow_ended(&mut self, flow: &FlowRecord) {
         if let Some(protocol) = flow.protocol {
-            self.counts_of(protocol).flows += 1;
+            self.counts[protocol as usize].flows += 1;
         }
         // Only IP flows have hosts to rank (non-IP flows are keyed by MAC and ethertype).
         if flow.key.ether_type != 0 {
@@ -179,12 +180,7 @@ impl Traffic {
     /// The report as it stands.
     pub fn so_far(&self) -> TrafficReport {
         let mut report = self.report.clone();
-        report.protocols = (Protocol::ALL.iter())
-            .filter_map(|p| {
-                let counts = self.counts.get(*p as usize)?;
-                counts.seen().then(|| (*p, counts.stats()))
-            })
-            .collect();
+        report.protocols = self.seen().map(|(p, counts)| (p, counts.stats())).collect();
         report.hosts = self.talkers.len() as u64;
         let busiest = |a: &Talker, b: &Talker| b.bytes.cmp(&a.bytes).then(a.ip.cmp(&b.ip));
         let mut talkers: Vec<Talker> = self.talkers.values().copied().collect();

@@ -213,8 +213,8 @@ enum Seen {
 
 pub struct Engine {
     policy: Policy,
-    /// Event rules that can match each protocol (by `Protocol` position in
-    /// `Protocol::ALL`), for requests and for responses.
+    /// Event rules that can match each protocol (by `Protocol as usize`, its
+    /// position in `Protocol::ALL`), for requests and for responses.
     by_protocol: Vec<[Vec<usize>; 2]>,
     flow_rules: Vec<usize>,
     change_rules: Vec<usize>,
@@ -475,10 +475,7 @@ impl Engine {
             src_mac: h.src_mac,
             dst_mac: h.dst_mac,
         };
-        let p = Protocol::ALL
-            .iter()
-            .position(|p| *p == event.pdu.protocol)
-            .unwrap_or(0);
+        let p = event.pdu.protocol as usize;
         let seen = Occurrence {
             ts: h.ts,
             flow: h.flow,
