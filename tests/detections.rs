@@ -1118,6 +1118,72 @@ fn modbus_unit_id_and_function_code_sweeps() {
     assert!(run(&craft, "", None).is_empty());
 }
 
+#[test]
+fn dnp3_and_cip_function_code_sweeps() {
+    // A scanner walks DNP3 application functions 1–12 on an outstation.
+    let scanner = host("10.0.1.99");
+    let mut craft = Craft::new();
+    let mut tcp = craft.connect(scanner, host(PLC), 50000, 20000);
+    for function in 1..=12u8 {
+        craft.exchange(
+            &mut tcp,
+            &dnp3_request(function, function, &[]),
+            &dnp3_response(function),
+        );
+    }
+    let alerts = run(&craft, "", None);
+    let sweep = the(&alerts, "OT-SCAN-005", "10.0.1.99", PLC);
+    assert_eq!(sweep.protocol, Some("dnp3"));
+    assert!(
+        sweep
+            .evidence
+            .detail
+            .ends_with("10 different function_code within 60s per pair"),
+        "{}",
+        sweep.evidence.detail
+    );
+
+    // And CIP services 0x01–0x0c on the identity object.
+    let mut craft = Craft::new();
+    let mut tcp = craft.connect(scanner, host(PLC), 50010, 44818);
+    for service in 0x01..=0x0cu8 {
+        cip_request(
+            &mut craft,
+            &mut tcp,
+            service,
+            &[service, 0x02, 0x20, 0x01, 0x24, 0x01],
+        );
+    }
+    let alerts = run(&craft, "", None);
+    assert_eq!(
+        the(&alerts, "OT-SCAN-005", "10.0.1.99", PLC).protocol,
+        Some("cip")
+    );
+
+    // A master's day: confirm, read, write, select, operate, direct operate,
+    // disable and enable unsolicited, assign class, and read again, over and
+    // over: 10 requests a round, 9 different functions.
+    let mut craft = Craft::new();
+    let mut tcp = craft.connect(host(HMI), host(PLC), 40500, 20000);
+    for round in 0..6u8 {
+        for (n, function) in [0u8, 1, 2, 3, 4, 5, 21, 20, 22, 1].into_iter().enumerate() {
+            let seq = round * 10 + n as u8;
+            craft.exchange(
+                &mut tcp,
+                &dnp3_request(seq, function, &[]),
+                &dnp3_response(seq),
+            );
+        }
+        craft.wait(5.0);
+    }
+    let alerts = run(&craft, "", None);
+    assert!(
+        only(&alerts, "OT-SCAN-005").is_empty(),
+        "{:?}",
+        rules(&alerts)
+    );
+}
+
 // ------------------------------------------------------------------ malformed
 
 #[test]

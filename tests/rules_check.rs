@@ -278,10 +278,10 @@ fn the_bundled_policies_are_valid() {
         repo().join("rules/example-plant").to_str().unwrap(),
     ]);
     assert!(out.status.success(), "{}", stderr(&out));
-    assert_eq!(stdout(&out), "ok: 3 zones, 2 conduits, 36 rules\n");
+    assert_eq!(stdout(&out), "ok: 3 zones, 2 conduits, 37 rules\n");
     let out = run(&["rules", "check"]);
     assert!(out.status.success(), "{}", stderr(&out));
-    assert_eq!(stdout(&out), "ok: 0 zones, 0 conduits, 36 rules\n");
+    assert_eq!(stdout(&out), "ok: 0 zones, 0 conduits, 37 rules\n");
 }
 
 #[test]
