@@ -1160,6 +1160,22 @@ fn dnp3_and_cip_function_code_sweeps() {
         Some("cip")
     );
 
+    // And S7comm: after the setup, read and write, the download and upload
+    // functions, PI service and stop, each with a bare parameter.
+    let mut craft = Craft::new();
+    let mut tcp = s7_connect(&mut craft, scanner, host(PLC));
+    for (n, function) in [0x04u8, 0x05, 0x1a, 0x1b, 0x1c, 0x1d, 0x1e, 0x1f, 0x28, 0x29]
+        .into_iter()
+        .enumerate()
+    {
+        s7_job(&mut craft, &mut tcp, n as u8 + 1, &[function, 0x00]);
+    }
+    let alerts = run(&craft, "", None);
+    assert_eq!(
+        the(&alerts, "OT-SCAN-005", "10.0.1.99", PLC).protocol,
+        Some("s7comm")
+    );
+
     // A master's day: confirm, read, write, select, operate, direct operate,
     // disable and enable unsolicited, assign class, and read again, over and
     // over: 10 requests a round, 9 different functions.
