@@ -109,7 +109,14 @@ impl CaptureFile {
         if file.metadata()?.is_dir() {
             return Err(OpenError::Io(io::Error::other("is a directory")));
         }
-        CaptureFile::from_reader(path.display().to_string(), Box::new(file))
+        #[cfg(target_os = "linux")]
+        let input: Box<dyn Read + Send> = match super::direct::DirectReader::open(path) {
+            Some(direct) => Box::new(direct),
+            None => Box::new(file),
+        };
+        #[cfg(not(target_os = "linux"))]
+        let input: Box<dyn Read + Send> = Box::new(file);
+        CaptureFile::from_reader(path.display().to_string(), input)
     }
 
     /// Reads the file header from `input`; fails if it is not a capture.

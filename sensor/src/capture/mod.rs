@@ -6,6 +6,8 @@
 
 mod chunk;
 mod clock;
+#[cfg(target_os = "linux")]
+mod direct;
 mod file;
 mod linktype;
 #[cfg(target_os = "linux")]
