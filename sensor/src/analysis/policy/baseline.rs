@@ -49,7 +49,12 @@ pub enum Addr {
 
 impl Addr {
     pub fn of(ip: Option<IpAddr>, mac: Option<Mac>) -> Option<Addr> {
-        ip.map(Addr::Ip).or(mac.map(Addr::Mac))
+        // Not `or(mac.map(..))`: building both variants and picking one costs
+        // a stalled copy on every event of the threshold rules.
+        match ip {
+            Some(ip) => Some(Addr::Ip(ip)),
+            None => mac.map(Addr::Mac),
+        }
     }
 }
 
