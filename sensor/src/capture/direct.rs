@@ -97,15 +97,17 @@ pub struct DirectReader {
     spares: Sender<Block>,
     /// The block being handed out, and how much of it has been.
     current: Option<(Block, usize)>,
+    /// Bytes at the start of the file that were read another way (a header).
+    skip: usize,
     /// The end of the file or an error was handed out.
     ended: bool,
     thread: Option<JoinHandle<bool>>,
 }
 
 impl DirectReader {
-    /// Opens `path` for direct reads if it is a regular file that allows
-    /// them; `None` otherwise (read it the ordinary way).
-    pub fn open(path: &Path) -> Option<DirectReader> {
+    /// Reads `path` directly from byte `skip` on, if it is a regular file
+    /// that allows direct reads; `None` otherwise (read it the ordinary way).
+    pub fn open(path: &Path, skip: usize) -> Option<DirectReader> {
         let file = OpenOptions::new()
             .read(true)
             .custom_flags(libc::O_DIRECT)
@@ -114,10 +116,13 @@ impl DirectReader {
         if !file.metadata().ok()?.is_file() {
             return None;
         }
-        Some(DirectReader::start(path, file, 0))
+        // Direct reads start on a block boundary: the skipped bytes are read again.
+        let mut reader = DirectReader::start(path, file, 0)?;
+        reader.skip = skip;
+        Some(reader)
     }
 
-    fn start(path: &Path, file: File, position: u64) -> DirectReader {
+    fn start(path: &Path, file: File, position: u64) -> Option<DirectReader> {
         let filler = Filler {
             path: path.to_path_buf(),
             file,
@@ -132,14 +137,15 @@ impl DirectReader {
         let thread = std::thread::Builder::new()
             .name("read-ahead".into())
             .spawn(move || filler.run(spare_rx, filled_tx))
-            .ok();
-        DirectReader {
+            .ok()?;
+        Some(DirectReader {
             filled,
             spares,
             current: None,
-            ended: thread.is_none(),
-            thread,
-        }
+            skip: 0,
+            ended: false,
+            thread: Some(thread),
+        })
     }
 
     /// Stops the reading thread (after its current read); says whether
@@ -173,7 +179,10 @@ impl Read for DirectReader {
                 return Ok(0);
             }
             match self.filled.recv() {
-                Ok(Ok(block)) if block.len > 0 => self.current = Some((block, 0)),
+                Ok(Ok(block)) if block.len > 0 => {
+                    let skip = std::mem::take(&mut self.skip).min(block.len);
+                    self.current = Some((block, skip));
+                }
                 Ok(Err(e)) => {
                     self.ended = true;
                     return Err(e);
@@ -222,11 +231,15 @@ mod tests {
     fn reads_the_whole_file_in_any_read_sizes() {
         // Over two blocks, ending mid-page, so that the last direct read is short.
         let (_dir, path, bytes) = sample_file(2 * BLOCK + 12_345);
-        let Some(mut reader) = DirectReader::open(&path) else {
+        let Some(mut reader) = DirectReader::open(&path, 0) else {
             eprintln!("skipped: the temporary directory's file system refuses O_DIRECT");
             return;
         };
         assert_eq!(read_all(&mut reader, &[24, 1 << 20, 3, 70_000]), bytes);
+        assert!(reader.stop(), "aligned reads never fall back");
+        // After a header read the ordinary way, from where it ended.
+        let mut reader = DirectReader::open(&path, 24).unwrap();
+        assert_eq!(read_all(&mut reader, &[4096, 1 << 20]), &bytes[24..]);
         assert!(reader.stop(), "aligned reads never fall back");
     }
 
@@ -243,7 +256,7 @@ mod tests {
         };
         // A direct read from an unaligned offset is refused (EINVAL).
         file.seek(SeekFrom::Start(5)).unwrap();
-        let mut reader = DirectReader::start(&path, file, 5);
+        let mut reader = DirectReader::start(&path, file, 5).unwrap();
         assert_eq!(read_all(&mut reader, &[1000]), &bytes[5..]);
         assert!(!reader.stop(), "the reads went through the page cache");
     }
@@ -251,7 +264,7 @@ mod tests {
     #[test]
     fn a_reader_dropped_mid_file_stops_its_thread() {
         let (_dir, path, bytes) = sample_file(8 * BLOCK);
-        let Some(mut reader) = DirectReader::open(&path) else {
+        let Some(mut reader) = DirectReader::open(&path, 0) else {
             eprintln!("skipped: the temporary directory's file system refuses O_DIRECT");
             return;
         };
@@ -266,7 +279,7 @@ mod tests {
     #[test]
     fn a_directory_or_missing_file_is_not_read_directly() {
         let dir = tempfile::tempdir().unwrap();
-        assert!(DirectReader::open(dir.path()).is_none());
-        assert!(DirectReader::open(&dir.path().join("absent")).is_none());
+        assert!(DirectReader::open(dir.path(), 0).is_none());
+        assert!(DirectReader::open(&dir.path().join("absent"), 0).is_none());
     }
 }

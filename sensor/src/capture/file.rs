@@ -104,19 +104,28 @@ pub struct CaptureFile {
 }
 
 impl CaptureFile {
+    /// Opens a capture file for replay: its header is read here, the rest
+    /// around the page cache where the file system allows it.
     pub fn open(path: &Path) -> Result<CaptureFile, OpenError> {
+        let capture = CaptureFile::open_buffered(path)?;
+        #[cfg(target_os = "linux")]
+        if let Some(direct) = super::direct::DirectReader::open(path, capture.bytes_read as usize) {
+            return Ok(CaptureFile {
+                input: Box::new(direct),
+                ..capture
+            });
+        }
+        Ok(capture)
+    }
+
+    /// Opens a capture file read through the page cache, having read only
+    /// its header (enough to tell whether it can be replayed).
+    pub fn open_buffered(path: &Path) -> Result<CaptureFile, OpenError> {
         let file = File::open(path)?;
         if file.metadata()?.is_dir() {
             return Err(OpenError::Io(io::Error::other("is a directory")));
         }
-        #[cfg(target_os = "linux")]
-        let input: Box<dyn Read + Send> = match super::direct::DirectReader::open(path) {
-            Some(direct) => Box::new(direct),
-            None => Box::new(file),
-        };
-        #[cfg(not(target_os = "linux"))]
-        let input: Box<dyn Read + Send> = Box::new(file);
-        CaptureFile::from_reader(path.display().to_string(), input)
+        CaptureFile::from_reader(path.display().to_string(), Box::new(file))
     }
 
     /// Reads the file header from `input`; fails if it is not a capture.

@@ -311,7 +311,8 @@ fn readable_inputs(args: &ReplayArgs) -> Result<(Vec<Input>, u64), Failure> {
     let mut unsupported = Vec::new();
     let mut timeline = Vec::with_capacity(inputs.len());
     for input in inputs {
-        match CaptureFile::open(&input.path) {
+        // Only the header is read: the replay opens each file again in turn.
+        match CaptureFile::open_buffered(&input.path) {
             Ok(_) => {
                 readable += 1;
                 readable_bytes += fs::metadata(&input.path).map_or(0, |m| m.len());
