@@ -171,9 +171,10 @@ impl Read for DirectReader {
                     *taken += n;
                     return Ok(n);
                 }
-                if let Some((block, _)) = self.current.take() {
-                    let _ = self.spares.send(block);
-                }
+            }
+            // The block is used up (or there was none): give it back for refilling.
+            if let Some((spent, _)) = self.current.take() {
+                let _ = self.spares.send(spent);
             }
             if self.ended {
                 return Ok(0);
