@@ -1,11 +1,7 @@
 //! The `otsensor` command: a thin layer over the library that parses
 //! arguments, maps errors to exit codes and treats a closed stdout as success.
 
-// mimalloc: 8 % less CPU for a replay than glibc's allocator, for about
-// 50 MiB more peak memory (docs/benchmarks.md).
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
+mod allocator;
 mod assets;
 mod dashboard;
 mod export;
@@ -124,6 +120,7 @@ pub enum Failure {
 }
 
 fn main() -> ExitCode {
+    allocator::keep_freed_memory();
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Replay(args) => replay::run(args),
