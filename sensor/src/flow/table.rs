@@ -9,20 +9,23 @@ use crate::time::Timestamp;
 
 const NIL: u32 = u32::MAX;
 
-struct Slot<S> {
+/// What every packet's lookup touches, kept apart from the flows' states so
+/// that the lookup and the recency list stay in few cache lines.
+struct Slot {
     key: FlowKey,
     hash: u64,
     last_seen: Timestamp,
     /// Neighbours in recency order: `prev` was seen more recently.
     prev: u32,
     next: u32,
-    state: Option<S>,
 }
 
 /// Flows keyed by [`FlowKey`], at most `capacity` of them.
 pub struct FlowTable<S> {
     index: HashTable<u32>,
-    slots: Vec<Slot<S>>,
+    slots: Vec<Slot>,
+    /// Each slot's flow state (`None` while the slot is free).
+    states: Vec<Option<S>>,
     free: Vec<u32>,
     /// Most recently seen.
     head: u32,
@@ -41,6 +44,7 @@ impl<S> FlowTable<S> {
         FlowTable {
             index: HashTable::new(),
             slots: Vec::new(),
+            states: Vec::new(),
             free: Vec::new(),
             head: NIL,
             tail: NIL,
@@ -85,15 +89,16 @@ impl<S> FlowTable<S> {
             last_seen: now,
             prev: NIL,
             next: NIL,
-            state: Some(state),
         };
         let i = match self.free.pop() {
             Some(i) => {
                 self.slots[i as usize] = slot;
+                self.states[i as usize] = Some(state);
                 i
             }
             None => {
                 self.slots.push(slot);
+                self.states.push(Some(state));
                 (self.slots.len() - 1) as u32
             }
         };
@@ -106,8 +111,7 @@ impl<S> FlowTable<S> {
     }
 
     pub fn get_mut(&mut self, flow: FlowRef) -> &mut S {
-        self.slots[flow.0 as usize]
-            .state
+        self.states[flow.0 as usize]
             .as_mut()
             .expect("a FlowRef points at a live flow")
     }
@@ -125,10 +129,11 @@ impl<S> FlowTable<S> {
         self.unlink(i);
         self.free.push(i);
         self.len -= 1;
-        let slot = &mut self.slots[i as usize];
         (
-            slot.key,
-            slot.state.take().expect("a FlowRef points at a live flow"),
+            self.slots[i as usize].key,
+            self.states[i as usize]
+                .take()
+                .expect("a FlowRef points at a live flow"),
         )
     }
 
@@ -150,7 +155,9 @@ impl<S> FlowTable<S> {
                 break;
             }
             let prev = slot.prev;
-            let due = slot.state.as_ref().is_some_and(|s| idle >= timeout(s));
+            let due = self.states[i as usize]
+                .as_ref()
+                .is_some_and(|s| idle >= timeout(s));
             if due {
                 let (key, state) = self.remove(FlowRef(i));
                 expired(key, state);
@@ -162,10 +169,8 @@ impl<S> FlowTable<S> {
     /// Visits every flow, in slot order (the same for the same sequence of
     /// inserts and removals).
     pub fn for_each_mut(&mut self, mut each: impl FnMut(&mut S)) {
-        for slot in &mut self.slots {
-            if let Some(state) = slot.state.as_mut() {
-                each(state);
-            }
+        for state in self.states.iter_mut().flatten() {
+            each(state);
         }
     }
 
