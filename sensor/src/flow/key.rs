@@ -56,6 +56,8 @@ impl FlowKey {
     /// `None` for packets without addresses to key on (malformed frames, IP
     /// over links without MACs that failed to parse).
     pub fn of(packet: &Packet) -> Option<(FlowKey, Side)> {
+        // Addresses as big-endian integers: ordering the two ends is then an
+        // integer comparison, in the same order as comparing their bytes.
         let (src, dst, proto, ether_type) = match (packet.network, packet.src_ip, packet.dst_ip) {
             (Network::Ipv4 | Network::Ipv6, Some(src), Some(dst)) => {
                 let ports = matches!(packet.transport, Transport::Tcp | Transport::Udp);
@@ -65,14 +67,8 @@ impl FlowKey {
                     (0, 0)
                 };
                 (
-                    Endpoint {
-                        addr: ip_bytes(src),
-                        port: sport,
-                    },
-                    Endpoint {
-                        addr: ip_bytes(dst),
-                        port: dport,
-                    },
+                    (ip_bits(src), sport),
+                    (ip_bits(dst), dport),
                     packet.ip_proto,
                     0,
                 )
@@ -82,31 +78,24 @@ impl FlowKey {
                 let (Some(src), Some(dst)) = (packet.src_mac, packet.dst_mac) else {
                     return None;
                 };
-                (
-                    Endpoint {
-                        addr: mac_bytes(src),
-                        port: 0,
-                    },
-                    Endpoint {
-                        addr: mac_bytes(dst),
-                        port: 0,
-                    },
-                    0,
-                    packet.ether_type,
-                )
+                ((mac_bits(src), 0), (mac_bits(dst), 0), 0, packet.ether_type)
             }
             _ => return None,
         };
         let vlan = packet.vlan.unwrap_or(0);
-        let (a, b, side) = if src <= dst {
-            (src, dst, Side::A)
+        let ((a, b), side) = if src <= dst {
+            ((src, dst), Side::A)
         } else {
-            (dst, src, Side::B)
+            ((dst, src), Side::B)
+        };
+        let endpoint = |(addr, port): (u128, u16)| Endpoint {
+            addr: addr.to_be_bytes(),
+            port,
         };
         Some((
             FlowKey {
-                a,
-                b,
+                a: endpoint(a),
+                b: endpoint(b),
                 proto,
                 vlan,
                 ether_type,
@@ -151,17 +140,19 @@ fn fold_mul(x: u64, k: u64) -> u64 {
     (full as u64) ^ ((full >> 64) as u64)
 }
 
-fn ip_bytes(ip: IpAddr) -> [u8; 16] {
+/// The address as [`Endpoint::addr`] holds it (IPv4 mapped into IPv6), read big-endian.
+fn ip_bits(ip: IpAddr) -> u128 {
     match ip {
-        IpAddr::V4(v4) => v4.to_ipv6_mapped().octets(),
-        IpAddr::V6(v6) => v6.octets(),
+        IpAddr::V4(v4) => 0xffff_0000_0000 | u128::from(v4.to_bits()),
+        IpAddr::V6(v6) => v6.to_bits(),
     }
 }
 
-fn mac_bytes(mac: [u8; 6]) -> [u8; 16] {
-    let mut out = [0u8; 16];
-    out[..6].copy_from_slice(&mac);
-    out
+/// The MAC in the first six bytes of [`Endpoint::addr`], read big-endian.
+fn mac_bits(mac: [u8; 6]) -> u128 {
+    let mut bytes = [0u8; 16];
+    bytes[..6].copy_from_slice(&mac);
+    u128::from_be_bytes(bytes)
 }
 
 #[cfg(test)]
@@ -194,6 +185,37 @@ mod tests {
     }
 
     #[test]
+    fn endpoints_hold_ipv4_mapped_into_ipv6_and_the_lower_comes_first() {
+        let (key, side) = FlowKey::of(&tcp([10, 0, 0, 20], 502, [10, 0, 0, 5], 50000)).unwrap();
+        assert_eq!(side, Side::B, "the sender is the higher address");
+        assert_eq!(
+            key.a.addr,
+            Ipv4Addr::new(10, 0, 0, 5).to_ipv6_mapped().octets()
+        );
+        assert_eq!(
+            key.b.addr,
+            Ipv4Addr::new(10, 0, 0, 20).to_ipv6_mapped().octets()
+        );
+        // Ordered as bytes: 9.255.255.255 is below 10.0.0.0, and the port decides a tie.
+        let (low, _) = FlowKey::of(&tcp([9, 255, 255, 255], 1, [10, 0, 0, 0], 1)).unwrap();
+        assert_eq!(low.a.addr[12..], [9, 255, 255, 255]);
+        let (tie, side) = FlowKey::of(&tcp([10, 0, 0, 5], 600, [10, 0, 0, 5], 502)).unwrap();
+        assert_eq!((tie.a.port, side), (502, Side::B));
+        let v6 = Packet {
+            network: Network::Ipv6,
+            src_ip: Some("fe80::1".parse().unwrap()),
+            dst_ip: Some("::ffff:10.0.0.5".parse().unwrap()),
+            ..tcp([0; 4], 1, [0; 4], 2)
+        };
+        let (key, side) = FlowKey::of(&v6).unwrap();
+        assert_eq!(side, Side::B);
+        assert_eq!(
+            key.b.addr,
+            "fe80::1".parse::<std::net::Ipv6Addr>().unwrap().octets()
+        );
+    }
+
+    #[test]
     fn ports_vlans_and_addresses_separate_flows() {
         let base = tcp([10, 0, 0, 5], 50000, [10, 0, 0, 20], 502);
         let (key, _) = FlowKey::of(&base).unwrap();
@@ -220,6 +242,8 @@ mod tests {
         };
         let (key, side) = FlowKey::of(&arp).unwrap();
         assert_eq!((key.ether_type, key.proto, side), (0x0806, 0, Side::A));
+        assert_eq!(key.a.addr, [0, 1, 2, 3, 4, 5, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
+        assert_eq!(key.b.addr[..6], [0xff; 6]);
         let goose = Packet {
             network: Network::Other,
             ether_type: 0x88b8,
