@@ -15,7 +15,7 @@ use super::{
     Threshold, Trigger,
 };
 use crate::analysis::inventory::{Change, ChangeKind, HostKey, Inventory, Role};
-use crate::event::{Event, Mac, Nest, Protocol, Value, Visitor};
+use crate::event::{Event, FunctionClass, Mac, Nest, Protocol, Value, Visitor};
 use crate::flow::Side;
 use crate::pipeline::{FlowRecord, FlowStart, SecondCount};
 use crate::time::Timestamp;
@@ -211,11 +211,69 @@ enum Seen {
     Text(Box<str>),
 }
 
+/// What every event has and most rules test first: its protocol,
+/// direction, function class and whether it has anomalies.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct EventKind {
+    protocol: Protocol,
+    is_response: bool,
+    class: FunctionClass,
+    anomalous: bool,
+}
+
+impl EventKind {
+    const COUNT: usize = Protocol::ALL.len() * 2 * FunctionClass::ALL.len() * 2;
+
+    fn of(event: &Event) -> EventKind {
+        EventKind {
+            protocol: event.pdu.protocol,
+            is_response: event.pdu.is_response,
+            class: event.pdu.class,
+            anomalous: !event.pdu.anomalies.is_empty(),
+        }
+    }
+
+    fn all() -> impl Iterator<Item = EventKind> {
+        Protocol::ALL.iter().flat_map(|&protocol| {
+            [false, true].into_iter().flat_map(move |is_response| {
+                FunctionClass::ALL.iter().flat_map(move |&class| {
+                    [false, true].map(|anomalous| EventKind {
+                        protocol,
+                        is_response,
+                        class,
+                        anomalous,
+                    })
+                })
+            })
+        })
+    }
+
+    fn index(self) -> usize {
+        let at = self.protocol as usize;
+        let at = at * 2 + usize::from(self.is_response);
+        let at = at * FunctionClass::ALL.len() + self.class as usize;
+        at * 2 + usize::from(self.anomalous)
+    }
+
+    /// Whether an event of this kind can pass `matcher`'s tests of these
+    /// four things (the rest is left to [`Matcher::matches_event`]).
+    fn may_match(self, matcher: &Matcher) -> bool {
+        matcher
+            .protocols
+            .as_ref()
+            .is_none_or(|ps| ps.contains(&self.protocol))
+            && matcher.is_response.is_none_or(|r| r == self.is_response)
+            && matcher.classes.is_none_or(|c| c.contains(self.class))
+            // Any wanted anomaly needs at least one.
+            && (matcher.anomalies.is_none() || self.anomalous)
+    }
+}
+
 pub struct Engine {
     policy: Policy,
-    /// Event rules that can match each protocol (by `Protocol as usize`, its
-    /// position in `Protocol::ALL`), for requests and for responses.
-    by_protocol: Vec<[Vec<usize>; 2]>,
+    /// Event rules that can match an event, by what every event has (see
+    /// [`EventKind`]): most rules are ruled out once, not for each event.
+    candidates: Vec<Vec<usize>>,
     flow_rules: Vec<usize>,
     change_rules: Vec<usize>,
     windows: Vec<foldhash::HashMap<Group, Window>>,
@@ -273,28 +331,15 @@ struct Pending {
 
 impl Engine {
     pub fn new(policy: Policy) -> Engine {
-        let mut by_protocol = vec![[Vec::new(), Vec::new()]; Protocol::ALL.len()];
+        let mut candidates = vec![Vec::new(); EventKind::COUNT];
         let mut flow_rules = Vec::new();
         let mut change_rules = Vec::new();
         for (i, rule) in policy.rules.iter().enumerate() {
             match rule.trigger {
                 Trigger::Event => {
-                    for (p, protocol) in Protocol::ALL.iter().enumerate() {
-                        if rule
-                            .matcher
-                            .protocols
-                            .as_ref()
-                            .is_none_or(|ps| ps.contains(protocol))
-                        {
-                            for (response, rules) in by_protocol[p].iter_mut().enumerate() {
-                                if rule
-                                    .matcher
-                                    .is_response
-                                    .is_none_or(|r| r == (response == 1))
-                                {
-                                    rules.push(i);
-                                }
-                            }
+                    for kind in EventKind::all() {
+                        if kind.may_match(&rule.matcher) {
+                            candidates[kind.index()].push(i);
                         }
                     }
                 }
@@ -305,7 +350,7 @@ impl Engine {
         let windows = policy.rules.iter().map(|_| Default::default()).collect();
         Engine {
             policy,
-            by_protocol,
+            candidates,
             flow_rules,
             change_rules,
             windows,
@@ -475,7 +520,7 @@ impl Engine {
             src_mac: h.src_mac,
             dst_mac: h.dst_mac,
         };
-        let p = event.pdu.protocol as usize;
+        let kind = EventKind::of(event).index();
         let seen = Occurrence {
             ts: h.ts,
             flow: h.flow,
@@ -490,9 +535,8 @@ impl Engine {
         if self.baseline.is_some() {
             self.judge_baseline(event, &ends, inventory);
         }
-        let direction = usize::from(event.pdu.is_response);
-        for at in 0..self.by_protocol[p][direction].len() {
-            let rule = self.by_protocol[p][direction][at];
+        for at in 0..self.candidates[kind].len() {
+            let rule = self.candidates[kind][at];
             if self.policy.rules[rule].fires_on_event(event, &self.policy, inventory)
                 && self.threshold_reached(rule, &seen, &ends)
             {
@@ -1680,6 +1724,61 @@ impl Matcher {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_event_kind_has_its_own_list_of_candidate_rules() {
+        let mut seen = vec![false; EventKind::COUNT];
+        for kind in EventKind::all() {
+            assert!(
+                !std::mem::replace(&mut seen[kind.index()], true),
+                "{kind:?}"
+            );
+        }
+        assert!(seen.iter().all(|&s| s));
+    }
+
+    #[test]
+    fn candidate_rules_leave_out_only_rules_that_cannot_match() {
+        use crate::event::Classes;
+        let matcher = Matcher {
+            protocols: Some(vec![Protocol::Modbus]),
+            is_response: Some(false),
+            classes: Some(Classes(FunctionClass::Write.bit())),
+            anomalies: Some(Vec::new()),
+            ..Matcher::default()
+        };
+        let write = EventKind {
+            protocol: Protocol::Modbus,
+            is_response: false,
+            class: FunctionClass::Write,
+            anomalous: true,
+        };
+        assert!(write.may_match(&matcher));
+        for other in [
+            EventKind {
+                protocol: Protocol::Dnp3,
+                ..write
+            },
+            EventKind {
+                is_response: true,
+                ..write
+            },
+            EventKind {
+                class: FunctionClass::Read,
+                ..write
+            },
+            EventKind {
+                anomalous: false,
+                ..write
+            },
+        ] {
+            assert!(!other.may_match(&matcher), "{other:?}");
+        }
+        assert!(
+            EventKind::all().all(|kind| kind.may_match(&Matcher::default())),
+            "a rule without these tests is a candidate for every event"
+        );
+    }
 
     #[test]
     fn every_built_in_check_and_rule_of_the_pack_has_a_description() {
