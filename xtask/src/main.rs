@@ -8,6 +8,10 @@
 //!   where `otsensor live --xdp` looks for it. Needs rust-src for nightly and
 //!   bpf-linker (README, "Live capture").
 //! - `demo-capture`: regenerate `captures/demo-plant.pcap` (deterministic).
+//! - `pgo`: build `target/pgo/otsensor`, the release build optimised with a
+//!   profile of its own replay of the bundled demo capture (profile-guided
+//!   optimisation: about 20 % less CPU for a replay). Installs rustup's
+//!   `llvm-tools` if `llvm-profdata` is missing.
 //! - `fuzz [SECONDS]`: build every fuzz target and run each for SECONDS (default 60).
 //! - `vendors`: regenerate `sensor/data/{cip,bacnet}_vendors.tsv`, the ODVA and
 //!   ASHRAE vendor id registries, from the value tables of the installed
@@ -25,13 +29,14 @@ fn main() -> ExitCode {
         Some("bench-e2e") => bench_e2e(args.get(1).map_or("300", String::as_str)),
         Some("build-ebpf") => build_ebpf(),
         Some("demo-capture") => demo_capture(),
+        Some("pgo") => pgo(),
         Some("fuzz") => fuzz(args.get(1).map_or("60", String::as_str)),
         Some("vendors") => vendors(),
         Some("oui") => oui(Path::new(
             args.get(1).map_or("/usr/share/ieee-data", String::as_str),
         )),
         _ => Err(
-            "usage: cargo xtask <bench-e2e [SIZE_MB] | build-ebpf | demo-capture | fuzz [SECONDS] | oui [DIR] | vendors>"
+            "usage: cargo xtask <bench-e2e [SIZE_MB] | build-ebpf | demo-capture | fuzz [SECONDS] | oui [DIR] | pgo | vendors>"
                 .into(),
         ),
     };
@@ -107,6 +112,97 @@ fn build_ebpf() -> Result<(), String> {
         .map_err(|e| format!("copying {} to {}: {e}", built.display(), object.display()))?;
     eprintln!("eBPF object: {}", object.display());
     Ok(())
+}
+
+/// Where `cargo xtask pgo` leaves the optimised binary.
+const PGO_BINARY: &str = "target/pgo/otsensor";
+
+/// Profile-guided build: an instrumented build replays the demo capture (as
+/// the README's command does, and once more writing every output), and the
+/// counts it leaves steer the optimised build. Both builds name the host
+/// target explicitly so that the profiling flags reach the program only, not
+/// build scripts and proc macros.
+fn pgo() -> Result<(), String> {
+    let profdata = llvm_profdata()?;
+    let host = host_triple()?;
+    let dir = root().join("target/pgo");
+    let profiles = dir.join("profiles");
+    let _ = std::fs::remove_dir_all(&profiles);
+    std::fs::create_dir_all(&profiles).map_err(|e| e.to_string())?;
+    let build = |target_dir: &str, flag: String| {
+        run(Command::new("cargo")
+            .current_dir(root())
+            .env("RUSTFLAGS", flag)
+            .args(["build", "--release", "--locked", "-p", "otsensor"])
+            .args(["--target", &host, "--target-dir"])
+            .arg(dir.join(target_dir)))
+    };
+    let binary = |target_dir: &str| dir.join(target_dir).join(&host).join("release/otsensor");
+
+    build(
+        "instrumented",
+        format!("-Cprofile-generate={}", profiles.display()),
+    )?;
+    let capture = root().join("captures/demo-plant.pcap");
+    let training: [&[&str]; 2] = [
+        &["--policy", "rules/example-plant", "--quiet"],
+        &["--out", "target/pgo/training-output", "--quiet"],
+    ];
+    for args in training {
+        run(Command::new(binary("instrumented"))
+            .current_dir(root())
+            .env("LLVM_PROFILE_FILE", profiles.join("otsensor-%p.profraw"))
+            .arg("replay")
+            .arg(&capture)
+            .args(args))?;
+    }
+    let merged = dir.join("otsensor.profdata");
+    run(Command::new(&profdata)
+        .arg("merge")
+        .arg("-o")
+        .arg(&merged)
+        .arg(&profiles))?;
+    build("optimised", format!("-Cprofile-use={}", merged.display()))?;
+    let out = root().join(PGO_BINARY);
+    std::fs::copy(binary("optimised"), &out).map_err(|e| format!("{}: {e}", out.display()))?;
+    eprintln!("profile-guided build: {}", out.display());
+    Ok(())
+}
+
+/// The host's target triple, as rustc names it.
+fn host_triple() -> Result<String, String> {
+    let output = Command::new("rustc")
+        .arg("-vV")
+        .output()
+        .map_err(|e| format!("rustc -vV: {e}"))?;
+    String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .find_map(|line| line.strip_prefix("host: "))
+        .map(str::to_string)
+        .ok_or_else(|| "rustc -vV names no host".to_string())
+}
+
+/// The `llvm-profdata` of the toolchain's own LLVM (a system one reads
+/// another profile format), from rustup's `llvm-tools`, installed if missing.
+fn llvm_profdata() -> Result<PathBuf, String> {
+    let output = Command::new("rustc")
+        .args(["--print", "target-libdir"])
+        .output()
+        .map_err(|e| format!("rustc --print target-libdir: {e}"))?;
+    let libdir = PathBuf::from(String::from_utf8_lossy(&output.stdout).trim());
+    // <sysroot>/lib/rustlib/<host>/lib -> <sysroot>/lib/rustlib/<host>/bin
+    let tool = libdir.with_file_name("bin").join("llvm-profdata");
+    if !tool.is_file() {
+        run(Command::new("rustup").args(["component", "add", "llvm-tools"]))?;
+    }
+    if tool.is_file() {
+        Ok(tool)
+    } else {
+        Err(format!(
+            "{} not found after installing llvm-tools",
+            tool.display()
+        ))
+    }
 }
 
 fn bench_e2e(size_mb: &str) -> Result<(), String> {
