@@ -258,14 +258,15 @@ impl EventKind {
     /// Whether an event of this kind can pass `matcher`'s tests of these
     /// four things (the rest is left to [`Matcher::matches_event`]).
     fn may_match(self, matcher: &Matcher) -> bool {
-        matcher
-            .protocols
-            .as_ref()
-            .is_none_or(|ps| ps.contains(&self.protocol))
-            && matcher.is_response.is_none_or(|r| r == self.is_response)
+        // The cheapest tests first.
+        matcher.is_response.is_none_or(|r| r == self.is_response)
             && matcher.classes.is_none_or(|c| c.contains(self.class))
             // Any wanted anomaly needs at least one.
             && (matcher.anomalies.is_none() || self.anomalous)
+            && matcher
+                .protocols
+                .as_ref()
+                .is_none_or(|ps| ps.contains(&self.protocol))
     }
 }
 
@@ -1608,12 +1609,7 @@ impl Matcher {
         let pdu = &event.pdu;
         let h = &event.header;
         // The cheapest tests first: most events fail one of them.
-        if self.is_response.is_some_and(|r| r != pdu.is_response)
-            || self.classes.is_some_and(|c| !c.contains(pdu.class))
-            || self
-                .protocols
-                .as_ref()
-                .is_some_and(|ps| !ps.contains(&pdu.protocol))
+        if !EventKind::of(event).may_match(self)
             || self
                 .functions
                 .as_ref()
