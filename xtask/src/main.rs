@@ -169,13 +169,18 @@ fn pgo() -> Result<(), String> {
     Ok(())
 }
 
+/// What `rustc ARGS` prints.
+fn rustc(args: &[&str]) -> Result<String, String> {
+    let output = Command::new("rustc")
+        .args(args)
+        .output()
+        .map_err(|e| format!("rustc {}: {e}", args.join(" ")))?;
+    Ok(String::from_utf8_lossy(&output.stdout).into_owned())
+}
+
 /// The host's target triple, as rustc names it.
 fn host_triple() -> Result<String, String> {
-    let output = Command::new("rustc")
-        .arg("-vV")
-        .output()
-        .map_err(|e| format!("rustc -vV: {e}"))?;
-    String::from_utf8_lossy(&output.stdout)
+    rustc(&["-vV"])?
         .lines()
         .find_map(|line| line.strip_prefix("host: "))
         .map(str::to_string)
@@ -185,11 +190,7 @@ fn host_triple() -> Result<String, String> {
 /// The `llvm-profdata` of the toolchain's own LLVM (a system one reads
 /// another profile format), from rustup's `llvm-tools`, installed if missing.
 fn llvm_profdata() -> Result<PathBuf, String> {
-    let output = Command::new("rustc")
-        .args(["--print", "target-libdir"])
-        .output()
-        .map_err(|e| format!("rustc --print target-libdir: {e}"))?;
-    let libdir = PathBuf::from(String::from_utf8_lossy(&output.stdout).trim());
+    let libdir = PathBuf::from(rustc(&["--print", "target-libdir"])?.trim());
     // <sysroot>/lib/rustlib/<host>/lib -> <sysroot>/lib/rustlib/<host>/bin
     let tool = libdir.with_file_name("bin").join("llvm-profdata");
     if !tool.is_file() {
