@@ -417,6 +417,16 @@ impl Fields {
     /// Whether these fields can hold a credential ([`Value::Secret`]), so
     /// that rules need not visit the fields of protocols that never do. A
     /// decoder that starts writing secrets must be added here.
+    /// A top-level field every PDU of its protocol has, answered without a
+    /// visit: the default sweep rules ask every Modbus request for its unit
+    /// id. `None` means "not one of those", not "absent": visit to be sure.
+    pub fn header_field(&self, name: &str) -> Option<Value<'_>> {
+        match self {
+            Fields::Modbus(fields) => fields.header_field(name),
+            _ => None,
+        }
+    }
+
     pub fn may_carry_secret(&self) -> bool {
         matches!(
             self,

@@ -14,6 +14,7 @@
 //!   pair has at least [`MIN_GAPS`] learned gaps.
 
 use std::collections::{BTreeSet, HashMap};
+use std::hash::{Hash, Hasher};
 use std::net::IpAddr;
 
 use hdrhistogram::Histogram;
@@ -40,14 +41,40 @@ const MAX_CONDUITS: usize = 10_000;
 const HISTOGRAM_MAX: u64 = 1 << 40;
 
 /// One end of a talker pair.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Addr {
     Ip(IpAddr),
     Mac(Mac),
 }
 
+/// Hashed as one integer: the threshold rules and the conduit map hash an
+/// address or two per event, and the derived hash fed the hasher a
+/// discriminant, a length and the bytes one by one.
+impl Hash for Addr {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        state.write_u128(self.bits());
+    }
+}
+
 impl Addr {
+    /// The address as one integer: IPv4 mapped into IPv6, a MAC address in
+    /// the low 48 bits with a bit above them set. Different addresses may
+    /// share it (an IPv6 address can look like either); equality does not
+    /// rely on it.
+    pub fn bits(self) -> u128 {
+        match self {
+            Addr::Ip(IpAddr::V4(ip)) => ip.to_ipv6_mapped().to_bits(),
+            Addr::Ip(IpAddr::V6(ip)) => ip.to_bits(),
+            Addr::Mac(mac) => {
+                let mut bytes = [0u8; 16];
+                bytes[9] = 1;
+                bytes[10..].copy_from_slice(&mac);
+                u128::from_be_bytes(bytes)
+            }
+        }
+    }
+
     pub fn of(ip: Option<IpAddr>, mac: Option<Mac>) -> Option<Addr> {
         // Not `or(mac.map(..))`: building both variants and picking one costs
         // a stalled copy on every event of the threshold rules.

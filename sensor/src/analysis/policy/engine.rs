@@ -183,7 +183,7 @@ struct Ends {
 }
 
 /// What a threshold counts by (a key that costs no allocation per match).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 enum Group {
     /// An end: its IP address, else its MAC address (`None`: neither).
     End(Option<Addr>),
@@ -191,6 +191,26 @@ enum Group {
     Flow(u64),
     /// The zones of the two ends (`None`: outside every zone).
     Zones(Option<usize>, Option<usize>),
+}
+
+/// Hashed as one or two integers, without the discriminants: a rule's
+/// groups are all of one kind.
+impl std::hash::Hash for Group {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        let end = |addr: Option<Addr>| addr.map_or(u128::MAX, Addr::bits);
+        match *self {
+            Group::End(a) => state.write_u128(end(a)),
+            Group::Pair(a, b) => {
+                state.write_u128(end(a));
+                state.write_u128(end(b));
+            }
+            Group::Flow(id) => state.write_u64(id),
+            Group::Zones(a, b) => {
+                state.write_usize(a.map_or(usize::MAX, |z| z));
+                state.write_usize(b.map_or(usize::MAX, |z| z));
+            }
+        }
+    }
 }
 
 /// Counting state of one threshold group.
@@ -1535,6 +1555,9 @@ fn field_seen(event: &Event, name: &str) -> Option<Seen> {
 
 /// The first top-level field called `name`, converted by `convert`.
 fn find_field<T>(event: &Event, name: &str, convert: fn(Value<'_>) -> T) -> Option<T> {
+    if let Some(value) = event.pdu.fields.header_field(name) {
+        return Some(convert(value));
+    }
     struct Find<'a, T> {
         name: &'a str,
         depth: usize,
@@ -1798,6 +1821,33 @@ mod tests {
         Window {
             seen: VecDeque::from([(Timestamp::from_secs(secs), Seen::Nothing)]),
         }
+    }
+
+    #[test]
+    fn a_distinct_threshold_counts_each_value_once_at_its_latest_time() {
+        let threshold = Threshold {
+            count: 3,
+            window: Timestamp::from_secs(60),
+            by: By::Pair,
+            distinct: Some(Distinct::FunctionCode),
+        };
+        let mut window = Window::default();
+        let mut at = |secs, code| {
+            count_in_window(
+                &mut window,
+                &threshold,
+                Timestamp::from_secs(secs),
+                Some(Seen::Number(code)),
+            )
+        };
+        // A poll of codes 3 and 16, over and over: two values, never three.
+        for (secs, code) in [(0, 3), (1, 16), (2, 3), (3, 16), (50, 3)] {
+            assert!(!at(secs, code), "at {secs} s");
+        }
+        // Code 16 was last seen at 3 s, code 3 at 50 s: at 70 s only code 3
+        // is still in the window, so a new code makes two, not three.
+        assert!(!at(70, 5));
+        assert!(at(71, 6), "3, 5 and 6 within a minute");
     }
 
     #[test]

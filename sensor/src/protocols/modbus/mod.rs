@@ -337,6 +337,17 @@ impl ModbusFields {
         self.umas_function_code.and_then(|c| UmasFunction(c).name())
     }
 
+    /// The MBAP header fields, the first three that [`Self::visit`] shows.
+    pub fn header_field(&self, name: &str) -> Option<Value<'static>> {
+        let value = match name {
+            "transaction_id" => self.transaction_id,
+            "unit_id" => self.unit_id.into(),
+            "length" => self.length,
+            _ => return None,
+        };
+        Some(Value::U64(value.into()))
+    }
+
     pub fn visit(&self, v: &mut dyn Visitor) {
         fn u(v: &mut dyn Visitor, name: &str, value: Option<impl Into<u64>>) {
             if let Some(value) = value {

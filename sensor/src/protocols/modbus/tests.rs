@@ -1660,6 +1660,28 @@ fn visit_writes_present_fields_in_order() {
 }
 
 #[test]
+fn header_fields_answer_as_the_visit_shows_them() {
+    let fields = Fields::Modbus(ModbusFields {
+        transaction_id: 0x1234,
+        unit_id: 247,
+        length: 6,
+        address: Some(10),
+        ..ModbusFields::default()
+    });
+    let mut names = Names::default();
+    fields.visit(&mut names);
+    for name in ["transaction_id", "unit_id", "length"] {
+        let direct = fields.header_field(name).map(|v| format!("{name}={v:?}"));
+        let visited = names.0.iter().find(|n| n.starts_with(&format!("{name}=")));
+        assert_eq!(direct.as_ref(), visited, "{name}");
+    }
+    assert_eq!(fields.header_field("unit_id"), Some(Value::U64(247)));
+    // Fields outside the header are left to the visit.
+    assert_eq!(fields.header_field("address"), None);
+    assert_eq!(Fields::None.header_field("unit_id"), None);
+}
+
+#[test]
 fn fields_stay_compact() {
     // It lives inside every event.
     assert!(
