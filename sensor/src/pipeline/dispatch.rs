@@ -145,7 +145,11 @@ impl Dispatcher {
         while let Some(pulled) = source.pull(&mut records) {
             epoch_open = !pulled.ends_epoch;
             let mut seq = self.seqs.fetch_add(records.len() as u64, Ordering::Relaxed);
-            let mut batches: Vec<Vec<Frame>> = (0..workers).map(|_| self.frames.take()).collect();
+            // Room for each worker's share, if the flows spread evenly.
+            let share = records.len().div_ceil(workers);
+            let mut batches: Vec<Vec<Frame>> = (0..workers)
+                .map(|_| self.frames.take_with_room(share))
+                .collect();
             for record in records.drain(..) {
                 seq += 1;
                 let frame = classify(&pulled.chunk, &record, pulled.capture, seq, &mut report);

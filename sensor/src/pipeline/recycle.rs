@@ -28,6 +28,17 @@ impl<T> Recycler<T> {
         spare
     }
 
+    /// [`Self::take`], with room for at least `len` items. A spare too
+    /// small is replaced rather than grown: growing would copy its old
+    /// capacity and, by doubling, end at up to twice what is needed.
+    pub fn take_with_room(&self, len: usize) -> Vec<T> {
+        let spare = self.take();
+        if spare.capacity() >= len {
+            return spare;
+        }
+        Vec::with_capacity(len + len / 8)
+    }
+
     /// Returns `spare` for reuse (dropped if enough are spare already).
     pub fn give(&self, spare: Vec<T>) {
         let _ = self.spares_in.try_send(spare);
@@ -49,5 +60,21 @@ mod tests {
         assert!(again.is_empty());
         assert_eq!(again.capacity(), capacity);
         assert_eq!(recycler.take().capacity(), 0, "none spare: a new one");
+    }
+
+    #[test]
+    fn taken_with_room_reuses_a_spare_large_enough_and_replaces_a_small_one() {
+        let recycler: Recycler<u64> = Recycler::new(1);
+        recycler.give(Vec::with_capacity(100));
+        assert_eq!(recycler.take_with_room(80).capacity(), 100);
+        recycler.give(Vec::with_capacity(100));
+        let replaced = recycler.take_with_room(800);
+        assert_eq!(
+            replaced.capacity(),
+            900,
+            "the length asked for and an eighth more"
+        );
+        assert!(replaced.is_empty());
+        assert_eq!(recycler.take_with_room(0).capacity(), 0, "none spare");
     }
 }

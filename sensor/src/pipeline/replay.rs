@@ -282,6 +282,9 @@ fn run_worker(
                     break;
                 };
                 produced.tally.append(&mut batch.tally);
+                // Most frames complete at most one PDU: room for as many
+                // events as frames saves growing the vector by doubling.
+                produced.events.reserve(batch.frames.len());
                 let bytes = batch.chunk.bytes();
                 for frame in &batch.frames {
                     let start = frame.start as usize;
