@@ -295,6 +295,9 @@ pub struct Engine {
     /// Event rules that can match an event, by what every event has (see
     /// [`EventKind`]): most rules are ruled out once, not for each event.
     candidates: Vec<Vec<usize>>,
+    /// Whether an event of each kind can take back a held match (some
+    /// rule's `cleared_by` may match it): the others skip the held list.
+    clears: Vec<bool>,
     flow_rules: Vec<usize>,
     change_rules: Vec<usize>,
     windows: Vec<foldhash::HashMap<Group, Window>>,
@@ -353,6 +356,7 @@ struct Pending {
 impl Engine {
     pub fn new(policy: Policy) -> Engine {
         let mut candidates = vec![Vec::new(); EventKind::COUNT];
+        let mut clears = vec![false; EventKind::COUNT];
         let mut flow_rules = Vec::new();
         let mut change_rules = Vec::new();
         for (i, rule) in policy.rules.iter().enumerate() {
@@ -361,6 +365,13 @@ impl Engine {
                     for kind in EventKind::all() {
                         if kind.may_match(&rule.matcher) {
                             candidates[kind.index()].push(i);
+                        }
+                        if rule
+                            .cleared_by
+                            .as_ref()
+                            .is_some_and(|c| kind.may_match(&c.matcher))
+                        {
+                            clears[kind.index()] = true;
                         }
                     }
                 }
@@ -372,6 +383,7 @@ impl Engine {
         Engine {
             policy,
             candidates,
+            clears,
             flow_rules,
             change_rules,
             windows,
@@ -550,7 +562,9 @@ impl Engine {
         };
         if !self.pending.is_empty() {
             self.expire_pending(h.ts, inventory);
-            self.clear_pending(event, &ends, inventory);
+            if self.clears[kind] {
+                self.clear_pending(event, &ends, inventory);
+            }
         }
         self.learn_names(event);
         if self.baseline.is_some() {
