@@ -7,15 +7,16 @@ use crossbeam_channel::{Receiver, Sender, bounded};
 
 /// A filled read buffer. Dropping the last `Arc<Chunk>` returns the buffer to its pool.
 pub struct Chunk {
-    /// Always fully initialised; only `..len` holds data.
+    /// Always fully initialised; only `start..start + len` holds data.
     data: Vec<u8>,
+    start: usize,
     len: usize,
     home: Option<Sender<Vec<u8>>>,
 }
 
 impl Chunk {
     pub fn bytes(&self) -> &[u8] {
-        &self.data[..self.len]
+        &self.data[self.start..self.start + self.len]
     }
 
     /// A chunk outside any pool (tests, live capture).
@@ -23,8 +24,25 @@ impl Chunk {
         let len = data.len();
         Arc::new(Chunk {
             data,
+            start: 0,
             len,
             home: None,
+        })
+    }
+
+    /// The bytes `range` of `data`; the buffer goes to `home` when the chunk is dropped.
+    pub fn within(
+        data: Vec<u8>,
+        range: std::ops::Range<usize>,
+        home: Sender<Vec<u8>>,
+    ) -> Arc<Chunk> {
+        let end = range.end.min(data.len());
+        let start = range.start.min(end);
+        Arc::new(Chunk {
+            data,
+            start,
+            len: end - start,
+            home: Some(home),
         })
     }
 }
@@ -72,6 +90,7 @@ impl ChunkPool {
         let len = len.min(data.len());
         Arc::new(Chunk {
             data,
+            start: 0,
             len,
             home: Some(self.home.clone()),
         })
@@ -103,5 +122,16 @@ mod tests {
             100,
             "a bigger request gets a bigger buffer"
         );
+    }
+
+    #[test]
+    fn a_chunk_within_a_buffer_shows_its_range_and_sends_the_buffer_home() {
+        let (home, spares) = bounded(1);
+        let chunk = Chunk::within(b"..abc...".to_vec(), 2..5, home.clone());
+        assert_eq!(chunk.bytes(), b"abc");
+        drop(chunk);
+        assert_eq!(spares.try_recv().unwrap(), b"..abc...");
+        // A range past the end is cut to the buffer.
+        assert_eq!(Chunk::within(b"ab".to_vec(), 1..9, home).bytes(), b"b");
     }
 }

@@ -5,6 +5,11 @@
 //! read-ahead hides. Where the file system refuses direct I/O, or a read
 //! would break its alignment rules, reading carries on through the page
 //! cache from the same offset.
+//!
+//! The blocks are the replay's chunks: each buffer has room before its
+//! block for the end of a record that the previous block cut, so the bytes
+//! are never copied again. A chunk gives its buffer back to the reading
+//! thread when the workers are done with it.
 
 use std::fs::{File, OpenOptions};
 use std::io::{self, Read, Seek, SeekFrom};
@@ -17,37 +22,28 @@ use crossbeam_channel::{Receiver, Sender, bounded};
 /// Direct reads must start at, and cover, whole logical blocks of the device;
 /// 4 KiB is a multiple of every block size Linux supports for them.
 const ALIGN: usize = 4096;
-/// Bytes asked for per direct read.
-const BLOCK: usize = 1 << 20;
-/// Blocks read ahead of the reader (and one more is being read).
+/// Room before each block for the bytes the previous block left over (a
+/// record it cut); a multiple of [`ALIGN`]. Longer leftovers are copied.
+pub const HEADROOM: usize = 64 * 1024;
+/// Filled blocks waiting for the reader (and one more is being read).
 const AHEAD: usize = 2;
+/// Spare buffers kept for reuse; the queues of the pipeline bound how many
+/// are ever out at once.
+const MAX_SPARES: usize = 64;
 
-/// A buffer with room for one aligned block.
-struct Block {
-    /// `BLOCK + ALIGN` bytes; the aligned block starts at `aligned`.
-    buf: Vec<u8>,
-    aligned: usize,
-    /// Bytes read into it.
-    len: usize,
+/// A buffer whose `start..end` holds bytes of the file, with free room before `start`.
+pub struct Filled {
+    pub buf: Vec<u8>,
+    pub start: usize,
+    pub end: usize,
 }
 
-impl Block {
-    fn new() -> Block {
-        let buf = vec![0u8; BLOCK + ALIGN];
-        let aligned = buf.as_ptr().align_offset(ALIGN);
-        Block {
-            buf,
-            aligned,
-            len: 0,
-        }
-    }
-
-    fn data(&self) -> &[u8] {
-        &self.buf[self.aligned..self.aligned + self.len]
-    }
+/// Where the block goes in `buf`: after the headroom, on an aligned address.
+fn block_start(buf: &[u8]) -> usize {
+    buf.as_ptr().align_offset(ALIGN) + HEADROOM
 }
 
-/// The reading thread's side: fills blocks in file order.
+/// The reading thread's side: fills buffers in file order.
 struct Filler {
     path: PathBuf,
     file: File,
@@ -55,12 +51,25 @@ struct Filler {
     direct: bool,
     /// File offset of the next read.
     position: u64,
+    /// Bytes per read, a multiple of [`ALIGN`].
+    block: usize,
 }
 
 impl Filler {
-    /// Fills `block`; a length of 0 is the end of the file.
-    fn fill(&mut self, block: &mut Block) -> io::Result<()> {
-        let target = &mut block.buf[block.aligned..block.aligned + BLOCK];
+    /// Headroom, block, and slack to align the block.
+    fn buffer_len(&self) -> usize {
+        HEADROOM + self.block + ALIGN
+    }
+
+    /// Fills the block of `buf`; an empty block is the end of the file.
+    fn fill(&mut self, buf: Vec<u8>) -> io::Result<Filled> {
+        let mut buf = buf;
+        if buf.len() != self.buffer_len() {
+            // A buffer that a chunk outgrew came back: not one of ours.
+            buf = vec![0u8; self.buffer_len()];
+        }
+        let start = block_start(&buf);
+        let target = &mut buf[start..start + self.block];
         let n = loop {
             match self.file.read(target) {
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
@@ -74,16 +83,21 @@ impl Filler {
             }
         };
         self.position += n as u64;
-        block.len = n;
-        Ok(())
+        Ok(Filled {
+            buf,
+            start,
+            end: start + n,
+        })
     }
 
-    /// Fills spare blocks and sends them on until the end of the file, an
-    /// error, or the reader is dropped. Says at the end whether reads were still direct.
-    fn run(mut self, spares: Receiver<Block>, filled: Sender<io::Result<Block>>) -> bool {
-        while let Ok(mut block) = spares.recv() {
-            let result = self.fill(&mut block).map(|()| block);
-            let last = !matches!(&result, Ok(b) if b.len > 0);
+    /// Fills buffers (spare ones when there are) and sends them on until the
+    /// end of the file, an error, or the reader is dropped. Says at the end
+    /// whether reads were still direct.
+    fn run(mut self, spares: Receiver<Vec<u8>>, filled: Sender<io::Result<Filled>>) -> bool {
+        loop {
+            let buf = (spares.try_recv()).unwrap_or_else(|_| vec![0u8; self.buffer_len()]);
+            let result = self.fill(buf);
+            let last = !matches!(&result, Ok(f) if f.end > f.start);
             if filled.send(result).is_err() || last {
                 break;
             }
@@ -93,10 +107,13 @@ impl Filler {
 }
 
 pub struct DirectReader {
-    filled: Receiver<io::Result<Block>>,
-    spares: Sender<Block>,
-    /// The block being handed out, and how much of it has been.
-    current: Option<(Block, usize)>,
+    /// The reading thread's work, until the first block is asked for.
+    idle: Option<Filler>,
+    spare_rx: Receiver<Vec<u8>>,
+    filled: Receiver<io::Result<Filled>>,
+    filled_tx: Option<Sender<io::Result<Filled>>>,
+    /// Where used buffers go back to the reading thread.
+    spares: Sender<Vec<u8>>,
     /// Bytes at the start of the file that were read another way (a header).
     skip: usize,
     /// The end of the file or an error was handed out.
@@ -117,72 +134,53 @@ impl DirectReader {
             return None;
         }
         // Direct reads start on a block boundary: the skipped bytes are read again.
-        let mut reader = DirectReader::start(path, file, 0)?;
+        let mut reader = DirectReader::at(path, file, 0);
         reader.skip = skip;
         Some(reader)
     }
 
-    fn start(path: &Path, file: File, position: u64) -> Option<DirectReader> {
-        let filler = Filler {
-            path: path.to_path_buf(),
-            file,
-            direct: true,
-            position,
-        };
-        let (spares, spare_rx) = bounded(AHEAD + 1);
-        for _ in 0..=AHEAD {
-            let _ = spares.send(Block::new());
-        }
-        let (filled_tx, filled) = bounded(AHEAD + 1);
-        let thread = std::thread::Builder::new()
-            .name("read-ahead".into())
-            .spawn(move || filler.run(spare_rx, filled_tx))
-            .ok()?;
-        Some(DirectReader {
+    /// A reader from `position` on; its thread starts with the first block asked for.
+    fn at(path: &Path, file: File, position: u64) -> DirectReader {
+        let (spares, spare_rx) = bounded(MAX_SPARES);
+        let (filled_tx, filled) = bounded(AHEAD);
+        DirectReader {
+            idle: Some(Filler {
+                path: path.to_path_buf(),
+                file,
+                direct: true,
+                position,
+                block: ALIGN,
+            }),
+            spare_rx,
             filled,
+            filled_tx: Some(filled_tx),
             spares,
-            current: None,
             skip: 0,
             ended: false,
-            thread: Some(thread),
-        })
+            thread: None,
+        }
     }
 
-    /// Stops the reading thread (after its current read); says whether
-    /// its reads still bypassed the page cache.
-    fn stop(&mut self) -> bool {
-        // Closing both channels wakes the thread wherever it waits.
-        drop(std::mem::replace(&mut self.filled, bounded(0).1));
-        drop(std::mem::replace(&mut self.spares, bounded(0).0));
-        self.thread
-            .take()
-            .is_some_and(|t| t.join().unwrap_or(false))
-    }
-}
-
-impl Read for DirectReader {
-    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
-        loop {
-            if let Some((block, taken)) = &mut self.current {
-                let data = &block.data()[*taken..];
-                if !data.is_empty() {
-                    let n = out.len().min(data.len());
-                    out[..n].copy_from_slice(&data[..n]);
-                    *taken += n;
-                    return Ok(n);
-                }
-            }
-            // The block is used up (or there was none): give it back for refilling.
-            if let Some((spent, _)) = self.current.take() {
-                let _ = self.spares.send(spent);
-            }
-            if self.ended {
-                return Ok(0);
-            }
+    /// The next block of the file, `None` at its end. The first call sets
+    /// the size of every block: `size` rounded up to whole pages.
+    pub fn next_block(&mut self, size: usize) -> io::Result<Option<Filled>> {
+        if let (Some(mut filler), Some(filled)) = (self.idle.take(), self.filled_tx.take()) {
+            filler.block = size.max(1).next_multiple_of(ALIGN);
+            let spares = self.spare_rx.clone();
+            let thread = std::thread::Builder::new()
+                .name("read-ahead".into())
+                .spawn(move || filler.run(spares, filled))?;
+            self.thread = Some(thread);
+        }
+        while !self.ended {
             match self.filled.recv() {
-                Ok(Ok(block)) if block.len > 0 => {
-                    let skip = std::mem::take(&mut self.skip).min(block.len);
-                    self.current = Some((block, skip));
+                Ok(Ok(mut block)) if block.end > block.start => {
+                    let skip = std::mem::take(&mut self.skip).min(block.end - block.start);
+                    block.start += skip;
+                    if block.end > block.start {
+                        return Ok(Some(block));
+                    }
+                    self.give_back(block.buf);
                 }
                 Ok(Err(e)) => {
                     self.ended = true;
@@ -192,6 +190,27 @@ impl Read for DirectReader {
                 _ => self.ended = true,
             }
         }
+        Ok(None)
+    }
+
+    /// Where a chunk made of a block sends its buffer when dropped.
+    pub fn home(&self) -> Sender<Vec<u8>> {
+        self.spares.clone()
+    }
+
+    /// Returns a buffer for refilling now (dropped if enough are spare).
+    pub fn give_back(&self, buf: Vec<u8>) {
+        let _ = self.spares.try_send(buf);
+    }
+
+    /// Stops the reading thread (after its current read); says whether
+    /// its reads still bypassed the page cache.
+    fn stop(&mut self) -> bool {
+        // Closing the channel of filled blocks ends the thread at its next send.
+        drop(std::mem::replace(&mut self.filled, bounded(0).1));
+        self.thread
+            .take()
+            .is_some_and(|t| t.join().unwrap_or(false))
     }
 }
 
@@ -206,6 +225,9 @@ mod tests {
     use super::*;
     use std::io::Write;
 
+    /// Bytes per block in these tests.
+    const BLOCK: usize = 1 << 20;
+
     fn sample_file(len: usize) -> (tempfile::TempDir, PathBuf, Vec<u8>) {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("sample.pcap");
@@ -214,34 +236,50 @@ mod tests {
         (dir, path, bytes)
     }
 
-    /// Reads everything with reads of the given sizes, in turn.
-    fn read_all(reader: &mut impl Read, sizes: &[usize]) -> Vec<u8> {
+    /// Reads every block, checking each has its headroom, and returns the bytes.
+    fn read_all(reader: &mut DirectReader) -> Vec<u8> {
         let mut all = Vec::new();
-        for size in sizes.iter().cycle() {
-            let mut piece = vec![0u8; *size];
-            let n = reader.read(&mut piece).unwrap();
-            if n == 0 {
-                return all;
-            }
-            all.extend_from_slice(&piece[..n]);
+        while let Some(block) = reader.next_block(BLOCK).unwrap() {
+            assert!(block.start >= HEADROOM, "room before the block");
+            all.extend_from_slice(&block.buf[block.start..block.end]);
+            reader.give_back(block.buf);
         }
-        unreachable!()
+        all
     }
 
     #[test]
-    fn reads_the_whole_file_in_any_read_sizes() {
+    fn reads_the_whole_file_block_by_block() {
         // Over two blocks, ending mid-page, so that the last direct read is short.
         let (_dir, path, bytes) = sample_file(2 * BLOCK + 12_345);
         let Some(mut reader) = DirectReader::open(&path, 0) else {
             eprintln!("skipped: the temporary directory's file system refuses O_DIRECT");
             return;
         };
-        assert_eq!(read_all(&mut reader, &[24, 1 << 20, 3, 70_000]), bytes);
+        assert_eq!(read_all(&mut reader), bytes);
+        assert!(reader.next_block(BLOCK).unwrap().is_none(), "still the end");
         assert!(reader.stop(), "aligned reads never fall back");
         // After a header read the ordinary way, from where it ended.
         let mut reader = DirectReader::open(&path, 24).unwrap();
-        assert_eq!(read_all(&mut reader, &[4096, 1 << 20]), &bytes[24..]);
+        assert_eq!(read_all(&mut reader), &bytes[24..]);
         assert!(reader.stop(), "aligned reads never fall back");
+    }
+
+    #[test]
+    fn blocks_are_the_size_first_asked_for_in_whole_pages() {
+        let (_dir, path, bytes) = sample_file(5 * ALIGN + 7);
+        let Some(mut reader) = DirectReader::open(&path, 0) else {
+            eprintln!("skipped: the temporary directory's file system refuses O_DIRECT");
+            return;
+        };
+        let mut sizes = Vec::new();
+        let mut all = Vec::new();
+        // Later sizes asked for do not change it.
+        while let Some(block) = reader.next_block(ALIGN + 1 + sizes.len()).unwrap() {
+            sizes.push(block.end - block.start);
+            all.extend_from_slice(&block.buf[block.start..block.end]);
+        }
+        assert_eq!(sizes, [2 * ALIGN, 2 * ALIGN, ALIGN + 7]);
+        assert_eq!(all, bytes);
     }
 
     #[test]
@@ -265,8 +303,8 @@ mod tests {
             .is_err_and(|e| e.raw_os_error() == Some(libc::EINVAL));
         // A direct read from an unaligned offset is refused (EINVAL).
         file.seek(SeekFrom::Start(5)).unwrap();
-        let mut reader = DirectReader::start(&path, file, 5).unwrap();
-        assert_eq!(read_all(&mut reader, &[1000]), &bytes[5..]);
+        let mut reader = DirectReader::at(&path, file, 5);
+        assert_eq!(read_all(&mut reader), &bytes[5..]);
         let still_direct = reader.stop();
         if refused {
             assert!(!still_direct, "the reads went through the page cache");
@@ -282,9 +320,8 @@ mod tests {
             eprintln!("skipped: the temporary directory's file system refuses O_DIRECT");
             return;
         };
-        let mut head = [0u8; 100];
-        reader.read_exact(&mut head).unwrap();
-        assert_eq!(head[..], bytes[..100]);
+        let first = reader.next_block(BLOCK).unwrap().unwrap();
+        assert_eq!(first.buf[first.start..first.end], bytes[..BLOCK]);
         // Let the thread fill every spare block and wait for another.
         std::thread::sleep(std::time::Duration::from_millis(50));
         assert!(reader.stop());

@@ -12,6 +12,7 @@ use std::io::{self, Read};
 use std::path::Path;
 use std::sync::Arc;
 
+use crossbeam_channel::Sender;
 use pcap_parser::pcapng::Block;
 use pcap_parser::traits::PcapNGPacketBlock;
 
@@ -81,10 +82,28 @@ enum Step {
     Damaged(String),
 }
 
+/// Where a file's bytes come from.
+enum Input {
+    /// `read` calls, into the pool's buffers.
+    Stream(Box<dyn Read + Send>),
+    /// Blocks read ahead around the page cache, which become the chunks.
+    #[cfg(target_os = "linux")]
+    Direct(super::direct::DirectReader),
+}
+
+/// File bytes in `buf[start..end]`, and where the buffer goes once its
+/// chunk is dropped (`None`: the pool).
+struct Filled {
+    buf: Vec<u8>,
+    start: usize,
+    end: usize,
+    home: Option<Sender<Vec<u8>>>,
+}
+
 /// A capture file being read chunk by chunk.
 pub struct CaptureFile {
     name: String,
-    input: Box<dyn Read + Send>,
+    input: Input,
     format: Format,
     state: State,
     /// File offset of the first byte not yet consumed.
@@ -111,7 +130,7 @@ impl CaptureFile {
         #[cfg(target_os = "linux")]
         if let Some(direct) = super::direct::DirectReader::open(path, capture.bytes_read as usize) {
             return Ok(CaptureFile {
-                input: Box::new(direct),
+                input: Input::Direct(direct),
                 ..capture
             });
         }
@@ -165,7 +184,7 @@ impl CaptureFile {
         };
         Ok(CaptureFile {
             name,
-            input,
+            input: Input::Stream(input),
             format,
             state,
             offset: consumed as u64,
@@ -220,40 +239,124 @@ impl CaptureFile {
             if self.done {
                 return None;
             }
-            let mut buf = pool.take(self.need.max(self.carry.len()));
-            let mut filled = self.carry.len();
-            buf[..filled].copy_from_slice(&self.carry);
-            self.carry.clear();
-            while filled < buf.len() && !self.eof {
-                match self.input.read(&mut buf[filled..]) {
-                    Ok(0) => self.eof = true,
-                    Ok(n) => {
-                        filled += n;
-                        self.bytes_read += n as u64;
-                    }
-                    Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                    Err(e) => {
-                        self.eof = true;
-                        self.fail(self.offset + filled as u64, format!("read error: {e}"));
-                    }
-                }
-            }
+            let Filled {
+                buf,
+                start,
+                end,
+                home,
+            } = self.fill(pool);
+            let bytes = &buf[start..end];
             let before = records.len();
-            let consumed = self.parse_records(&buf[..filled], records);
+            let consumed = self.parse_records(bytes, records);
             if !self.done {
                 if self.eof {
                     self.done = true;
-                    if consumed < filled {
-                        let reason = self.truncation_reason(filled - consumed);
+                    if consumed < bytes.len() {
+                        let reason = self.truncation_reason(bytes.len() - consumed);
                         self.fail(self.offset + consumed as u64, reason);
                     }
                 } else {
-                    self.carry.extend_from_slice(&buf[consumed..filled]);
+                    self.carry.extend_from_slice(&bytes[consumed..]);
                 }
             }
             self.offset += consumed as u64;
-            if records.len() > before || consumed > 0 || self.done {
-                return Some(pool.seal(buf, filled));
+            // A chunk only for bytes that were used: a direct read learns of
+            // the end of the file from an empty block, which is no epoch.
+            if records.len() > before || consumed > 0 {
+                return Some(match home {
+                    Some(home) => Chunk::within(buf, start..end, home),
+                    None => pool.seal(buf, end),
+                });
+            }
+        }
+    }
+
+    /// The bytes carried over from the last chunk, then more: the next block
+    /// of a direct read, or as many as a pool buffer takes (at least `need`
+    /// in all, unless the file ends first).
+    fn fill(&mut self, pool: &ChunkPool) -> Filled {
+        match &mut self.input {
+            Input::Stream(input) => {
+                let mut buf = pool.take(self.need.max(self.carry.len()));
+                let mut end = self.carry.len();
+                buf[..end].copy_from_slice(&self.carry);
+                self.carry.clear();
+                let mut failed = None;
+                while end < buf.len() && !self.eof {
+                    match input.read(&mut buf[end..]) {
+                        Ok(0) => self.eof = true,
+                        Ok(n) => {
+                            end += n;
+                            self.bytes_read += n as u64;
+                        }
+                        Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                        Err(e) => {
+                            self.eof = true;
+                            failed = Some((end, e));
+                        }
+                    }
+                }
+                if let Some((at, e)) = failed {
+                    self.fail(self.offset + at as u64, format!("read error: {e}"));
+                }
+                Filled {
+                    buf,
+                    start: 0,
+                    end,
+                    home: None,
+                }
+            }
+            #[cfg(target_os = "linux")]
+            Input::Direct(direct) => {
+                let home = Some(direct.home());
+                let block = match direct.next_block(pool.capacity()) {
+                    Ok(block) => block,
+                    Err(e) => {
+                        let at = self.offset + self.carry.len() as u64;
+                        self.fail(at, format!("read error: {e}"));
+                        None
+                    }
+                };
+                let Some(block) = block else {
+                    // The end of the file: only what was carried over is left.
+                    self.eof = true;
+                    let buf = std::mem::take(&mut self.carry);
+                    let end = buf.len();
+                    return Filled {
+                        buf,
+                        start: 0,
+                        end,
+                        home,
+                    };
+                };
+                self.bytes_read += (block.end - block.start) as u64;
+                let carried = self.carry.len();
+                if carried <= block.start {
+                    // The usual case: the carried bytes fit in the room before the block.
+                    let mut buf = block.buf;
+                    let start = block.start - carried;
+                    buf[start..block.start].copy_from_slice(&self.carry);
+                    self.carry.clear();
+                    return Filled {
+                        buf,
+                        start,
+                        end: block.end,
+                        home,
+                    };
+                }
+                // A long record left more than that room holds: join the two.
+                let mut buf = std::mem::take(&mut self.carry);
+                buf.extend_from_slice(&block.buf[block.start..block.end]);
+                if let Input::Direct(direct) = &self.input {
+                    direct.give_back(block.buf);
+                }
+                let end = buf.len();
+                Filled {
+                    buf,
+                    start: 0,
+                    end,
+                    home,
+                }
             }
         }
     }

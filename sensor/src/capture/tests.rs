@@ -341,3 +341,67 @@ fn an_impossible_timestamp_resolution_is_damage_at_its_interface_block() {
         );
     }
 }
+
+/// Reads a whole capture file the way a replay does (directly, where the
+/// file system allows it).
+fn read_file(path: &std::path::Path) -> (CaptureFile, Vec<(Record, Vec<u8>)>) {
+    let mut file = CaptureFile::open(path).unwrap();
+    let pool = ChunkPool::new(1 << 20, 2);
+    let mut out = Vec::new();
+    let mut records = Vec::new();
+    while let Some(chunk) = file.next_chunk(&pool, &mut records) {
+        for r in records.drain(..) {
+            let start = r.start as usize;
+            out.push((r, chunk.bytes()[start..start + r.len as usize].to_vec()));
+        }
+    }
+    (file, out)
+}
+
+#[test]
+fn a_file_read_block_by_block_gives_the_same_records_as_a_stream() {
+    // Small and large records, so that block ends cut some of each; records
+    // of up to 200 KiB are longer than the room kept before a block.
+    let frames: Vec<(Timestamp, Vec<u8>)> = (0..400u32)
+        .map(|i| {
+            let len = match i % 7 {
+                0 => 200 * 1024 + i as usize,
+                1 => 70 * 1024,
+                _ => 60 + (i as usize * 37) % 1500,
+            };
+            (ts(i64::from(i), 0), frame(i as u8, len))
+        })
+        .collect();
+    let mut bytes = pcap(false, false, &frames);
+    let whole = bytes.len();
+    // And the last record cut short by the end of the file.
+    bytes.truncate(whole - 1000);
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("big.pcap");
+    std::fs::write(&path, &bytes).unwrap();
+
+    let (streamed_file, streamed) = read_all(bytes.clone(), 1 << 20);
+    let (file, got) = read_file(&path);
+    assert_eq!(got.len(), 399, "all but the cut record");
+    // The same frames; only where they sit in their chunks may differ.
+    let frames_of = |records: &[(Record, Vec<u8>)]| -> Vec<(u64, u32, Timestamp, Vec<u8>)> {
+        (records.iter())
+            .map(|(r, bytes)| (r.packet, r.orig_len, r.ts, bytes.clone()))
+            .collect()
+    };
+    assert!(frames_of(&got) == frames_of(&streamed));
+    for (i, (r, bytes)) in got.iter().enumerate() {
+        assert_eq!(bytes, &frames[i].1, "frame {}", r.packet);
+    }
+    assert_eq!(file.packets(), 399);
+    assert_eq!(file.bytes_read(), bytes.len() as u64);
+    assert_eq!(file.damage(), streamed_file.damage());
+    let damage = file.damage().unwrap();
+    assert!(damage.reason.contains("truncated record"), "{damage}");
+    let last_start: usize = 24
+        + frames[..399]
+            .iter()
+            .map(|(_, f)| 16 + f.len())
+            .sum::<usize>();
+    assert_eq!(damage.offset, last_start as u64);
+}
