@@ -24,7 +24,7 @@ use crossbeam_channel::{Receiver, Sender, bounded};
 const ALIGN: usize = 4096;
 /// Room before each block for the bytes the previous block left over (a
 /// record it cut); a multiple of [`ALIGN`]. Longer leftovers are copied.
-pub const HEADROOM: usize = 64 * 1024;
+const HEADROOM: usize = 64 * 1024;
 /// Filled blocks waiting for the reader (and one more is being read).
 const AHEAD: usize = 2;
 /// Spare buffers kept for reuse; the queues of the pipeline bound how many
@@ -56,17 +56,17 @@ struct Filler {
 }
 
 impl Filler {
-    /// Headroom, block, and slack to align the block.
-    fn buffer_len(&self) -> usize {
-        HEADROOM + self.block + ALIGN
+    /// A buffer with room for the headroom, a block, and slack to align the block.
+    fn new_buffer(&self) -> Vec<u8> {
+        vec![0u8; HEADROOM + self.block + ALIGN]
     }
 
     /// Fills the block of `buf`; an empty block is the end of the file.
     fn fill(&mut self, buf: Vec<u8>) -> io::Result<Filled> {
         let mut buf = buf;
-        if buf.len() != self.buffer_len() {
+        if buf.len() != HEADROOM + self.block + ALIGN {
             // A buffer that a chunk outgrew came back: not one of ours.
-            buf = vec![0u8; self.buffer_len()];
+            buf = self.new_buffer();
         }
         let start = block_start(&buf);
         let target = &mut buf[start..start + self.block];
@@ -95,7 +95,7 @@ impl Filler {
     /// whether reads were still direct.
     fn run(mut self, spares: Receiver<Vec<u8>>, filled: Sender<io::Result<Filled>>) -> bool {
         loop {
-            let buf = (spares.try_recv()).unwrap_or_else(|_| vec![0u8; self.buffer_len()]);
+            let buf = spares.try_recv().unwrap_or_else(|_| self.new_buffer());
             let result = self.fill(buf);
             let last = !matches!(&result, Ok(f) if f.end > f.start);
             if filled.send(result).is_err() || last {
@@ -106,12 +106,14 @@ impl Filler {
     }
 }
 
+/// A reading thread not started yet: its work, where it takes spare
+/// buffers from, and where it sends filled ones.
+type Idle = (Filler, Receiver<Vec<u8>>, Sender<io::Result<Filled>>);
+
 pub struct DirectReader {
-    /// The reading thread's work, until the first block is asked for.
-    idle: Option<Filler>,
-    spare_rx: Receiver<Vec<u8>>,
+    /// The reading thread's work and channels, until the first block is asked for.
+    idle: Option<Idle>,
     filled: Receiver<io::Result<Filled>>,
-    filled_tx: Option<Sender<io::Result<Filled>>>,
     /// Where used buffers go back to the reading thread.
     spares: Sender<Vec<u8>>,
     /// Bytes at the start of the file that were read another way (a header).
@@ -143,17 +145,16 @@ impl DirectReader {
     fn at(path: &Path, file: File, position: u64) -> DirectReader {
         let (spares, spare_rx) = bounded(MAX_SPARES);
         let (filled_tx, filled) = bounded(AHEAD);
+        let filler = Filler {
+            path: path.to_path_buf(),
+            file,
+            direct: true,
+            position,
+            block: ALIGN,
+        };
         DirectReader {
-            idle: Some(Filler {
-                path: path.to_path_buf(),
-                file,
-                direct: true,
-                position,
-                block: ALIGN,
-            }),
-            spare_rx,
+            idle: Some((filler, spare_rx, filled_tx)),
             filled,
-            filled_tx: Some(filled_tx),
             spares,
             skip: 0,
             ended: false,
@@ -164,9 +165,8 @@ impl DirectReader {
     /// The next block of the file, `None` at its end. The first call sets
     /// the size of every block: `size` rounded up to whole pages.
     pub fn next_block(&mut self, size: usize) -> io::Result<Option<Filled>> {
-        if let (Some(mut filler), Some(filled)) = (self.idle.take(), self.filled_tx.take()) {
+        if let Some((mut filler, spares, filled)) = self.idle.take() {
             filler.block = size.max(1).next_multiple_of(ALIGN);
-            let spares = self.spare_rx.clone();
             let thread = std::thread::Builder::new()
                 .name("read-ahead".into())
                 .spawn(move || filler.run(spares, filled))?;
