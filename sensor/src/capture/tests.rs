@@ -15,7 +15,12 @@ fn ts(secs: i64, nanos: u32) -> Timestamp {
 
 /// Reads a whole capture from memory with chunks of `chunk` bytes.
 fn read_all(bytes: Vec<u8>, chunk: usize) -> (CaptureFile, Vec<(Record, Vec<u8>)>) {
-    let mut file = CaptureFile::from_reader("test".into(), Box::new(Cursor::new(bytes))).unwrap();
+    let file = CaptureFile::from_reader("test".into(), Box::new(Cursor::new(bytes))).unwrap();
+    read_to_end(file, chunk)
+}
+
+/// Every record of `file` with its frame's bytes.
+fn read_to_end(mut file: CaptureFile, chunk: usize) -> (CaptureFile, Vec<(Record, Vec<u8>)>) {
     let pool = ChunkPool::new(chunk, 2);
     let mut out = Vec::new();
     let mut records = Vec::new();
@@ -342,22 +347,6 @@ fn an_impossible_timestamp_resolution_is_damage_at_its_interface_block() {
     }
 }
 
-/// Reads a whole capture file the way a replay does (directly, where the
-/// file system allows it).
-fn read_file(path: &std::path::Path) -> (CaptureFile, Vec<(Record, Vec<u8>)>) {
-    let mut file = CaptureFile::open(path).unwrap();
-    let pool = ChunkPool::new(1 << 20, 2);
-    let mut out = Vec::new();
-    let mut records = Vec::new();
-    while let Some(chunk) = file.next_chunk(&pool, &mut records) {
-        for r in records.drain(..) {
-            let start = r.start as usize;
-            out.push((r, chunk.bytes()[start..start + r.len as usize].to_vec()));
-        }
-    }
-    (file, out)
-}
-
 #[test]
 fn a_file_read_block_by_block_gives_the_same_records_as_a_stream() {
     // Small and large records, so that block ends cut some of each; records
@@ -381,7 +370,8 @@ fn a_file_read_block_by_block_gives_the_same_records_as_a_stream() {
     std::fs::write(&path, &bytes).unwrap();
 
     let (streamed_file, streamed) = read_all(bytes.clone(), 1 << 20);
-    let (file, got) = read_file(&path);
+    // Opened the way a replay opens it: read directly, where the file system allows.
+    let (file, got) = read_to_end(CaptureFile::open(&path).unwrap(), 1 << 20);
     assert_eq!(got.len(), 399, "all but the cut record");
     // The same frames; only where they sit in their chunks may differ.
     let frames_of = |records: &[(Record, Vec<u8>)]| -> Vec<(u64, u32, Timestamp, Vec<u8>)> {
