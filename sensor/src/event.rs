@@ -414,9 +414,6 @@ impl Fields {
         }
     }
 
-    /// Whether these fields can hold a credential ([`Value::Secret`]), so
-    /// that rules need not visit the fields of protocols that never do. A
-    /// decoder that starts writing secrets must be added here.
     /// A top-level field every PDU of its protocol has, answered without a
     /// visit: the default sweep rules ask every Modbus request for its unit
     /// id. `None` means "not one of those", not "absent": visit to be sure.
@@ -427,6 +424,9 @@ impl Fields {
         }
     }
 
+    /// Whether these fields can hold a credential ([`Value::Secret`]), so
+    /// that rules need not visit the fields of protocols that never do. A
+    /// decoder that starts writing secrets must be added here.
     pub fn may_carry_secret(&self) -> bool {
         matches!(
             self,

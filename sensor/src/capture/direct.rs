@@ -56,15 +56,19 @@ struct Filler {
 }
 
 impl Filler {
-    /// A buffer with room for the headroom, a block, and slack to align the block.
+    /// Room for the headroom, a block, and slack to align the block.
+    fn buffer_len(&self) -> usize {
+        HEADROOM + self.block + ALIGN
+    }
+
     fn new_buffer(&self) -> Vec<u8> {
-        vec![0u8; HEADROOM + self.block + ALIGN]
+        vec![0u8; self.buffer_len()]
     }
 
     /// Fills the block of `buf`; an empty block is the end of the file.
     fn fill(&mut self, buf: Vec<u8>) -> io::Result<Filled> {
         let mut buf = buf;
-        if buf.len() != HEADROOM + self.block + ALIGN {
+        if buf.len() != self.buffer_len() {
             // A buffer that a chunk outgrew came back: not one of ours.
             buf = self.new_buffer();
         }
@@ -199,7 +203,7 @@ impl DirectReader {
     }
 
     /// Returns a buffer for refilling now (dropped if enough are spare).
-    pub fn give_back(&self, buf: Vec<u8>) {
+    fn give_back(&self, buf: Vec<u8>) {
         let _ = self.spares.try_send(buf);
     }
 
@@ -236,6 +240,16 @@ mod tests {
         (dir, path, bytes)
     }
 
+    /// A direct reader of `path`, or `None` (said why) where the temporary
+    /// directory's file system refuses direct reads.
+    fn direct_or_skip(path: &Path) -> Option<DirectReader> {
+        let reader = DirectReader::open(path, 0);
+        if reader.is_none() {
+            eprintln!("skipped: the temporary directory's file system refuses O_DIRECT");
+        }
+        reader
+    }
+
     /// Reads every block, checking each has its headroom, and returns the bytes.
     fn read_all(reader: &mut DirectReader) -> Vec<u8> {
         let mut all = Vec::new();
@@ -251,8 +265,7 @@ mod tests {
     fn reads_the_whole_file_block_by_block() {
         // Over two blocks, ending mid-page, so that the last direct read is short.
         let (_dir, path, bytes) = sample_file(2 * BLOCK + 12_345);
-        let Some(mut reader) = DirectReader::open(&path, 0) else {
-            eprintln!("skipped: the temporary directory's file system refuses O_DIRECT");
+        let Some(mut reader) = direct_or_skip(&path) else {
             return;
         };
         assert_eq!(read_all(&mut reader), bytes);
@@ -267,8 +280,7 @@ mod tests {
     #[test]
     fn blocks_are_the_size_first_asked_for_in_whole_pages() {
         let (_dir, path, bytes) = sample_file(5 * ALIGN + 7);
-        let Some(mut reader) = DirectReader::open(&path, 0) else {
-            eprintln!("skipped: the temporary directory's file system refuses O_DIRECT");
+        let Some(mut reader) = direct_or_skip(&path) else {
             return;
         };
         let mut sizes = Vec::new();
@@ -316,8 +328,7 @@ mod tests {
     #[test]
     fn a_reader_dropped_mid_file_stops_its_thread() {
         let (_dir, path, bytes) = sample_file(8 * BLOCK);
-        let Some(mut reader) = DirectReader::open(&path, 0) else {
-            eprintln!("skipped: the temporary directory's file system refuses O_DIRECT");
+        let Some(mut reader) = direct_or_skip(&path) else {
             return;
         };
         let first = reader.next_block(BLOCK).unwrap().unwrap();

@@ -308,7 +308,7 @@ impl CaptureFile {
             }
             #[cfg(target_os = "linux")]
             Input::Direct(direct) => {
-                let home = Some(direct.home());
+                let home = direct.home();
                 let block = match direct.next_block(pool.capacity()) {
                     Ok(block) => block,
                     Err(e) => {
@@ -326,7 +326,7 @@ impl CaptureFile {
                         buf,
                         start: 0,
                         end,
-                        home,
+                        home: Some(home),
                     };
                 };
                 self.bytes_read += (block.end - block.start) as u64;
@@ -341,21 +341,20 @@ impl CaptureFile {
                         buf,
                         start,
                         end: block.end,
-                        home,
+                        home: Some(home),
                     };
                 }
                 // A long record left more than that room holds: join the two.
                 let mut buf = std::mem::take(&mut self.carry);
                 buf.extend_from_slice(&block.buf[block.start..block.end]);
-                if let Input::Direct(direct) = &self.input {
-                    direct.give_back(block.buf);
-                }
+                // The block's buffer goes back to the reading thread now.
+                let _ = home.try_send(block.buf);
                 let end = buf.len();
                 Filled {
                     buf,
                     start: 0,
                     end,
-                    home,
+                    home: Some(home),
                 }
             }
         }
