@@ -10,9 +10,11 @@ use super::alert::{AlertEnd, EVIDENCE_PACKETS, Evidence, addr};
 use super::baseline::{
     Addr, Baseline, Deviation, Request, SavedBaseline, UNTRUSTED, UNZONED, ZoneId,
 };
+use super::memo::{Memo, Signature, Step};
+use super::thresholds::{Group, Groups, Seen};
 use super::{
     ACTING, Alert, AlertPer, By, Distinct, FieldValue, Matcher, Policy, Principal, Severity,
-    Threshold, Trigger,
+    Trigger,
 };
 use crate::analysis::inventory::{Change, ChangeKind, HostKey, Inventory, Role};
 use crate::event::{Event, FunctionClass, Mac, Nest, Protocol, Value, Visitor};
@@ -24,8 +26,6 @@ use crate::time::Timestamp;
 const DEDUP_WINDOW_SECS: i64 = 300;
 /// Alerts kept; beyond, they are counted only.
 const MAX_ALERTS: usize = 100_000;
-/// Threshold groups tracked at once per rule.
-const MAX_GROUPS: usize = 65_536;
 /// Matches waiting for their clearing window; beyond, matches alert at once.
 const MAX_PENDING: usize = 10_000;
 /// Addresses whose DNS or TLS names are remembered.
@@ -175,60 +175,11 @@ pub fn is_builtin(id: &str) -> bool {
 
 /// The two ends of what is being judged.
 #[derive(Clone, Copy, PartialEq, Eq)]
-struct Ends {
+pub(super) struct Ends {
     src_ip: Option<IpAddr>,
     dst_ip: Option<IpAddr>,
     src_mac: Option<Mac>,
     dst_mac: Option<Mac>,
-}
-
-/// What a threshold counts by (a key that costs no allocation per match).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-enum Group {
-    /// An end: its IP address, else its MAC address (`None`: neither).
-    End(Option<Addr>),
-    Pair(Option<Addr>, Option<Addr>),
-    Flow(u64),
-    /// The zones of the two ends (`None`: outside every zone).
-    Zones(Option<usize>, Option<usize>),
-}
-
-/// Hashed as one or two integers, without the discriminants: a rule's
-/// groups are all of one kind.
-impl std::hash::Hash for Group {
-    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
-        let end = |addr: Option<Addr>| addr.map_or(u128::MAX, Addr::bits);
-        match *self {
-            Group::End(a) => state.write_u128(end(a)),
-            Group::Pair(a, b) => {
-                state.write_u128(end(a));
-                state.write_u128(end(b));
-            }
-            Group::Flow(id) => state.write_u64(id),
-            Group::Zones(a, b) => {
-                state.write_usize(a.map_or(usize::MAX, |z| z));
-                state.write_usize(b.map_or(usize::MAX, |z| z));
-            }
-        }
-    }
-}
-
-/// Counting state of one threshold group.
-#[derive(Default)]
-struct Window {
-    /// Times of recent matches, or of distinct values' last sightings.
-    seen: VecDeque<(Timestamp, Seen)>,
-}
-
-/// A value that a `distinct` threshold counts once per window; numbers and
-/// addresses cost no allocation.
-#[derive(Clone, Debug, PartialEq, Eq)]
-enum Seen {
-    /// The match itself (no `distinct`), or a field the event lacks.
-    Nothing,
-    Number(u64),
-    End(Option<Addr>),
-    Text(Box<str>),
 }
 
 /// What every event has and most rules test first: its protocol,
@@ -300,7 +251,11 @@ pub struct Engine {
     clears: Vec<bool>,
     flow_rules: Vec<usize>,
     change_rules: Vec<usize>,
-    windows: Vec<foldhash::HashMap<Group, Window>>,
+    windows: Vec<Groups>,
+    /// The event rules' verdicts by signature.
+    memo: Memo,
+    /// The rules that fired on the event being judged (kept for its room).
+    fired: Vec<usize>,
     /// Open alerts by (rule id, what they are about), to count repeats.
     open: HashMap<(String, String), usize>,
     alerts: Vec<Alert>,
@@ -387,6 +342,8 @@ impl Engine {
             flow_rules,
             change_rules,
             windows,
+            memo: Memo::default(),
+            fired: Vec::new(),
             open: HashMap::new(),
             alerts: Vec::new(),
             alerts_dropped: 0,
@@ -570,33 +527,34 @@ impl Engine {
         if self.baseline.is_some() {
             self.judge_baseline(event, &ends, inventory);
         }
-        for at in 0..self.candidates[kind].len() {
-            let rule = self.candidates[kind][at];
-            if self.policy.rules[rule].fires_on_event(event, &self.policy, inventory)
-                && self.threshold_reached(rule, &seen, &ends)
-            {
-                let mut detail = describe(event);
-                // A rule on anomalies says which ones it saw.
-                if self.policy.rules[rule].matcher.anomalies.is_some() {
-                    let anomalies: Vec<&str> = event.pdu.anomalies.iter().collect();
-                    detail = format!("{detail}: {}", anomalies.join(", "));
+        let mut fired = std::mem::take(&mut self.fired);
+        if !self.candidates[kind].is_empty() {
+            self.fired_rules(event, kind, &ends, &seen, inventory, &mut fired);
+        }
+        for &rule in &fired {
+            let mut detail = describe(event);
+            // A rule on anomalies says which ones it saw.
+            if self.policy.rules[rule].matcher.anomalies.is_some() {
+                let anomalies: Vec<&str> = event.pdu.anomalies.iter().collect();
+                detail = format!("{detail}: {}", anomalies.join(", "));
+            }
+            match &self.policy.rules[rule].cleared_by {
+                Some(clearing) if self.pending.len() < MAX_PENDING => {
+                    let deadline = Timestamp(h.ts.0 + clearing.within.0);
+                    self.next_deadline = self.next_deadline.min(deadline);
+                    self.pending.push(Pending {
+                        rule,
+                        deadline,
+                        ends,
+                        context: event_context(event),
+                        detail,
+                    });
                 }
-                match &self.policy.rules[rule].cleared_by {
-                    Some(clearing) if self.pending.len() < MAX_PENDING => {
-                        let deadline = Timestamp(h.ts.0 + clearing.within.0);
-                        self.next_deadline = self.next_deadline.min(deadline);
-                        self.pending.push(Pending {
-                            rule,
-                            deadline,
-                            ends,
-                            context: event_context(event),
-                            detail,
-                        });
-                    }
-                    _ => self.raise_rule(rule, &ends, event_context(event), detail, inventory),
-                }
+                _ => self.raise_rule(rule, &ends, event_context(event), detail, inventory),
             }
         }
+        fired.clear();
+        self.fired = fired;
         if !self.policy.conduits.is_empty() || !self.policy.zones.is_empty() {
             self.judge_conduit(event, &ends, inventory);
         }
@@ -943,7 +901,7 @@ impl Engine {
                 && rules[held.rule]
                     .cleared_by
                     .as_ref()
-                    .is_some_and(|c| c.matcher.matches_event(event, policy, inventory));
+                    .is_some_and(|c| c.matcher.matches_event(event, ends, policy, inventory));
             !clears
         });
     }
@@ -993,34 +951,75 @@ impl Engine {
         }
     }
 
+    /// The event rules that fire on `event` (of kind `kind`), in order,
+    /// into `fired`: their conditions matched and their thresholds, if
+    /// any, were reached. What the event's signature settles is worked out
+    /// once per signature (see [`memo`](super::memo)).
+    fn fired_rules(
+        &mut self,
+        event: &Event,
+        kind: usize,
+        ends: &Ends,
+        seen: &Occurrence,
+        inventory: &Inventory,
+        fired: &mut Vec<usize>,
+    ) {
+        let Engine {
+            policy,
+            candidates,
+            windows,
+            memo,
+            ..
+        } = self;
+        let (h, pdu) = (&event.header, &event.pdu);
+        let signature = Signature {
+            flow: h.flow,
+            src_port: h.src_port,
+            kind,
+            function_code: pdu.function_code,
+            function: pdu.function.as_ptr() as usize,
+        };
+        let verdicts = memo.verdicts(signature, ends, h.dst_port, || {
+            steps(policy, &candidates[kind], event, ends, inventory)
+        });
+        for step in &mut verdicts.steps {
+            let rule = &policy.rules[step.rule];
+            if step.test && !rule.fires_on_event(event, ends, policy, inventory) {
+                continue;
+            }
+            if let Some(threshold) = &rule.threshold {
+                let groups = &mut windows[step.rule];
+                let at = match step.slot {
+                    Some(at) if groups.holds(at) => at,
+                    _ => {
+                        let group = group_of(threshold.by, policy, seen.flow, ends);
+                        let at = groups.slot(group, seen.ts, threshold.window);
+                        step.slot = Some(at);
+                        at
+                    }
+                };
+                let value = (threshold.distinct.as_ref()).map(|d| distinct_value(d, seen, ends));
+                if !groups.count(at, threshold, seen.ts, value) {
+                    continue;
+                }
+            }
+            fired.push(step.rule);
+        }
+    }
+
     /// Whether a rule's threshold (if any) is reached by this match.
     fn threshold_reached(&mut self, rule: usize, seen: &Occurrence, ends: &Ends) -> bool {
         let Some(threshold) = &self.policy.rules[rule].threshold else {
             return true;
         };
-        let group = match threshold.by {
-            By::Src => Group::End(Addr::of(ends.src_ip, ends.src_mac)),
-            By::Dst => Group::End(Addr::of(ends.dst_ip, ends.dst_mac)),
-            By::Pair => Group::Pair(
-                Addr::of(ends.src_ip, ends.src_mac),
-                Addr::of(ends.dst_ip, ends.dst_mac),
-            ),
-            By::Flow => Group::Flow(seen.flow),
-            By::Conduit => Group::Zones(
-                self.policy.zone_of(ends.src_ip, ends.src_mac),
-                self.policy.zone_of(ends.dst_ip, ends.dst_mac),
-            ),
-        };
+        let group = group_of(threshold.by, &self.policy, seen.flow, ends);
         let value = threshold
             .distinct
             .as_ref()
             .map(|d| distinct_value(d, seen, ends));
-        let windows = &mut self.windows[rule];
-        if windows.len() >= MAX_GROUPS && !windows.contains_key(&group) {
-            make_room(windows, seen.ts, threshold.window);
-        }
-        let window = windows.entry(group).or_default();
-        count_in_window(window, threshold, seen.ts, value)
+        let groups = &mut self.windows[rule];
+        let at = groups.slot(group, seen.ts, threshold.window);
+        groups.count(at, threshold, seen.ts, value)
     }
 
     /// Checks an event against the conduit its ends' zones share. A response
@@ -1406,6 +1405,51 @@ fn principal_matches(
     }
 }
 
+/// The rules of `candidates` that may fire on events of `event`'s
+/// signature: those the signature settles, if they match; the others
+/// unless a settled part of their conditions already fails.
+fn steps(
+    policy: &Policy,
+    candidates: &[usize],
+    event: &Event,
+    ends: &Ends,
+    inventory: &Inventory,
+) -> Vec<Step> {
+    let step = |rule: usize| {
+        let r = &policy.rules[rule];
+        let test = !r.is_settled_by_signature();
+        let may_fire = if test {
+            !r.matcher.is_settled_by_signature()
+                || r.matcher.matches_event(event, ends, policy, inventory)
+        } else {
+            r.fires_on_event(event, ends, policy, inventory)
+        };
+        may_fire.then_some(Step {
+            rule,
+            test,
+            slot: None,
+        })
+    };
+    candidates.iter().filter_map(|&rule| step(rule)).collect()
+}
+
+/// The group a threshold counts a match in.
+fn group_of(by: By, policy: &Policy, flow: u64, ends: &Ends) -> Group {
+    match by {
+        By::Src => Group::End(Addr::of(ends.src_ip, ends.src_mac)),
+        By::Dst => Group::End(Addr::of(ends.dst_ip, ends.dst_mac)),
+        By::Pair => Group::Pair(
+            Addr::of(ends.src_ip, ends.src_mac),
+            Addr::of(ends.dst_ip, ends.dst_mac),
+        ),
+        By::Flow => Group::Flow(flow),
+        By::Conduit => Group::Zones(
+            policy.zone_of(ends.src_ip, ends.src_mac),
+            policy.zone_of(ends.dst_ip, ends.dst_mac),
+        ),
+    }
+}
+
 fn distinct_value(distinct: &Distinct, seen: &Occurrence, ends: &Ends) -> Seen {
     match distinct {
         Distinct::Dst => Seen::End(Addr::of(ends.dst_ip, ends.dst_mac)),
@@ -1418,57 +1462,6 @@ fn distinct_value(distinct: &Distinct, seen: &Occurrence, ends: &Ends) -> Seen {
             .event
             .and_then(|e| field_seen(e, name))
             .unwrap_or(Seen::Nothing),
-    }
-}
-
-/// Bounded memory for a rule's full table of groups: forgets the groups
-/// whose window has passed (they count nothing any more) and, if all are
-/// still active, the idlest eighth. Freeing many at once keeps the cost per
-/// new group small however many groups the traffic brings.
-fn make_room(windows: &mut foldhash::HashMap<Group, Window>, now: Timestamp, window: Timestamp) {
-    let last = |w: &Window| w.seen.back().map_or(i64::MIN, |(t, _)| t.0);
-    let start = now.0.saturating_sub(window.0);
-    windows.retain(|_, w| last(w) >= start);
-    if windows.len() < MAX_GROUPS {
-        return;
-    }
-    let mut by_age: Vec<(i64, Group)> = windows.iter().map(|(k, w)| (last(w), *k)).collect();
-    by_age.sort_unstable();
-    for (_, key) in by_age.into_iter().take(MAX_GROUPS / 8) {
-        windows.remove(&key);
-    }
-}
-
-/// Adds a match at `ts` and says whether the threshold is reached (then starts counting afresh).
-fn count_in_window(
-    window: &mut Window,
-    threshold: &Threshold,
-    ts: Timestamp,
-    value: Option<Seen>,
-) -> bool {
-    let start = Timestamp(ts.0 - threshold.window.0);
-    while window.seen.front().is_some_and(|(t, _)| *t < start) {
-        window.seen.pop_front();
-    }
-    match value {
-        // The value seen last again (a polling loop): only its time moves.
-        Some(value) if window.seen.back().is_some_and(|(_, v)| *v == value) => {
-            if let Some(last) = window.seen.back_mut() {
-                last.0 = ts;
-            }
-        }
-        Some(value) => {
-            // Distinct values: keep each once, with its latest time.
-            window.seen.retain(|(_, v)| *v != value);
-            window.seen.push_back((ts, value));
-        }
-        None => window.seen.push_back((ts, Seen::Nothing)),
-    }
-    if window.seen.len() >= threshold.count as usize {
-        window.seen.clear();
-        true
-    } else {
-        false
     }
 }
 
@@ -1602,12 +1595,25 @@ fn find_field<T>(event: &Event, name: &str, convert: fn(Value<'_>) -> T) -> Opti
 }
 
 impl super::Rule {
-    fn fires_on_event(&self, event: &Event, policy: &Policy, inventory: &Inventory) -> bool {
-        self.matcher.matches_event(event, policy, inventory)
+    fn fires_on_event(
+        &self,
+        event: &Event,
+        ends: &Ends,
+        policy: &Policy,
+        inventory: &Inventory,
+    ) -> bool {
+        self.matcher.matches_event(event, ends, policy, inventory)
             && !self
                 .unless
                 .iter()
-                .any(|u| u.matches_event(event, policy, inventory))
+                .any(|u| u.matches_event(event, ends, policy, inventory))
+    }
+
+    /// Whether every event of one signature meets the rule's conditions
+    /// alike (see [`Matcher::is_settled_by_signature`]).
+    fn is_settled_by_signature(&self) -> bool {
+        self.matcher.is_settled_by_signature()
+            && self.unless.iter().all(Matcher::is_settled_by_signature)
     }
 
     fn fires_on_ends(
@@ -1642,9 +1648,26 @@ impl super::Rule {
 }
 
 impl Matcher {
-    fn matches_event(&self, event: &Event, policy: &Policy, inventory: &Inventory) -> bool {
+    /// Whether every event of one signature (a direction of a flow, the
+    /// event's kind and function) meets these conditions alike: they look
+    /// at no fields, credentials or particular anomalies, which differ from
+    /// event to event, and at no roles, which the inventory learns as it goes.
+    fn is_settled_by_signature(&self) -> bool {
+        self.fields.is_none()
+            && self.credentials.is_none()
+            && self.anomalies.as_ref().is_none_or(Vec::is_empty)
+            && self.src_role.is_none()
+            && self.dst_role.is_none()
+    }
+
+    fn matches_event(
+        &self,
+        event: &Event,
+        ends: &Ends,
+        policy: &Policy,
+        inventory: &Inventory,
+    ) -> bool {
         let pdu = &event.pdu;
-        let h = &event.header;
         // The cheapest tests first: most events fail one of them.
         if !EventKind::of(event).may_match(self)
             || self
@@ -1684,13 +1707,7 @@ impl Matcher {
                 return false;
             }
         }
-        let ends = Ends {
-            src_ip: h.src_ip,
-            dst_ip: h.dst_ip,
-            src_mac: h.src_mac,
-            dst_mac: h.dst_mac,
-        };
-        self.matches_ends(&ends, h.dst_port, policy, inventory)
+        self.matches_ends(ends, event.header.dst_port, policy, inventory)
     }
 
     /// The conditions on addresses, ports, zones and roles.
@@ -1828,64 +1845,6 @@ mod tests {
         assert!(
             bare.is_empty(),
             "rules of the pack without a description: {bare:?}"
-        );
-    }
-
-    fn window_at(secs: i64) -> Window {
-        Window {
-            seen: VecDeque::from([(Timestamp::from_secs(secs), Seen::Nothing)]),
-        }
-    }
-
-    #[test]
-    fn a_distinct_threshold_counts_each_value_once_at_its_latest_time() {
-        let threshold = Threshold {
-            count: 3,
-            window: Timestamp::from_secs(60),
-            by: By::Pair,
-            distinct: Some(Distinct::FunctionCode),
-        };
-        let mut window = Window::default();
-        let mut at = |secs, code| {
-            count_in_window(
-                &mut window,
-                &threshold,
-                Timestamp::from_secs(secs),
-                Some(Seen::Number(code)),
-            )
-        };
-        // A poll of codes 3 and 16, over and over: two values, never three.
-        for (secs, code) in [(0, 3), (1, 16), (2, 3), (3, 16), (50, 3)] {
-            assert!(!at(secs, code), "at {secs} s");
-        }
-        // Code 16 was last seen at 3 s, code 3 at 50 s: at 70 s only code 3
-        // is still in the window, so a new code makes two, not three.
-        assert!(!at(70, 5));
-        assert!(at(71, 6), "3, 5 and 6 within a minute");
-    }
-
-    #[test]
-    fn a_full_group_table_forgets_expired_groups_then_the_idlest_eighth() {
-        let minute = Timestamp::from_secs(60);
-        let mut windows: foldhash::HashMap<Group, Window> = (0..MAX_GROUPS as i64)
-            .map(|n| (Group::Flow(n as u64), window_at(n % 1000)))
-            .collect();
-        // Every group is within the window: the idlest eighth goes.
-        make_room(
-            &mut windows,
-            Timestamp::from_secs(1000),
-            Timestamp::from_secs(10_000),
-        );
-        assert_eq!(windows.len(), MAX_GROUPS - MAX_GROUPS / 8);
-        let oldest_left = windows.values().map(|w| w.seen[0].0).min().unwrap();
-        assert!(oldest_left >= Timestamp::from_secs(124), "{oldest_left:?}");
-        // A minute's window at t=1000: only groups seen since t=940 still count.
-        make_room(&mut windows, Timestamp::from_secs(1000), minute);
-        assert!(!windows.is_empty());
-        assert!(
-            windows
-                .values()
-                .all(|w| w.seen[0].0 >= Timestamp::from_secs(940))
         );
     }
 }

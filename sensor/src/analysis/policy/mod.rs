@@ -7,8 +7,10 @@ mod alert;
 pub mod baseline;
 mod engine;
 pub mod load;
+mod memo;
 mod pass_port;
 mod schema;
+mod thresholds;
 
 use std::net::IpAddr;
 
