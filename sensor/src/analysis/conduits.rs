@@ -451,14 +451,21 @@ impl PairTally {
     }
 }
 
-/// A flow's two ends as its first event gave them, and its labels.
+/// A flow's two ends as its first event gave them (see [`end_bits`]), and its labels.
 #[derive(Clone, Copy)]
 struct FlowZones {
-    a: Option<Addr>,
-    b: Option<Addr>,
+    a: u128,
+    b: u128,
     /// Pair and talker when `a` is the requester, and when `b` is.
     forward: Option<(u32, Option<u32>)>,
     backward: Option<(u32, Option<u32>)>,
+}
+
+/// An end as one integer, to tell a flow's ends apart cheaply: both ends
+/// are the flow's, so addresses that share an integer (see [`Addr::bits`])
+/// never meet here.
+fn end_bits(ip: Option<IpAddr>, mac: Option<Mac>) -> u128 {
+    Addr::of(ip, mac).map_or(u128::MAX, Addr::bits)
 }
 
 /// Flow ids are packet indexes: spread them with one multiplication.
@@ -534,8 +541,7 @@ impl ConduitMap {
     /// One application PDU, counted from its requester's zone to its responder's.
     pub fn event(&mut self, event: &Event, policy: &Policy, inventory: &Inventory) {
         let h = &event.header;
-        let src = Addr::of(h.src_ip, h.src_mac);
-        let dst = Addr::of(h.dst_ip, h.dst_mac);
+        let (src, dst) = (end_bits(h.src_ip, h.src_mac), end_bits(h.dst_ip, h.dst_mac));
         let cached = self
             .flows
             .get(&h.flow)
@@ -567,6 +573,7 @@ impl ConduitMap {
             None => {
                 let s = self.labels.locate(policy, inventory, h.src_ip, h.src_mac);
                 let d = self.destination(policy, inventory, h.dst_ip, h.dst_mac, s);
+                let (src, dst) = (Addr::of(h.src_ip, h.src_mac), Addr::of(h.dst_ip, h.dst_mac));
                 let (from, to, requester, responder) = if event.pdu.is_response {
                     (d, s, dst, src)
                 } else {
