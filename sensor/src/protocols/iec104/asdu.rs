@@ -151,7 +151,7 @@ fn element_value(t: TypeId, ioa: u32, e: &[u8], a: &mut Anomalies) -> InfoObject
         if !x.is_finite() {
             a.add(NON_FINITE_VALUE);
         }
-        ObjectValue::Float(shortest_f64(x))
+        ObjectValue::Short(x)
     };
     // QDS: OV and BL, SB, NT, IV (SIQ and DIQ have the last four).
     let qds = |q: u8| Quality(q & 0xF1);
@@ -327,7 +327,7 @@ fn normalized(raw: i16) -> ObjectValue {
 
 /// `x` as the f64 whose shortest decimal is the shortest decimal of the f32
 /// (0.1f32 becomes 0.1, not 0.10000000149011612).
-fn shortest_f64(x: f32) -> f64 {
+pub(super) fn shortest_f64(x: f32) -> f64 {
     use std::fmt::Write as _;
     struct Buf {
         bytes: [u8; 64],

@@ -204,9 +204,11 @@ pub enum ObjectValue {
     Unsigned(u32),
     /// Scaled values, step positions, integrated totals.
     Signed(i32),
-    /// Normalized values (a fraction of full scale, exact) and short
-    /// floats (the f64 nearest the f32's shortest decimal).
+    /// Normalized values (a fraction of full scale, exact).
     Float(f64),
+    /// Short floats, as sent; shown as the f64 nearest their shortest
+    /// decimal, worked out only when the value is looked at.
+    Short(f32),
 }
 
 impl ObjectValue {
@@ -218,6 +220,8 @@ impl ObjectValue {
             // JSON has no NaN or infinity: such a value is left out (and flagged).
             ObjectValue::Float(x) if !x.is_finite() => {}
             ObjectValue::Float(x) => v.field(name, Value::F64(x)),
+            ObjectValue::Short(x) if !x.is_finite() => {}
+            ObjectValue::Short(x) => v.field(name, Value::F64(asdu::shortest_f64(x))),
         }
     }
 }

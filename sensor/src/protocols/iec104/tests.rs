@@ -230,8 +230,8 @@ fn measured_short_floats() {
         (Some(false), Some(false), Some(0), Some(3))
     );
     assert_eq!(f.ioa, [1300, 1301]);
-    assert_eq!(f.values[0].value, Some(ObjectValue::Float(30.0)));
-    assert_eq!(f.values[1].value, Some(ObjectValue::Float(708.0)));
+    assert_eq!(f.values[0].value, Some(ObjectValue::Short(30.0)));
+    assert_eq!(f.values[1].value, Some(ObjectValue::Short(708.0)));
     let j = json(&pdu);
     assert_eq!(j["type"], "M_ME_NC_1");
     assert_eq!(
