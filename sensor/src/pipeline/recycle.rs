@@ -19,13 +19,9 @@ impl<T> Recycler<T> {
         }
     }
 
-    /// An empty vector, reused if one is spare. Emptied here rather than
-    /// when given back, so that dropping the old items costs the stage that
-    /// fills the vector, not the busier one that hands it back.
+    /// An empty vector, reused if one is spare.
     pub fn take(&self) -> Vec<T> {
-        let mut spare = self.spares_out.try_recv().unwrap_or_default();
-        spare.clear();
-        spare
+        self.spares_out.try_recv().unwrap_or_default()
     }
 
     /// [`Self::take`], with room for at least `len` items. A spare too
@@ -40,7 +36,11 @@ impl<T> Recycler<T> {
     }
 
     /// Returns `spare` for reuse (dropped if enough are spare already).
-    pub fn give(&self, spare: Vec<T>) {
+    /// Emptied here, so that dropping the old items (events' boxed fields)
+    /// costs the stage that hands the vector back (analysis, the sink)
+    /// rather than the decoding worker, the busiest thread of a replay.
+    pub fn give(&self, mut spare: Vec<T>) {
+        spare.clear();
         let _ = self.spares_in.try_send(spare);
     }
 }
