@@ -7,7 +7,11 @@ use etherparse::{Ethernet2Slice, SingleVlanSlice};
 use super::{ETHERTYPE_IPV4, ETHERTYPE_IPV6, Malformed, Packet};
 use crate::capture::LinkType;
 
-const VLAN_TAG_TYPES: [u16; 3] = [0x8100, 0x88A8, 0x9100];
+/// 802.1Q, 802.1ad and the older QinQ ethertype. A `matches!`, not a
+/// slice's `contains`: that is a call, on every frame.
+fn is_vlan_tag(ether_type: u16) -> bool {
+    matches!(ether_type, 0x8100 | 0x88A8 | 0x9100)
+}
 /// Tags beyond this many are not unwrapped (no real network stacks more).
 const MAX_VLAN_TAGS: u8 = 4;
 /// ARPHRD_ETHER / ARPHRD_LOOPBACK in Linux cooked headers: the address is a MAC.
@@ -46,7 +50,7 @@ fn ethernet<'a>(frame: &'a [u8], packet: &mut Packet) -> Result<(u16, &'a [u8]),
     packet.dst_mac = Some(eth.destination());
     let mut ether_type = eth.ether_type().0;
     let mut rest = eth.payload_slice();
-    while VLAN_TAG_TYPES.contains(&ether_type) && packet.vlan_tags < MAX_VLAN_TAGS {
+    while is_vlan_tag(ether_type) && packet.vlan_tags < MAX_VLAN_TAGS {
         let tag = SingleVlanSlice::from_slice(rest).map_err(|_| Malformed::TruncatedVlanTag)?;
         if packet.vlan.is_none() {
             packet.vlan = Some(tag.vlan_identifier().value());
