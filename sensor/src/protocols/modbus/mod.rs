@@ -588,6 +588,10 @@ impl ModbusParser {
             .pending
             .iter()
             .position(|p| p.transaction_id == transaction_id)?;
+        // Most answers come in order: the oldest request is theirs.
+        if at == 0 {
+            return self.pending.pop_front();
+        }
         self.pending.remove(at)
     }
 
