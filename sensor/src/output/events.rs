@@ -3,7 +3,7 @@
 
 use std::io::{self, Write};
 
-use super::json::{JsonWriter, write_bool, write_ip, write_mac, write_str, write_u64};
+use super::json::{JsonWriter, write_bool, write_ip, write_mac, write_name, write_str, write_u64};
 use crate::event::{Anomalies, Event};
 use crate::pipeline::Sink;
 use crate::time::Timestamp;
@@ -129,9 +129,9 @@ impl Renderer {
         out.extend_from_slice(br#","dst_mac":"#);
         write_mac(out, h.dst_mac);
         out.extend_from_slice(br#","transport":"#);
-        write_str(out, h.transport.name());
+        write_name(out, h.transport.name());
         out.extend_from_slice(br#","protocol":"#);
-        write_str(out, pdu.protocol.name());
+        write_name(out, pdu.protocol.name());
         out.extend_from_slice(br#","is_response":"#);
         write_bool(out, pdu.is_response);
         out.extend_from_slice(br#","function_code":"#);
@@ -142,7 +142,7 @@ impl Renderer {
         out.extend_from_slice(br#","function":"#);
         write_str(out, pdu.function);
         out.extend_from_slice(br#","class":"#);
-        write_str(out, pdu.class.name());
+        write_name(out, pdu.class.name());
         let mut w = JsonWriter::resume(out).show_secrets(self.show_secrets);
         if !pdu.anomalies.is_empty() {
             let overflow = pdu.anomalies.overflowed().then_some(Anomalies::OVERFLOW);

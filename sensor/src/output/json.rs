@@ -68,11 +68,11 @@ impl<'a> JsonWriter<'a> {
         debug_assert!(!name.bytes().any(needs_escape), "field name {name:?}");
         let out = &mut *self.out;
         out.reserve(name.len() + 4);
-        if self.written[self.depth] {
+        let depth = self.depth.min(MAX_DEPTH - 1);
+        if std::mem::replace(&mut self.written[depth], true) {
             out.push(b',');
         }
-        self.written[self.depth] = true;
-        if !self.is_list[self.depth] {
+        if !self.is_list[depth] {
             out.push(b'"');
             out.extend_from_slice(name.as_bytes());
             out.extend_from_slice(b"\":");
@@ -142,9 +142,10 @@ impl Visitor for JsonWriter<'_> {
             Value::F64(_) => self.null(name),
             Value::Hex(bytes) => {
                 self.key(name);
+                self.out.reserve(bytes.len() * 2 + 2);
                 self.out.push(b'"');
-                for byte in bytes {
-                    let _ = write!(self.out, "{byte:02x}");
+                for &byte in bytes {
+                    self.out.extend_from_slice(&hex_digits(byte));
                 }
                 self.out.push(b'"');
             }
@@ -181,14 +182,24 @@ pub fn write_bool(out: &mut Vec<u8>, value: bool) {
 pub fn write_ip(out: &mut Vec<u8>, ip: Option<IpAddr>) {
     match ip {
         Some(IpAddr::V4(v4)) => {
-            let [a, b, c, d] = v4.octets();
-            out.push(b'"');
-            write_u64(out, a.into());
-            for octet in [b, c, d] {
-                out.push(b'.');
-                write_u64(out, octet.into());
+            // Composed on the stack, appended as a whole 17 bytes (the
+            // length of `"255.255.255.255"`) and cut back: a copy of fixed
+            // length is a few moves, one of the text's length a call.
+            let mut text = [b'"'; 17];
+            let mut at = 1;
+            for (i, octet) in v4.octets().into_iter().enumerate() {
+                if i > 0 {
+                    text[at] = b'.';
+                    at += 1;
+                }
+                let (digits, len) = DECIMAL_OCTETS[usize::from(octet)];
+                text[at..at + 3].copy_from_slice(&digits);
+                at += usize::from(len);
             }
-            out.push(b'"');
+            text[at] = b'"';
+            let start = out.len();
+            out.extend_from_slice(&text);
+            out.truncate(start + at + 1);
         }
         // IPv6 text contains no characters that need escaping.
         Some(IpAddr::V6(v6)) => {
@@ -200,7 +211,6 @@ pub fn write_ip(out: &mut Vec<u8>, ip: Option<IpAddr>) {
 
 /// A MAC address as a JSON string (`"00:80:f4:0a:bc:ff"`), or `null`.
 pub fn write_mac(out: &mut Vec<u8>, mac: Option<Mac>) {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
     let Some(mac) = mac else {
         out.extend_from_slice(b"null");
         return;
@@ -208,15 +218,63 @@ pub fn write_mac(out: &mut Vec<u8>, mac: Option<Mac>) {
     let mut text = [b':'; 19];
     text[0] = b'"';
     text[18] = b'"';
-    for (i, byte) in mac.iter().enumerate() {
-        text[1 + i * 3] = HEX[usize::from(byte >> 4)];
-        text[2 + i * 3] = HEX[usize::from(byte & 0xf)];
+    for (i, &byte) in mac.iter().enumerate() {
+        text[1 + i * 3..3 + i * 3].copy_from_slice(&hex_digits(byte));
     }
     out.extend_from_slice(&text);
 }
 
+/// A byte as two lowercase hex digits.
+fn hex_digits(byte: u8) -> [u8; 2] {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    [HEX[usize::from(byte >> 4)], HEX[usize::from(byte & 0xf)]]
+}
+
+/// Every octet's decimal digits, left-aligned, and how many there are.
+const DECIMAL_OCTETS: [([u8; 3], u8); 256] = {
+    let mut table = [([0u8; 3], 0u8); 256];
+    let mut n = 0;
+    while n < 256 {
+        let d = [
+            b'0' + (n / 100) as u8,
+            b'0' + (n / 10 % 10) as u8,
+            b'0' + (n % 10) as u8,
+        ];
+        table[n] = match n {
+            100.. => (d, 3),
+            10.. => ([d[1], d[2], 0], 2),
+            _ => ([d[2], 0, 0], 1),
+        };
+        n += 1;
+    }
+    table
+};
+
+/// Bytes a JSON string must escape: control characters, `"`, `\` and DEL.
+/// A table, since every byte of every string is looked up.
+const ESCAPED: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        table[b] = b < 0x20 || b == b'"' as usize || b == b'\\' as usize || b == 0x7f;
+        b += 1;
+    }
+    table
+};
+
 fn needs_escape(b: u8) -> bool {
-    b < 0x20 || b == b'"' || b == b'\\' || b == 0x7f
+    ESCAPED[usize::from(b)]
+}
+
+/// Writes a name chosen in code (a protocol, a transport, a function
+/// class) as a JSON string: such names need no escaping, so they are not
+/// scanned for it.
+pub fn write_name(out: &mut Vec<u8>, name: &str) {
+    debug_assert!(!name.bytes().any(needs_escape), "name {name:?}");
+    out.reserve(name.len() + 2);
+    out.push(b'"');
+    out.extend_from_slice(name.as_bytes());
+    out.push(b'"');
 }
 
 /// Writes `s` as a JSON string, escaping what JSON requires.
@@ -294,6 +352,31 @@ mod tests {
         assert_eq!(parsed["device"]["vendor"], "Schneider");
         assert_eq!(parsed["device"]["list"], serde_json::json!([1, "dead"]));
         assert_eq!(parsed["anomalies"], serde_json::json!(["x", "y"]));
+    }
+
+    #[test]
+    fn ipv4_octets_of_one_two_and_three_digits_are_written_whole() {
+        for text in ["0.9.10.99", "100.199.200.255", "255.255.255.255", "1.0.0.0"] {
+            let mut out = Vec::new();
+            write_ip(&mut out, Some(text.parse().unwrap()));
+            assert_eq!(out, format!("\"{text}\"").as_bytes());
+        }
+    }
+
+    #[test]
+    fn numbers_of_every_length_are_written_whole() {
+        let mut n = 1u64;
+        for _ in 0..19 {
+            for value in [n - 1, n, n + 7, n * 9] {
+                let mut out = b"x".to_vec();
+                write_u64(&mut out, value);
+                assert_eq!(out, format!("x{value}").as_bytes());
+            }
+            n *= 10;
+        }
+        let mut out = Vec::new();
+        write_u64(&mut out, u64::MAX);
+        assert_eq!(out, u64::MAX.to_string().as_bytes());
     }
 
     #[test]
