@@ -63,7 +63,9 @@ impl<'a> JsonWriter<'a> {
     }
 
     /// Writes the separator and, in an object, `"name":`. Field names are
-    /// identifiers chosen in code and are written without escaping.
+    /// identifiers chosen in code and are written without escaping. Inlined:
+    /// every value written calls it, and the call cost a third of it.
+    #[inline(always)]
     fn key(&mut self, name: &str) {
         debug_assert!(!name.bytes().any(needs_escape), "field name {name:?}");
         let out = &mut *self.out;
