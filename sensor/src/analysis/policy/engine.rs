@@ -1831,6 +1831,39 @@ mod tests {
     }
 
     #[test]
+    fn a_signature_keeps_its_verdicts_for_its_ends_and_works_them_out_again_for_others() {
+        let ends = |client: u8| Ends {
+            src_ip: Some(IpAddr::from([10, 0, 0, client])),
+            dst_ip: Some(IpAddr::from([10, 0, 0, 1])),
+            src_mac: None,
+            dst_mac: None,
+        };
+        let signature = Signature {
+            flow: 7,
+            src_port: Some(50_000),
+            kind: 3,
+            function_code: Some(3),
+            function: 0,
+        };
+        let mut memo = Memo::default();
+        let mut worked_out = 0;
+        let seen = [(2, 502), (2, 502), (9, 502), (9, 502), (9, 503), (2, 502)];
+        for (client, port) in seen {
+            let steps = || {
+                worked_out += 1;
+                vec![Step {
+                    rule: usize::from(client),
+                    test: false,
+                    slot: None,
+                }]
+            };
+            let verdicts = memo.verdicts(signature, &ends(client), Some(port), steps);
+            assert_eq!(verdicts.steps[0].rule, usize::from(client));
+        }
+        assert_eq!(worked_out, 4, "once for each change of ends or port");
+    }
+
+    #[test]
     fn every_built_in_check_and_rule_of_the_pack_has_a_description() {
         for builtin in BUILTINS {
             assert!(!builtin.title.is_empty(), "{}", builtin.id);
