@@ -70,7 +70,6 @@ pub(super) struct SlotRef {
 }
 
 struct Slot {
-    group: Group,
     generation: u32,
     window: Window,
 }
@@ -95,13 +94,9 @@ impl Groups {
             self.make_room(now, window);
         }
         let slot = match self.free.pop() {
-            Some(slot) => {
-                self.slots[slot as usize].group = group;
-                slot
-            }
+            Some(slot) => slot,
             None => {
                 self.slots.push(Slot {
-                    group,
                     generation: 0,
                     window: Window::default(),
                 });
@@ -289,16 +284,16 @@ mod tests {
 
     #[test]
     fn a_full_group_table_forgets_only_the_expired_groups_when_some_are() {
-        let (mut groups, _) = full_table();
+        let (mut groups, threshold) = full_table();
         // A minute's window at t=1000: only flows seen since t=940 still count.
-        let minute = Timestamp::from_secs(60);
-        groups.slot(Group::Flow(u64::MAX), Timestamp::from_secs(1000), minute);
+        let (now, minute) = (Timestamp::from_secs(1000), Timestamp::from_secs(60));
+        let new = groups.slot(Group::Flow(u64::MAX), now, minute);
+        groups.count(new, &threshold, now, None);
         let active = (0..MAX_GROUPS as u64).filter(|n| n % 1000 >= 940).count();
         assert_eq!(groups.len(), active + 1);
-        let still = |slot: &u32| groups.slots[*slot as usize].last_seen();
         assert!(
-            (groups.index.values()).all(|slot| still(slot) >= Timestamp::from_secs(940).0
-                || groups.slots[*slot as usize].group == Group::Flow(u64::MAX))
+            (groups.index.values())
+                .all(|&slot| groups.slots[slot as usize].last_seen() >= Timestamp::from_secs(940).0)
         );
     }
 }
