@@ -465,7 +465,7 @@ struct FlowZones {
 /// are the flow's, so addresses that share an integer (see [`Addr::bits`])
 /// never meet here.
 fn end_bits(ip: Option<IpAddr>, mac: Option<Mac>) -> u128 {
-    Addr::of(ip, mac).map_or(u128::MAX, Addr::bits)
+    Addr::bits_of(Addr::of(ip, mac))
 }
 
 /// Flow ids are packet indexes: spread them with one multiplication.

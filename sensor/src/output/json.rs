@@ -271,6 +271,7 @@ fn needs_escape(b: u8) -> bool {
 /// Writes a name chosen in code (a protocol, a transport, a function
 /// class) as a JSON string: such names need no escaping, so they are not
 /// scanned for it.
+#[inline]
 pub fn write_name(out: &mut Vec<u8>, name: &str) {
     debug_assert!(!name.bytes().any(needs_escape), "name {name:?}");
     out.reserve(name.len() + 2);
@@ -282,14 +283,13 @@ pub fn write_name(out: &mut Vec<u8>, name: &str) {
 /// Writes `s` as a JSON string, escaping what JSON requires.
 pub fn write_str(out: &mut Vec<u8>, s: &str) {
     let bytes = s.as_bytes();
-    out.reserve(bytes.len() + 2);
-    out.push(b'"');
     if !bytes.iter().any(|&b| needs_escape(b)) {
         // The common case (names, addresses, identifiers): nothing to escape.
-        out.extend_from_slice(bytes);
-        out.push(b'"');
+        write_name(out, s);
         return;
     }
+    out.reserve(bytes.len() + 2);
+    out.push(b'"');
     let mut start = 0;
     for (i, &b) in bytes.iter().enumerate() {
         if !needs_escape(b) {

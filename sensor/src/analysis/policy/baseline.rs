@@ -75,6 +75,11 @@ impl Addr {
         }
     }
 
+    /// [`Addr::bits`] of an end that may have no address (`u128::MAX`).
+    pub fn bits_of(addr: Option<Addr>) -> u128 {
+        addr.map_or(u128::MAX, Addr::bits)
+    }
+
     pub fn of(ip: Option<IpAddr>, mac: Option<Mac>) -> Option<Addr> {
         // Not `or(mac.map(..))`: building both variants and picking one costs
         // a stalled copy on every event of the threshold rules.

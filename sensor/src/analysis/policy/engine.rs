@@ -11,10 +11,10 @@ use super::baseline::{
     Addr, Baseline, Deviation, Request, SavedBaseline, UNTRUSTED, UNZONED, ZoneId,
 };
 use super::memo::{Memo, Signature, Step};
-use super::thresholds::{Group, Groups, Seen};
+use super::thresholds::{Group, Groups, Seen, SlotRef};
 use super::{
     ACTING, Alert, AlertPer, By, Distinct, FieldValue, Matcher, Policy, Principal, Severity,
-    Trigger,
+    Threshold, Trigger,
 };
 use crate::analysis::inventory::{Change, ChangeKind, HostKey, Inventory, Role};
 use crate::event::{Event, FunctionClass, Mac, Nest, Protocol, Value, Visitor};
@@ -989,17 +989,7 @@ impl Engine {
             }
             if let Some(threshold) = &rule.threshold {
                 let groups = &mut windows[step.rule];
-                let at = match step.slot {
-                    Some(at) if groups.holds(at) => at,
-                    _ => {
-                        let group = group_of(threshold.by, policy, seen.flow, ends);
-                        let at = groups.slot(group, seen.ts, threshold.window);
-                        step.slot = Some(at);
-                        at
-                    }
-                };
-                let value = (threshold.distinct.as_ref()).map(|d| distinct_value(d, seen, ends));
-                if !groups.count(at, threshold, seen.ts, value) {
+                if !count_match(groups, threshold, &mut step.slot, policy, seen, ends) {
                     continue;
                 }
             }
@@ -1012,14 +1002,8 @@ impl Engine {
         let Some(threshold) = &self.policy.rules[rule].threshold else {
             return true;
         };
-        let group = group_of(threshold.by, &self.policy, seen.flow, ends);
-        let value = threshold
-            .distinct
-            .as_ref()
-            .map(|d| distinct_value(d, seen, ends));
         let groups = &mut self.windows[rule];
-        let at = groups.slot(group, seen.ts, threshold.window);
-        groups.count(at, threshold, seen.ts, value)
+        count_match(groups, threshold, &mut None, &self.policy, seen, ends)
     }
 
     /// Checks an event against the conduit its ends' zones share. A response
@@ -1431,6 +1415,30 @@ fn steps(
         })
     };
     candidates.iter().filter_map(|&rule| step(rule)).collect()
+}
+
+/// Counts a match in its group's window, the one at `slot` while it still
+/// holds it (else looked up and kept there), and says whether `threshold`
+/// is reached.
+fn count_match(
+    groups: &mut Groups,
+    threshold: &Threshold,
+    slot: &mut Option<SlotRef>,
+    policy: &Policy,
+    seen: &Occurrence,
+    ends: &Ends,
+) -> bool {
+    let at = match *slot {
+        Some(at) if groups.holds(at) => at,
+        _ => {
+            let group = group_of(threshold.by, policy, seen.flow, ends);
+            let at = groups.slot(group, seen.ts, threshold.window);
+            *slot = Some(at);
+            at
+        }
+    };
+    let value = (threshold.distinct.as_ref()).map(|d| distinct_value(d, seen, ends));
+    groups.count(at, threshold, seen.ts, value)
 }
 
 /// The group a threshold counts a match in.

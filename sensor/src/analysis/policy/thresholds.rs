@@ -27,7 +27,7 @@ pub(super) enum Group {
 /// groups are all of one kind.
 impl std::hash::Hash for Group {
     fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
-        let end = |addr: Option<Addr>| addr.map_or(u128::MAX, Addr::bits);
+        let end = Addr::bits_of;
         match *self {
             Group::End(a) => state.write_u128(end(a)),
             Group::Pair(a, b) => {

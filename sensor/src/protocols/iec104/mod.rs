@@ -220,8 +220,7 @@ impl ObjectValue {
             // JSON has no NaN or infinity: such a value is left out (and flagged).
             ObjectValue::Float(x) if !x.is_finite() => {}
             ObjectValue::Float(x) => v.field(name, Value::F64(x)),
-            ObjectValue::Short(x) if !x.is_finite() => {}
-            ObjectValue::Short(x) => v.field(name, Value::F64(asdu::shortest_f64(x))),
+            ObjectValue::Short(x) => ObjectValue::Float(asdu::shortest_f64(x)).visit(name, v),
         }
     }
 }
