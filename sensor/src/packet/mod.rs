@@ -131,11 +131,17 @@ impl Packet {
     /// could not be read is left at its default and `malformed` says why.
     pub fn parse(link: LinkType, frame: &[u8]) -> Packet {
         let mut packet = Packet::default();
-        if let Some((ether_type, rest)) = link::parse(link, frame, &mut packet) {
-            packet.ether_type = ether_type;
-            packet.parse_network(frame, ether_type, rest);
-        }
+        packet.parse_into(link, frame);
         packet
+    }
+
+    /// [`Packet::parse`] into `self`, which must be a default packet: the
+    /// dispatcher parses into the frame it sends, so the view is not copied.
+    pub fn parse_into(&mut self, link: LinkType, frame: &[u8]) {
+        if let Some((ether_type, rest)) = link::parse(link, frame, self) {
+            self.ether_type = ether_type;
+            self.parse_network(frame, ether_type, rest);
+        }
     }
 
     /// The payload bytes within `frame` (the frame this packet was parsed from).

@@ -142,6 +142,8 @@ impl Dispatcher {
         let mut tally = Tally::default();
         let workers = self.workers.len();
         let mut epoch_open = false;
+        // Each frame is parsed here, then copied once into its worker's batch.
+        let mut frame = Frame::default();
         while let Some(pulled) = source.pull(&mut records) {
             epoch_open = !pulled.ends_epoch;
             let mut seq = self.seqs.fetch_add(records.len() as u64, Ordering::Relaxed);
@@ -152,7 +154,14 @@ impl Dispatcher {
                 .collect();
             for record in records.drain(..) {
                 seq += 1;
-                let frame = classify(&pulled.chunk, &record, pulled.capture, seq, &mut report);
+                classify(
+                    &pulled.chunk,
+                    &record,
+                    pulled.capture,
+                    seq,
+                    &mut frame,
+                    &mut report,
+                );
                 now = now.max(record.ts);
                 tally.add(now, record.orig_len);
                 if let Some(sender) = storm_frame(&frame.packet) {
@@ -234,43 +243,43 @@ fn storm_frame(packet: &Packet) -> Option<crate::event::Mac> {
     (group && !STREAMS.contains(&packet.ether_type)).then_some(packet.src_mac?)
 }
 
-/// Parses one record and counts what it is.
+/// Parses one record into `frame` and counts what it is.
 fn classify(
     chunk: &Chunk,
     record: &Record,
     capture: u16,
     seq: u64,
+    frame: &mut Frame,
     report: &mut DispatchReport,
-) -> Frame {
+) {
     let start = record.start as usize;
     let bytes = &chunk.bytes()[start..start + record.len as usize];
-    let mut packet = Packet::parse(record.link, bytes);
+    let packet = &mut frame.packet;
+    *packet = Packet::default();
+    packet.parse_into(record.link, bytes);
     // Only a snaplen cut loses bytes; an IP length beyond an uncut frame is the sender's lie.
     let cut = record.orig_len.saturating_sub(record.len);
     if packet.payload_missing > cut {
         report.packets.ip_length_beyond_frame += 1;
         packet.payload_missing = cut;
     }
-    count(&packet, record, report);
-    let key = FlowKey::of(&packet);
+    count(packet, record, report);
+    let key = FlowKey::of(packet);
     let hash = key.map_or(0, |(k, _)| k.hash());
-    Frame {
-        start: record.start,
-        len: record.len,
-        orig_len: record.orig_len,
-        ts: record.ts,
-        capture,
-        packet_index: if record.packet == 0 {
-            seq
-        } else {
-            record.packet
-        },
-        seq,
-        packet,
-        key,
-        hash,
-        shard: (hash % SHARDS as u64) as u16,
-    }
+    frame.start = record.start;
+    frame.len = record.len;
+    frame.orig_len = record.orig_len;
+    frame.ts = record.ts;
+    frame.capture = capture;
+    frame.packet_index = if record.packet == 0 {
+        seq
+    } else {
+        record.packet
+    };
+    frame.seq = seq;
+    frame.key = key;
+    frame.hash = hash;
+    frame.shard = (hash % SHARDS as u64) as u16;
 }
 
 fn count(packet: &Packet, record: &Record, report: &mut DispatchReport) {

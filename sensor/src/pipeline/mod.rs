@@ -37,7 +37,7 @@ pub use worker::{Timeouts, Worker, WorkerConfig};
 pub const SHARDS: usize = 64;
 
 /// A frame on its way to a worker: where its bytes are in the chunk, and its parsed layers.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, Default)]
 pub struct Frame {
     pub start: u32,
     pub len: u32,
