@@ -984,7 +984,7 @@ impl Engine {
         });
         for step in &mut verdicts.steps {
             let rule = &policy.rules[step.rule];
-            if step.test && !rule.fires_on_event(event, ends, policy, inventory) {
+            if step.test && !rule.fires_given_signature(event, ends, policy, inventory) {
                 continue;
             }
             if let Some(threshold) = &rule.threshold {
@@ -1403,8 +1403,7 @@ fn steps(
         let r = &policy.rules[rule];
         let test = !r.is_settled_by_signature();
         let may_fire = if test {
-            !r.matcher.is_settled_by_signature()
-                || r.matcher.matches_event(event, ends, policy, inventory)
+            r.matcher.matches_signature(event, ends, policy)
         } else {
             r.fires_on_event(event, ends, policy, inventory)
         };
@@ -1617,6 +1616,22 @@ impl super::Rule {
                 .any(|u| u.matches_event(event, ends, policy, inventory))
     }
 
+    /// [`Rule::fires_on_event`] for an event whose signature already met
+    /// the conditions it settles (see [`Matcher::matches_signature`]).
+    fn fires_given_signature(
+        &self,
+        event: &Event,
+        ends: &Ends,
+        policy: &Policy,
+        inventory: &Inventory,
+    ) -> bool {
+        self.matcher.matches_this_event(event, ends, inventory)
+            && !self
+                .unless
+                .iter()
+                .any(|u| u.matches_event(event, ends, policy, inventory))
+    }
+
     /// Whether every event of one signature meets the rule's conditions
     /// alike (see [`Matcher::is_settled_by_signature`]).
     fn is_settled_by_signature(&self) -> bool {
@@ -1675,6 +1690,14 @@ impl Matcher {
         policy: &Policy,
         inventory: &Inventory,
     ) -> bool {
+        self.matches_signature(event, ends, policy)
+            && self.matches_this_event(event, ends, inventory)
+    }
+
+    /// The conditions that every event of one signature meets alike (see
+    /// [`Matcher::is_settled_by_signature`]): kind, function, function code,
+    /// any anomaly, addresses, ports and zones.
+    fn matches_signature(&self, event: &Event, ends: &Ends, policy: &Policy) -> bool {
         let pdu = &event.pdu;
         // The cheapest tests first: most events fail one of them.
         if !EventKind::of(event).may_match(self)
@@ -1689,11 +1712,17 @@ impl Matcher {
         {
             return false;
         }
-        if let Some(wanted) = &self.anomalies {
-            let any = wanted.is_empty() && !pdu.anomalies.is_empty();
-            if !any && !wanted.iter().any(|w| pdu.anomalies.contains(w)) {
-                return false;
-            }
+        self.matches_places(ends, event.header.dst_port, policy)
+    }
+
+    /// The conditions that differ from event to event of one signature:
+    /// particular anomalies, credentials, fields and roles.
+    fn matches_this_event(&self, event: &Event, ends: &Ends, inventory: &Inventory) -> bool {
+        let pdu = &event.pdu;
+        if let Some(wanted) = self.anomalies.as_ref().filter(|w| !w.is_empty())
+            && !wanted.iter().any(|w| pdu.anomalies.contains(w))
+        {
+            return false;
         }
         if self
             .credentials
@@ -1715,7 +1744,7 @@ impl Matcher {
                 return false;
             }
         }
-        self.matches_ends(ends, event.header.dst_port, policy, inventory)
+        self.matches_roles(ends, inventory)
     }
 
     /// The conditions on addresses, ports, zones and roles.
@@ -1726,6 +1755,11 @@ impl Matcher {
         policy: &Policy,
         inventory: &Inventory,
     ) -> bool {
+        self.matches_places(ends, dst_port, policy) && self.matches_roles(ends, inventory)
+    }
+
+    /// The conditions on addresses, ports and zones.
+    fn matches_places(&self, ends: &Ends, dst_port: Option<u16>, policy: &Policy) -> bool {
         if self
             .dst_ports
             .as_ref()
@@ -1767,6 +1801,11 @@ impl Matcher {
                 }
             }
         }
+        true
+    }
+
+    /// The conditions on the ends' roles, which the inventory learns as it goes.
+    fn matches_roles(&self, ends: &Ends, inventory: &Inventory) -> bool {
         let has_role = |roles: &Option<Vec<Role>>, ip: Option<IpAddr>, mac: Option<Mac>| {
             roles.as_ref().is_none_or(|roles| {
                 inventory
@@ -1869,6 +1908,67 @@ mod tests {
             assert_eq!(verdicts.steps[0].rule, usize::from(client));
         }
         assert_eq!(worked_out, 4, "once for each change of ends or port");
+    }
+
+    #[test]
+    fn a_signature_rules_out_what_it_settles_and_the_rest_is_tested_on_each_event() {
+        use crate::analysis::policy::{Source, load};
+        use crate::event::{Anomalies, Fields, Header, Pdu, Transport};
+        use crate::protocols::modbus::ModbusFields;
+        let policy = load(&[Source {
+            name: "plant.toml".into(),
+            text: r#"
+[[rule]]
+id = "PLANT-1"
+title = "Requests to unit 5 on the standard port"
+severity = "low"
+match = { protocol = "modbus", dst_port = 502, fields = { unit_id = 5 } }
+"#
+            .into(),
+        }])
+        .unwrap();
+        let mut engine = Engine::new(policy);
+        let inventory = Inventory::new();
+        // One client polls units 5 and 6 of a gateway on port 502, then the
+        // same units on port 503 (another flow): only unit 5 on 502 fires.
+        let polls = [(502, 5), (502, 6), (502, 5), (503, 5), (503, 6), (502, 6)];
+        for (at, (port, unit_id)) in (1..).zip(polls) {
+            let event = Event {
+                header: Header {
+                    ts: Timestamp::from_secs(at),
+                    capture: 0,
+                    packet: at as u64,
+                    seq: at as u64,
+                    flow: u64::from(port),
+                    src_mac: None,
+                    dst_mac: None,
+                    src_ip: Some(IpAddr::from([10, 0, 0, 2])),
+                    dst_ip: Some(IpAddr::from([10, 0, 0, 1])),
+                    src_port: Some(50_000),
+                    dst_port: Some(port),
+                    transport: Transport::Tcp,
+                },
+                pdu: Pdu {
+                    protocol: Protocol::Modbus,
+                    is_response: false,
+                    function_code: Some(3),
+                    function: "read_holding_registers",
+                    class: FunctionClass::Read,
+                    anomalies: Anomalies::new(),
+                    fields: Fields::Modbus(ModbusFields {
+                        unit_id,
+                        ..ModbusFields::default()
+                    }),
+                    identity: None,
+                },
+            };
+            engine.event(&event, &inventory);
+        }
+        let fired: Vec<(u64, Vec<u64>)> = (engine.alerts().iter())
+            .filter(|a| a.rule == "PLANT-1")
+            .map(|a| (a.count, a.evidence.packets.clone()))
+            .collect();
+        assert_eq!(fired, [(2, vec![1, 3])]);
     }
 
     #[test]
