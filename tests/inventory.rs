@@ -261,6 +261,47 @@ fn tags_the_policy_gives_assets_show_in_assets_json() {
         asset(&doc, "10.0.2.1")["tags"],
         serde_json::json!(["line-1", "s7-1500"])
     );
+    // A store lists the same tags when given the policy, and none without it.
+    let db = dir.path().join("plant.db");
+    let stored = common::run(&[
+        "replay",
+        capture.to_str().unwrap(),
+        "--db",
+        db.to_str().unwrap(),
+        "--quiet",
+    ]);
+    assert!(stored.status.success(), "{}", stderr(&stored));
+    let listed = common::run(&[
+        "assets",
+        "--db",
+        db.to_str().unwrap(),
+        "--policy",
+        policy.to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    assert!(listed.status.success(), "{}", stderr(&listed));
+    let doc: Value = serde_json::from_slice(&listed.stdout).unwrap();
+    assert_eq!(
+        asset(&doc, "10.0.2.1")["tags"],
+        serde_json::json!(["line-1", "s7-1500"])
+    );
+    assert!(asset(&assets_json(&db), "10.0.2.1").get("tags").is_none());
+    let tagged = common::run(&[
+        "assets",
+        "--db",
+        db.to_str().unwrap(),
+        "--policy",
+        policy.to_str().unwrap(),
+        "--filter",
+        "tag=scada",
+        "--format",
+        "csv",
+    ]);
+    let csv = stdout(&tagged);
+    let rows: Vec<&str> = csv.lines().skip(1).collect();
+    assert_eq!(rows.len(), 1, "{csv}");
+    assert!(rows[0].starts_with("10.0.1.10,"), "{csv}");
     // Without the policy, no tags.
     let plain = replay(&[&capture], &["--quiet"]);
     let doc: Value = serde_json::from_str(

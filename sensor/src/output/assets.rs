@@ -129,6 +129,7 @@ const FILTER_FIELDS: &[&str] = &[
     "station_name",
     "module_name",
     "protocol",
+    "tag",
 ];
 
 impl std::str::FromStr for Filter {
@@ -166,6 +167,7 @@ impl Filter {
                 "ip" => asset.ips.iter().map(|ip| ip.to_string()).collect(),
                 "mac" => asset.macs.iter().map(format_mac).collect(),
                 "mac_vendor" => asset.mac_vendor.map(str::to_string).into_iter().collect(),
+                "tag" => asset.tags.clone(),
                 "protocol" => asset
                     .served
                     .keys()

@@ -23,6 +23,10 @@ pub struct AssetsArgs {
     /// Only assets matching, e.g. `role=plc` or `vendor~siemens,protocol=s7comm` (store only).
     #[arg(long, value_name = "EXPR")]
     pub filter: Option<Filter>,
+    /// Plant policy (file or folder) whose `[[asset]]` tags the assets carry,
+    /// as with `replay --policy` (store only).
+    #[arg(long, value_name = "PATH")]
+    pub policy: Vec<PathBuf>,
 }
 
 #[derive(Clone, Copy, clap::ValueEnum)]
@@ -34,9 +38,9 @@ pub enum Format {
 
 pub fn run(args: AssetsArgs) -> Result<(), Failure> {
     if let Some(url) = &args.postgres {
-        if args.filter.is_some() {
+        if args.filter.is_some() || !args.policy.is_empty() {
             return Err(Failure::Input(
-                "--filter applies to --db stores only".into(),
+                "--filter and --policy apply to --db stores only".into(),
             ));
         }
         return fleet(url, args.format);
@@ -50,6 +54,12 @@ pub fn run(args: AssetsArgs) -> Result<(), Failure> {
         .load_inventory()
         .map_err(|e| Failure::Runtime(e.to_string()))?;
     let mut assets = inventory.assets();
+    if !args.policy.is_empty() {
+        let policy = crate::rules::load_policy(&args.policy)?;
+        for asset in &mut assets {
+            asset.tags = policy.tags_of(&asset.ips, &asset.macs);
+        }
+    }
     if let Some(filter) = &args.filter {
         assets.retain(|a| filter.matches(a));
     }
