@@ -341,8 +341,9 @@ impl Groups {
     }
 }
 
-/// One host on its own, as an asset (for decisions made before the whole
-/// inventory is merged).
+/// One host on its own, as an asset: the role [`Inventory::role_of`] judges
+/// in place must be this asset's.
+#[cfg(test)]
 pub(super) fn single(host: &Host) -> Asset {
     let (ips, macs) = match host.key {
         HostKey::Ip(ip) => (vec![ip], host.macs.clone()),

@@ -2,8 +2,40 @@
 
 use serde::Serialize;
 
-use super::{Asset, Service};
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::{Asset, Evidence, Service, UsageMap};
 use crate::event::{FunctionClass, Protocol};
+
+/// What a role is inferred from, borrowed: an asset's, or a single host's,
+/// which need not be copied into an asset to be judged.
+pub struct RoleInputs<'a> {
+    pub served: &'a UsageMap,
+    pub used: &'a UsageMap,
+    pub identity: &'a BTreeMap<String, Evidence>,
+    pub services_served: &'a BTreeSet<Service>,
+    pub services_used: &'a BTreeSet<Service>,
+    pub forwards_for: Option<usize>,
+    pub flows: u64,
+}
+
+impl<'a> RoleInputs<'a> {
+    pub fn of(asset: &'a Asset) -> Self {
+        RoleInputs {
+            served: &asset.served,
+            used: &asset.used,
+            identity: &asset.identity,
+            services_served: &asset.services_served,
+            services_used: &asset.services_used,
+            forwards_for: asset.forwards_for,
+            flows: asset.flows,
+        }
+    }
+
+    fn field(&self, name: &str) -> Option<&'a str> {
+        self.identity.get(name).map(|e| e.value.as_str())
+    }
+}
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -155,6 +187,11 @@ impl Role {
 /// The role of `asset` and the reason, from the first rule that applies:
 /// programming beats polling, serving beats using.
 pub fn infer_role(asset: &Asset) -> (Role, String) {
+    infer_role_from(&RoleInputs::of(asset))
+}
+
+/// [`infer_role`] from borrowed inputs.
+pub fn infer_role_from(asset: &RoleInputs<'_>) -> (Role, String) {
     let served = |k: Kind| {
         asset
             .served
@@ -300,7 +337,7 @@ pub fn infer_role(asset: &Asset) -> (Role, String) {
         .filter_map(|s| it_service(*s))
         .collect();
     let undecoded_served = it_served.len();
-    it_served.extend(it_protocols(&asset.served));
+    it_served.extend(it_protocols(asset.served));
     if !it_served.is_empty() && undecoded_served == asset.services_served.len() {
         return (Role::ItHost, format!("serves {}", it_served.join(", ")));
     }
@@ -310,7 +347,7 @@ pub fn infer_role(asset: &Asset) -> (Role, String) {
         .filter_map(|s| it_service(*s))
         .collect();
     let undecoded_used = it_used.len();
-    it_used.extend(it_protocols(&asset.used));
+    it_used.extend(it_protocols(asset.used));
     if asset.services_served.is_empty()
         && !it_used.is_empty()
         && undecoded_used == asset.services_used.len()

@@ -712,3 +712,73 @@ fn a_device_reporting_another_status_or_state_has_not_changed_identity() {
             .any(|c| c.kind == ChangeKind::IdentityChanged)
     );
 }
+
+#[test]
+fn a_hosts_role_judged_in_place_is_the_role_of_its_asset_alone() {
+    let mut inv = Inventory::new();
+    // A PLC with an HMI, an engineering workstation, a DNS server and its
+    // client, a historian reading from five devices, and a switch.
+    let flows = [
+        (
+            ("10.0.0.5", 40000),
+            ("10.0.0.20", 502),
+            Protocol::Modbus,
+            FunctionClass::Write,
+        ),
+        (
+            ("10.0.0.9", 40001),
+            ("10.0.0.20", 502),
+            Protocol::Modbus,
+            FunctionClass::Program,
+        ),
+        (
+            ("10.0.0.6", 40002),
+            ("10.0.0.53", 53),
+            Protocol::Dns,
+            FunctionClass::Discovery,
+        ),
+    ];
+    for (id, (client, server, protocol, class)) in (1u8..).zip(flows) {
+        let c = conversation(id.into(), client, server);
+        let macs = (mac(id), mac(100 + id));
+        talk(
+            &mut inv,
+            &c,
+            macs,
+            Some(protocol),
+            &[FunctionClass::Read, class],
+        );
+    }
+    for n in 0..5u8 {
+        let server = format!("10.0.1.{n}");
+        let c = conversation(10 + u64::from(n), ("10.0.0.7", 41000), (&server, 502));
+        talk(
+            &mut inv,
+            &c,
+            (mac(7), mac(200 + n)),
+            Some(Protocol::Modbus),
+            &[FunctionClass::Read],
+        );
+    }
+    announces(&mut inv, mac(150), Protocol::Lldp, "switch");
+    let mut roles = Vec::new();
+    for host in &inv.hosts {
+        let (ip, mac) = match host.key {
+            HostKey::Ip(ip) => (Some(ip), None),
+            HostKey::Mac(mac) => (None, Some(mac)),
+        };
+        let role = inv.role_of(ip, mac);
+        assert_eq!(role, Some(assets::single(host).role), "{:?}", host.key);
+        roles.push(role.unwrap_or(Role::Unknown));
+    }
+    for role in [
+        Role::Plc,
+        Role::Hmi,
+        Role::EngineeringWorkstation,
+        Role::ItHost,
+        Role::Historian,
+        Role::NetworkDevice,
+    ] {
+        assert!(roles.contains(&role), "{role:?} among {roles:?}");
+    }
+}
