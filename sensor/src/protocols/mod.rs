@@ -651,8 +651,15 @@ pub fn detect_frame(ether_type: u16, payload: &[u8]) -> Option<FrameDecoder> {
         .map(|c| (c.start)())
 }
 
-/// The `function` names events of `protocol` carry (for validating rules).
-pub fn function_names(protocol: Protocol) -> Vec<&'static str> {
+/// The `function` names events of `protocol` carry (for validating rules),
+/// listed once per protocol: a policy names functions in many rules.
+pub fn function_names(protocol: Protocol) -> &'static [&'static str] {
+    static NAMES: [std::sync::OnceLock<Vec<&'static str>>; Protocol::ALL.len()] =
+        [const { std::sync::OnceLock::new() }; Protocol::ALL.len()];
+    NAMES[protocol as usize].get_or_init(|| list_function_names(protocol))
+}
+
+fn list_function_names(protocol: Protocol) -> Vec<&'static str> {
     match protocol {
         Protocol::Modbus => modbus::function_names(),
         Protocol::Iec104 => iec104::function_names(),

@@ -800,10 +800,11 @@ impl Checker {
         });
         // Function and anomaly names are checked against the protocols named, or all of them.
         let scope: Vec<Protocol> = protocols.clone().unwrap_or_else(|| Protocol::ALL.to_vec());
-        let functions = spec
-            .function
-            .as_ref()
-            .map(|names| self.names(source, names, "function", &scope, protocols::function_names));
+        let functions = spec.function.as_ref().map(|names| {
+            self.names(source, names, "function", &scope, |p| {
+                protocols::function_names(p).to_vec()
+            })
+        });
         let anomalies = spec.anomaly.as_ref().map(|names| {
             let any = names.items().iter().any(|n| n.get_ref() == "any");
             if any {
