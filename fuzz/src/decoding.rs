@@ -126,7 +126,7 @@ pub struct EventChecks {
 }
 
 struct Declared {
-    functions: Vec<&'static str>,
+    functions: &'static [&'static str],
     anomalies: Vec<&'static str>,
 }
 

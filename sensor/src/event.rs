@@ -579,6 +579,40 @@ pub struct Event {
 }
 
 #[cfg(test)]
+impl Event {
+    /// For tests: a Modbus read holding registers request (packet `seq`, at
+    /// `seq` seconds) from `src` port 40000 to `dst` port 502, on flow 1.
+    pub fn modbus_read_request(seq: u64, src: IpAddr, dst: IpAddr) -> Event {
+        Event {
+            header: Header {
+                ts: crate::time::Timestamp::from_secs(seq as i64),
+                capture: 0,
+                packet: seq,
+                seq,
+                flow: 1,
+                src_mac: None,
+                dst_mac: None,
+                src_ip: Some(src),
+                dst_ip: Some(dst),
+                src_port: Some(40000),
+                dst_port: Some(502),
+                transport: Transport::Tcp,
+            },
+            pdu: Pdu {
+                protocol: Protocol::Modbus,
+                is_response: false,
+                function_code: Some(3),
+                function: "read_holding_registers",
+                class: FunctionClass::Read,
+                anomalies: Anomalies::new(),
+                fields: Fields::None,
+                identity: None,
+            },
+        }
+    }
+}
+
+#[cfg(test)]
 mod tests {
     use super::*;
 

@@ -186,37 +186,15 @@ mod tests {
     use std::net::IpAddr;
 
     use super::*;
-    use crate::event::{Fields, FunctionClass, Header, Pdu, Protocol, Transport};
 
     fn event(ts: Timestamp, capture: u16) -> Event {
-        let mut anomalies = Anomalies::new();
-        anomalies.add("illegal_quantity");
-        Event {
-            header: Header {
-                ts,
-                capture,
-                packet: 7,
-                seq: 7,
-                flow: 3,
-                src_mac: Some([0, 0x0c, 0x29, 0xaa, 0xbb, 0xcc]),
-                dst_mac: None,
-                src_ip: Some(IpAddr::from([10, 0, 0, 5])),
-                dst_ip: Some("fd00::20".parse().unwrap()),
-                src_port: Some(50000),
-                dst_port: Some(502),
-                transport: Transport::Tcp,
-            },
-            pdu: Pdu {
-                protocol: Protocol::Modbus,
-                is_response: false,
-                function_code: Some(3),
-                function: "read_holding_registers",
-                class: FunctionClass::Read,
-                anomalies,
-                fields: Fields::None,
-                identity: None,
-            },
-        }
+        let src = IpAddr::from([10, 0, 0, 5]);
+        let mut event = Event::modbus_read_request(7, src, "fd00::20".parse().unwrap());
+        let h = &mut event.header;
+        (h.ts, h.capture, h.flow) = (ts, capture, 3);
+        (h.src_mac, h.src_port) = (Some([0, 0x0c, 0x29, 0xaa, 0xbb, 0xcc]), Some(50000));
+        event.pdu.anomalies.add("illegal_quantity");
+        event
     }
 
     fn line(renderer: &mut Renderer, event: &Event) -> serde_json::Value {

@@ -117,36 +117,12 @@ impl<'a> Iterator for Iter<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::event::{Anomalies, Fields, FunctionClass, Header, Pdu, Protocol, Transport};
-    use crate::time::Timestamp;
 
     fn event(seq: u64, function: &'static str) -> Event {
-        Event {
-            header: Header {
-                ts: Timestamp::ZERO,
-                capture: 0,
-                packet: seq,
-                seq,
-                flow: 1,
-                src_mac: None,
-                dst_mac: None,
-                src_ip: None,
-                dst_ip: None,
-                src_port: None,
-                dst_port: None,
-                transport: Transport::Tcp,
-            },
-            pdu: Pdu {
-                protocol: Protocol::Modbus,
-                is_response: false,
-                function_code: None,
-                function,
-                class: FunctionClass::Other,
-                anomalies: Anomalies::new(),
-                fields: Fields::None,
-                identity: None,
-            },
-        }
+        let end = std::net::IpAddr::from([10, 0, 0, 1]);
+        let mut event = Event::modbus_read_request(seq, end, end);
+        event.pdu.function = function;
+        event
     }
 
     fn read(epoch: &EpochEvents) -> Vec<(u64, &'static str)> {

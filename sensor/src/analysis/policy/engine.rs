@@ -1609,11 +1609,8 @@ impl super::Rule {
         policy: &Policy,
         inventory: &Inventory,
     ) -> bool {
-        self.matcher.matches_event(event, ends, policy, inventory)
-            && !self
-                .unless
-                .iter()
-                .any(|u| u.matches_event(event, ends, policy, inventory))
+        self.matcher.matches_signature(event, ends, policy)
+            && self.fires_given_signature(event, ends, policy, inventory)
     }
 
     /// [`Rule::fires_on_event`] for an event whose signature already met
@@ -1913,7 +1910,7 @@ mod tests {
     #[test]
     fn a_signature_rules_out_what_it_settles_and_the_rest_is_tested_on_each_event() {
         use crate::analysis::policy::{Source, load};
-        use crate::event::{Anomalies, Fields, Header, Pdu, Transport};
+        use crate::event::Fields;
         use crate::protocols::modbus::ModbusFields;
         let policy = load(&[Source {
             name: "plant.toml".into(),
@@ -1933,35 +1930,14 @@ match = { protocol = "modbus", dst_port = 502, fields = { unit_id = 5 } }
         // same units on port 503 (another flow): only unit 5 on 502 fires.
         let polls = [(502, 5), (502, 6), (502, 5), (503, 5), (503, 6), (502, 6)];
         for (at, (port, unit_id)) in (1..).zip(polls) {
-            let event = Event {
-                header: Header {
-                    ts: Timestamp::from_secs(at),
-                    capture: 0,
-                    packet: at as u64,
-                    seq: at as u64,
-                    flow: u64::from(port),
-                    src_mac: None,
-                    dst_mac: None,
-                    src_ip: Some(IpAddr::from([10, 0, 0, 2])),
-                    dst_ip: Some(IpAddr::from([10, 0, 0, 1])),
-                    src_port: Some(50_000),
-                    dst_port: Some(port),
-                    transport: Transport::Tcp,
-                },
-                pdu: Pdu {
-                    protocol: Protocol::Modbus,
-                    is_response: false,
-                    function_code: Some(3),
-                    function: "read_holding_registers",
-                    class: FunctionClass::Read,
-                    anomalies: Anomalies::new(),
-                    fields: Fields::Modbus(ModbusFields {
-                        unit_id,
-                        ..ModbusFields::default()
-                    }),
-                    identity: None,
-                },
-            };
+            let client = IpAddr::from([10, 0, 0, 2]);
+            let mut event = Event::modbus_read_request(at, client, IpAddr::from([10, 0, 0, 1]));
+            event.header.flow = u64::from(port);
+            event.header.dst_port = Some(port);
+            event.pdu.fields = Fields::Modbus(ModbusFields {
+                unit_id,
+                ..ModbusFields::default()
+            });
             engine.event(&event, &inventory);
         }
         let fired: Vec<(u64, Vec<u64>)> = (engine.alerts().iter())

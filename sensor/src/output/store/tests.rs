@@ -1,7 +1,7 @@
 use super::*;
 use crate::analysis::conduits::{ConduitMap, DeclaredPolicy};
 use crate::analysis::policy::{Alert, AlertEnd, Policy, Severity, Source, load};
-use crate::event::{Anomalies, Event, Fields, FunctionClass, Header, Pdu, Protocol, Transport};
+use crate::event::Event;
 use crate::time::Timestamp;
 
 const POLICY: &str = r#"
@@ -75,32 +75,12 @@ fn observed(policy: &Policy, polls: u64) -> ObservedConduits {
     let inventory = Inventory::new();
     let mut map = ConduitMap::new(policy);
     for n in 0..polls {
-        let event = Event {
-            header: Header {
-                ts: Timestamp::from_secs(100 + n as i64),
-                capture: 0,
-                packet: n,
-                seq: n,
-                flow: 1,
-                src_mac: None,
-                dst_mac: None,
-                src_ip: Some("10.10.1.10".parse().unwrap()),
-                dst_ip: Some("10.10.2.1".parse().unwrap()),
-                src_port: Some(40000),
-                dst_port: Some(502),
-                transport: Transport::Tcp,
-            },
-            pdu: Pdu {
-                protocol: Protocol::Modbus,
-                is_response: false,
-                function_code: Some(3),
-                function: "read_holding_registers",
-                class: FunctionClass::Read,
-                anomalies: Anomalies::new(),
-                fields: Fields::None,
-                identity: None,
-            },
-        };
+        let mut event = Event::modbus_read_request(
+            n,
+            "10.10.1.10".parse().unwrap(),
+            "10.10.2.1".parse().unwrap(),
+        );
+        event.header.ts = Timestamp::from_secs(100 + n as i64);
         map.event(&event, policy, &inventory);
     }
     map.finish(policy, &[])
