@@ -310,17 +310,8 @@ fn goose_publishers_are_ieds() {
     let db_dir = tempfile::tempdir().unwrap();
     let db = db_dir.path().join("plant.db");
     let capture = dir.join("sample_file_goose.pcap");
-    let out = run(&[
-        "replay",
-        capture.to_str().unwrap(),
-        "--db",
-        db.to_str().unwrap(),
-        "--quiet",
-    ]);
-    assert!(out.status.success(), "{}", stderr(&out));
-    let out = run(&["assets", "--db", db.to_str().unwrap(), "--format", "json"]);
-    assert!(out.status.success(), "{}", stderr(&out));
-    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    replay_into_store(&capture, &db);
+    let doc = assets_json(&db, &[]);
     let assets = doc["assets"].as_array().unwrap();
     // Three publishers; the multicast group is no asset.
     assert_eq!(assets.len(), 3);

@@ -11,12 +11,6 @@ use otsensor::capture::write::PcapWriter;
 use otsensor::time::Timestamp;
 use serde_json::Value;
 
-fn assets_json(db: &Path) -> Value {
-    let out = run(&["assets", "--db", db.to_str().unwrap(), "--format", "json"]);
-    assert!(out.status.success(), "{}", stderr(&out));
-    serde_json::from_slice(&out.stdout).unwrap()
-}
-
 fn asset<'a>(doc: &'a Value, id: &str) -> &'a Value {
     doc["assets"]
         .as_array()
@@ -106,7 +100,7 @@ fn replays_into_one_store_merge_and_record_a_firmware_change() {
     assert_eq!(firmware.len(), 1, "{alerts}");
     assert_eq!(firmware[0]["src"]["ip"], "10.10.2.1");
     assert_eq!(firmware[0]["severity"], "high");
-    let doc = assets_json(&db);
+    let doc = assets_json(&db, &[]);
     assert_eq!(
         doc["assets"].as_array().unwrap().len(),
         40,
@@ -126,15 +120,8 @@ fn replays_into_one_store_merge_and_record_a_firmware_change() {
     assert_eq!(changes[0]["seen"]["packet"], 2);
 
     // Replaying what the store already knows changes nothing: no new asset, no new change.
-    let again = run(&[
-        "replay",
-        upgrade.to_str().unwrap(),
-        "--db",
-        db.to_str().unwrap(),
-        "--quiet",
-    ]);
-    assert!(again.status.success());
-    let after = assets_json(&db);
+    replay_into_store(&upgrade, &db);
+    let after = assets_json(&db, &[]);
     assert_eq!(after["assets"].as_array().unwrap().len(), 40);
     let count = |asset: &Value, kind: &str| {
         asset["changes"]
@@ -190,32 +177,13 @@ fn assets_are_listed_filtered_and_identical_whatever_the_thread_count() {
 
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("plant.db");
-    let out = run(&[
-        "replay",
-        demo.to_str().unwrap(),
-        "--db",
-        db.to_str().unwrap(),
-        "--quiet",
-    ]);
-    assert!(out.status.success());
-    let listed = run(&[
-        "assets",
-        "--db",
-        db.to_str().unwrap(),
-        "--filter",
-        "role=plc,vendor~phoenix",
-    ]);
+    replay_into_store(&demo, &db);
+    let listed = list_assets(&db, &["--filter", "role=plc,vendor~phoenix"]);
     let table = stdout(&listed);
     let rows: Vec<&str> = table.lines().skip(1).collect();
     assert_eq!(rows.len(), 3, "{table}");
     assert!(rows.iter().all(|r| r.starts_with("plc")), "{table}");
-    let bad = run(&[
-        "assets",
-        "--db",
-        db.to_str().unwrap(),
-        "--filter",
-        "colour=red",
-    ]);
+    let bad = list_assets(&db, &["--filter", "colour=red"]);
     assert_eq!(bad.status.code(), Some(2));
 }
 
@@ -263,41 +231,26 @@ fn tags_the_policy_gives_assets_show_in_assets_json() {
     );
     // A store lists the same tags when given the policy, and none without it.
     let db = dir.path().join("plant.db");
-    let stored = common::run(&[
-        "replay",
-        capture.to_str().unwrap(),
-        "--db",
-        db.to_str().unwrap(),
-        "--quiet",
-    ]);
-    assert!(stored.status.success(), "{}", stderr(&stored));
-    let listed = common::run(&[
-        "assets",
-        "--db",
-        db.to_str().unwrap(),
-        "--policy",
-        policy.to_str().unwrap(),
-        "--format",
-        "json",
-    ]);
-    assert!(listed.status.success(), "{}", stderr(&listed));
-    let doc: Value = serde_json::from_slice(&listed.stdout).unwrap();
+    replay_into_store(&capture, &db);
+    let with_policy = ["--policy", policy.to_str().unwrap()];
+    let doc = assets_json(&db, &with_policy);
     assert_eq!(
         asset(&doc, "10.0.2.1")["tags"],
         serde_json::json!(["line-1", "s7-1500"])
     );
-    assert!(asset(&assets_json(&db), "10.0.2.1").get("tags").is_none());
-    let tagged = common::run(&[
-        "assets",
-        "--db",
-        db.to_str().unwrap(),
-        "--policy",
-        policy.to_str().unwrap(),
-        "--filter",
-        "tag=scada",
-        "--format",
-        "csv",
-    ]);
+    assert!(
+        asset(&assets_json(&db, &[]), "10.0.2.1")
+            .get("tags")
+            .is_none()
+    );
+    let tagged = list_assets(
+        &db,
+        &[
+            &with_policy[..],
+            &["--filter", "tag=scada", "--format", "csv"],
+        ]
+        .concat(),
+    );
     let csv = stdout(&tagged);
     let rows: Vec<&str> = csv.lines().skip(1).collect();
     assert_eq!(rows.len(), 1, "{csv}");

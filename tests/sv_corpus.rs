@@ -152,16 +152,8 @@ fn sv_publisher_is_an_ied() {
     let db_dir = tempfile::tempdir().unwrap();
     let db = db_dir.path().join("plant.db");
     let capture = dir.join("sv_normal_traffic.pcap");
-    let out = run(&[
-        "replay",
-        capture.to_str().unwrap(),
-        "--db",
-        db.to_str().unwrap(),
-        "--quiet",
-    ]);
-    assert!(out.status.success(), "{}", stderr(&out));
-    let out = run(&["assets", "--db", db.to_str().unwrap(), "--format", "json"]);
-    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    replay_into_store(&capture, &db);
+    let doc = assets_json(&db, &[]);
     let assets = doc["assets"].as_array().unwrap();
     assert_eq!(assets.len(), 1);
     assert_eq!(assets[0]["id"], "ca:fe:c0:ff:ee:69");

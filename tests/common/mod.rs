@@ -82,6 +82,31 @@ pub fn stderr(output: &Output) -> String {
     String::from_utf8_lossy(&output.stderr).into_owned()
 }
 
+/// `otsensor replay CAPTURE --db DB --quiet`, which must succeed.
+pub fn replay_into_store(capture: &Path, db: &Path) {
+    let out = run(&[
+        "replay",
+        capture.to_str().unwrap(),
+        "--db",
+        db.to_str().unwrap(),
+        "--quiet",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+}
+
+/// `otsensor assets --db DB` with `extra` arguments.
+pub fn list_assets(db: &Path, extra: &[&str]) -> Output {
+    run(&[&["assets", "--db", db.to_str().unwrap()], extra].concat())
+}
+
+/// The store's assets as `otsensor assets --format json` lists them (with
+/// `extra` arguments), which must succeed.
+pub fn assets_json(db: &Path, extra: &[&str]) -> Value {
+    let out = list_assets(db, &[extra, &["--format", "json"]].concat());
+    assert!(out.status.success(), "{}", stderr(&out));
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
 /// What `otsensor replay --out DIR` wrote.
 pub struct Replay {
     pub dir: tempfile::TempDir,

@@ -135,9 +135,10 @@ impl Packet {
         packet
     }
 
-    /// [`Packet::parse`] into `self`, which must be a default packet: the
-    /// dispatcher parses into the frame it sends, so the view is not copied.
+    /// [`Packet::parse`] into `self`, whatever it held: the dispatcher
+    /// parses into the frame it sends, so the view is not copied.
     pub fn parse_into(&mut self, link: LinkType, frame: &[u8]) {
+        *self = Packet::default();
         if let Some((ether_type, rest)) = link::parse(link, frame, self) {
             self.ether_type = ether_type;
             self.parse_network(frame, ether_type, rest);

@@ -255,7 +255,6 @@ fn classify(
     let start = record.start as usize;
     let bytes = &chunk.bytes()[start..start + record.len as usize];
     let packet = &mut frame.packet;
-    *packet = Packet::default();
     packet.parse_into(record.link, bytes);
     // Only a snaplen cut loses bytes; an IP length beyond an uncut frame is the sender's lie.
     let cut = record.orig_len.saturating_sub(record.len);

@@ -393,20 +393,8 @@ impl Inventory {
 
     /// The role of the host at an address, from what is known so far.
     pub fn role_of(&self, ip: Option<IpAddr>, mac: Option<Mac>) -> Option<Role> {
-        // The host's own records are what its asset would hold: judged in place.
-        self.host_of(ip, mac).map(|h| {
-            let host = &self.hosts[h];
-            role::infer_role_from(&role::RoleInputs {
-                served: &host.served,
-                used: &host.used,
-                identity: &host.identity,
-                services_served: &host.services_served,
-                services_used: &host.services_used,
-                forwards_for: None,
-                flows: host.flows,
-            })
-            .0
-        })
+        self.host_of(ip, mac)
+            .map(|h| role::infer_role_from(&role::RoleInputs::of_host(&self.hosts[h])).0)
     }
 
     /// The IP addresses seen at a MAC address, unless it forwards for many

@@ -32,6 +32,20 @@ impl<'a> RoleInputs<'a> {
         }
     }
 
+    /// A single host's own records: what an asset of that host alone would
+    /// hold, so its role is judged without building the asset.
+    pub fn of_host(host: &'a super::Host) -> Self {
+        RoleInputs {
+            served: &host.served,
+            used: &host.used,
+            identity: &host.identity,
+            services_served: &host.services_served,
+            services_used: &host.services_used,
+            forwards_for: None,
+            flows: host.flows,
+        }
+    }
+
     fn field(&self, name: &str) -> Option<&'a str> {
         self.identity.get(name).map(|e| e.value.as_str())
     }

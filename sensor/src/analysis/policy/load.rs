@@ -802,7 +802,7 @@ impl Checker {
         let scope: Vec<Protocol> = protocols.clone().unwrap_or_else(|| Protocol::ALL.to_vec());
         let functions = spec.function.as_ref().map(|names| {
             self.names(source, names, "function", &scope, |p| {
-                protocols::function_names(p).to_vec()
+                protocols::function_names(p).iter().copied()
             })
         });
         let anomalies = spec.anomaly.as_ref().map(|names| {
@@ -955,14 +955,17 @@ impl Checker {
     }
 
     /// Names checked against what the protocols in `scope` emit.
-    fn names(
+    fn names<Names>(
         &mut self,
         source: &Source,
         names: &OneOrMany<String>,
         what: &str,
         scope: &[Protocol],
-        known: impl Fn(Protocol) -> Vec<&'static str>,
-    ) -> Vec<&'static str> {
+        known: impl Fn(Protocol) -> Names,
+    ) -> Vec<&'static str>
+    where
+        Names: IntoIterator<Item = &'static str>,
+    {
         let known: Vec<&'static str> = scope.iter().flat_map(|p| known(*p)).collect();
         names
             .items()
