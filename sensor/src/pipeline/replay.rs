@@ -272,10 +272,7 @@ fn run_worker(
     // An epoch is every dispatcher's batches up to its epoch end, taken
     // dispatcher by dispatcher (a flow's frames all come through one).
     while open.iter().any(|&o| o) {
-        let mut produced = Produced {
-            events: events.take(),
-            ..Produced::default()
-        };
+        let mut produced = Produced::default();
         let mut now = None;
         for (input, open) in inputs.iter().zip(&mut open) {
             while *open {
@@ -285,8 +282,13 @@ fn run_worker(
                 };
                 produced.tally.append(&mut batch.tally);
                 // Most frames complete at most one PDU: room for as many
-                // events as frames saves growing the vector by doubling.
-                produced.events.reserve(batch.frames.len());
+                // events as frames saves growing the vector by doubling. A
+                // spare is taken only now, when the room it needs is known.
+                if produced.events.capacity() == 0 {
+                    produced.events = events.take_with_room(batch.frames.len());
+                } else {
+                    produced.events.reserve(batch.frames.len());
+                }
                 let bytes = batch.chunk.bytes();
                 for frame in &batch.frames {
                     let start = frame.start as usize;
