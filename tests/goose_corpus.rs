@@ -310,7 +310,7 @@ fn goose_publishers_are_ieds() {
     let db_dir = tempfile::tempdir().unwrap();
     let db = db_dir.path().join("plant.db");
     let capture = dir.join("sample_file_goose.pcap");
-    replay_into_store(&capture, &db);
+    replay_into_store(&capture, &db, &[]);
     let doc = assets_json(&db, &[]);
     let assets = doc["assets"].as_array().unwrap();
     // Three publishers; the multicast group is no asset.

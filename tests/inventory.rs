@@ -79,16 +79,7 @@ fn replays_into_one_store_merge_and_record_a_firmware_change() {
     let demo = demo_capture();
     for (n, capture) in [&demo, &upgrade].into_iter().enumerate() {
         let results = dir.path().join(format!("run-{n}"));
-        let out = run(&[
-            "replay",
-            capture.to_str().unwrap(),
-            "--db",
-            db.to_str().unwrap(),
-            "--out",
-            results.to_str().unwrap(),
-            "--quiet",
-        ]);
-        assert!(out.status.success(), "{}", stderr(&out));
+        replay_into_store(capture, &db, &["--out", results.to_str().unwrap()]);
     }
     // The default pack turns the recorded change into an alert (OT-FW-002).
     let alerts = std::fs::read_to_string(dir.path().join("run-1/alerts.jsonl")).unwrap();
@@ -120,7 +111,7 @@ fn replays_into_one_store_merge_and_record_a_firmware_change() {
     assert_eq!(changes[0]["seen"]["packet"], 2);
 
     // Replaying what the store already knows changes nothing: no new asset, no new change.
-    replay_into_store(&upgrade, &db);
+    replay_into_store(&upgrade, &db, &[]);
     let after = assets_json(&db, &[]);
     assert_eq!(after["assets"].as_array().unwrap().len(), 40);
     let count = |asset: &Value, kind: &str| {
@@ -177,7 +168,7 @@ fn assets_are_listed_filtered_and_identical_whatever_the_thread_count() {
 
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("plant.db");
-    replay_into_store(&demo, &db);
+    replay_into_store(&demo, &db, &[]);
     let listed = list_assets(&db, &["--filter", "role=plc,vendor~phoenix"]);
     let table = stdout(&listed);
     let rows: Vec<&str> = table.lines().skip(1).collect();
@@ -231,7 +222,7 @@ fn tags_the_policy_gives_assets_show_in_assets_json() {
     );
     // A store lists the same tags when given the policy, and none without it.
     let db = dir.path().join("plant.db");
-    replay_into_store(&capture, &db);
+    replay_into_store(&capture, &db, &[]);
     let with_policy = ["--policy", policy.to_str().unwrap()];
     let doc = assets_json(&db, &with_policy);
     assert_eq!(

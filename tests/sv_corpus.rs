@@ -152,7 +152,7 @@ fn sv_publisher_is_an_ied() {
     let db_dir = tempfile::tempdir().unwrap();
     let db = db_dir.path().join("plant.db");
     let capture = dir.join("sv_normal_traffic.pcap");
-    replay_into_store(&capture, &db);
+    replay_into_store(&capture, &db, &[]);
     let doc = assets_json(&db, &[]);
     let assets = doc["assets"].as_array().unwrap();
     assert_eq!(assets.len(), 1);

@@ -82,15 +82,16 @@ pub fn stderr(output: &Output) -> String {
     String::from_utf8_lossy(&output.stderr).into_owned()
 }
 
-/// `otsensor replay CAPTURE --db DB --quiet`, which must succeed.
-pub fn replay_into_store(capture: &Path, db: &Path) {
-    let out = run(&[
+/// `otsensor replay CAPTURE --db DB --quiet` with `extra` arguments, which must succeed.
+pub fn replay_into_store(capture: &Path, db: &Path, extra: &[&str]) {
+    let args = [
         "replay",
         capture.to_str().unwrap(),
         "--db",
         db.to_str().unwrap(),
         "--quiet",
-    ]);
+    ];
+    let out = run(&[&args[..], extra].concat());
     assert!(out.status.success(), "{}", stderr(&out));
 }
 
