@@ -367,6 +367,32 @@ fn alerts_filter_and_sort_by_severity() {
 }
 
 #[test]
+fn a_filter_that_matches_nothing_says_so_below_the_heading() {
+    for (tab, note) in [
+        ('2', "no asset matches the filter (Esc clears it)"),
+        (
+            '4',
+            "no alert matches (Esc clears the filter, M shows muted)",
+        ),
+    ] {
+        let mut app = app();
+        keys(&mut app, &format!("{tab}/no such thing"));
+        key(&mut app, KeyCode::Enter);
+        let lines: Vec<String> = screen(&app, 80, 24).lines().map(str::to_string).collect();
+        // The table's heading is on the line after the block's title, the note under it.
+        let heading = (lines.iter())
+            .position(|l| l.contains("address") || l.contains("severity"))
+            .expect("the table's heading");
+        assert!(lines[heading + 1].contains(note), "{:?}", &lines[heading..]);
+        key(&mut app, KeyCode::Esc);
+        assert!(
+            !screen(&app, 80, 24).contains(note),
+            "a full list has no note"
+        );
+    }
+}
+
+#[test]
 fn pause_holds_the_view_until_resumed() {
     let mut app = app();
     key(&mut app, KeyCode::Char('p'));

@@ -5,10 +5,10 @@ use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Paragraph, Row, Table, Widget, Wrap};
+use ratatui::widgets::{Paragraph, Row, Widget, Wrap};
 
-use super::block;
 use super::format::{clock, count, datetime};
+use super::{block, render_list};
 use crate::output::alerts::{AlertRecord, EndRecord};
 use crate::tui::app::App;
 
@@ -78,30 +78,12 @@ fn render_table(app: &App, area: Rect, buf: &mut Buffer) {
         .take(height)
         .map(|(i, alert)| alert_row(app, alert, &columns, i == app.alerts.selected))
         .collect();
-    let header = Row::new(columns.iter().map(|(name, _)| *name)).style(app.theme.heading());
-    let widths: Vec<Constraint> = columns.iter().map(|(_, c)| *c).collect();
-    Table::new(rows, widths)
-        .header(header)
-        .column_spacing(1)
-        .render(inner, buf);
-    if app.alert_count() == 0 {
-        let text = if s.alerts.is_empty() {
-            "no alerts"
-        } else {
-            "no alert matches (Esc clears the filter, M shows muted)"
-        };
-        let y = inner.y + 1;
-        if y < inner.bottom() {
-            Line::from(Span::styled(text, app.theme.dim())).render(
-                Rect {
-                    y,
-                    height: 1,
-                    ..inner
-                },
-                buf,
-            );
-        }
-    }
+    let empty = match (app.alert_count(), s.alerts.is_empty()) {
+        (0, true) => Some("no alerts"),
+        (0, false) => Some("no alert matches (Esc clears the filter, M shows muted)"),
+        _ => None,
+    };
+    render_list(app, &columns, rows, empty, inner, buf);
 }
 
 fn state(app: &App, alert: &AlertRecord) -> &'static str {

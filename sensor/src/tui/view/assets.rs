@@ -6,10 +6,10 @@ use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Paragraph, Row, Table, Widget, Wrap};
+use ratatui::widgets::{Paragraph, Row, Widget, Wrap};
 
-use super::block;
 use super::format::{age, bytes, clock, count, datetime, fit};
+use super::{block, render_list};
 use crate::analysis::inventory::{Asset, ChangeKind, UsageMap, format_mac};
 use crate::tui::app::App;
 use crate::tui::snapshot::AssetView;
@@ -77,30 +77,12 @@ fn render_table(app: &App, area: Rect, buf: &mut Buffer) {
         .take(height)
         .map(|(i, view)| asset_row(app, view, &columns, i == app.assets.selected))
         .collect();
-    let header = Row::new(columns.iter().map(|(name, _)| *name)).style(app.theme.heading());
-    let widths: Vec<Constraint> = columns.iter().map(|(_, c)| *c).collect();
-    Table::new(rows, widths)
-        .header(header)
-        .column_spacing(1)
-        .render(inner, buf);
-    if app.asset_count() == 0 {
-        let text = if s.assets.is_empty() {
-            "no assets yet"
-        } else {
-            "no asset matches the filter (Esc clears it)"
-        };
-        let y = inner.y + 1;
-        if y < inner.bottom() {
-            Line::from(Span::styled(text, app.theme.dim())).render(
-                Rect {
-                    y,
-                    height: 1,
-                    ..inner
-                },
-                buf,
-            );
-        }
-    }
+    let empty = match (app.asset_count(), s.assets.is_empty()) {
+        (0, true) => Some("no assets yet"),
+        (0, false) => Some("no asset matches the filter (Esc clears it)"),
+        _ => None,
+    };
+    render_list(app, &columns, rows, empty, inner, buf);
 }
 
 fn asset_row<'a>(

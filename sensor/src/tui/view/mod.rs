@@ -11,7 +11,7 @@ use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Clear, Paragraph, Widget, Wrap};
+use ratatui::widgets::{Block, Borders, Clear, Paragraph, Row, Table, Widget, Wrap};
 
 use super::app::{App, Tab};
 use super::snapshot::Phase;
@@ -214,6 +214,36 @@ fn render_help(app: &App, area: Rect, buf: &mut Buffer) {
                 .title(" Keys (any key closes) "),
         )
         .render(popup, buf);
+}
+
+/// A list tab's table in `area`: the column names as its heading, then
+/// `rows`; for an empty list, `empty` (dim) says why on the line below the
+/// heading.
+fn render_list(
+    app: &App,
+    columns: &[(&str, Constraint)],
+    rows: Vec<Row>,
+    empty: Option<&str>,
+    area: Rect,
+    buf: &mut Buffer,
+) {
+    let header = Row::new(columns.iter().map(|(name, _)| *name)).style(app.theme.heading());
+    let widths: Vec<Constraint> = columns.iter().map(|(_, c)| *c).collect();
+    Table::new(rows, widths)
+        .header(header)
+        .column_spacing(1)
+        .render(area, buf);
+    let y = area.y + 1;
+    if let Some(empty) = empty.filter(|_| y < area.bottom()) {
+        Line::from(Span::styled(empty, app.theme.dim())).render(
+            Rect {
+                y,
+                height: 1,
+                ..area
+            },
+            buf,
+        );
+    }
 }
 
 /// A bordered block with a title.
