@@ -99,7 +99,12 @@ impl MqttSink {
                 if let Some(transport) = transport {
                     options.set_transport(transport);
                 }
-                let (client, connection) = rumqttc::Client::new(options, QUEUE);
+                let (client, mut connection) = rumqttc::Client::new(options, QUEUE);
+                // Each message is flushed on its own: holding it for the
+                // broker's acknowledgement of the last one only adds waits.
+                let mut network = connection.eventloop.network_options();
+                network.set_tcp_nodelay(true);
+                connection.eventloop.set_network_options(network);
                 Session::V4(client, Box::new(connection))
             }
             MqttVersion::V5 => {
@@ -114,6 +119,10 @@ impl MqttSink {
                 if let Some(transport) = transport {
                     options.set_transport(transport);
                 }
+                let mut network = options.network_options();
+                // As for 3.1.1: no Nagle's algorithm.
+                network.set_tcp_nodelay(true);
+                options.set_network_options(network);
                 let (client, connection) = rumqttc::v5::Client::new(options, QUEUE);
                 Session::V5(client, Box::new(connection))
             }
