@@ -363,6 +363,49 @@ fn two_sensors_and_a_hub_add_up_to_the_fleet_through_a_nats_node_failure() {
         &format!("Alerts: {total_alerts} of {total_alerts}"),
         first["title"].as_str().unwrap(),
     ]);
+
+    // A mute is kept in the hub's database: the next dashboard hides the
+    // muted alert and its repeats (same rule, ends and function) too.
+    tmux.keys("m");
+    tmux.wait_for(&["muted (M shows muted alerts); saved in the store"]);
+    tmux.keys("q");
+    drop(tmux);
+    let (marks, alerts) = fleet_marks_and_alerts(&pg.url);
+    assert_eq!(marks.len(), 1, "{marks:?}");
+    assert!(marks[0].muted && !marks[0].acknowledged, "{marks:?}");
+    let hidden = (alerts.iter())
+        .filter(|a| a.fingerprint() == marks[0].fingerprint)
+        .count();
+    assert!(hidden >= 1, "the muted alert is one of the fleet's");
+    let tmux = Tmux::start("fleet-again", &command).unwrap();
+    tmux.keys("4");
+    tmux.wait_for(&[&format!(
+        "Alerts: {} of {total_alerts}, muted hidden",
+        total_alerts - hidden
+    )]);
+}
+
+/// What the hub's database holds: the dashboard's marks, and the fleet's alerts.
+fn fleet_marks_and_alerts(
+    url: &str,
+) -> (
+    Vec<otsensor::output::store::AlertMark>,
+    Vec<otsensor::output::alerts::AlertRecord>,
+) {
+    use otsensor::hub::db;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime
+        .block_on(async {
+            let client = db::connect(url).await?;
+            Ok::<_, String>((
+                db::load_marks(&client).await?,
+                db::fleet_alerts(&client).await?,
+            ))
+        })
+        .unwrap()
 }
 
 fn mkdir(base: &Path, name: &str) -> PathBuf {

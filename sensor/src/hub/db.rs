@@ -6,9 +6,17 @@ use tokio_postgres::{Client, GenericClient, NoTls, Transaction};
 
 use super::fleet::{self, FleetAsset, SensorAsset};
 use crate::output::alerts::AlertRecord;
+use crate::output::store::AlertMark;
 
 /// Migrations in order; each runs once, in a transaction, recorded in `schema_migrations`.
-const MIGRATIONS: &[(i32, &str, &str)] = &[(1, "fleet", include_str!("migrations/0001_fleet.sql"))];
+const MIGRATIONS: &[(i32, &str, &str)] = &[
+    (1, "fleet", include_str!("migrations/0001_fleet.sql")),
+    (
+        2,
+        "alert_marks",
+        include_str!("migrations/0002_alert_marks.sql"),
+    ),
+];
 
 /// Connects, running the connection on the current tokio runtime.
 pub async fn connect(url: &str) -> Result<Client, String> {
@@ -256,6 +264,39 @@ pub async fn fleet_alerts(client: &impl GenericClient) -> Result<Vec<AlertRecord
             Ok(record)
         })
         .collect()
+}
+
+/// The dashboard's acknowledgements and mutes of the fleet's alerts.
+pub async fn load_marks(client: &impl GenericClient) -> Result<Vec<AlertMark>, String> {
+    let rows = client
+        .query(
+            "SELECT fingerprint, acknowledged, muted FROM alert_marks ORDER BY fingerprint",
+            &[],
+        )
+        .await
+        .map_err(|e| format!("reading alert marks: {e}"))?;
+    Ok(rows
+        .iter()
+        .map(|row| AlertMark {
+            fingerprint: row.get(0),
+            acknowledged: row.get(1),
+            muted: row.get(2),
+        })
+        .collect())
+}
+
+/// Records what an operator did with an alert (the database's clock says when).
+pub async fn save_mark(client: &impl GenericClient, mark: &AlertMark) -> Result<(), String> {
+    client
+        .execute(
+            "INSERT INTO alert_marks (fingerprint, acknowledged, muted) VALUES ($1, $2, $3)
+             ON CONFLICT (fingerprint) DO UPDATE
+             SET acknowledged = $2, muted = $3, updated = now()",
+            &[&mark.fingerprint, &mark.acknowledged, &mark.muted],
+        )
+        .await
+        .map(|_| ())
+        .map_err(|e| format!("saving the alert mark: {e}"))
 }
 
 /// Rebuilds the fleet view from the sensors' assets (within `tx`).

@@ -11,7 +11,7 @@ use std::thread;
 
 use otsensor::export::{ExportReport, Exporter};
 use otsensor::output::events::Renderer;
-use otsensor::output::store::Store;
+use otsensor::output::store::{AlertMark, Store};
 use otsensor::output::summary;
 use otsensor::pipeline::{self, Observer, ReplayReport};
 use otsensor::tui::publish::INTERVAL;
@@ -33,7 +33,8 @@ pub struct TuiArgs {
     /// The store written by `otsensor replay --db FILE`.
     #[arg(long, value_name = "FILE", group = "source")]
     pub db: Option<PathBuf>,
-    /// The hub's PostgreSQL database: the fleet's merged inventory and every sensor's alerts.
+    /// The hub's PostgreSQL database: the fleet's merged inventory and every sensor's alerts
+    /// (acknowledgements and mutes are kept there).
     #[arg(long, value_name = "URL", group = "source")]
     pub postgres: Option<String>,
     /// Plant policy whose zones and conduits the Conduits tab shows (as for
@@ -213,20 +214,39 @@ pub fn browse(args: TuiArgs) -> Result<(), Failure> {
     show(snapshot, marks(Some(store))?)
 }
 
-/// The fleet view of the hub's database. Acknowledgements and mutes are not
-/// kept there: they last as long as the dashboard.
+/// The fleet view of the hub's database, where acknowledgements and mutes are kept too.
 fn browse_fleet(url: &str, policy: &[PathBuf]) -> Result<(), Failure> {
+    use otsensor::hub::db;
     need_terminal()?;
     let policy = crate::rules::load_policy(policy)?;
-    let (assets, alerts) = crate::hub::block_on(async {
-        let client = otsensor::hub::db::connect(url).await?;
-        let assets = otsensor::hub::db::fleet_assets(&client).await?;
-        let alerts = otsensor::hub::db::fleet_alerts(&client).await?;
-        Ok((assets, alerts))
-    })?;
-    let source = otsensor::hub::db::redact(url);
-    let snapshot = Snapshot::of_fleet(&assets, alerts, &policy, &source);
-    show(snapshot, Marks::new(Vec::new(), None))
+    let runtime = crate::hub::runtime()?;
+    let (client, assets, alerts, marks) = runtime
+        .block_on(async {
+            let mut client = db::connect(url).await?;
+            // The marks' table, in a database that an older hub made.
+            db::migrate(&mut client).await?;
+            let assets = db::fleet_assets(&client).await?;
+            let alerts = db::fleet_alerts(&client).await?;
+            let marks = db::load_marks(&client).await?;
+            Ok((client, assets, alerts, marks))
+        })
+        .map_err(Failure::Runtime)?;
+    let snapshot = Snapshot::of_fleet(&assets, alerts, &policy, &db::redact(url));
+    let store = FleetMarks { runtime, client };
+    show(snapshot, Marks::new(marks, Some(Box::new(store))))
+}
+
+/// Marks saved in the hub's database, on the runtime its connection runs on.
+struct FleetMarks {
+    runtime: tokio::runtime::Runtime,
+    client: tokio_postgres::Client,
+}
+
+impl MarkStore for FleetMarks {
+    fn save(&mut self, mark: &AlertMark) -> Result<(), String> {
+        self.runtime
+            .block_on(otsensor::hub::db::save_mark(&self.client, mark))
+    }
 }
 
 /// Shows what was kept (a store, the fleet) until the operator quits.

@@ -60,10 +60,14 @@ pub fn run(args: HubArgs) -> Result<(), Failure> {
 pub fn block_on<T>(
     work: impl std::future::Future<Output = Result<T, String>>,
 ) -> Result<T, Failure> {
+    runtime()?.block_on(work).map_err(Failure::Runtime)
+}
+
+/// A runtime on the calling thread: it drives a database connection only
+/// while something is run on it.
+pub fn runtime() -> Result<tokio::runtime::Runtime, Failure> {
     tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
-        .map_err(|e| Failure::Runtime(format!("starting the runtime: {e}")))?
-        .block_on(work)
-        .map_err(Failure::Runtime)
+        .map_err(|e| Failure::Runtime(format!("starting the runtime: {e}")))
 }
