@@ -584,14 +584,14 @@ impl ModbusParser {
 
     /// Removes and returns the pending request with this transaction id.
     fn take_pending(&mut self, transaction_id: u16) -> Option<Pending> {
+        // Most answers come in order: the oldest request is theirs.
+        if self.pending.front()?.transaction_id == transaction_id {
+            return self.pending.pop_front();
+        }
         let at = self
             .pending
             .iter()
             .position(|p| p.transaction_id == transaction_id)?;
-        // Most answers come in order: the oldest request is theirs.
-        if at == 0 {
-            return self.pending.pop_front();
-        }
         self.pending.remove(at)
     }
 
