@@ -142,7 +142,8 @@ impl Dispatcher {
         let mut tally = Tally::default();
         let workers = self.workers.len();
         let mut epoch_open = false;
-        // Each frame is parsed here, then copied once into its worker's batch.
+        // With several workers, each frame is parsed here, then copied once
+        // into its worker's batch.
         let mut frame = Frame::default();
         while let Some(pulled) = source.pull(&mut records) {
             epoch_open = !pulled.ends_epoch;
@@ -152,14 +153,14 @@ impl Dispatcher {
             let mut batches: Vec<Vec<Frame>> = (0..workers)
                 .map(|_| self.frames.take_with_room(share))
                 .collect();
-            for record in records.drain(..) {
-                seq += 1;
+            // Parses and counts a record into `frame`: whether it belongs to a flow.
+            let mut take = |record: &Record, seq: u64, frame: &mut Frame| {
                 classify(
                     &pulled.chunk,
-                    &record,
+                    record,
                     pulled.capture,
                     seq,
-                    &mut frame,
+                    frame,
                     &mut report,
                 );
                 now = now.max(record.ts);
@@ -167,8 +168,19 @@ impl Dispatcher {
                 if let Some(sender) = storm_frame(&frame.packet) {
                     tally.group(sender, seq, frame.capture, frame.packet_index);
                 }
-                if frame.key.is_some() {
-                    report.packets.dispatched += 1;
+                report.packets.dispatched += u64::from(frame.key.is_some());
+                frame.key.is_some()
+            };
+            for record in records.drain(..) {
+                seq += 1;
+                if workers == 1 {
+                    // Parsed in place in the one worker's batch: not copied.
+                    let batch = &mut batches[0];
+                    batch.push(Frame::default());
+                    if !take(&record, seq, batch.last_mut().expect("just pushed")) {
+                        batch.pop();
+                    }
+                } else if take(&record, seq, &mut frame) {
                     batches[frame.shard as usize % workers].push(frame);
                 }
             }
