@@ -377,12 +377,31 @@ fn two_sensors_and_a_hub_add_up_to_the_fleet_through_a_nats_node_failure() {
         .filter(|a| a.fingerprint() == marks[0].fingerprint)
         .count();
     assert!(hidden >= 1, "the muted alert is one of the fleet's");
-    let tmux = Tmux::start("fleet-again", &command).unwrap();
-    tmux.keys("4");
-    tmux.wait_for(&[&format!(
+    let muted_hidden = format!(
         "Alerts: {} of {total_alerts}, muted hidden",
         total_alerts - hidden
-    )]);
+    );
+    let tmux = Tmux::start("fleet-again", &command).unwrap();
+    tmux.keys("4");
+    tmux.wait_for(&[&muted_hidden]);
+    drop(tmux);
+
+    // A user who may only read the fleet gets the dashboard and the kept
+    // mute, and is told why an acknowledgement cannot be kept.
+    services::psql(
+        &pg.url,
+        "CREATE ROLE reader LOGIN; GRANT SELECT ON ALL TABLES IN SCHEMA public TO reader",
+    );
+    let reader = format!(
+        "{} tui --postgres '{}'",
+        env!("CARGO_BIN_EXE_otsensor"),
+        pg.url.replacen("otsensor@", "reader@", 1)
+    );
+    let tmux = Tmux::start("fleet-reader", &reader).unwrap();
+    tmux.keys("4");
+    tmux.wait_for(&[&muted_hidden]);
+    tmux.keys("a");
+    tmux.wait_for(&["could not save", "permission denied"]);
 }
 
 /// What the hub's database holds: the dashboard's marks, and the fleet's alerts.
@@ -406,6 +425,29 @@ fn fleet_marks_and_alerts(
             ))
         })
         .unwrap()
+}
+
+#[test]
+fn a_hub_database_that_refuses_the_connection_is_named_with_the_reason() {
+    // A loopback port nothing listens on any more.
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let url = format!("postgresql://otsensor:secret@127.0.0.1:{port}/postgres");
+    let output = otsensor()
+        .args(["assets", "--postgres", &url])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let redacted = format!("postgresql://otsensor:***@127.0.0.1:{port}/postgres");
+    assert!(
+        stderr.contains(&redacted) && stderr.contains("Connection refused"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("secret"), "{stderr}");
 }
 
 fn mkdir(base: &Path, name: &str) -> PathBuf {

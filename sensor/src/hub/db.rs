@@ -22,10 +22,10 @@ const MIGRATIONS: &[(i32, &str, &str)] = &[
 pub async fn connect(url: &str) -> Result<Client, String> {
     let (client, connection) = tokio_postgres::connect(url, NoTls)
         .await
-        .map_err(|e| format!("PostgreSQL {}: {e}", redact(url)))?;
+        .map_err(|e| format!("PostgreSQL {}: {}", redact(url), describe(&e)))?;
     tokio::spawn(async move {
         if let Err(e) = connection.await {
-            eprintln!("otsensor: PostgreSQL connection: {e}");
+            eprintln!("otsensor: PostgreSQL connection: {}", describe(&e));
         }
     });
     Ok(client)
@@ -42,9 +42,18 @@ pub fn redact(url: &str) -> String {
     }
 }
 
+/// A PostgreSQL error with the server's own words: its `Display` alone says
+/// only "db error" (or "error connecting to server").
+pub fn describe(e: &tokio_postgres::Error) -> String {
+    match std::error::Error::source(e) {
+        Some(cause) => format!("{e}: {cause}"),
+        None => e.to_string(),
+    }
+}
+
 /// Brings the schema up to date; returns the migrations applied now.
 pub async fn migrate(client: &mut Client) -> Result<Vec<i32>, String> {
-    let fail = |e: tokio_postgres::Error| format!("migrating the schema: {e}");
+    let fail = |e: tokio_postgres::Error| format!("migrating the schema: {}", describe(&e));
     client
         .batch_execute(
             "CREATE TABLE IF NOT EXISTS schema_migrations (
@@ -71,7 +80,7 @@ pub async fn migrate(client: &mut Client) -> Result<Vec<i32>, String> {
         if !done {
             tx.batch_execute(sql)
                 .await
-                .map_err(|e| format!("migration {version} ({name}): {e}"))?;
+                .map_err(|e| format!("migration {version} ({name}): {}", describe(&e)))?;
             tx.execute(
                 "INSERT INTO schema_migrations (version, name) VALUES ($1, $2)",
                 &[&version, &name],
@@ -113,7 +122,7 @@ pub async fn write(
         written.skipped += 1;
         return Ok(());
     }
-    let fail = |e: tokio_postgres::Error| format!("writing {sensor}/{key}: {e}");
+    let fail = |e: tokio_postgres::Error| format!("writing {sensor}/{key}: {}", describe(&e));
     tx.execute(
         "INSERT INTO sensors (sensor_id) VALUES ($1)
          ON CONFLICT (sensor_id) DO UPDATE SET last_record = now()",
@@ -230,7 +239,7 @@ pub async fn sensor_assets(client: &impl GenericClient) -> Result<Vec<SensorAsse
             &[],
         )
         .await
-        .map_err(|e| format!("reading sensor assets: {e}"))?;
+        .map_err(|e| format!("reading sensor assets: {}", describe(&e)))?;
     Ok(rows
         .iter()
         .map(|row| SensorAsset {
@@ -253,7 +262,7 @@ pub async fn fleet_alerts(client: &impl GenericClient) -> Result<Vec<AlertRecord
             &[],
         )
         .await
-        .map_err(|e| format!("reading alerts: {e}"))?;
+        .map_err(|e| format!("reading alerts: {}", describe(&e)))?;
     rows.iter()
         .map(|row| {
             let (sensor, key): (String, String) = (row.get(0), row.get(1));
@@ -274,7 +283,7 @@ pub async fn load_marks(client: &impl GenericClient) -> Result<Vec<AlertMark>, S
             &[],
         )
         .await
-        .map_err(|e| format!("reading alert marks: {e}"))?;
+        .map_err(|e| format!("reading alert marks: {}", describe(&e)))?;
     Ok(rows
         .iter()
         .map(|row| AlertMark {
@@ -296,12 +305,12 @@ pub async fn save_mark(client: &impl GenericClient, mark: &AlertMark) -> Result<
         )
         .await
         .map(|_| ())
-        .map_err(|e| format!("saving the alert mark: {e}"))
+        .map_err(|e| format!("saving the alert mark: {}", describe(&e)))
 }
 
 /// Rebuilds the fleet view from the sensors' assets (within `tx`).
 pub async fn rebuild_fleet(tx: &Transaction<'_>) -> Result<usize, String> {
-    let fail = |e: tokio_postgres::Error| format!("rebuilding the fleet view: {e}");
+    let fail = |e: tokio_postgres::Error| format!("rebuilding the fleet view: {}", describe(&e));
     let fleet = fleet::merge(&sensor_assets(tx).await?);
     tx.batch_execute("DELETE FROM fleet_assets")
         .await
@@ -341,7 +350,7 @@ pub async fn rebuild_fleet(tx: &Transaction<'_>) -> Result<usize, String> {
 
 /// The fleet view as stored.
 pub async fn fleet_assets(client: &Client) -> Result<Vec<FleetAsset>, String> {
-    let fail = |e: tokio_postgres::Error| format!("reading the fleet view: {e}");
+    let fail = |e: tokio_postgres::Error| format!("reading the fleet view: {}", describe(&e));
     let rows = client
         .query(
             "SELECT f.fleet_id, f.macs, f.ips, f.role, f.vendor, f.product, f.firmware, f.sensors,

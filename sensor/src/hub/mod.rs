@@ -202,7 +202,7 @@ async fn write_batch(
     let tx = client
         .transaction()
         .await
-        .map_err(|e| format!("PostgreSQL: {e}"))?;
+        .map_err(|e| format!("PostgreSQL: {}", db::describe(&e)))?;
     let mut written = db::Written::default();
     for message in batch {
         if message.subject.ends_with(".events") {
@@ -217,7 +217,9 @@ async fn write_batch(
     if written.assets > 0 {
         report.fleet_assets = db::rebuild_fleet(&tx).await?;
     }
-    tx.commit().await.map_err(|e| format!("PostgreSQL: {e}"))?;
+    tx.commit()
+        .await
+        .map_err(|e| format!("PostgreSQL: {}", db::describe(&e)))?;
     report.alerts += written.alerts;
     report.changes += written.changes;
     report.assets += written.assets;

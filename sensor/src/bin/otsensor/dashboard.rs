@@ -220,20 +220,37 @@ fn browse_fleet(url: &str, policy: &[PathBuf]) -> Result<(), Failure> {
     need_terminal()?;
     let policy = crate::rules::load_policy(policy)?;
     let runtime = crate::hub::runtime()?;
-    let (client, assets, alerts, marks) = runtime
+    let (mut client, assets, alerts) = runtime
         .block_on(async {
-            let mut client = db::connect(url).await?;
-            // The marks' table, in a database that an older hub made.
-            db::migrate(&mut client).await?;
+            let client = db::connect(url).await?;
             let assets = db::fleet_assets(&client).await?;
             let alerts = db::fleet_alerts(&client).await?;
-            let marks = db::load_marks(&client).await?;
-            Ok((client, assets, alerts, marks))
+            Ok((client, assets, alerts))
         })
         .map_err(Failure::Runtime)?;
     let snapshot = Snapshot::of_fleet(&assets, alerts, &policy, &db::redact(url));
-    let store = FleetMarks { runtime, client };
-    show(snapshot, Marks::new(marks, Some(Box::new(store))))
+    let marks = match runtime.block_on(fleet_marks(&mut client)) {
+        Ok(initial) => Marks::new(initial, Some(Box::new(FleetMarks { runtime, client }))),
+        // A user who may only read the fleet still gets the dashboard.
+        Err(e) => {
+            eprintln!(
+                "otsensor: acknowledgements and mutes will last as long as the dashboard: {e}"
+            );
+            Marks::new(Vec::new(), None)
+        }
+    };
+    show(snapshot, marks)
+}
+
+/// The marks kept in the hub's database; one made by an older hub gets
+/// their table first.
+async fn fleet_marks(client: &mut tokio_postgres::Client) -> Result<Vec<AlertMark>, String> {
+    use otsensor::hub::db;
+    if let Ok(marks) = db::load_marks(client).await {
+        return Ok(marks);
+    }
+    db::migrate(client).await?;
+    db::load_marks(client).await
 }
 
 /// Marks saved in the hub's database, on the runtime its connection runs on.
