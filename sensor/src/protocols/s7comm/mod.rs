@@ -1081,6 +1081,10 @@ impl S7commState {
 
     fn take_pending(&mut self, dir: super::Direction, pdu_ref: u16) -> Option<Pending> {
         let pending = &mut self.pending[dir.index()];
+        // Most answers come in order: the oldest request is theirs.
+        if pending.front()?.pdu_ref == pdu_ref {
+            return pending.pop_front();
+        }
         let at = pending.iter().position(|p| p.pdu_ref == pdu_ref)?;
         pending.remove(at)
     }
