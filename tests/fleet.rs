@@ -367,7 +367,7 @@ fn two_sensors_and_a_hub_add_up_to_the_fleet_through_a_nats_node_failure() {
     // A mute is kept in the hub's database: the next dashboard hides the
     // muted alert and its repeats (same rule, ends and function) too.
     tmux.keys("m");
-    tmux.wait_for(&["muted (M shows muted alerts); saved in the store"]);
+    tmux.wait_for(&["muted (M shows muted alerts); saved in the hub's database"]);
     tmux.keys("q");
     drop(tmux);
     let (marks, alerts) = fleet_marks_and_alerts(&pg.url);

@@ -608,10 +608,9 @@ impl App {
     }
 
     fn saved(&self, what: &str) -> String {
-        if self.marks.persistent() {
-            format!("{what}; saved in the store")
-        } else {
-            format!("{what} for this session (no --db store)")
+        match self.marks.kept_in() {
+            Some(place) => format!("{what}; saved in {place}"),
+            None => format!("{what} for this session (no --db store)"),
         }
     }
 }

@@ -9,6 +9,11 @@ use crate::time::Timestamp;
 /// Where marks are kept.
 pub trait MarkStore {
     fn save(&mut self, mark: &AlertMark) -> Result<(), String>;
+
+    /// Where the marks are kept, as the dashboard tells the operator.
+    fn place(&self) -> &'static str {
+        "the store"
+    }
 }
 
 impl MarkStore for Store {
@@ -39,9 +44,9 @@ impl Marks {
         }
     }
 
-    /// Whether marks outlive this session.
-    pub fn persistent(&self) -> bool {
-        self.store.is_some()
+    /// Where marks are kept beyond this session, if they are.
+    pub fn kept_in(&self) -> Option<&'static str> {
+        self.store.as_ref().map(|store| store.place())
     }
 
     pub fn acknowledged(&self, fingerprint: &str) -> bool {

@@ -264,6 +264,10 @@ impl MarkStore for FleetMarks {
         self.runtime
             .block_on(otsensor::hub::db::save_mark(&self.client, mark))
     }
+
+    fn place(&self) -> &'static str {
+        "the hub's database"
+    }
 }
 
 /// Shows what was kept (a store, the fleet) until the operator quits.

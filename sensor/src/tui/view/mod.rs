@@ -200,10 +200,9 @@ fn render_help(app: &App, area: Rect, buf: &mut Buffer) {
             ])
         })
         .collect();
-    let saving = if app.marks().persistent() {
-        "Acknowledgements and mutes are saved in the --db store."
-    } else {
-        "Without --db, acknowledgements and mutes last this session only."
+    let saving = match app.marks().kept_in() {
+        Some(place) => format!("Acknowledgements and mutes are saved in {place}."),
+        None => "Without --db, acknowledgements and mutes last this session only.".to_string(),
     };
     lines.push(Line::from(Span::styled(saving, app.theme.dim())));
     Paragraph::new(lines)
