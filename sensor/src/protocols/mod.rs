@@ -98,6 +98,20 @@ impl<'a> Emitter<'a> {
     }
 }
 
+/// Removes and returns the oldest entry of `pending` that `answered` picks:
+/// how a decoder pairs an answer with its request. Most answers come in
+/// order, so the oldest is tried before the queue is searched.
+pub(crate) fn take_pending<T>(
+    pending: &mut std::collections::VecDeque<T>,
+    answered: impl Fn(&T) -> bool,
+) -> Option<T> {
+    if answered(pending.front()?) {
+        return pending.pop_front();
+    }
+    let at = pending.iter().position(answered)?;
+    pending.remove(at)
+}
+
 /// Decodes the two byte streams of one TCP connection into PDUs.
 pub trait StreamParser {
     /// Decodes the complete PDUs at the start of `data` (bytes that travelled in

@@ -881,7 +881,8 @@ impl EnipParser {
     }
 
     fn take_pending(&mut self, key: Key) -> Option<Pending> {
-        let at = self.pending.iter().position(|p| match (p.key, key) {
+        let connections = &self.connections;
+        super::take_pending(&mut self.pending, |p| match (p.key, key) {
             (Key::Unconnected(a), Key::Unconnected(b)) => a == b,
             (
                 Key::Connected {
@@ -896,15 +897,13 @@ impl EnipParser {
                 // When a Forward Open on this connection paired the ids, the
                 // response must come on the request's connection's partner.
                 s1 == s2
-                    && self
-                        .connections
+                    && connections
                         .iter()
                         .find(|(_, t_o)| *t_o == response_conn)
                         .is_none_or(|(o_t, _)| *o_t == request_conn)
             }
             _ => false,
-        })?;
-        self.pending.remove(at)
+        })
     }
 
     /// Decodes a request (emitting its event, then its embedded messages'),

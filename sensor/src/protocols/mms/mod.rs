@@ -904,8 +904,7 @@ impl MmsState {
         a: &mut Anomalies,
     ) {
         let pending = &mut self.pending[dir.index()];
-        if let Some(at) = pending.iter().position(|p| p.invoke_id == invoke_id) {
-            pending.remove(at);
+        if super::take_pending(pending, |p| p.invoke_id == invoke_id).is_some() {
             a.add(DUPLICATE_INVOKE_ID);
         }
         if pending.len() >= MAX_PENDING {
@@ -924,10 +923,7 @@ impl MmsState {
         let invoke_id = d.fields.invoke_id?;
         let requests = dir.reverse().index();
         let pending = &mut self.pending[requests];
-        let request = pending
-            .iter()
-            .position(|p| p.invoke_id == invoke_id)
-            .and_then(|at| pending.remove(at));
+        let request = super::take_pending(pending, |p| p.invoke_id == invoke_id);
         match request {
             Some(r) => {
                 d.fields.request_packet = Some(r.packet);

@@ -584,15 +584,7 @@ impl ModbusParser {
 
     /// Removes and returns the pending request with this transaction id.
     fn take_pending(&mut self, transaction_id: u16) -> Option<Pending> {
-        // Most answers come in order: the oldest request is theirs.
-        if self.pending.front()?.transaction_id == transaction_id {
-            return self.pending.pop_front();
-        }
-        let at = self
-            .pending
-            .iter()
-            .position(|p| p.transaction_id == transaction_id)?;
-        self.pending.remove(at)
+        super::take_pending(&mut self.pending, |p| p.transaction_id == transaction_id)
     }
 
     fn add_pending(&mut self, request: Pending, a: &mut Anomalies) {

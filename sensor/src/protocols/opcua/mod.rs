@@ -1147,11 +1147,7 @@ impl OpcuaParser {
     }
 
     fn take_pending(&mut self, request_id: u32) -> Option<Pending> {
-        let at = self
-            .pending
-            .iter()
-            .position(|p| p.request_id == request_id)?;
-        self.pending.remove(at)
+        super::take_pending(&mut self.pending, |p| p.request_id == request_id)
     }
 
     fn add_pending(&mut self, request: Pending) {

@@ -1080,13 +1080,7 @@ impl S7commState {
     }
 
     fn take_pending(&mut self, dir: super::Direction, pdu_ref: u16) -> Option<Pending> {
-        let pending = &mut self.pending[dir.index()];
-        // Most answers come in order: the oldest request is theirs.
-        if pending.front()?.pdu_ref == pdu_ref {
-            return pending.pop_front();
-        }
-        let at = pending.iter().position(|p| p.pdu_ref == pdu_ref)?;
-        pending.remove(at)
+        super::take_pending(&mut self.pending[dir.index()], |p| p.pdu_ref == pdu_ref)
     }
 
     fn add_pending(&mut self, dir: super::Direction, req: Pending, a: &mut Anomalies) {

@@ -497,19 +497,16 @@ impl S7commPlusState {
                 }
                 (Some(opcode::RESPONSE | opcode::RESPONSE2), Some(sequence)) => {
                     let pending = &mut self.pending[dir.reverse().index()];
-                    match pending.iter().position(|p| p.sequence == sequence) {
-                        Some(at) => {
-                            let req = pending.remove(at);
-                            if let Some(req) = req {
-                                f.request_packet = Some(req.packet);
-                                f.session_id = req.session_id;
-                                if req.function_code != f.function_code {
-                                    d.anomalies.add(FUNCTION_MISMATCH);
-                                }
-                                // The response's further fragments carry it too.
-                                if let Some(s) = self.started[dir.index()].as_mut() {
-                                    s.session_id = req.session_id;
-                                }
+                    match super::take_pending(pending, |p| p.sequence == sequence) {
+                        Some(req) => {
+                            f.request_packet = Some(req.packet);
+                            f.session_id = req.session_id;
+                            if req.function_code != f.function_code {
+                                d.anomalies.add(FUNCTION_MISMATCH);
+                            }
+                            // The response's further fragments carry it too.
+                            if let Some(s) = self.started[dir.index()].as_mut() {
+                                s.session_id = req.session_id;
                             }
                         }
                         None => d.anomalies.add(RESPONSE_WITHOUT_REQUEST),

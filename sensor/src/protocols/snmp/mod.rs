@@ -514,12 +514,10 @@ impl DatagramParser for SnmpParser {
         if f.pdu_type == Some(GET_RESPONSE)
             && let Some(id) = f.request_id
         {
-            match self.pending.iter().position(|p| p.request_id == id) {
-                Some(at) => {
-                    if let Some(request) = self.pending.remove(at) {
-                        class = request.class;
-                        f.request_packet = Some(request.packet);
-                    }
+            match super::take_pending(&mut self.pending, |p| p.request_id == id) {
+                Some(request) => {
+                    class = request.class;
+                    f.request_packet = Some(request.packet);
                 }
                 None => anomalies.add(RESPONSE_WITHOUT_REQUEST),
             }
