@@ -344,11 +344,9 @@ fn two_sensors_and_a_hub_add_up_to_the_fleet_through_a_nats_node_failure() {
     );
 
     // The same fleet in the dashboard: merged assets, every sensor's alerts.
-    let command = format!(
-        "{} tui --postgres '{}'",
-        env!("CARGO_BIN_EXE_otsensor"),
-        pg.url
-    );
+    let dashboard =
+        |url: &str| format!("{} tui --postgres '{url}'", env!("CARGO_BIN_EXE_otsensor"));
+    let command = dashboard(&pg.url);
     let Some(tmux) = Tmux::start("fleet", &command) else {
         return;
     };
@@ -392,11 +390,7 @@ fn two_sensors_and_a_hub_add_up_to_the_fleet_through_a_nats_node_failure() {
         &pg.url,
         "CREATE ROLE reader LOGIN; GRANT SELECT ON ALL TABLES IN SCHEMA public TO reader",
     );
-    let reader = format!(
-        "{} tui --postgres '{}'",
-        env!("CARGO_BIN_EXE_otsensor"),
-        pg.url.replacen("otsensor@", "reader@", 1)
-    );
+    let reader = dashboard(&pg.url.replacen("otsensor@", "reader@", 1));
     let tmux = Tmux::start("fleet-reader", &reader).unwrap();
     tmux.keys("4");
     tmux.wait_for(&[&muted_hidden]);

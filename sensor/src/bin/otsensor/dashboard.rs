@@ -10,6 +10,7 @@ use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 use std::thread;
 
 use otsensor::export::{ExportReport, Exporter};
+use otsensor::hub::db;
 use otsensor::output::events::Renderer;
 use otsensor::output::store::{AlertMark, Store};
 use otsensor::output::summary;
@@ -216,7 +217,6 @@ pub fn browse(args: TuiArgs) -> Result<(), Failure> {
 
 /// The fleet view of the hub's database, where acknowledgements and mutes are kept too.
 fn browse_fleet(url: &str, policy: &[PathBuf]) -> Result<(), Failure> {
-    use otsensor::hub::db;
     need_terminal()?;
     let policy = crate::rules::load_policy(policy)?;
     let runtime = crate::hub::runtime()?;
@@ -245,7 +245,6 @@ fn browse_fleet(url: &str, policy: &[PathBuf]) -> Result<(), Failure> {
 /// The marks kept in the hub's database; one made by an older hub gets
 /// their table first.
 async fn fleet_marks(client: &mut tokio_postgres::Client) -> Result<Vec<AlertMark>, String> {
-    use otsensor::hub::db;
     if let Ok(marks) = db::load_marks(client).await {
         return Ok(marks);
     }
@@ -261,8 +260,7 @@ struct FleetMarks {
 
 impl MarkStore for FleetMarks {
     fn save(&mut self, mark: &AlertMark) -> Result<(), String> {
-        self.runtime
-            .block_on(otsensor::hub::db::save_mark(&self.client, mark))
+        self.runtime.block_on(db::save_mark(&self.client, mark))
     }
 
     fn place(&self) -> &'static str {
